@@ -1,0 +1,30 @@
+"""Coded business errors. `code` is stable: the API, the UI and the tests rely on it."""
+
+
+class LedgerError(Exception):
+    code = "ledger_error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+
+    def as_dict(self) -> dict:
+        data = {"code": self.code, "message": self.message}
+        if self.field:
+            data["field"] = self.field
+        return data
+
+
+class ValidationFailed(LedgerError):
+    code = "validation_failed"
+
+
+class NotFound(LedgerError):
+    code = "not_found"
+
+
+class InvalidTransition(LedgerError):
+    code = "invalid_transition"

@@ -1,0 +1,34 @@
+"""Operator commands print one JSON document on stdout and exit non-zero on failure."""
+
+import json
+import sys
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger.errors import LedgerError
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+class JsonCommand(BaseCommand):
+    """Subclasses implement `run(**options) -> (dict, ok)`; errors become JSON with a code, exit 1."""
+
+    def run(self, **options) -> tuple[dict, bool]:
+        raise NotImplementedError
+
+    def handle(self, *args, **options):
+        try:
+            payload, ok = self.run(**options)
+        except LedgerError as exc:
+            payload, ok = {"ok": False, "error": exc.as_dict()}, False
+        except CommandError as exc:
+            payload, ok = {"ok": False, "error": {"code": "usage", "message": str(exc)}}, False
+        self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        if not ok:
+            sys.exit(1)

@@ -1,0 +1,42 @@
+from ledger.management.base import JsonCommand
+from ledger.services import ledger_create
+
+
+class Command(JsonCommand):
+    help = "Onboard a ledger with its chart of accounts (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--company-no", required=True, help="CUSIN CompanyNo")
+        parser.add_argument("--ledger-no", required=True, help="ledger id used in payment references")
+        parser.add_argument("--country", required=True, choices=["NO", "SE", "DK", "FI"])
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--client", default=None, help="client name (default: the ledger name)")
+        parser.add_argument("--account", default="", help="client-funds bank account receiving payments")
+        parser.add_argument("--currency", default=None)
+
+    def run(self, **o):
+        ledger, created = ledger_create(
+            company_no=o["company_no"],
+            ledger_no=o["ledger_no"],
+            country=o["country"],
+            name=o["name"],
+            client_name=o["client"],
+            client_funds_account=o["account"],
+            currency=o["currency"],
+        )
+        return {
+            "ok": True,
+            "created": created,
+            "company_no": ledger.company_no,
+            "ledger_no": ledger.ledger_no,
+            "name": ledger.name,
+            "client": ledger.client.name,
+            "country": ledger.country,
+            "currency": ledger.currency,
+            "reference_scheme": ledger.reference_scheme,
+            "client_funds_account": ledger.client_funds_account,
+            "accounts": [
+                {"number": a.number, "name": a.name, "role": a.role}
+                for a in ledger.accounts.order_by("number")
+            ],
+        }, True

@@ -1,0 +1,23 @@
+from ledger.management.base import JsonCommand
+from ledger.models import Ledger
+from ledger.selectors import ledger_get, ledger_verify
+
+
+class Command(JsonCommand):
+    help = "Reconcile the journal: balances, invoice states, receivables and suspense. Exit 1 on any discrepancy."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--ledger", default=None, help="CompanyNo (default: every ledger)")
+
+    def run(self, **o):
+        ledgers = (
+            [ledger_get(company_no=o["ledger"])]
+            if o["ledger"]
+            else list(Ledger.objects.order_by("company_no"))
+        )
+        checks = []
+        for ledger in ledgers:
+            for check in ledger_verify(ledger=ledger):
+                checks.append({"ledger": ledger.company_no, **check})
+        ok = all(c["ok"] for c in checks)
+        return {"ok": ok, "ledgers": len(ledgers), "checks": checks}, ok

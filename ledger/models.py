@@ -1,0 +1,381 @@
+"""Clients, ledgers, customers, invoices and the double-entry journal.
+
+Balances are never stored: an invoice's capital, fees and interest are sums of its postings.
+The database enforces the journal (see ledger/sql/journal.sql): postings are non-zero, each
+transaction sums to zero per currency, and nothing in the journal is updated or deleted.
+"""
+
+import zoneinfo
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .references import ReferenceScheme
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class Country(models.TextChoices):
+    NORWAY = "NO", "Norway"
+    SWEDEN = "SE", "Sweden"
+    DENMARK = "DK", "Denmark"
+    FINLAND = "FI", "Finland"
+
+
+# Currency, time zone and payment-reference scheme a new ledger gets unless told otherwise.
+COUNTRY_DEFAULTS = {
+    Country.NORWAY: ("NOK", "Europe/Oslo", ReferenceScheme.KID_MOD10),
+    Country.SWEDEN: ("SEK", "Europe/Stockholm", ReferenceScheme.OCR_14),
+    Country.DENMARK: ("DKK", "Europe/Copenhagen", ReferenceScheme.OCR_14),
+    Country.FINLAND: ("EUR", "Europe/Helsinki", ReferenceScheme.OCR_14),
+}
+
+
+class Client(models.Model):
+    """The creditor: owns ledgers and has users."""
+
+    name = models.CharField(max_length=200, unique=True)
+    org_no = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """An operator. A user with a client sees only that client's data; one without is our own staff."""
+
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+
+
+class AllocationOrder(models.TextChoices):
+    CAPITAL_FIRST = "capital_first", "Capital, then fees, then interest"
+    COSTS_FIRST = "costs_first", "Fees, then interest, then capital"
+
+
+class Ledger(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="ledgers")
+    company_no = models.CharField(max_length=20, unique=True, help_text="CUSIN CompanyNo")
+    ledger_no = models.CharField(max_length=9, unique=True, help_text="Ledger id used in payment references")
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, choices=Country.choices)
+    currency = models.CharField(max_length=3)
+    time_zone = models.CharField(max_length=64)
+    reference_scheme = models.CharField(max_length=16, choices=[(s.value, s.name) for s in ReferenceScheme])
+    payment_terms_days = models.PositiveSmallIntegerField(default=14)
+    allocation_order = models.CharField(
+        max_length=16, choices=AllocationOrder.choices, default=AllocationOrder.CAPITAL_FIRST
+    )
+    settle_surplus_against_oldest = models.BooleanField(default=True)
+    client_funds_account = models.CharField(
+        max_length=34, blank=True, help_text="Bank account receiving payments"
+    )
+    default_reference_text = models.CharField(max_length=200, blank=True)
+    # Last serial handed out for per-ledger payment references (OCR); advanced with one UPDATE per batch.
+    last_reference_serial = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(company_no__regex=r"^[0-9]+$"), name="ledger_company_no_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(ledger_no__regex=r"^[1-9][0-9]*$"), name="ledger_ledger_no_digits"
+            ),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="ledger_currency_iso"),
+        ]
+
+    def __str__(self):
+        return f"{self.company_no} {self.name}"
+
+    def today(self) -> date:
+        """The ledger's business day: today's date in its own time zone."""
+        return timezone.now().astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
+
+
+class AccountRole(models.TextChoices):
+    RECEIVABLE_CAPITAL = "receivable_capital", "Receivables, capital"
+    RECEIVABLE_FEE = "receivable_fee", "Receivables, fees"
+    RECEIVABLE_INTEREST = "receivable_interest", "Receivables, interest"
+    CLIENT_FUNDS_BANK = "client_funds_bank", "Client-funds bank account"
+    SUSPENSE = "suspense", "Unidentified payments (suspense)"
+    CUSTOMER_CREDIT = "customer_credit", "Customer credit balances"
+    PAYABLE_TO_CLIENT = "payable_to_client", "Payable to client (settlement)"
+    INVOICE_CLEARING = "invoice_clearing", "Invoiced sales (clearing)"
+    FEE_INCOME = "fee_income", "Fee income"
+    INTEREST_INCOME = "interest_income", "Interest income"
+    CREDIT = "credit", "Credit notes"
+    LOSS_ON_RECEIVABLES = "loss_on_receivables", "Loss on receivables"
+
+
+class Component(models.TextChoices):
+    CAPITAL = "capital", "Capital"
+    FEE = "fee", "Fees"
+    INTEREST = "interest", "Interest"
+
+
+RECEIVABLE_ROLE_BY_COMPONENT = {
+    Component.CAPITAL: AccountRole.RECEIVABLE_CAPITAL,
+    Component.FEE: AccountRole.RECEIVABLE_FEE,
+    Component.INTEREST: AccountRole.RECEIVABLE_INTEREST,
+}
+
+
+class Account(models.Model):
+    """An account of a ledger's chart. Numbers are data (from the country's base chart), roles are code."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="accounts")
+    number = models.CharField(max_length=10)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=32, choices=AccountRole.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "number"], name="account_number_unique_per_ledger"),
+            models.UniqueConstraint(
+                fields=["ledger", "role"], condition=~Q(role=""), name="account_role_unique_per_ledger"
+            ),
+        ]
+        ordering = ["ledger", "number"]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class LegalEntity(models.TextChoices):
+    PRIVATE = "private", "Private"
+    BUSINESS = "business", "Business"
+
+
+class Customer(models.Model):
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="customers")
+    customer_no = models.CharField(max_length=30)
+    name = models.CharField(max_length=200)
+    legal_entity = models.CharField(max_length=10, choices=LegalEntity.choices, default=LegalEntity.PRIVATE)
+    national_id = models.CharField(max_length=30, blank=True, help_text="Personal or organisation number")
+    national_id_country = models.CharField(max_length=2, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    # Last serial handed out for this customer's KID references; advanced with one UPDATE per batch.
+    last_reference_serial = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "customer_no"], name="customer_no_unique_per_ledger"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_no} {self.name}"
+
+
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESPITE = "respite", "Respite"
+    DISPUTED = "disputed", "Disputed"
+    CLOSED = "closed", "Closed"
+
+
+class Invoice(models.Model):
+    """One open item (claim). Its balances are sums of its postings (see selectors.invoice_balances)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    invoice_no = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=80, blank=True)
+    payment_ref = models.CharField(max_length=25)
+    invoice_date = models.DateField()
+    due_date = models.DateField()
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(**MONEY, help_text="Capital as registered; the balance comes from postings")
+    reference_text = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN)
+    respite_until = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "invoice_no"], name="invoice_no_unique_per_ledger"),
+            models.UniqueConstraint(fields=["ledger", "payment_ref"], name="payment_ref_unique_per_ledger"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(payment_ref__regex=r"^[0-9]+-?$"), name="invoice_payment_ref_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.RESPITE, respite_until__isnull=False)
+                | (~Q(status=InvoiceStatus.RESPITE) & Q(respite_until__isnull=True)),
+                name="invoice_respite_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.CLOSED, closed_on__isnull=False)
+                | (~Q(status=InvoiceStatus.CLOSED) & Q(closed_on__isnull=True)),
+                name="invoice_closed_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["ledger", "status", "due_date"], name="invoice_status_due_idx")]
+
+    def __str__(self):
+        return f"{self.invoice_no}"
+
+
+class Payment(models.Model):
+    """Money in on the client-funds account. Its unallocated part sits on suspense, linked by postings."""
+
+    class Status(models.TextChoices):
+        UNIDENTIFIED = "unidentified", "Unidentified"
+        ALLOCATED = "allocated", "Allocated"
+        REFUNDED = "refunded", "Refunded"
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="payments")
+    bank_archive_ref = models.CharField(max_length=64)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    payment_ref = models.CharField(max_length=40, blank=True)
+    payer_name = models.CharField(max_length=200, blank=True)
+    booking_date = models.DateField()
+    value_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "bank_archive_ref"], name="payment_archive_ref_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.bank_archive_ref} {self.amount}"
+
+
+class TransactionKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    FEE = "fee", "Fee"
+    INTEREST = "interest", "Interest"
+    PAYMENT = "payment", "Payment"
+    ALLOCATION = "allocation", "Allocation"
+    CREDIT = "credit", "Credit"
+    WRITE_OFF = "write_off", "Write-off"
+    PAYOUT = "payout", "Payout"
+    SETTLEMENT = "settlement", "Settlement"
+    REVERSAL = "reversal", "Reversal"
+
+
+class Cause(models.TextChoices):
+    """Why a credit or write-off was booked (the causes of the Accounting Detail)."""
+
+    BANKRUPTCY = "Bankruptcy"
+    COMPOSITION_ARRANGEMENT = "CompositionArrangement"
+    SETTLEMENT = "Settlement"
+    WRONG_ADDRESS = "WrongAddress"
+    COMPLAINT = "Complaint"
+    WRONG_REG_NO = "WrongRegNo"
+    UNDER_AGE = "UnderAge"
+    DECEASED = "Deceased"
+    FRAUD = "Fraud"
+    DISPUTE = "Dispute"
+    MONITORING = "Monitoring"
+    APPROVED_DIFF = "ApprovedDiff"
+
+
+class JournalTransaction(models.Model):
+    """One business event, booked as postings that sum to zero. Append-only."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="transactions")
+    booking_date = models.DateField()
+    kind = models.CharField(max_length=16, choices=TransactionKind.choices)
+    cause = models.CharField(max_length=32, choices=Cause.choices, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ledger", "booking_date"], name="transaction_ledger_date_idx")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind} {self.booking_date}"
+
+
+class Posting(models.Model):
+    """One line of a transaction. Positive amounts are debits, negative amounts credits."""
+
+    transaction = models.ForeignKey(JournalTransaction, on_delete=models.PROTECT, related_name="postings")
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="postings"
+    )
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="postings"
+    )
+    component = models.CharField(max_length=10, choices=Component.choices, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_nonzero"),
+            models.CheckConstraint(
+                condition=Q(component="") | Q(invoice__isnull=False), name="posting_component_needs_invoice"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["invoice", "component"], name="posting_invoice_component_idx"),
+            models.Index(fields=["account"], name="posting_account_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.amount}"
+
+
+class InvoiceEventKind(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    CREDITED = "credited", "Credited"
+    WRITTEN_OFF = "written_off", "Written off"
+    RESPITE_SET = "respite_set", "Respite set"
+    RESPITE_CLEARED = "respite_cleared", "Respite cleared"
+    DISPUTE_OPENED = "dispute_opened", "Dispute opened"
+    DISPUTE_CLOSED = "dispute_closed", "Dispute closed"
+    CLOSED = "closed", "Closed"
+
+
+class InvoiceEvent(models.Model):
+    """Every change to an invoice: who, when, from which status to which, and why."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32, choices=InvoiceEventKind.choices)
+    from_status = models.CharField(max_length=10, choices=InvoiceStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=InvoiceStatus.choices)
+    booking_date = models.DateField()
+    reason = models.CharField(max_length=500, blank=True)
+    transaction = models.ForeignKey(
+        JournalTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ledger", "booking_date"], name="invoiceevent_ledger_date_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.booking_date}"

@@ -1,0 +1,287 @@
+"""Reads of the ledger core. Everything a user or token reaches goes through a tenant-scoped selector."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from .errors import NotFound
+from .models import (
+    AccountRole,
+    Component,
+    Invoice,
+    InvoiceEvent,
+    InvoiceStatus,
+    JournalTransaction,
+    Ledger,
+    Payment,
+    Posting,
+    User,
+)
+from .money import ZERO
+
+_MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
+
+
+def _component_sum(component: str):
+    return Coalesce(
+        Sum("postings__amount", filter=Q(postings__component=component)),
+        Value(ZERO),
+        output_field=_MONEY_FIELD,
+    )
+
+
+# --- Tenancy -------------------------------------------------------------------------------------
+
+
+def ledgers_for_user(user: User) -> QuerySet[Ledger]:
+    """The ledgers a user may see: their client's, or all of them for our own staff."""
+    if not user.is_authenticated or not user.is_active:
+        return Ledger.objects.none()
+    if user.client_id is not None:
+        return Ledger.objects.filter(client_id=user.client_id)
+    if user.is_staff:
+        return Ledger.objects.all()
+    return Ledger.objects.none()
+
+
+def ledger_get(*, company_no: str, user: User | None = None) -> Ledger:
+    """A ledger by CUSIN CompanyNo; with a user, only if that user may see it (else NotFound, never a hint)."""
+    qs = Ledger.objects.all() if user is None else ledgers_for_user(user)
+    ledger = qs.filter(company_no=company_no).first()
+    if ledger is None:
+        raise NotFound(f"ledger {company_no} not found", code="ledger_not_found")
+    return ledger
+
+
+# --- Invoice balances ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    capital: Decimal
+    fees: Decimal
+    interest: Decimal
+
+    @property
+    def open_amount(self) -> Decimal:
+        return self.capital + self.fees + self.interest
+
+
+def invoices_with_balances(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate capital, fees, interest and open_amount from the postings: one query for a page."""
+    return queryset.annotate(
+        capital=_component_sum(Component.CAPITAL),
+        fees=_component_sum(Component.FEE),
+        interest=_component_sum(Component.INTEREST),
+    ).annotate(open_amount=F("capital") + F("fees") + F("interest"))
+
+
+def invoice_balance(invoice: Invoice) -> Balance:
+    sums = dict(
+        Posting.objects.filter(invoice_id=invoice.pk)
+        .exclude(component="")
+        .values_list("component")
+        .annotate(total=Sum("amount"))
+        .values_list("component", "total")
+    )
+    return Balance(
+        capital=sums.get(Component.CAPITAL, ZERO),
+        fees=sums.get(Component.FEE, ZERO),
+        interest=sums.get(Component.INTEREST, ZERO),
+    )
+
+
+def invoices_for_ledger(*, ledger: Ledger, status: str | None = None) -> QuerySet[Invoice]:
+    qs = Invoice.objects.filter(ledger=ledger).select_related("customer")
+    if status:
+        qs = qs.filter(status=status)
+    return invoices_with_balances(qs).order_by("due_date", "id")
+
+
+def invoice_get(*, ledger: Ledger, invoice_no: str) -> Invoice:
+    invoice = invoices_with_balances(
+        Invoice.objects.filter(ledger=ledger, invoice_no=invoice_no).select_related("customer", "ledger")
+    ).first()
+    if invoice is None:
+        raise NotFound(
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found"
+        )
+    return invoice
+
+
+def invoice_events(*, invoice: Invoice) -> QuerySet[InvoiceEvent]:
+    return (
+        InvoiceEvent.objects.filter(invoice=invoice).select_related("created_by").order_by("created_at", "id")
+    )
+
+
+def invoice_detail(*, ledger: Ledger, invoice_no: str) -> dict:
+    """The invoice as operators and `show_invoice` see it: amounts as strings, events with who and why."""
+    invoice = invoice_get(ledger=ledger, invoice_no=invoice_no)
+    return {
+        "ledger": ledger.company_no,
+        "invoice_no": invoice.invoice_no,
+        "customer_no": invoice.customer.customer_no,
+        "status": invoice.status,
+        "currency": invoice.currency,
+        "amount": str(invoice.amount),
+        "capital": str(invoice.capital),
+        "fees": str(invoice.fees),
+        "interest": str(invoice.interest),
+        "open_amount": str(invoice.open_amount),
+        "invoice_date": invoice.invoice_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "respite_until": invoice.respite_until.isoformat() if invoice.respite_until else None,
+        "closed_on": invoice.closed_on.isoformat() if invoice.closed_on else None,
+        "payment_ref": invoice.payment_ref,
+        "events": [
+            {
+                "kind": e.kind,
+                "date": e.booking_date.isoformat(),
+                "who": e.actor,
+                "why": e.reason,
+                "from": e.from_status,
+                "to": e.to_status,
+                "at": e.created_at.isoformat(),
+            }
+            for e in invoice_events(invoice=invoice)
+        ],
+    }
+
+
+# --- Reconciliation ------------------------------------------------------------------------------
+
+
+def _check(name: str, discrepancies: list) -> dict:
+    return {
+        "check": name,
+        "ok": not discrepancies,
+        "discrepancies": discrepancies[:50],
+        "count": len(discrepancies),
+    }
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def ledger_verify(*, ledger: Ledger) -> list[dict]:
+    """The auditor's reconciliation of one ledger: each check with the discrepancies it found."""
+    lid = ledger.id
+    receivable_roles = [
+        AccountRole.RECEIVABLE_CAPITAL,
+        AccountRole.RECEIVABLE_FEE,
+        AccountRole.RECEIVABLE_INTEREST,
+    ]
+    checks = []
+
+    unbalanced = _fetch(
+        """SELECT p.transaction_id, p.currency, sum(p.amount) FROM ledger_posting p
+            WHERE p.ledger_id = %s GROUP BY p.transaction_id, p.currency HAVING sum(p.amount) <> 0""",
+        [lid],
+    )
+    empty = JournalTransaction.objects.filter(ledger=ledger, postings__isnull=True).values_list(
+        "id", flat=True
+    )
+    checks.append(
+        _check(
+            "transactions_balance",
+            [{"transaction": t, "currency": c, "sum": str(s)} for t, c, s in unbalanced]
+            + [{"transaction": t, "problem": "no postings"} for t in empty],
+        )
+    )
+
+    # Stored status against the postings: closed exactly when nothing is open, no component negative.
+    mismatched = []
+    for inv in (
+        invoices_with_balances(Invoice.objects.filter(ledger=ledger))
+        .filter(
+            (Q(status=InvoiceStatus.CLOSED) & ~Q(open_amount=0))
+            | (~Q(status=InvoiceStatus.CLOSED) & Q(open_amount=0))
+            | Q(capital__lt=0)
+            | Q(fees__lt=0)
+            | Q(interest__lt=0)
+        )
+        .values("invoice_no", "status", "capital", "fees", "interest", "open_amount")
+    ):
+        mismatched.append({k: str(v) for k, v in inv.items()})
+    checks.append(_check("invoice_status_matches_postings", mismatched))
+
+    receivable_rows = _fetch(
+        """SELECT a.role, a.number,
+                  coalesce(sum(p.amount), 0) AS account_balance,
+                  coalesce(sum(p.amount) FILTER (WHERE p.invoice_id IS NOT NULL AND p.component <> ''), 0)
+                      AS open_items,
+                  count(p.id) FILTER (WHERE p.invoice_id IS NULL OR p.component = '') AS stray
+             FROM ledger_account a LEFT JOIN ledger_posting p ON p.account_id = a.id
+            WHERE a.ledger_id = %s AND a.role = ANY(%s)
+            GROUP BY a.role, a.number""",
+        [lid, receivable_roles],
+    )
+    stray_components = _fetch(
+        """SELECT p.id, a.role, p.component FROM ledger_posting p JOIN ledger_account a ON a.id = p.account_id
+            WHERE p.ledger_id = %s AND p.component <> '' AND NOT (
+                (p.component = 'capital' AND a.role = 'receivable_capital')
+             OR (p.component = 'fee' AND a.role = 'receivable_fee')
+             OR (p.component = 'interest' AND a.role = 'receivable_interest'))""",
+        [lid],
+    )
+    checks.append(
+        _check(
+            "receivables_equal_open_items",
+            [
+                {
+                    "account": number,
+                    "role": role,
+                    "account_balance": str(bal),
+                    "open_items": str(items),
+                    "postings_without_invoice": stray,
+                }
+                for role, number, bal, items, stray in receivable_rows
+                if bal != items or stray
+            ]
+            + [
+                {
+                    "posting": pid,
+                    "role": role,
+                    "component": comp,
+                    "problem": "component on a non-matching account",
+                }
+                for pid, role, comp in stray_components
+            ],
+        )
+    )
+
+    # Suspense holds exactly the unallocated part of unidentified payments.
+    suspense_rows = _fetch(
+        """SELECT pay.id, pay.bank_archive_ref, pay.status, coalesce(-sum(p.amount), 0) AS unallocated
+             FROM ledger_payment pay
+             LEFT JOIN ledger_posting p ON p.payment_id = pay.id
+                  AND p.account_id IN (SELECT id FROM ledger_account WHERE ledger_id = %s AND role = 'suspense')
+            WHERE pay.ledger_id = %s
+            GROUP BY pay.id, pay.bank_archive_ref, pay.status""",
+        [lid, lid],
+    )
+    suspense_problems = []
+    for _payment_id, archive_ref, status, unallocated in suspense_rows:
+        unidentified = status == Payment.Status.UNIDENTIFIED
+        if unallocated < 0 or (unidentified and unallocated == 0) or (not unidentified and unallocated != 0):
+            suspense_problems.append(
+                {"payment": archive_ref, "status": status, "unallocated": str(unallocated)}
+            )
+    stray_suspense = _fetch(
+        """SELECT p.id, p.amount FROM ledger_posting p JOIN ledger_account a ON a.id = p.account_id
+            WHERE p.ledger_id = %s AND a.role = 'suspense' AND p.payment_id IS NULL""",
+        [lid],
+    )
+    suspense_problems += [
+        {"posting": pid, "amount": str(amount), "problem": "suspense posting without payment"}
+        for pid, amount in stray_suspense
+    ]
+    checks.append(_check("suspense_equals_unallocated_payments", suspense_problems))
+    return checks

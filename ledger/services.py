@@ -1,0 +1,1036 @@
+"""Every write to the ledger core. Each service is one database transaction.
+
+Invoice registration goes through one batch path (`invoices_register`) used by the single-invoice
+service, CUSIN import and the API alike; it writes with COPY so that large files book fast.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from . import references
+from .errors import InvalidTransition, LedgerError, NotFound, ValidationFailed
+from .models import (
+    COUNTRY_DEFAULTS,
+    RECEIVABLE_ROLE_BY_COMPONENT,
+    Account,
+    AccountRole,
+    Cause,
+    Client,
+    Component,
+    Country,
+    Customer,
+    Invoice,
+    InvoiceEvent,
+    InvoiceEventKind,
+    InvoiceStatus,
+    JournalTransaction,
+    Ledger,
+    LegalEntity,
+    Posting,
+    TransactionKind,
+    User,
+)
+from .money import ZERO, to_money
+from .selectors import invoice_balance
+
+CHARTS_DIR = Path(__file__).resolve().parent / "charts"
+SYSTEM_ACTOR = "system"
+
+
+def _actor_fields(actor: User | str | None) -> tuple[int | None, str]:
+    """(created_by_id, actor label) for a user, a system label such as 'cusin', or nobody."""
+    if actor is None:
+        return None, SYSTEM_ACTOR
+    if isinstance(actor, str):
+        return None, actor
+    return actor.pk, actor.get_username()
+
+
+# --- Clients, ledgers and the chart of accounts -------------------------------------------------
+
+
+def base_chart(country: str) -> list[dict]:
+    path = CHARTS_DIR / f"{country}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["accounts"]
+
+
+def ledger_create(
+    *,
+    company_no: str,
+    ledger_no: str,
+    country: str,
+    name: str,
+    client_name: str | None = None,
+    client_funds_account: str = "",
+    currency: str | None = None,
+) -> tuple[Ledger, bool]:
+    """Onboard a ledger with its chart of accounts. Idempotent: an existing identical ledger is returned."""
+    if country not in Country.values:
+        raise ValidationFailed(
+            f"unknown country {country!r}; use one of {', '.join(Country.values)}", field="country"
+        )
+    if not company_no.isdigit():
+        raise ValidationFailed(f"company_no must be digits, got {company_no!r}", field="company_no")
+    if not ledger_no.isdigit() or ledger_no.startswith("0") or len(ledger_no) > 9:
+        raise ValidationFailed(
+            f"ledger_no must be 1-9 digits without a leading zero, got {ledger_no!r}", field="ledger_no"
+        )
+    default_currency, time_zone, scheme = COUNTRY_DEFAULTS[Country(country)]
+    currency = (currency or default_currency).upper()
+
+    with transaction.atomic():
+        existing = Ledger.objects.select_for_update().filter(company_no=company_no).first()
+        if existing is not None:
+            if existing.ledger_no != ledger_no or existing.country != country:
+                raise ValidationFailed(
+                    f"ledger {company_no} exists with ledger_no {existing.ledger_no} and country {existing.country}",
+                    code="ledger_exists_differently",
+                    field="company_no",
+                )
+            if client_funds_account and existing.client_funds_account != client_funds_account:
+                existing.client_funds_account = client_funds_account
+                existing.save(update_fields=["client_funds_account"])
+            return existing, False
+        if Ledger.objects.filter(ledger_no=ledger_no).exists():
+            raise ValidationFailed(
+                f"ledger_no {ledger_no} is used by another ledger", code="ledger_no_taken", field="ledger_no"
+            )
+        client, _ = Client.objects.get_or_create(name=client_name or name)
+        ledger = Ledger.objects.create(
+            client=client,
+            company_no=company_no,
+            ledger_no=ledger_no,
+            name=name,
+            country=country,
+            currency=currency,
+            time_zone=time_zone,
+            reference_scheme=scheme.value,
+            client_funds_account=client_funds_account,
+        )
+        Account.objects.bulk_create(
+            Account(ledger=ledger, number=a["number"], name=a["name"], role=a["role"])
+            for a in base_chart(country)
+        )
+    return ledger, True
+
+
+def customer_upsert(
+    *,
+    ledger: Ledger,
+    customer_no: str,
+    name: str,
+    legal_entity: str = LegalEntity.PRIVATE,
+    national_id: str = "",
+    national_id_country: str = "",
+    email: str = "",
+    phone: str = "",
+    address_line1: str = "",
+    address_line2: str = "",
+    postal_code: str = "",
+    city: str = "",
+    country: str = "",
+) -> Customer:
+    if not customer_no:
+        raise ValidationFailed("customer_no is required", field="customer_no")
+    if legal_entity not in LegalEntity.values:
+        raise ValidationFailed(f"unknown legal entity {legal_entity!r}", field="legal_entity")
+    values = {
+        "name": name,
+        "legal_entity": legal_entity,
+        "national_id": national_id,
+        "national_id_country": national_id_country,
+        "email": email,
+        "phone": phone,
+        "address_line1": address_line1,
+        "address_line2": address_line2,
+        "postal_code": postal_code,
+        "city": city,
+        "country": country or ledger.country,
+        "updated_at": timezone.now(),
+    }
+    with transaction.atomic():
+        customer, _ = Customer.objects.update_or_create(
+            ledger=ledger, customer_no=customer_no, defaults=values
+        )
+    return customer
+
+
+# --- The journal ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting to book: an account role and a signed amount (debit positive)."""
+
+    role: AccountRole
+    amount: Decimal
+    component: str = ""
+    invoice: Invoice | None = None
+    customer: Customer | None = None
+    payment_id: int | None = None
+
+
+def _accounts_by_role(ledger: Ledger) -> dict[str, int]:
+    return dict(Account.objects.filter(ledger=ledger).exclude(role="").values_list("role", "id"))
+
+
+def journal_book(
+    *,
+    ledger: Ledger,
+    kind: TransactionKind,
+    booking_date: date,
+    lines: Sequence[Line],
+    actor: User | str | None,
+    invoice: Invoice | None = None,
+    payment_id: int | None = None,
+    cause: str = "",
+    description: str = "",
+    reverses: JournalTransaction | None = None,
+) -> JournalTransaction:
+    """Book one balanced transaction. The database checks the balance again at commit."""
+    amounts = [to_money(line.amount) for line in lines]
+    if len(lines) < 2:
+        raise ValidationFailed("a transaction needs at least two postings", code="unbalanced_transaction")
+    if any(a == 0 for a in amounts):
+        raise ValidationFailed("a posting amount must not be zero", code="zero_posting")
+    if sum(amounts, ZERO) != 0:
+        raise ValidationFailed(
+            f"postings sum to {sum(amounts, ZERO)}, not zero", code="unbalanced_transaction"
+        )
+    if cause and cause not in Cause.values:
+        raise ValidationFailed(f"unknown cause {cause!r}", field="cause")
+    accounts = _accounts_by_role(ledger)
+    missing = {line.role for line in lines} - accounts.keys()
+    if missing:
+        raise ValidationFailed(
+            f"ledger {ledger.company_no} has no account for {sorted(missing)}", code="account_missing"
+        )
+    created_by_id, actor_label = _actor_fields(actor)
+    with transaction.atomic():
+        txn = JournalTransaction.objects.create(
+            ledger=ledger,
+            booking_date=booking_date,
+            kind=kind,
+            cause=cause,
+            description=description[:200],
+            invoice=invoice,
+            payment_id=payment_id,
+            reverses=reverses,
+            created_by_id=created_by_id,
+            actor=actor_label,
+        )
+        Posting.objects.bulk_create(
+            Posting(
+                transaction=txn,
+                ledger=ledger,
+                account_id=accounts[line.role],
+                invoice=line.invoice,
+                customer=line.customer or (line.invoice.customer if line.invoice else None),
+                payment_id=line.payment_id,
+                component=line.component,
+                amount=amount,
+                currency=ledger.currency,
+            )
+            for line, amount in zip(lines, amounts, strict=True)
+        )
+    return txn
+
+
+# --- Invoice registration ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceInput:
+    customer: Customer
+    invoice_no: str
+    invoice_date: date
+    amount: Decimal
+    due_date: date | None = None
+    payment_ref: str | None = None
+    currency: str | None = None
+    external_id: str = ""
+    reference_text: str = ""
+
+
+@dataclass
+class _Prepared:
+    source: InvoiceInput
+    amount: Decimal
+    due_date: date
+    payment_ref: str | None
+    ids: dict = field(default_factory=dict)
+
+
+def _validate_invoice_inputs(ledger: Ledger, invoices: Sequence[InvoiceInput]) -> list[_Prepared]:
+    prepared = []
+    scheme = references.ReferenceScheme(ledger.reference_scheme)
+    for item in invoices:
+        if item.customer.ledger_id != ledger.id:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: customer {item.customer.customer_no} belongs to another ledger",
+                code="customer_not_in_ledger",
+                field="customer",
+            )
+        if not item.invoice_no or len(item.invoice_no) > 40:
+            raise ValidationFailed(
+                f"invoice_no must be 1-40 characters, got {item.invoice_no!r}", field="invoice_no"
+            )
+        try:
+            amount = to_money(item.amount)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed(f"invoice {item.invoice_no}: {exc}", field="amount") from exc
+        if amount <= 0:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: amount must be positive, got {amount}",
+                code="amount_not_positive",
+                field="amount",
+            )
+        currency = (item.currency or ledger.currency).upper()
+        if currency != ledger.currency:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: currency {currency} is not the ledger's {ledger.currency}",
+                code="currency_mismatch",
+                field="currency",
+            )
+        due_date = item.due_date or item.invoice_date + timedelta(days=ledger.payment_terms_days)
+        if due_date < item.invoice_date:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: due date {due_date} is before invoice date {item.invoice_date}",
+                code="due_before_invoice_date",
+                field="due_date",
+            )
+        payment_ref = None
+        if item.payment_ref:
+            try:
+                payment_ref = references.validate(item.payment_ref, scheme=scheme, ledger_id=ledger.ledger_no)
+            except references.InvalidReference as exc:
+                raise ValidationFailed(
+                    f"invoice {item.invoice_no}: payment reference {item.payment_ref}: {exc}",
+                    code="invalid_payment_ref",
+                    field="payment_ref",
+                ) from exc
+        prepared.append(_Prepared(source=item, amount=amount, due_date=due_date, payment_ref=payment_ref))
+
+    for invoice_no, count in Counter(p.source.invoice_no for p in prepared).items():
+        if count > 1:
+            raise ValidationFailed(
+                f"invoice_no {invoice_no} appears {count} times",
+                code="duplicate_invoice_no",
+                field="invoice_no",
+            )
+    for ref, count in Counter(p.payment_ref for p in prepared if p.payment_ref).items():
+        if count > 1:
+            raise ValidationFailed(
+                f"payment reference {ref} appears {count} times",
+                code="duplicate_payment_ref",
+                field="payment_ref",
+            )
+    return prepared
+
+
+def _existing(ledger: Ledger, column: str, values: Iterable[str]) -> set[str]:
+    values = list(values)
+    if not values:
+        return set()
+    return set(
+        Invoice.objects.filter(ledger=ledger, **{f"{column}__in": values}).values_list(column, flat=True)
+    )
+
+
+def _assign_payment_refs(ledger: Ledger, prepared: list[_Prepared]) -> None:
+    """Give every invoice without a reference a new one, never colliding with a reference in use."""
+    scheme = references.ReferenceScheme(ledger.reference_scheme)
+    taken = {p.payment_ref for p in prepared if p.payment_ref}
+    pending = [p for p in prepared if not p.payment_ref]
+    while pending:
+        generated = []
+        if scheme in (references.ReferenceScheme.KID_MOD10, references.ReferenceScheme.KID_MOD11):
+            serials = _next_customer_serials(Counter(p.source.customer.id for p in pending))
+            for p in pending:
+                serial = serials[p.source.customer.id].pop(0)
+                try:
+                    ref = references.generate(
+                        scheme=scheme,
+                        ledger_id=ledger.ledger_no,
+                        customer_no=p.source.customer.customer_no,
+                        serial=serial,
+                    )
+                except references.NoCheckDigit:
+                    ref = None  # this serial has no mod-11 check digit: take the next one
+                except references.InvalidReference as exc:
+                    raise ValidationFailed(
+                        f"invoice {p.source.invoice_no}: cannot make a KID for customer "
+                        f"{p.source.customer.customer_no}: {exc}",
+                        code="payment_ref_unavailable",
+                        field="payment_ref",
+                    ) from exc
+                generated.append((p, ref))
+        else:
+            first = _next_ledger_serials(ledger, len(pending))
+            for offset, p in enumerate(pending):
+                try:
+                    ref = references.generate(
+                        scheme=scheme, ledger_id=ledger.ledger_no, customer_no="", serial=first + offset
+                    )
+                except references.InvalidReference as exc:
+                    raise ValidationFailed(
+                        f"ledger {ledger.company_no} has run out of OCR references: {exc}",
+                        code="payment_ref_unavailable",
+                        field="payment_ref",
+                    ) from exc
+                generated.append((p, ref))
+        in_use = _existing(ledger, "payment_ref", [ref for _, ref in generated if ref]) | taken
+        pending = []
+        for p, ref in generated:
+            if ref is None or ref in in_use:
+                pending.append(p)
+            else:
+                p.payment_ref = ref
+                taken.add(ref)
+
+
+def _next_customer_serials(counts: Counter) -> dict[int, list[int]]:
+    """Reserve consecutive KID serials per customer with one UPDATE."""
+    ids = list(counts)
+    increments = [counts[i] for i in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE ledger_customer AS c
+               SET last_reference_serial = c.last_reference_serial + v.n
+              FROM unnest(%s::bigint[], %s::int[]) AS v(id, n)
+             WHERE c.id = v.id
+         RETURNING c.id, c.last_reference_serial
+            """,
+            [ids, increments],
+        )
+        rows = cursor.fetchall()
+    return {cid: list(range(last - counts[cid] + 1, last + 1)) for cid, last in rows}
+
+
+def _next_ledger_serials(ledger: Ledger, count: int) -> int:
+    """Reserve `count` consecutive OCR serials for the ledger; returns the first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_ledger SET last_reference_serial = last_reference_serial + %s WHERE id = %s "
+            "RETURNING last_reference_serial",
+            [count, ledger.id],
+        )
+        (last,) = cursor.fetchone()
+    return last - count + 1
+
+
+def _next_ids(table: str, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def invoices_register(
+    *,
+    ledger: Ledger,
+    invoices: Sequence[InvoiceInput],
+    actor: User | str | None,
+    booking_date: date | None = None,
+) -> list[Invoice]:
+    """Register invoices as open claims, each with its payment reference and its journal transaction.
+
+    All or nothing: a bad invoice raises a ValidationFailed naming it, and nothing is written.
+    """
+    if not invoices:
+        return []
+    booking_date = booking_date or ledger.today()
+    prepared = _validate_invoice_inputs(ledger, invoices)
+    created_by_id, actor_label = _actor_fields(actor)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            duplicates = _existing(ledger, "invoice_no", [p.source.invoice_no for p in prepared])
+            if duplicates:
+                raise ValidationFailed(
+                    f"invoice_no already registered: {', '.join(sorted(duplicates))}",
+                    code="duplicate_invoice_no",
+                    field="invoice_no",
+                )
+            used_refs = _existing(ledger, "payment_ref", [p.payment_ref for p in prepared if p.payment_ref])
+            if used_refs:
+                raise ValidationFailed(
+                    f"payment reference already in use: {', '.join(sorted(used_refs))}",
+                    code="duplicate_payment_ref",
+                    field="payment_ref",
+                )
+            _assign_payment_refs(ledger, prepared)
+
+            accounts = _accounts_by_role(ledger)
+            invoice_ids = _next_ids("ledger_invoice", len(prepared))
+            transaction_ids = _next_ids("ledger_journaltransaction", len(prepared))
+            result = []
+            for p, invoice_id, transaction_id in zip(prepared, invoice_ids, transaction_ids, strict=True):
+                p.ids = {"invoice": invoice_id, "transaction": transaction_id}
+                result.append(
+                    Invoice(
+                        id=invoice_id,
+                        ledger=ledger,
+                        customer=p.source.customer,
+                        invoice_no=p.source.invoice_no,
+                        external_id=p.source.external_id,
+                        payment_ref=p.payment_ref,
+                        invoice_date=p.source.invoice_date,
+                        due_date=p.due_date,
+                        currency=ledger.currency,
+                        amount=p.amount,
+                        reference_text=p.source.reference_text or ledger.default_reference_text,
+                        status=InvoiceStatus.OPEN,
+                        created_at=now,
+                    )
+                )
+            _copy_rows(
+                "ledger_invoice",
+                [
+                    "id",
+                    "ledger_id",
+                    "customer_id",
+                    "invoice_no",
+                    "external_id",
+                    "payment_ref",
+                    "invoice_date",
+                    "due_date",
+                    "currency",
+                    "amount",
+                    "reference_text",
+                    "status",
+                    "created_at",
+                ],
+                (
+                    (
+                        i.id,
+                        ledger.id,
+                        i.customer_id,
+                        i.invoice_no,
+                        i.external_id,
+                        i.payment_ref,
+                        i.invoice_date,
+                        i.due_date,
+                        i.currency,
+                        i.amount,
+                        i.reference_text,
+                        i.status,
+                        now,
+                    )
+                    for i in result
+                ),
+            )
+            _copy_rows(
+                "ledger_journaltransaction",
+                [
+                    "id",
+                    "ledger_id",
+                    "booking_date",
+                    "kind",
+                    "cause",
+                    "description",
+                    "invoice_id",
+                    "created_by_id",
+                    "actor",
+                    "created_at",
+                ],
+                (
+                    (
+                        p.ids["transaction"],
+                        ledger.id,
+                        booking_date,
+                        TransactionKind.INVOICE,
+                        "",
+                        f"Invoice {p.source.invoice_no}",
+                        p.ids["invoice"],
+                        created_by_id,
+                        actor_label,
+                        now,
+                    )
+                    for p in prepared
+                ),
+            )
+            capital_account = accounts[AccountRole.RECEIVABLE_CAPITAL]
+            clearing_account = accounts[AccountRole.INVOICE_CLEARING]
+
+            def posting_rows():
+                for p in prepared:
+                    common = (p.ids["transaction"], ledger.id, p.ids["invoice"], p.source.customer.id)
+                    yield (*common, capital_account, Component.CAPITAL, p.amount, ledger.currency)
+                    yield (*common, clearing_account, "", -p.amount, ledger.currency)
+
+            _copy_rows(
+                "ledger_posting",
+                [
+                    "transaction_id",
+                    "ledger_id",
+                    "invoice_id",
+                    "customer_id",
+                    "account_id",
+                    "component",
+                    "amount",
+                    "currency",
+                ],
+                posting_rows(),
+            )
+            _copy_rows(
+                "ledger_invoiceevent",
+                [
+                    "ledger_id",
+                    "invoice_id",
+                    "kind",
+                    "from_status",
+                    "to_status",
+                    "booking_date",
+                    "reason",
+                    "transaction_id",
+                    "created_by_id",
+                    "actor",
+                    "created_at",
+                ],
+                (
+                    (
+                        ledger.id,
+                        p.ids["invoice"],
+                        InvoiceEventKind.REGISTERED,
+                        "",
+                        InvoiceStatus.OPEN,
+                        booking_date,
+                        "",
+                        p.ids["transaction"],
+                        created_by_id,
+                        actor_label,
+                        now,
+                    )
+                    for p in prepared
+                ),
+            )
+    except IntegrityError as exc:
+        # A concurrent registration took the same invoice_no or reference between our check and COPY.
+        raise ValidationFailed(
+            f"invoice registration conflicts with existing data: {exc}", code="registration_conflict"
+        ) from exc
+    return result
+
+
+def invoice_register(
+    *,
+    ledger: Ledger,
+    customer: Customer,
+    invoice_no: str,
+    invoice_date: date,
+    amount: Decimal,
+    due_date: date | None = None,
+    payment_ref: str | None = None,
+    currency: str | None = None,
+    external_id: str = "",
+    reference_text: str = "",
+    actor: User | str | None = None,
+    booking_date: date | None = None,
+) -> Invoice:
+    item = InvoiceInput(
+        customer=customer,
+        invoice_no=invoice_no,
+        invoice_date=invoice_date,
+        amount=amount,
+        due_date=due_date,
+        payment_ref=payment_ref,
+        currency=currency,
+        external_id=external_id,
+        reference_text=reference_text,
+    )
+    return invoices_register(ledger=ledger, invoices=[item], actor=actor, booking_date=booking_date)[0]
+
+
+# --- Invoice state changes -----------------------------------------------------------------------
+
+# The status changes a service may make; anything else is an InvalidTransition.
+ALLOWED_TRANSITIONS = {
+    (InvoiceStatus.OPEN, InvoiceStatus.RESPITE),
+    (InvoiceStatus.RESPITE, InvoiceStatus.RESPITE),
+    (InvoiceStatus.RESPITE, InvoiceStatus.OPEN),
+    (InvoiceStatus.OPEN, InvoiceStatus.DISPUTED),
+    (InvoiceStatus.RESPITE, InvoiceStatus.DISPUTED),
+    (InvoiceStatus.DISPUTED, InvoiceStatus.OPEN),
+    (InvoiceStatus.OPEN, InvoiceStatus.CLOSED),
+    (InvoiceStatus.RESPITE, InvoiceStatus.CLOSED),
+    (InvoiceStatus.DISPUTED, InvoiceStatus.CLOSED),
+}
+
+
+def _lock_invoice(invoice: Invoice) -> Invoice:
+    try:
+        return Invoice.objects.select_for_update().select_related("ledger", "customer").get(pk=invoice.pk)
+    except Invoice.DoesNotExist as exc:
+        raise NotFound(f"invoice {invoice.invoice_no} not found") from exc
+
+
+def _guard_not_closed(invoice: Invoice, action: str) -> None:
+    if invoice.status == InvoiceStatus.CLOSED:
+        raise InvalidTransition(
+            f"invoice {invoice.invoice_no} is closed: cannot {action}", code="invoice_closed"
+        )
+
+
+def _invoice_transition(
+    invoice: Invoice,
+    *,
+    to_status: InvoiceStatus,
+    kind: InvoiceEventKind,
+    booking_date: date,
+    actor: User | str | None,
+    reason: str = "",
+    respite_until: date | None = None,
+    txn: JournalTransaction | None = None,
+) -> InvoiceEvent:
+    from_status = InvoiceStatus(invoice.status)
+    if from_status != to_status and (from_status, to_status) not in ALLOWED_TRANSITIONS:
+        raise InvalidTransition(
+            f"invoice {invoice.invoice_no}: cannot go from {from_status.value} to {to_status.value}"
+        )
+    invoice.status = to_status
+    invoice.respite_until = respite_until if to_status == InvoiceStatus.RESPITE else None
+    invoice.closed_on = booking_date if to_status == InvoiceStatus.CLOSED else None
+    invoice.save(update_fields=["status", "respite_until", "closed_on"])
+    return _invoice_event(
+        invoice,
+        kind=kind,
+        from_status=from_status,
+        booking_date=booking_date,
+        actor=actor,
+        reason=reason,
+        txn=txn,
+    )
+
+
+def _invoice_event(invoice, *, kind, from_status, booking_date, actor, reason="", txn=None) -> InvoiceEvent:
+    created_by_id, actor_label = _actor_fields(actor)
+    return InvoiceEvent.objects.create(
+        ledger_id=invoice.ledger_id,
+        invoice=invoice,
+        kind=kind,
+        from_status=from_status,
+        to_status=invoice.status,
+        booking_date=booking_date,
+        reason=reason[:500],
+        transaction=txn,
+        created_by_id=created_by_id,
+        actor=actor_label,
+    )
+
+
+def invoice_close_if_settled(
+    *, invoice: Invoice, booking_date: date, actor: User | str | None, reason: str, txn=None
+) -> bool:
+    """Close the invoice when nothing is open on it any more. Call inside the booking's transaction."""
+    if invoice.status == InvoiceStatus.CLOSED or invoice_balance(invoice).open_amount != 0:
+        return False
+    _invoice_transition(
+        invoice,
+        to_status=InvoiceStatus.CLOSED,
+        kind=InvoiceEventKind.CLOSED,
+        booking_date=booking_date,
+        actor=actor,
+        reason=reason,
+        txn=txn,
+    )
+    return True
+
+
+def _positive_amount(value, field_name: str) -> Decimal:
+    try:
+        amount = to_money(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(str(exc), field=field_name) from exc
+    if amount <= 0:
+        raise ValidationFailed(
+            f"{field_name} must be positive, got {amount}", code="amount_not_positive", field=field_name
+        )
+    return amount
+
+
+# Where the other leg goes when a receivable component is reduced without payment.
+_REDUCTION_ROLE = {
+    Component.FEE: AccountRole.FEE_INCOME,
+    Component.INTEREST: AccountRole.INTEREST_INCOME,
+}
+
+
+def _reduction_lines(invoice: Invoice, parts: dict[str, Decimal], capital_role: AccountRole) -> list[Line]:
+    lines = []
+    for component, amount in parts.items():
+        if amount == 0:
+            continue
+        lines.append(
+            Line(
+                role=RECEIVABLE_ROLE_BY_COMPONENT[component],
+                amount=-amount,
+                component=component,
+                invoice=invoice,
+            )
+        )
+        other = capital_role if component == Component.CAPITAL else _REDUCTION_ROLE[component]
+        lines.append(Line(role=other, amount=amount, invoice=invoice))
+    return lines
+
+
+def invoice_credit(
+    *,
+    invoice: Invoice,
+    actor: User | str | None,
+    amount: Decimal | None = None,
+    reason: str = "",
+    cause: str = "",
+    booking_date: date | None = None,
+) -> JournalTransaction:
+    """Credit an invoice: part of its capital, or (amount=None) the whole claim with its fees and interest."""
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        _guard_not_closed(invoice, "credit it")
+        booking_date = booking_date or invoice.ledger.today()
+        balance = invoice_balance(invoice)
+        if amount is None:
+            parts = {
+                Component.CAPITAL: balance.capital,
+                Component.FEE: balance.fees,
+                Component.INTEREST: balance.interest,
+            }
+        else:
+            amount = _positive_amount(amount, "amount")
+            if amount > balance.capital:
+                raise ValidationFailed(
+                    f"invoice {invoice.invoice_no}: credit {amount} exceeds the open capital {balance.capital}",
+                    code="credit_exceeds_open",
+                    field="amount",
+                )
+            parts = {Component.CAPITAL: amount}
+        if sum(parts.values(), ZERO) <= 0:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no}: nothing open to credit", code="nothing_open"
+            )
+        txn = journal_book(
+            ledger=invoice.ledger,
+            kind=TransactionKind.CREDIT,
+            booking_date=booking_date,
+            actor=actor,
+            invoice=invoice,
+            cause=cause,
+            description=reason or f"Credit of invoice {invoice.invoice_no}",
+            lines=_reduction_lines(invoice, parts, AccountRole.CREDIT),
+        )
+        _invoice_event(
+            invoice,
+            kind=InvoiceEventKind.CREDITED,
+            from_status=invoice.status,
+            booking_date=booking_date,
+            actor=actor,
+            reason=reason or f"credited {sum(parts.values())}",
+            txn=txn,
+        )
+        invoice_close_if_settled(
+            invoice=invoice, booking_date=booking_date, actor=actor, reason="credited", txn=txn
+        )
+    return txn
+
+
+# A write-off gives up the costs before the capital.
+WRITE_OFF_ORDER = (Component.INTEREST, Component.FEE, Component.CAPITAL)
+
+
+def invoice_write_off(
+    *,
+    invoice: Invoice,
+    cause: str,
+    actor: User | str | None,
+    amount: Decimal | None = None,
+    reason: str = "",
+    booking_date: date | None = None,
+) -> JournalTransaction:
+    """Write off (part of) a claim as a loss: interest first, then fees, then capital."""
+    if cause not in Cause.values:
+        raise ValidationFailed(
+            f"unknown write-off cause {cause!r}; use one of {', '.join(Cause.values)}",
+            code="invalid_cause",
+            field="cause",
+        )
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        _guard_not_closed(invoice, "write it off")
+        booking_date = booking_date or invoice.ledger.today()
+        balance = invoice_balance(invoice)
+        open_by_component = {
+            Component.CAPITAL: balance.capital,
+            Component.FEE: balance.fees,
+            Component.INTEREST: balance.interest,
+        }
+        remaining = balance.open_amount if amount is None else _positive_amount(amount, "amount")
+        if remaining > balance.open_amount:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no}: write-off {remaining} exceeds the open amount {balance.open_amount}",
+                code="write_off_exceeds_open",
+                field="amount",
+            )
+        if remaining <= 0:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no}: nothing open to write off", code="nothing_open"
+            )
+        parts = {}
+        for component in WRITE_OFF_ORDER:
+            take = min(remaining, max(open_by_component[component], ZERO))
+            parts[component] = take
+            remaining -= take
+        txn = journal_book(
+            ledger=invoice.ledger,
+            kind=TransactionKind.WRITE_OFF,
+            booking_date=booking_date,
+            actor=actor,
+            invoice=invoice,
+            cause=cause,
+            description=reason or f"Write-off of invoice {invoice.invoice_no}",
+            lines=_reduction_lines(invoice, parts, AccountRole.LOSS_ON_RECEIVABLES),
+        )
+        _invoice_event(
+            invoice,
+            kind=InvoiceEventKind.WRITTEN_OFF,
+            from_status=invoice.status,
+            booking_date=booking_date,
+            actor=actor,
+            reason=f"{cause}: {reason}" if reason else cause,
+            txn=txn,
+        )
+        invoice_close_if_settled(
+            invoice=invoice, booking_date=booking_date, actor=actor, reason="written off", txn=txn
+        )
+    return txn
+
+
+def invoice_respite_set(
+    *,
+    invoice: Invoice,
+    until: date,
+    actor: User | str | None,
+    reason: str = "",
+    booking_date: date | None = None,
+) -> Invoice:
+    """Pause the claim timeline until a date (or move an existing respite)."""
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        _guard_not_closed(invoice, "set a respite")
+        booking_date = booking_date or invoice.ledger.today()
+        if invoice.status == InvoiceStatus.DISPUTED:
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_no} is disputed: close the dispute first", code="invoice_disputed"
+            )
+        if until <= booking_date:
+            raise ValidationFailed(
+                f"respite date {until} must be after {booking_date}",
+                code="respite_date_not_future",
+                field="until",
+            )
+        _invoice_transition(
+            invoice,
+            to_status=InvoiceStatus.RESPITE,
+            kind=InvoiceEventKind.RESPITE_SET,
+            booking_date=booking_date,
+            actor=actor,
+            respite_until=until,
+            reason=reason or f"respite until {until.isoformat()}",
+        )
+    return invoice
+
+
+def invoice_respite_clear(
+    *, invoice: Invoice, actor: User | str | None, reason: str = "", booking_date: date | None = None
+) -> Invoice:
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        if invoice.status != InvoiceStatus.RESPITE:
+            raise InvalidTransition(f"invoice {invoice.invoice_no} has no respite", code="no_respite")
+        _invoice_transition(
+            invoice,
+            to_status=InvoiceStatus.OPEN,
+            kind=InvoiceEventKind.RESPITE_CLEARED,
+            booking_date=booking_date or invoice.ledger.today(),
+            actor=actor,
+            reason=reason,
+        )
+    return invoice
+
+
+def invoice_dispute_open(
+    *, invoice: Invoice, actor: User | str | None, reason: str, booking_date: date | None = None
+) -> Invoice:
+    """Stop the claim timeline while the customer's complaint is handled."""
+    if not reason:
+        raise ValidationFailed("a dispute needs a reason", field="reason")
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        _guard_not_closed(invoice, "open a dispute")
+        if invoice.status == InvoiceStatus.DISPUTED:
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_no} is already disputed", code="already_disputed"
+            )
+        _invoice_transition(
+            invoice,
+            to_status=InvoiceStatus.DISPUTED,
+            kind=InvoiceEventKind.DISPUTE_OPENED,
+            booking_date=booking_date or invoice.ledger.today(),
+            actor=actor,
+            reason=reason,
+        )
+    return invoice
+
+
+def invoice_dispute_close(
+    *, invoice: Invoice, actor: User | str | None, reason: str = "", booking_date: date | None = None
+) -> Invoice:
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        if invoice.status != InvoiceStatus.DISPUTED:
+            raise InvalidTransition(f"invoice {invoice.invoice_no} is not disputed", code="not_disputed")
+        _invoice_transition(
+            invoice,
+            to_status=InvoiceStatus.OPEN,
+            kind=InvoiceEventKind.DISPUTE_CLOSED,
+            booking_date=booking_date or invoice.ledger.today(),
+            actor=actor,
+            reason=reason,
+        )
+    return invoice
+
+
+__all__ = [
+    "InvoiceInput",
+    "LedgerError",
+    "Line",
+    "base_chart",
+    "customer_upsert",
+    "invoice_close_if_settled",
+    "invoice_credit",
+    "invoice_dispute_close",
+    "invoice_dispute_open",
+    "invoice_register",
+    "invoice_respite_clear",
+    "invoice_respite_set",
+    "invoice_write_off",
+    "invoices_register",
+    "journal_book",
+    "ledger_create",
+]
