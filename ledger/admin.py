@@ -14,6 +14,17 @@ from .models import (
     Posting,
     User,
 )
+from .selectors import ledgers_for_user
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """Client users see only their client's ledgers' rows, here as everywhere."""
+
+    ledger_path = "ledger"
+
+    def get_queryset(self, request):
+        visible = ledgers_for_user(request.user)
+        return super().get_queryset(request).filter(**{f"{self.ledger_path}__in": visible})
 
 
 @admin.register(User)
@@ -26,6 +37,10 @@ class LedgerUserAdmin(UserAdmin):
 class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "org_no", "created_at")
 
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.filter(pk=request.user.client_id) if request.user.client_id else qs
+
 
 class AccountInline(admin.TabularInline):
     model = Account
@@ -33,13 +48,15 @@ class AccountInline(admin.TabularInline):
 
 
 @admin.register(Ledger)
-class LedgerAdmin(admin.ModelAdmin):
+class LedgerAdmin(TenantScopedAdmin):
+    ledger_path = "pk"
+
     list_display = ("company_no", "ledger_no", "name", "country", "currency", "client")
     inlines = [AccountInline]
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(TenantScopedAdmin):
     list_display = ("customer_no", "name", "ledger", "legal_entity", "email")
     list_filter = ("ledger", "legal_entity")
     search_fields = ("customer_no", "name", "email")
@@ -57,7 +74,7 @@ class InvoiceEventInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(TenantScopedAdmin):
     list_display = ("invoice_no", "customer", "ledger", "amount", "due_date", "status", "payment_ref")
     list_filter = ("ledger", "status")
     search_fields = ("invoice_no", "payment_ref", "customer__name")
@@ -77,7 +94,7 @@ class PostingInline(admin.TabularInline):
 
 
 @admin.register(JournalTransaction)
-class JournalTransactionAdmin(admin.ModelAdmin):
+class JournalTransactionAdmin(TenantScopedAdmin):
     list_display = ("id", "ledger", "booking_date", "kind", "cause", "description", "actor")
     list_filter = ("ledger", "kind")
     readonly_fields = [f.name for f in JournalTransaction._meta.fields]

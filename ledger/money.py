@@ -18,8 +18,8 @@ def to_money(value) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    if abs(amount) > MAX_AMOUNT:
+    # Checked before rounding too: quantize itself fails on very large numbers.
+    if abs(amount) > MAX_AMOUNT or abs(amount := amount.quantize(CENT, rounding=ROUND_HALF_UP)) > MAX_AMOUNT:
         raise ValueError(f"amount out of range: {value!r}")
     return amount
 

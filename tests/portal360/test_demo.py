@@ -1,0 +1,54 @@
+import json
+from io import StringIO
+
+from django.core.management import call_command
+
+from ledger.models import Invoice, InvoiceStatus, JournalTransaction, Ledger, User
+from ledger.selectors import ledger_verify
+
+
+def run_demo():
+    out = StringIO()
+    call_command("demo", "--date", "2026-11-24", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db):
+    first = run_demo()
+    assert [ledger["company_no"] for ledger in first["ledgers"]] == ["9999", "8888"]
+    assert all(ledger["invoices_created"] == 24 for ledger in first["ledgers"])
+    assert first["login"]["username"] == "operator"
+    operator = User.objects.get(username="operator")
+    assert operator.check_password(first["login"]["password"])
+    assert operator.client.ledgers.count() == 2
+    statuses = set(Invoice.objects.values_list("status", flat=True))
+    assert {
+        InvoiceStatus.OPEN,
+        InvoiceStatus.CLOSED,
+        InvoiceStatus.DISPUTED,
+        InvoiceStatus.RESPITE,
+    } <= statuses
+
+    transactions = JournalTransaction.objects.count()
+    second = run_demo()
+    assert all(ledger["invoices_created"] == 0 for ledger in second["ledgers"])
+    assert JournalTransaction.objects.count() == transactions
+    assert Invoice.objects.count() == 48
+    for ledger in Ledger.objects.all():
+        assert all(check["ok"] for check in ledger_verify(ledger=ledger))
+
+
+def test_admin_shows_the_operator_only_their_clients_invoices(db, client):
+    run_demo()
+    from tests.factories import InvoiceFactory
+
+    foreign = InvoiceFactory(invoice_no="FOREIGN-1")
+    client.force_login(User.objects.get(username="operator"))
+    page = client.get("/admin/ledger/invoice/?q=")
+    assert page.status_code == 200
+    assert b"NO-10001" in page.content
+    assert b"FOREIGN-1" not in page.content
+    assert client.get(f"/admin/ledger/invoice/{foreign.pk}/change/").status_code == 302
+
+    client.force_login(User.objects.get(username="admin"))
+    assert b"FOREIGN-1" in client.get("/admin/ledger/invoice/?q=FOREIGN").content
