@@ -1,0 +1,34 @@
+"""The journal SQL is reversible: the reverse file removes every guard, the forward file restores them.
+
+DDL is transactional in PostgreSQL, so the test's rollback leaves the schema as it was.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from ledger.models import Posting
+from ledger.sql import read_sql
+from tests.factories import InvoiceFactory
+
+
+def execute(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
+    invoice = InvoiceFactory()
+    posting = Posting.objects.get(invoice=invoice, component="capital")
+    execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses to run with trigger events pending
+
+    execute(read_sql("journal_reverse.sql"))
+    with transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))
+        transaction.set_rollback(True)
+
+    execute(read_sql("journal.sql"))
+    with pytest.raises(IntegrityError, match="append-only"):
+        with transaction.atomic():
+            Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))
