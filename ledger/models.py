@@ -151,6 +151,11 @@ class LegalEntity(models.TextChoices):
     BUSINESS = "business", "Business"
 
 
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DECEASED = "deceased", "Deceased"
+
+
 class Customer(models.Model):
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="customers")
     customer_no = models.CharField(max_length=30)
@@ -165,6 +170,18 @@ class Customer(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True)
+    co_address = models.CharField(max_length=200, blank=True)
+    billing_address = models.JSONField(
+        default=dict, blank=True, help_text="name, line1, line2, co, postal_code, city, country"
+    )
+    status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    protected_identity = models.BooleanField(default=False)
+    distribution_type = models.CharField(
+        max_length=20, blank=True, help_text="CUSIN DistributionType override"
+    )
+    edi_van = models.CharField(max_length=60, blank=True)
+    edi_buyer_id = models.CharField(max_length=60, blank=True)
+    edi_seller_id = models.CharField(max_length=60, blank=True)
     # Last serial handed out for this customer's KID references; advanced with one UPDATE per batch.
     last_reference_serial = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -199,6 +216,12 @@ class Invoice(models.Model):
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**MONEY, help_text="Capital as registered; the balance comes from postings")
     reference_text = models.CharField(max_length=200, blank=True)
+    amount_excl_vat = models.DecimalField(**MONEY, null=True, blank=True)
+    vat_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    # Kept for the document renderer: whether we distribute it, the channel asked for, the print blocks.
+    with_distribution = models.BooleanField(default=True)
+    distribution_type = models.CharField(max_length=20, blank=True)
+    print_blocks = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN)
     respite_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
@@ -376,6 +399,65 @@ class InvoiceEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ledger", "booking_date"], name="invoiceevent_ledger_date_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.booking_date}"
+
+
+class ConsentKind(models.TextChoices):
+    AUTOGIRO_SE = "autogiro_se", "Autogiro (Sweden)"
+    AVTALEGIRO_NO = "avtalegiro_no", "AvtaleGiro (Norway)"
+    EINVOICE_B2C_SE = "einvoice_b2c_se", "E-faktura (Sweden)"
+    EINVOICE_B2C_NO = "einvoice_b2c_no", "eFaktura (Norway)"
+    EINVOICE_B2C_FI = "einvoice_b2c_fi", "E-invoice (Finland)"
+    KIVRA = "kivra", "Kivra"
+
+
+class CustomerConsent(models.Model):
+    """A customer's consent to direct debit or e-invoice; active until cancelled."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consents")
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    active = models.BooleanField(default=True)
+    changed_on = models.DateField()
+    source = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind"], name="consent_unique_per_customer")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {'active' if self.active else 'cancelled'}"
+
+
+class CustomerEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    LEGAL_ADDRESS_CHANGED = "legal_address_changed", "New legal address"
+    CONSENT_ACTIVATED = "consent_activated", "Consent activated"
+    CONSENT_CANCELLED = "consent_cancelled", "Consent cancelled"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    RETURNED_MAIL = "returned_mail", "Returned mail"
+
+
+class CustomerEvent(models.Model):
+    """Every change the Customer Journal reports: who, when, what it was and what it became."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32, choices=CustomerEventKind.choices)
+    booking_date = models.DateField()
+    old_value = models.JSONField(default=dict, blank=True)
+    new_value = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ledger", "booking_date"], name="customerevent_ledger_date_idx")]
 
     def __str__(self):
         return f"{self.kind} {self.booking_date}"

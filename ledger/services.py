@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from . import references
 from .errors import InvalidTransition, LedgerError, NotFound, ValidationFailed
@@ -25,8 +26,12 @@ from .models import (
     Cause,
     Client,
     Component,
+    ConsentKind,
     Country,
     Customer,
+    CustomerConsent,
+    CustomerEvent,
+    CustomerEventKind,
     Invoice,
     InvoiceEvent,
     InvoiceEventKind,
@@ -122,45 +127,191 @@ def ledger_create(
     return ledger, True
 
 
-def customer_upsert(
+@dataclass(frozen=True)
+class CustomerInput:
+    """A customer as a file or the API describes it. `consents` sets (True) or clears (False) consents."""
+
+    customer_no: str
+    name: str
+    legal_entity: str = LegalEntity.PRIVATE
+    national_id: str = ""
+    national_id_country: str = ""
+    email: str = ""
+    phone: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    co_address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+    billing_address: dict = field(default_factory=dict)
+    protected_identity: bool = False
+    distribution_type: str = ""
+    edi_van: str = ""
+    edi_buyer_id: str = ""
+    edi_seller_id: str = ""
+    consents: dict[str, bool] = field(default_factory=dict)
+
+
+# A change to any of these is a new legal address for the Customer Journal.
+LEGAL_ADDRESS_FIELDS = (
+    "name",
+    "address_line1",
+    "address_line2",
+    "co_address",
+    "postal_code",
+    "city",
+    "country",
+)
+CUSTOMER_FIELDS = (
+    "name", "legal_entity", "national_id", "national_id_country", "email", "phone", "address_line1",
+    "address_line2", "co_address", "postal_code", "city", "country", "billing_address", "protected_identity",
+    "distribution_type", "edi_van", "edi_buyer_id", "edi_seller_id",
+)  # fmt: skip
+
+
+def _customer_values(ledger: Ledger, item: CustomerInput) -> dict:
+    if not item.customer_no or len(item.customer_no) > 30:
+        raise ValidationFailed(
+            f"customer_no must be 1-30 characters, got {item.customer_no!r}", field="customer_no"
+        )
+    if not item.name:
+        raise ValidationFailed(
+            f"customer {item.customer_no}: name is required", code="missing_field", field="name"
+        )
+    if item.legal_entity not in LegalEntity.values:
+        raise ValidationFailed(
+            f"customer {item.customer_no}: unknown legal entity {item.legal_entity!r}", field="legal_entity"
+        )
+    unknown = set(item.consents) - set(ConsentKind.values)
+    if unknown:
+        raise ValidationFailed(
+            f"customer {item.customer_no}: unknown consent {sorted(unknown)}", field="consents"
+        )
+    values = {name: getattr(item, name) for name in CUSTOMER_FIELDS}
+    values["country"] = item.country or ledger.country
+    return values
+
+
+def customers_upsert(
     *,
     ledger: Ledger,
-    customer_no: str,
-    name: str,
-    legal_entity: str = LegalEntity.PRIVATE,
-    national_id: str = "",
-    national_id_country: str = "",
-    email: str = "",
-    phone: str = "",
-    address_line1: str = "",
-    address_line2: str = "",
-    postal_code: str = "",
-    city: str = "",
-    country: str = "",
-) -> Customer:
-    if not customer_no:
-        raise ValidationFailed("customer_no is required", field="customer_no")
-    if legal_entity not in LegalEntity.values:
-        raise ValidationFailed(f"unknown legal entity {legal_entity!r}", field="legal_entity")
-    values = {
-        "name": name,
-        "legal_entity": legal_entity,
-        "national_id": national_id,
-        "national_id_country": national_id_country,
-        "email": email,
-        "phone": phone,
-        "address_line1": address_line1,
-        "address_line2": address_line2,
-        "postal_code": postal_code,
-        "city": city,
-        "country": country or ledger.country,
-        "updated_at": timezone.now(),
-    }
-    with transaction.atomic():
-        customer, _ = Customer.objects.update_or_create(
-            ledger=ledger, customer_no=customer_no, defaults=values
+    customers: Sequence[CustomerInput],
+    actor: User | str | None,
+    booking_date: date | None = None,
+    source: str = "",
+) -> dict[str, Customer]:
+    """Create or update customers in bulk; new customers, new legal addresses and consent changes are
+    recorded as customer events. Returns the customers by customer_no."""
+    booking_date = booking_date or ledger.today()
+    values_by_no = {item.customer_no: _customer_values(ledger, item) for item in customers}
+    if len(values_by_no) != len(customers):
+        raise ValidationFailed(
+            "a customer_no appears more than once", code="duplicate_customer_no", field="customer_no"
         )
-    return customer
+    created_by_id, actor_label = _actor_fields(actor)
+    now = timezone.now()
+    events = []
+
+    def event(customer, kind, old=None, new=None, reason=""):
+        events.append(
+            CustomerEvent(
+                ledger=ledger,
+                customer=customer,
+                kind=kind,
+                booking_date=booking_date,
+                old_value=old or {},
+                new_value=new or {},
+                reason=reason or source,
+                created_by_id=created_by_id,
+                actor=actor_label,
+                created_at=now,
+            )
+        )
+
+    with transaction.atomic():
+        existing = {
+            c.customer_no: c
+            for c in Customer.objects.select_for_update().filter(
+                ledger=ledger, customer_no__in=list(values_by_no)
+            )
+        }
+        new_customers = [
+            Customer(ledger=ledger, customer_no=no, created_at=now, updated_at=now, **values)
+            for no, values in values_by_no.items()
+            if no not in existing
+        ]
+        Customer.objects.bulk_create(new_customers)
+        for customer in new_customers:
+            event(customer, CustomerEventKind.CREATED)
+
+        changed = []
+        for no, customer in existing.items():
+            values = values_by_no[no]
+            if all(getattr(customer, k) == v for k, v in values.items()):
+                continue
+            old_address = {k: getattr(customer, k) for k in LEGAL_ADDRESS_FIELDS}
+            new_address = {k: values[k] for k in LEGAL_ADDRESS_FIELDS}
+            if old_address != new_address:
+                event(customer, CustomerEventKind.LEGAL_ADDRESS_CHANGED, old_address, new_address)
+            for k, v in values.items():
+                setattr(customer, k, v)
+            customer.updated_at = now
+            changed.append(customer)
+        Customer.objects.bulk_update(changed, [*CUSTOMER_FIELDS, "updated_at"])
+
+        by_no = {**existing, **{c.customer_no: c for c in new_customers}}
+        _consents_apply(ledger, by_no, customers, booking_date, source, event)
+        CustomerEvent.objects.bulk_create(events)
+    return by_no
+
+
+def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> None:
+    wanted = {
+        (by_no[item.customer_no].id, kind): active
+        for item in customers
+        for kind, active in item.consents.items()
+    }
+    if not wanted:
+        return
+    customer_ids = {cid for cid, _ in wanted}
+    current = {
+        (c.customer_id, c.kind): c for c in CustomerConsent.objects.filter(customer_id__in=customer_ids)
+    }
+    customers_by_id = {c.id: c for c in by_no.values()}
+    to_create, to_update = [], []
+    for (customer_id, kind), active in wanted.items():
+        consent = current.get((customer_id, kind))
+        if consent is None and not active:
+            continue
+        if consent is not None and consent.active == active:
+            continue
+        if consent is None:
+            consent = CustomerConsent(
+                ledger=ledger,
+                customer_id=customer_id,
+                kind=kind,
+                active=True,
+                changed_on=booking_date,
+                source=source,
+            )
+            to_create.append(consent)
+        else:
+            consent.active, consent.changed_on, consent.source = active, booking_date, source
+            to_update.append(consent)
+        event(
+            customers_by_id[customer_id],
+            CustomerEventKind.CONSENT_ACTIVATED if active else CustomerEventKind.CONSENT_CANCELLED,
+            new={"consent": kind},
+        )
+    CustomerConsent.objects.bulk_create(to_create)
+    CustomerConsent.objects.bulk_update(to_update, ["active", "changed_on", "source"])
+
+
+def customer_upsert(*, ledger: Ledger, actor: User | str | None = None, **fields) -> Customer:
+    """One customer through the bulk path (see CustomerInput for the fields)."""
+    item = CustomerInput(**fields)
+    return customers_upsert(ledger=ledger, customers=[item], actor=actor)[item.customer_no]
 
 
 # --- The journal ---------------------------------------------------------------------------------
@@ -258,6 +409,19 @@ class InvoiceInput:
     currency: str | None = None
     external_id: str = ""
     reference_text: str = ""
+    amount_excl_vat: Decimal | None = None
+    vat_amount: Decimal | None = None
+    with_distribution: bool = True
+    distribution_type: str = ""
+    print_blocks: list | dict | None = None
+
+
+# The invoice columns registration writes with COPY (the rest keep their NULL defaults).
+INVOICE_COPY_COLUMNS = [
+    "id", "ledger_id", "customer_id", "invoice_no", "external_id", "payment_ref", "invoice_date", "due_date",
+    "currency", "amount", "reference_text", "amount_excl_vat", "vat_amount", "with_distribution",
+    "distribution_type", "print_blocks", "status", "created_at",
+]  # fmt: skip
 
 
 @dataclass
@@ -436,6 +600,11 @@ def _next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _copy_value(value):
+    # COPY needs JSON columns wrapped; everything else psycopg adapts by type.
+    return Jsonb(value) if isinstance(value, dict | list) else value
+
+
 def _copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -497,45 +666,21 @@ def invoices_register(
                         currency=ledger.currency,
                         amount=p.amount,
                         reference_text=p.source.reference_text or ledger.default_reference_text,
+                        amount_excl_vat=p.source.amount_excl_vat,
+                        vat_amount=p.source.vat_amount,
+                        with_distribution=p.source.with_distribution,
+                        distribution_type=p.source.distribution_type,
+                        print_blocks=Jsonb(p.source.print_blocks)
+                        if p.source.print_blocks is not None
+                        else None,
                         status=InvoiceStatus.OPEN,
                         created_at=now,
                     )
                 )
             _copy_rows(
                 "ledger_invoice",
-                [
-                    "id",
-                    "ledger_id",
-                    "customer_id",
-                    "invoice_no",
-                    "external_id",
-                    "payment_ref",
-                    "invoice_date",
-                    "due_date",
-                    "currency",
-                    "amount",
-                    "reference_text",
-                    "status",
-                    "created_at",
-                ],
-                (
-                    (
-                        i.id,
-                        ledger.id,
-                        i.customer_id,
-                        i.invoice_no,
-                        i.external_id,
-                        i.payment_ref,
-                        i.invoice_date,
-                        i.due_date,
-                        i.currency,
-                        i.amount,
-                        i.reference_text,
-                        i.status,
-                        now,
-                    )
-                    for i in result
-                ),
+                INVOICE_COPY_COLUMNS,
+                ([_copy_value(getattr(i, column)) for column in INVOICE_COPY_COLUMNS] for i in result),
             )
             _copy_rows(
                 "ledger_journaltransaction",
