@@ -670,9 +670,7 @@ def invoices_register(
                         vat_amount=p.source.vat_amount,
                         with_distribution=p.source.with_distribution,
                         distribution_type=p.source.distribution_type,
-                        print_blocks=Jsonb(p.source.print_blocks)
-                        if p.source.print_blocks is not None
-                        else None,
+                        print_blocks=p.source.print_blocks,
                         status=InvoiceStatus.OPEN,
                         created_at=now,
                     )
