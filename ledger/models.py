@@ -341,8 +341,9 @@ class Posting(models.Model):
     transaction = models.ForeignKey(JournalTransaction, on_delete=models.PROTECT, related_name="postings")
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by posting_invoice_component_idx, whose first column it is.
     invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="postings"
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="postings", db_index=False
     )
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(
@@ -361,7 +362,6 @@ class Posting(models.Model):
         ]
         indexes = [
             models.Index(fields=["invoice", "component"], name="posting_invoice_component_idx"),
-            models.Index(fields=["account"], name="posting_account_idx"),
         ]
 
     def __str__(self):
