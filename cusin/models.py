@@ -61,6 +61,8 @@ class CusinBatch(models.Model):
     invoices = models.PositiveIntegerField()
     failed_customers = models.PositiveIntegerField()
     failed_invoices = models.PositiveIntegerField()
+    credits = models.PositiveIntegerField(default=0)
+    failed_credits = models.PositiveIntegerField(default=0)
     total_invoice_amount = models.DecimalField(**MONEY)
     errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

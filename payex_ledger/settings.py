@@ -136,6 +136,10 @@ else:
     EMAIL_FILE_PATH = LEDGER_DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ledger@localhost")
 
+# CUSIN files larger than this are rejected whole (PayEx's limit is 100 MB).
+CUSIN_MAX_FILE_BYTES = int(os.environ.get("CUSIN_MAX_FILE_BYTES", str(100 * 1024 * 1024)))
+CUSIN_MAX_INVOICES = int(os.environ.get("CUSIN_MAX_INVOICES", "50000"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
