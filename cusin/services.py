@@ -80,9 +80,8 @@ def cusin_import(
     name = path.name
     match = FILE_NAME.match(name)
     company_no = match["company_no"] if match else ""
-    file_row = None
+    file_row, ledger, size = None, None, path.stat().st_size
     try:
-        size = path.stat().st_size
         if size > settings.CUSIN_MAX_FILE_BYTES:
             raise xmlread.CusinFileError(
                 "FileTooLarge",
@@ -124,6 +123,19 @@ def cusin_import(
         if file_row is not None:
             CusinFile.objects.filter(pk=file_row.pk).update(
                 status=FileStatus.REJECTED, receipt=receipt, finished_at=timezone.now()
+            )
+        else:  # kept on record too, so operators see every file that came in
+            CusinFile.objects.create(
+                ledger=ledger,
+                company_no=company_no,
+                file_name=name,
+                serial=int(match["serial"]) if match else None,
+                digest=_digest(path),
+                size=size,
+                source=source,
+                status=FileStatus.REJECTED,
+                receipt=receipt,
+                finished_at=timezone.now(),
             )
         if write_outbox and company_no:
             receipts.write_to_outbox(receipt, company_no)

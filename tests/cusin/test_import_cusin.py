@@ -524,3 +524,18 @@ def test_command_exits_one_when_rejected(no_ledger, tmp_path):
     path.write_text("not xml at all")
     code, receipt = run_command(path)
     assert (code, receipt["status"]) == (1, "rejected")
+
+
+def test_command_reports_a_missing_file(db, tmp_path):
+    code, out = run_command(tmp_path / "CUSIN_7777_20260115083000_1.xml")
+    assert code == 1
+    assert out["error"]["code"] == "usage"
+    assert "no such file" in out["error"]["message"]
+
+
+def test_every_rejected_file_is_kept_on_record(no_ledger, tmp_path):
+    path = write(tmp_path, [customer("1", invoice("A1"))], company_no="4242")
+    cusin_import(path=path)
+    row = CusinFile.objects.get()
+    assert (row.status, row.company_no, row.ledger, row.serial) == ("rejected", "4242", None, 1)
+    assert row.receipt["errors"][0]["code"] == "UnknownCompanyNo"

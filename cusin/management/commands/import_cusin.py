@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+from django.core.management.base import CommandError
+
 from cusin.services import cusin_import
 from ledger.management.base import JsonCommand, parse_date
 
@@ -14,6 +16,10 @@ class Command(JsonCommand):
         parser.add_argument("--no-outbox", action="store_true", help="do not write receipt/error log files")
 
     def run(self, **o):
+        path = Path(o["path"])
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+
         def progress(done, total):
             sys.stderr.write(f"\r{done}/{total} invoices")
             if done == total:
