@@ -119,7 +119,7 @@ def cusin_import(
                 f"the file has {index.invoices} invoices; at most {settings.CUSIN_MAX_INVOICES} per file",
             )
     except xmlread.CusinFileError as exc:
-        receipt = _rejected_receipt(name, company_no, exc)
+        receipt = rejected_receipt(name, company_no, exc)
         if file_row is not None:
             CusinFile.objects.filter(pk=file_row.pk).update(
                 status=FileStatus.REJECTED, receipt=receipt, finished_at=timezone.now()
@@ -589,7 +589,7 @@ def _finish(*, file_row, header, ledger) -> dict:
     return receipt
 
 
-def _rejected_receipt(name: str, company_no: str, exc: xmlread.CusinFileError) -> dict:
+def rejected_receipt(name: str, company_no: str, exc: xmlread.CusinFileError) -> dict:
     return {
         "file": name,
         "company_no": company_no,

@@ -122,6 +122,10 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Europe/Oslo"
+CELERY_BEAT_SCHEDULE = {
+    # Import complete files from every client's sFTP inbox (cusin/inbox.py).
+    "cusin-scan-inbox": {"task": "cusin.scan_inbox", "schedule": 60.0, "options": {"expires": 55}},
+}
 
 # E-mail: SMTP when EMAIL_HOST is set, else files under LEDGER_DATA_DIR/mail.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -139,6 +143,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ledger@localhost")
 # CUSIN files larger than this are rejected whole (PayEx's limit is 100 MB).
 CUSIN_MAX_FILE_BYTES = int(os.environ.get("CUSIN_MAX_FILE_BYTES", str(100 * 1024 * 1024)))
 CUSIN_MAX_INVOICES = int(os.environ.get("CUSIN_MAX_INVOICES", "50000"))
+# sFTP inbox: a file untouched for this long counts as completely uploaded; a claimed file whose
+# import has shown no progress for CUSIN_INBOX_STALE_SECONDS is taken over and resumed.
+CUSIN_INBOX_MIN_AGE_SECONDS = int(os.environ.get("CUSIN_INBOX_MIN_AGE_SECONDS", "5"))
+CUSIN_INBOX_STALE_SECONDS = int(os.environ.get("CUSIN_INBOX_STALE_SECONDS", "600"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
