@@ -1,10 +1,17 @@
 import json
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from ledger.models import Invoice, InvoiceStatus, JournalTransaction, Ledger, User
 from ledger.selectors import ledger_verify
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    return settings.LEDGER_DATA_DIR
 
 
 def run_demo():
@@ -13,7 +20,7 @@ def run_demo():
     return json.loads(out.getvalue())
 
 
-def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db):
+def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_dir):
     first = run_demo()
     assert [ledger["company_no"] for ledger in first["ledgers"]] == ["9999", "8888"]
     assert all(ledger["invoices_created"] == 24 for ledger in first["ledgers"])
@@ -29,11 +36,21 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db):
         InvoiceStatus.RESPITE,
     } <= statuses
 
+    assert [(f["status"], f["errors"]) for f in first["cusin_files"]] == [
+        ("accepted", 0),
+        ("accepted", 0),
+        ("partially_accepted", 3),
+    ]
+    archive = data_dir / "sftp" / "9999" / "archive"
+    assert len(list(archive.glob("CUSIN_9999_*.xml"))) == 3
+    assert len(list((data_dir / "sftp" / "9999" / "outbox").glob("*_receipt.xml"))) == 3
+
     transactions = JournalTransaction.objects.count()
     second = run_demo()
     assert all(ledger["invoices_created"] == 0 for ledger in second["ledgers"])
+    assert second["cusin_files"] == first["cusin_files"]
     assert JournalTransaction.objects.count() == transactions
-    assert Invoice.objects.count() == 48
+    assert Invoice.objects.count() == 48 + 6
     for ledger in Ledger.objects.all():
         assert all(check["ok"] for check in ledger_verify(ledger=ledger))
 

@@ -9,8 +9,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
+from cusin.inbox import inbox_scan
+from cusin.models import CusinFile
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import Cause, Invoice, LegalEntity, User
+from ledger.outbox import company_dir
 from ledger.services import (
     InvoiceInput,
     customer_upsert,
@@ -143,12 +147,14 @@ class Command(JsonCommand):
                 }
             )
         operator = self._users(ledger.client)
+        files = self._cusin_files(LEDGERS[0]["company_no"], today)
         return {
             "ok": True,
             "url": "http://127.0.0.1:8000/admin/",
             "login": {"username": operator.username, "password": DEMO_PASSWORD},
             "staff_login": {"username": "admin", "password": DEMO_PASSWORD},
             "ledgers": summary,
+            "cusin_files": files,
         }, True
 
     def _users(self, client) -> User:
@@ -232,3 +238,125 @@ class Command(JsonCommand):
             booking_date=today - timedelta(days=2),
         )
         return len(invoices)
+
+    def _cusin_files(self, company_no: str, today: date) -> list[dict]:
+        """Drop three CUSIN files in the Norwegian ledger's sFTP inbox (the last one with errors) and
+        let the inbox watcher import them, as a client's upload would be."""
+        day = today - timedelta(days=10)
+        stamp = day.strftime("%Y%m%d") + "080000"
+
+        def invoice(no, amount, rows=2, **kw):
+            net = Decimal(amount)
+            lines = [
+                (
+                    f"{100 + n}",
+                    f"Service item {n}",
+                    "1",
+                    f"{net / rows:.2f}".replace(".", ","),
+                    f"{net / rows:.2f}".replace(".", ","),
+                )
+                for n in range(1, rows + 1)
+            ]
+            return InvoiceSpec(
+                invoice_no=no,
+                invoice_date=day,
+                amount_excl_vat=net,
+                vat_amount=net / 4,
+                currency="NOK",
+                order_rows=lines,
+                reference_text="Service agreement",
+                **kw,
+            )
+
+        def customer(no, name, *items, **kw):
+            return CustomerSpec(
+                customer_no=no,
+                name=name,
+                street=kw.pop("street", "Dronningens gate 5"),
+                zip_code="7011",
+                city="Trondheim",
+                items=list(items),
+                **kw,
+            )
+
+        files = {
+            f"CUSIN_{company_no}_{stamp}_1.xml": [
+                customer(
+                    "3001",
+                    "Per Olsen",
+                    invoice("CU-2001", "800.00"),
+                    email="per@example.no",
+                    phone="+47 912 34 567",
+                ),
+                customer(
+                    "3002",
+                    "Havbruk AS",
+                    invoice("CU-2002", "24000.00", rows=4),
+                    legal_entity="Business",
+                    reg_no="923609016",
+                    distribution_type="Email",
+                    email="faktura@havbruk.no",
+                ),
+                customer(
+                    "3003",
+                    "Siri Dahl",
+                    invoice("CU-2003", "350.00"),
+                    invoice("CU-2004", "1200.00"),
+                    payment_rules={"UseBKAGNO": True},
+                ),
+            ],
+            f"CUSIN_{company_no}_{stamp}_2.xml": [
+                customer(
+                    "3001",
+                    "Per Olsen",
+                    invoice("CU-2005", "640.00"),
+                    street="Munkegata 20",
+                    email="per@example.no",
+                ),
+                customer(
+                    "3003",
+                    "Siri Dahl",
+                    CreditSpec(
+                        credited_invoice_no="CU-2004",
+                        amount_excl_vat=Decimal("200.00"),
+                        vat_amount=Decimal("50.00"),
+                        currency="NOK",
+                        credit_note_no="KN-17",
+                        cause="Complaint",
+                        reason="Late delivery",
+                    ),
+                    distribution_rules={"UseEInvoiceB2CNO": True},
+                ),
+            ],
+            f"CUSIN_{company_no}_{stamp}_3.xml": [
+                customer(
+                    "3004",
+                    "Feil Regnr",
+                    invoice("CU-2006", "500.00"),
+                    reg_no="12345678901",
+                    reg_no_country="NO",
+                ),
+                customer(
+                    "3005",
+                    "Lise Lund",
+                    invoice("CU-2001", "90.00"),
+                    invoice("CU-2007", "450.00"),
+                    invoice("CU-2008", "300.00", payment_ref="123456700013"),
+                ),
+            ],
+        }
+        inbox = company_dir(company_no, "inbox")
+        for name, customers in files.items():
+            if not CusinFile.objects.filter(file_name=name).exists():
+                write_cusin(
+                    inbox / name,
+                    company_no=company_no,
+                    company_name="Demo Norge",
+                    customers=customers,
+                    created=f"{day.isoformat()}T08:00:00",
+                )
+        inbox_scan(min_age_seconds=0)
+        return [
+            {"file": f.file_name, "status": f.status, "errors": len(f.receipt.get("errors", []))}
+            for f in CusinFile.objects.filter(file_name__in=list(files)).order_by("file_name")
+        ]
