@@ -1,0 +1,113 @@
+"""The common data model every bank-file parser produces. Pure Python: no Django, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+
+FORMAT_OCR_GIRO = "ocr_giro"
+FORMAT_BGMAX = "bgmax"
+FORMAT_CAMT054 = "camt054"
+FORMATS = (FORMAT_OCR_GIRO, FORMAT_BGMAX, FORMAT_CAMT054)
+
+
+class BankFileError(ValueError):
+    """A bank file that cannot be accepted. `code` is stable; `line` is 1-based when known.
+
+    Codes: unknown_format, not_a_payment_file, malformed, unsafe_xml, bad_date, bad_amount,
+    control_total_mismatch, record_count_mismatch, currency_mismatch, duplicate_archive_ref.
+    """
+
+    def __init__(self, code: str, message: str, line: int | None = None):
+        self.code = code
+        self.message = message
+        self.line = line
+        super().__init__(f"{message} (line {line})" if line is not None else message)
+
+    def as_dict(self) -> dict:
+        data: dict = {"code": self.code, "message": self.message}
+        if self.line is not None:
+            data["line"] = self.line
+        return data
+
+
+@dataclass(frozen=True)
+class BankPayment:
+    """One incoming payment (or a BgMax deduction) as reported by the bank."""
+
+    archive_ref: str  # the bank's reference for this payment; stable and unique within the file
+    amount: Decimal  # positive for money in; BgMax TK21 deductions are negative
+    currency: str
+    reference: str  # structured reference (KID / OCR / creditor reference), '' if none
+    text: str  # unstructured remittance text / information records
+    payer_name: str
+    payer_account: str
+    booking_date: date
+    value_date: date
+    receiving_account: str  # the account the money came in to
+    line: int | None  # 1-based line of the payment record in the file
+    kind: str = "payment"  # "payment", "deduction" (BgMax TK21), "reversal", ...
+
+
+@dataclass(frozen=True)
+class BankFile:
+    format: str  # "ocr_giro" | "bgmax" | "camt054"
+    file_id: str  # transmission / message id
+    created: datetime | None
+    receiving_accounts: tuple[str, ...]
+    payments: tuple[BankPayment, ...]
+    totals: dict[str, Decimal] = field(hash=False)  # per currency, as declared by the file itself
+    test: bool = False  # the file says it is a test file (BgMax test mark 'T')
+
+    def total(self, currency: str) -> Decimal:
+        return self.totals.get(currency, Decimal("0.00"))
+
+
+def money_from_minor(units: int) -> Decimal:
+    """Øre / öre (an int) to a Decimal with two places."""
+    return (Decimal(units) / 100).quantize(CENT)
+
+
+def sum_by_currency(payments: Iterable[BankPayment]) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = {}
+    for p in payments:
+        sums[p.currency] = sums.get(p.currency, Decimal("0.00")) + p.amount
+    return {cur: amount.quantize(CENT) for cur, amount in sums.items()}
+
+
+def check_totals(payments: Iterable[BankPayment], declared: dict[str, Decimal]) -> None:
+    """The declared per-currency totals must equal the sum of the payments."""
+    actual = sum_by_currency(payments)
+    keys = set(actual) | set(declared)
+    for cur in sorted(keys):
+        a = actual.get(cur, Decimal("0.00"))
+        d = declared.get(cur, Decimal("0.00"))
+        if a != d:
+            raise BankFileError(
+                "control_total_mismatch", f"the file declares {cur} {d} in total but its payments sum to {a}"
+            )
+
+
+def unique_archive_refs(refs: list[str]) -> list[str]:
+    """Keep each ref; make repeats unique and stable by appending '#2', '#3', ... in file order."""
+    seen: dict[str, int] = {}
+    taken = set(refs)
+    out = []
+    for ref in refs:
+        n = seen.get(ref, 0) + 1
+        seen[ref] = n
+        if n == 1:
+            out.append(ref)
+            continue
+        candidate = f"{ref}#{n}"
+        while candidate in taken:
+            n += 1
+            candidate = f"{ref}#{n}"
+        seen[ref] = n
+        taken.add(candidate)
+        out.append(candidate)
+    return out

@@ -1,0 +1,221 @@
+"""Nets OCR Giro (Norway) incoming-payment files, read with the `netsgiro` library.
+
+netsgiro parses and validates each 80-column record, and builds the Transmission / Assignment /
+Transaction objects. It does not check the end records' counts and totals, so that is done here.
+AvtaleGiro files (service code 21: agreements, payment claims, cancellations) are not payment files and
+are refused with `not_a_payment_file`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import netsgiro
+from netsgiro import records as ng_records
+
+from .model import (
+    FORMAT_OCR_GIRO,
+    BankFile,
+    BankFileError,
+    BankPayment,
+    check_totals,
+    money_from_minor,
+    unique_archive_refs,
+)
+
+CURRENCY = "NOK"
+RECORD_LENGTH = 80
+# what datetime.strptime() says about a bad DDMMYY date inside netsgiro
+_DATE_ERRORS = ("does not match format", "unconverted data remains", "out of range")
+_RECORD_CLASSES = {
+    cls.RECORD_TYPE: cls
+    for cls in (getattr(ng_records, name) for name in ng_records.__all__)
+    if isinstance(cls, type) and issubclass(cls, ng_records.Record) and hasattr(cls, "RECORD_TYPE")
+}
+_REVERSALS = {netsgiro.TransactionType.REVERSING_WITH_KID, netsgiro.TransactionType.REVERSING_WITH_TEXT}
+
+
+def _lines(data: bytes) -> list[tuple[int, str]]:
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark added by some tool
+        data = data[3:]
+    text = data.decode("iso-8859-1")
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def _parse_record(lineno: int, line: str):
+    if len(line) != RECORD_LENGTH:
+        raise BankFileError(
+            "malformed", f"OCR Giro records are {RECORD_LENGTH} characters, got {len(line)}", lineno
+        )
+    try:
+        # What netsgiro.records.parse() does for one line, without rebuilding its class map each time.
+        record_type = netsgiro.RecordType(int(line[6:8])) if line[6:8].isdigit() else None
+        if record_type not in _RECORD_CLASSES:
+            raise ValueError(f"unknown record type {line[6:8]!r}")
+        record = _RECORD_CLASSES[record_type].from_string(line)
+    except (ValueError, KeyError, TypeError) as exc:
+        code = "bad_date" if any(m in str(exc) for m in _DATE_ERRORS) else "malformed"
+        raise BankFileError(code, f"not a valid OCR Giro record: {exc}", lineno) from exc
+    return record
+
+
+def parse_ocr_giro(data: bytes, *, name: str = "") -> BankFile:
+    lines = _lines(data)
+    if not lines:
+        raise BankFileError("malformed", "empty OCR Giro file")
+
+    for lineno, line in lines:
+        if line.startswith("NY21"):
+            raise BankFileError(
+                "not_a_payment_file",
+                "this is an AvtaleGiro file (service code 21: agreements or payment claims), "
+                "not an OCR Giro payment file",
+                lineno,
+            )
+
+    recs = [(lineno, _parse_record(lineno, line)) for lineno, line in lines]
+
+    first_line, start = recs[0]
+    if not isinstance(start, ng_records.TransmissionStart):
+        raise BankFileError(
+            "malformed", "the first record must be a transmission start (NY000010)", first_line
+        )
+    end_line, end = recs[-1]
+    if not isinstance(end, ng_records.TransmissionEnd):
+        raise BankFileError(
+            "malformed", "the last record must be a transmission end (NY000089); truncated?", end_line
+        )
+
+    # Walk the assignments ourselves: we need line numbers and the end records' control figures.
+    tx_lines: dict[tuple[str, int], int] = {}
+    total_tx = 0
+    total_amount = 0
+    current: ng_records.AssignmentStart | None = None
+    current_records = 0
+    current_tx: set[int] = set()
+    current_amount = 0
+    for lineno, rec in recs[1:-1]:
+        if isinstance(rec, ng_records.AssignmentStart):
+            if current is not None:
+                raise BankFileError(
+                    "malformed", "assignment start before the previous assignment's end", lineno
+                )
+            if rec.service_code != netsgiro.ServiceCode.OCR_GIRO:
+                raise BankFileError(
+                    "not_a_payment_file", f"service code {int(rec.service_code):02d} is not OCR Giro", lineno
+                )
+            current, current_records, current_tx, current_amount = rec, 1, set(), 0
+            continue
+        if current is None:
+            raise BankFileError("malformed", f"{type(rec).__name__} record outside an assignment", lineno)
+        current_records += 1
+        if isinstance(rec, ng_records.AssignmentEnd):
+            if rec.num_transactions != len(current_tx):
+                raise BankFileError(
+                    "record_count_mismatch",
+                    f"assignment {current.assignment_number} end record says {rec.num_transactions} "
+                    f"transactions, found {len(current_tx)}",
+                    lineno,
+                )
+            if rec.num_records != current_records:
+                raise BankFileError(
+                    "record_count_mismatch",
+                    f"assignment {current.assignment_number} end record says {rec.num_records} records, "
+                    f"found {current_records}",
+                    lineno,
+                )
+            if (rec.total_amount or 0) != current_amount:
+                raise BankFileError(
+                    "control_total_mismatch",
+                    f"assignment {current.assignment_number} end record says {money_from_minor(rec.total_amount or 0)}"
+                    f" NOK, transactions sum to {money_from_minor(current_amount)}",
+                    lineno,
+                )
+            total_tx += len(current_tx)
+            total_amount += current_amount
+            current = None
+            continue
+        if isinstance(rec, ng_records.TransactionAmountItem1):
+            key = (current.assignment_number, rec.transaction_number)
+            if rec.transaction_number in current_tx:
+                raise BankFileError(
+                    "malformed", f"transaction number {rec.transaction_number} repeated", lineno
+                )
+            current_tx.add(rec.transaction_number)
+            tx_lines[key] = lineno
+            current_amount += -rec.amount if rec.sign == "-" else rec.amount
+        elif isinstance(rec, ng_records.TransactionRecord):
+            if rec.transaction_number not in current_tx:
+                raise BankFileError("malformed", "transaction record without its amount item 1", lineno)
+        else:
+            raise BankFileError("malformed", f"unexpected {type(rec).__name__} record", lineno)
+    if current is not None:
+        raise BankFileError(
+            "malformed", f"assignment {current.assignment_number} has no end record", end_line
+        )
+
+    all_records = len(recs)
+    if end.num_transactions != total_tx:
+        raise BankFileError(
+            "record_count_mismatch",
+            f"transmission end record says {end.num_transactions} transactions, found {total_tx}",
+            end_line,
+        )
+    if end.num_records != all_records:
+        raise BankFileError(
+            "record_count_mismatch",
+            f"transmission end record says {end.num_records} records, found {all_records}",
+            end_line,
+        )
+    if end.total_amount != total_amount:
+        raise BankFileError(
+            "control_total_mismatch",
+            f"transmission end record says {money_from_minor(end.total_amount)} NOK, "
+            f"transactions sum to {money_from_minor(total_amount)}",
+            end_line,
+        )
+
+    try:
+        transmission = netsgiro.Transmission.from_records([rec for _, rec in recs])
+    except (ValueError, AssertionError, TypeError) as exc:
+        raise BankFileError("malformed", f"inconsistent OCR Giro transmission: {exc}") from exc
+
+    raw = []
+    for assignment in transmission.assignments:
+        for tx in assignment.transactions:
+            assert isinstance(tx, netsgiro.Transaction)
+            amount = Decimal(tx.amount).quantize(Decimal("0.01"))
+            if tx.sign == "-":
+                amount = -amount
+            debit_account = (tx.debit_account or "").strip()
+            archive = (tx.reference or "").strip() or "0"
+            raw.append(
+                dict(
+                    archive_ref=f"{archive}-{assignment.number}-{tx.number:07d}",
+                    amount=amount,
+                    currency=CURRENCY,
+                    reference=(tx.kid or "").strip(),
+                    text=(tx.text or "").strip(),
+                    payer_name="",
+                    payer_account="" if not debit_account.strip("0") else debit_account,
+                    booking_date=tx.date,
+                    value_date=tx.date,
+                    receiving_account=assignment.account,
+                    line=tx_lines[(assignment.number, tx.number)],
+                    kind="reversal" if tx.type in _REVERSALS else "payment",
+                )
+            )
+    refs = unique_archive_refs([r["archive_ref"] for r in raw])
+    payments = tuple(BankPayment(**{**r, "archive_ref": ref}) for r, ref in zip(raw, refs, strict=True))
+
+    totals = {CURRENCY: money_from_minor(end.total_amount)} if payments or end.total_amount else {}
+    check_totals(payments, totals)
+    accounts = tuple(dict.fromkeys(a.account for a in transmission.assignments))
+    return BankFile(
+        format=FORMAT_OCR_GIRO,
+        file_id=transmission.number,
+        created=None,
+        receiving_accounts=accounts,
+        payments=payments,
+        totals=totals,
+    )
