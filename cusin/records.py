@@ -48,6 +48,7 @@ class InvoiceRecord:
     payment_ref: str
     reference_text: str
     print_blocks: list | None
+    print_block_error: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -138,10 +139,20 @@ def _customer(info: etree._Element) -> CustomerRecord:
     )
 
 
+class PrintBlockError(ValueError):
+    pass
+
+
 def _columns(columns: etree._Element | None) -> dict[str, str]:
     if columns is None:
         return {}
-    return {c.get("ColumnNo"): (c.findtext("Text") or "") for c in columns.iterfind("Column")}
+    values = {}
+    for column in columns.iterfind("Column"):
+        number = column.get("ColumnNo")
+        if number in values:
+            raise PrintBlockError(f"ColumnNo {number} appears twice in one row (line {column.sourceline})")
+        values[number] = column.findtext("Text") or ""
+    return values
 
 
 def _print_blocks(invoice: etree._Element) -> list | None:
@@ -163,6 +174,10 @@ def _print_blocks(invoice: etree._Element) -> list | None:
 
 def _invoice(element: etree._Element) -> InvoiceRecord:
     amount = element.find("Amount")
+    try:
+        print_blocks, print_block_error = _print_blocks(element), ""
+    except PrintBlockError as exc:
+        print_blocks, print_block_error = None, str(exc)
     return InvoiceRecord(
         line=element.sourceline,
         invoice_no=_text(element, "InvoiceNo"),
@@ -175,7 +190,8 @@ def _invoice(element: etree._Element) -> InvoiceRecord:
         total_amount=_decimal(amount, "TotalAmount"),
         payment_ref=_text(element, "PaymentRefNo"),
         reference_text=_text(element, "InvoiceReferenceText"),
-        print_blocks=_print_blocks(element),
+        print_blocks=print_blocks,
+        print_block_error=print_block_error,
     )
 
 

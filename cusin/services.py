@@ -313,6 +313,8 @@ def _invoice_problem(
             "DuplicateBillNo",
             f"InvoiceNo {invoice.invoice_no} is already registered in ledger {ledger.company_no}",
         )
+    if invoice.print_block_error:
+        return "InvalidPrintBlock", invoice.print_block_error
     if invoice.currency != ledger.currency:
         return "CurrencyMismatch", f"currency {invoice.currency} is not the ledger's {ledger.currency}"
     if invoice.total_amount is not None and invoice.total_amount != invoice.amount:

@@ -143,34 +143,39 @@ INVOICE_TAGS = ("InvoiceWithDistribution", "InvoiceWithoutDistribution")
 
 def validate(path: Path, version: str) -> FileIndex:
     """Validate the whole file against its version's schema, streaming, and index its numbers."""
-    index, line = FileIndex(), None
+    index = FileIndex()
     etree.clear_error_log()
+    # Only CUSINInfo ends reach Python: libxml2 validates everything else without a callback.
     context = etree.iterparse(
-        str(path), events=("start", "end"), schema=schema(version), **_parser_options(validating=True)
+        str(path),
+        events=("end",),
+        tag="CUSINInfo",
+        schema=schema(version),
+        **_parser_options(validating=True),
     )
     try:
-        for event, element in context:
-            if event == "start":
-                line = element.sourceline  # schema errors from iterparse carry no line of their own
-            elif element.tag in INVOICE_TAGS:
+        for _, element in context:
+            index.first_customer_line.setdefault(
+                (element.findtext("CustomerNo") or "").strip(), element.sourceline
+            )
+            for invoice in element.iterfind("Invoices/*"):
+                if invoice.tag not in INVOICE_TAGS:
+                    continue
                 index.invoices += 1
                 index.first_invoice_line.setdefault(
-                    (element.findtext("InvoiceNo") or "").strip(), element.sourceline
+                    (invoice.findtext("InvoiceNo") or "").strip(), invoice.sourceline
                 )
-                ref = "".join((element.findtext("PaymentRefNo") or "").split())
+                ref = "".join((invoice.findtext("PaymentRefNo") or "").split())
                 if ref:
-                    index.first_ref_line.setdefault(ref, element.sourceline)
-            elif element.tag == "CUSINInfo":
-                customer_no = (element.findtext("CustomerNo") or "").strip()
-                index.first_customer_line.setdefault(customer_no, element.sourceline)
-                _release(element)
+                    index.first_ref_line.setdefault(ref, invoice.sourceline)
+            _release(element)
     except etree.XMLSyntaxError as exc:
         last = exc.error_log.last_error
         if last is not None and last.domain_name == "SCHEMASV" and last.message == exc.msg:
             raise CusinFileError(
                 "SchemaViolation",
                 f"not valid against CUSIN {version}: {last.message}",
-                _schema_error_line(path, version, last.message) or line,
+                _schema_error_line(path, version, last.message),
             ) from exc
         raise _syntax_error(exc) from exc
     return index

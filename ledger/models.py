@@ -207,7 +207,10 @@ class Invoice(models.Model):
     """One open item (claim). Its balances are sums of its postings (see selectors.invoice_balances)."""
 
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    # Keyed in the database by invoice_customer_same_ledger (ledger/sql/journal.sql).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="invoices", db_constraint=False
+    )
     invoice_no = models.CharField(max_length=40)
     external_id = models.CharField(max_length=80, blank=True)
     payment_ref = models.CharField(max_length=25)
@@ -338,16 +341,31 @@ class JournalTransaction(models.Model):
 class Posting(models.Model):
     """One line of a transaction. Positive amounts are debits, negative amounts credits."""
 
-    transaction = models.ForeignKey(JournalTransaction, on_delete=models.PROTECT, related_name="postings")
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # The database keys of these references are the composite (x_id, ledger_id) foreign keys of
+    # ledger/sql/journal.sql, which also keep a posting inside its own ledger; Django's own single-column
+    # keys would check the same rows a second time at commit.
+    transaction = models.ForeignKey(
+        JournalTransaction, on_delete=models.PROTECT, related_name="postings", db_constraint=False
+    )
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_constraint=False
+    )
     # Indexed by posting_invoice_component_idx, whose first column it is.
     invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="postings", db_index=False
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        db_index=False,
+        db_constraint=False,
     )
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="postings"
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="postings", db_constraint=False
     )
     component = models.CharField(max_length=10, choices=Component.choices, blank=True)
     amount = models.DecimalField(**MONEY)

@@ -539,3 +539,15 @@ def test_every_rejected_file_is_kept_on_record(no_ledger, tmp_path):
     row = CusinFile.objects.get()
     assert (row.status, row.company_no, row.ledger, row.serial) == ("rejected", "4242", None, 1)
     assert row.receipt["errors"][0]["code"] == "UnknownCompanyNo"
+
+
+def test_duplicate_column_number_fails_that_invoice(no_ledger, tmp_path):
+    rows = [("1", "Service", "1", "100,00", "100,00")]
+    path = write(tmp_path, [customer("1", invoice("P-1", order_rows=rows), invoice("P-2", order_rows=rows))])
+    text = path.read_text()
+    first_row = text.index("<Row>")
+    broken = text[:first_row] + text[first_row:].replace('ColumnNo="2"', 'ColumnNo="1"', 1)
+    path.write_text(broken)
+    receipt = cusin_import(path=path, booking_date=DAY)
+    assert [(e["code"], e["invoice_no"]) for e in receipt["errors"]] == [("InvalidPrintBlock", "P-1")]
+    assert list(Invoice.objects.filter(ledger=no_ledger).values_list("invoice_no", flat=True)) == ["P-2"]

@@ -286,17 +286,6 @@ INVALID = {
     "missing InvoiceNo": (SEED, remove(INVOICE + "/InvoiceNo"), ["InvoiceDate", "Expected is ( InvoiceNo )"]),
     "ColumnNo 13": (SEED, set_attr(FIRST_COLUMN, "ColumnNo", "13"), ["ColumnNo", "'13'"]),
     "ColumnNo 0": (SEED, set_attr(FIRST_COLUMN, "ColumnNo", "0"), ["ColumnNo", "'0'"]),
-    # With ColumnNo in 1..12 and unique per Columns, a 13th column cannot be valid either.
-    "duplicate ColumnNo": (
-        SEED,
-        duplicate(FIRST_COLUMN),
-        ["Column", "Duplicate key-sequence ['1']", "UniqueHeadColumnNo"],
-    ),
-    "duplicate ColumnNo in a row": (
-        SEED,
-        duplicate("//Row[1]/Columns/Column[1]"),
-        ["Column", "Duplicate key-sequence ['1']"],
-    ),
     "bad date": (SEED, set_text(INVOICE + "/InvoiceDate", "07.12.2017"), ["InvoiceDate", "xs:date"]),
     "impossible date": (SEED, set_text(INVOICE + "/InvoiceDate", "2017-02-30"), ["InvoiceDate", "xs:date"]),
     "amount with 3 decimals": (

@@ -209,3 +209,14 @@ def test_journal_book_writes_balanced_transaction(db):
         Decimal("-5.00"),
         Decimal("5.00"),
     ]
+
+
+@pytest.mark.parametrize("field", ["account_id", "transaction_id", "invoice_id", "customer_id", "payment_id"])
+def test_posting_to_a_row_that_does_not_exist_is_refused(db, field):
+    ledger = LedgerFactory()
+    with pytest.raises(IntegrityError, match="same_ledger"):
+        with transaction.atomic():
+            txn = new_transaction(ledger)
+            values = {"transaction_id": txn.id, "account_id": account(ledger, AccountRole.FEE_INCOME).id,
+                      field: 987654321}
+            Posting.objects.create(ledger=ledger, amount=Decimal("1.00"), currency="NOK", **values)
