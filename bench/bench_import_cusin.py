@@ -50,9 +50,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "payex_ledger.settings"
+from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 
 BOOKING_DATE = date(2026, 1, 15)
 INVOICE_DATE = date(2026, 1, 12)
@@ -64,10 +62,6 @@ CHILD_RESULT = "CHILD_RESULT "  # prefix of the child's one result line on stdou
 TARGET_SECONDS = 10.0
 TARGET_INVOICES_PER_S = 5_000
 TARGET_PEAK_MB = 300
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,15 +99,6 @@ def parse_args() -> argparse.Namespace:
     if -(-args.invoices // args.customers) > 9999:
         parser.error("more than 9999 invoices per customer (the KID serial limit): raise --customers")
     return args
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
 
 
 # --- Memory figures ---------------------------------------------------------------------------------
@@ -516,41 +501,12 @@ def main() -> int:
     args = parse_args()
     if args.child:
         return child_main(args)
-
-    import django
-
-    django.setup()
-
-    import psycopg
-    from django.conf import settings
-    from django.db import connection, connections
-
-    # A separate autocommit connection to the same server for CREATE/DROP DATABASE. It connects to the
-    # configured database (which exists) but never reads or writes anything in it.
-    admin_params = connection.get_connection_params()
-    connections.close_all()
-    bench_db = f"ledger_bench_{os.getpid()}"
-
-    def point_default_at(name: str) -> None:
-        connections.close_all()
-        settings.DATABASES["default"]["NAME"] = name
-        connection.settings_dict["NAME"] = name  # normally the same dict; set both to be sure
-
-    with psycopg.connect(**admin_params, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{bench_db}"')
-    progress(f"created throwaway database {bench_db}")
     try:
-        point_default_at(bench_db)
-        with tempfile.TemporaryDirectory(prefix="bench_cusin_") as tmp:
+        with throwaway_database() as bench_db, tempfile.TemporaryDirectory(prefix="bench_cusin_") as tmp:
             return run(args, bench_db, Path(tmp))
     except CheckFailed as exc:
         print(f"CHECK FAILED: {exc}", flush=True)
         return 1
-    finally:
-        connections.close_all()
-        with psycopg.connect(**admin_params, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-        progress(f"dropped throwaway database {bench_db}")
 
 
 def verify_import(result: dict, *, ledger, stats: FileStats, label: str) -> None:

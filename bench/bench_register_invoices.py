@@ -22,25 +22,17 @@ Ends with `BENCH <name> <value> <unit>` lines.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "payex_ledger.settings"
+from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 
 # The posting columns invoices_register writes by COPY, in its order.
 POSTING_COLUMNS = ["transaction_id", "ledger_id", "invoice_id", "customer_id", "account_id", "component",
                    "amount", "currency"]
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,51 +51,14 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
-
-
 def main() -> int:
     args = parse_args()
-
-    import django
-
-    django.setup()
-
-    import psycopg
-    from django.conf import settings
-    from django.db import connection, connections
-
-    # A separate autocommit connection to the same server for CREATE/DROP DATABASE. It connects to the
-    # configured database (which exists) but never reads or writes anything in it.
-    admin_params = connection.get_connection_params()
-    connections.close_all()
-    bench_db = f"ledger_bench_{os.getpid()}"
-
-    def point_default_at(name: str) -> None:
-        connections.close_all()
-        settings.DATABASES["default"]["NAME"] = name
-        connection.settings_dict["NAME"] = name  # normally the same dict; set both to be sure
-
-    with psycopg.connect(**admin_params, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{bench_db}"')
-    progress(f"created throwaway database {bench_db}")
     try:
-        point_default_at(bench_db)
-        return run(args)
+        with throwaway_database():
+            return run(args)
     except CheckFailed as exc:
         print(f"CHECK FAILED: {exc}", flush=True)
         return 1
-    finally:
-        connections.close_all()
-        with psycopg.connect(**admin_params, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-        progress(f"dropped throwaway database {bench_db}")
 
 
 def run(args: argparse.Namespace) -> int:

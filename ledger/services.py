@@ -17,6 +17,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from . import references
+from .dbstats import analyze_if_never_analyzed
 from .errors import InvalidTransition, LedgerError, NotFound, ValidationFailed
 from .models import (
     COUNTRY_DEFAULTS,
@@ -416,6 +417,9 @@ class InvoiceInput:
     print_blocks: list | dict | None = None
 
 
+# From this many invoices on, a registration makes sure the planner has statistics (ledger/dbstats.py).
+BULK_SIZE = 100
+
 # The invoice columns registration writes with COPY (the rest keep their NULL defaults).
 INVOICE_COPY_COLUMNS = [
     "id", "ledger_id", "customer_id", "invoice_no", "external_id", "payment_ref", "invoice_date", "due_date",
@@ -627,6 +631,8 @@ def invoices_register(
         return []
     booking_date = booking_date or ledger.today()
     prepared = _validate_invoice_inputs(ledger, invoices)
+    if len(prepared) >= BULK_SIZE:
+        analyze_if_never_analyzed()
     created_by_id, actor_label = _actor_fields(actor)
     now = timezone.now()
     try:

@@ -91,10 +91,6 @@ if EMBEDDED_DATABASE:
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
 }
-# Plans cached by triggers and foreign-key checks are made for a table as it was when first used; on a
-# table that has grown since (a first large import), such a generic plan took the ledger_id index for
-# the composite (id, ledger_id) keys and scanned a whole ledger per row. Custom plans avoid that.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_custom_plan"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
