@@ -146,12 +146,12 @@ class PrintBlockError(ValueError):
 def _columns(columns: etree._Element | None) -> dict[str, str]:
     if columns is None:
         return {}
-    values = {}
-    for column in columns.iterfind("Column"):
-        number = column.get("ColumnNo")
-        if number in values:
-            raise PrintBlockError(f"ColumnNo {number} appears twice in one row (line {column.sourceline})")
-        values[number] = column.findtext("Text") or ""
+    # The schema makes every child a Column whose only child is Text: index instead of searching.
+    values = {column.get("ColumnNo"): column[0].text or "" for column in columns}
+    if len(values) != len(columns):
+        numbers = [column.get("ColumnNo") for column in columns]
+        repeated = next(n for n in numbers if numbers.count(n) > 1)
+        raise PrintBlockError(f"ColumnNo {repeated} appears twice in one row (line {columns.sourceline})")
     return values
 
 

@@ -9,6 +9,7 @@ invoice fails alone, and a crash mid-file can be re-run to book only what was no
 import hashlib
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -210,10 +211,24 @@ def _record_batches(path: Path, size: int):
         yield batch
 
 
+def _read_ahead(batches):
+    """Yield the batches while the next one is read in a background thread.
+
+    Booking a batch mostly waits on PostgreSQL (the GIL is released meanwhile), so the XML of the
+    next batch is parsed in that time. Only the reader thread touches lxml, only this one the database.
+    """
+    end = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cusin-reader") as reader:
+        upcoming = reader.submit(next, batches, end)
+        while (batch := upcoming.result()) is not end:
+            upcoming = reader.submit(next, batches, end)
+            yield batch
+
+
 def _book_batches(*, file_row, path, ledger, actor, booking_date, batch_size, index, progress) -> None:
     done = set(CusinBatch.objects.filter(file=file_row).values_list("batch_no", flat=True))
     invoices_read = 0
-    for batch_no, records in enumerate(_record_batches(path, batch_size), start=1):
+    for batch_no, records in enumerate(_read_ahead(_record_batches(path, batch_size)), start=1):
         invoices_read += sum(len(r.invoices) for r in records)
         if batch_no not in done:  # batches an earlier run booked are skipped
             _book_batch(
