@@ -6,7 +6,6 @@ import pytest
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import (
     AccountRole,
-    Component,
     Invoice,
     InvoiceEvent,
     InvoiceStatus,
@@ -15,22 +14,9 @@ from ledger.models import (
     TransactionKind,
 )
 from ledger.selectors import invoice_balance
-from ledger.services import Line, invoice_credit, journal_book
+from ledger.services import invoice_credit
 from tests.factories import InvoiceFactory
-
-
-def add_fee(invoice, amount):
-    journal_book(
-        ledger=invoice.ledger,
-        kind=TransactionKind.FEE,
-        booking_date=date(2026, 2, 1),
-        actor="test",
-        invoice=invoice,
-        lines=[
-            Line(role=AccountRole.RECEIVABLE_FEE, amount=amount, component=Component.FEE, invoice=invoice),
-            Line(role=AccountRole.FEE_INCOME, amount=-amount, invoice=invoice),
-        ],
-    )
+from tests.helpers import book_costs
 
 
 def test_partial_credit_reduces_capital_and_keeps_invoice_open(db):
@@ -66,7 +52,7 @@ def test_partial_credit_reduces_capital_and_keeps_invoice_open(db):
 
 def test_whole_credit_cancels_capital_fees_and_interest_and_closes(db):
     invoice = InvoiceFactory(amount=Decimal("1000.00"))
-    add_fee(invoice, Decimal("35.00"))
+    book_costs(invoice, fee=Decimal("35.00"))
     txn = invoice_credit(
         invoice=invoice, actor="test", reason="Cancelled order", booking_date=date(2026, 2, 2)
     )

@@ -7,36 +7,14 @@ from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import (
     AccountRole,
     Cause,
-    Component,
     InvoiceStatus,
     JournalTransaction,
     Posting,
-    TransactionKind,
 )
 from ledger.selectors import invoice_balance
-from ledger.services import Line, invoice_write_off, journal_book
+from ledger.services import invoice_write_off
 from tests.factories import InvoiceFactory
-
-
-def add_costs(invoice, fee, interest):
-    journal_book(
-        ledger=invoice.ledger,
-        kind=TransactionKind.FEE,
-        booking_date=date(2026, 2, 1),
-        actor="test",
-        invoice=invoice,
-        lines=[
-            Line(role=AccountRole.RECEIVABLE_FEE, amount=fee, component=Component.FEE, invoice=invoice),
-            Line(role=AccountRole.FEE_INCOME, amount=-fee, invoice=invoice),
-            Line(
-                role=AccountRole.RECEIVABLE_INTEREST,
-                amount=interest,
-                component=Component.INTEREST,
-                invoice=invoice,
-            ),
-            Line(role=AccountRole.INTEREST_INCOME, amount=-interest, invoice=invoice),
-        ],
-    )
+from tests.helpers import book_costs
 
 
 def roles(txn):
@@ -47,7 +25,7 @@ def roles(txn):
 
 def test_partial_write_off_takes_interest_then_fees_then_capital(db):
     invoice = InvoiceFactory(amount=Decimal("1000.00"))
-    add_costs(invoice, fee=Decimal("35.00"), interest=Decimal("12.50"))
+    book_costs(invoice, fee=Decimal("35.00"), interest=Decimal("12.50"))
     txn = invoice_write_off(
         invoice=invoice,
         amount=Decimal("100.00"),

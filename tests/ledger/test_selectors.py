@@ -1,4 +1,3 @@
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -6,10 +5,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ledger.errors import NotFound
-from ledger.models import AccountRole, Component, Invoice, TransactionKind
+from ledger.models import Invoice
 from ledger.selectors import invoice_detail, invoices_for_ledger, ledger_get, ledgers_for_user
-from ledger.services import Line, invoice_credit, journal_book
+from ledger.services import invoice_credit
 from tests.factories import ClientFactory, CustomerFactory, InvoiceFactory, LedgerFactory, UserFactory
+from tests.helpers import book_costs
 
 
 def test_balances_for_a_page_of_invoices_in_one_query(db):
@@ -19,18 +19,7 @@ def test_balances_for_a_page_of_invoices_in_one_query(db):
         InvoiceFactory(customer=customers[n % 3], amount=Decimal("100.00") * (n + 1)) for n in range(6)
     ]
     invoice_credit(invoice=invoices[0], amount=Decimal("40.00"), actor="test")
-    fee = Decimal("35.00")
-    journal_book(
-        ledger=ledger,
-        kind=TransactionKind.FEE,
-        booking_date=date(2026, 2, 1),
-        actor="test",
-        invoice=invoices[1],
-        lines=[
-            Line(role=AccountRole.RECEIVABLE_FEE, amount=fee, component=Component.FEE, invoice=invoices[1]),
-            Line(role=AccountRole.FEE_INCOME, amount=-fee, invoice=invoices[1]),
-        ],
-    )
+    book_costs(invoices[1], fee=Decimal("35.00"))
 
     with CaptureQueriesContext(connection) as queries:
         page = list(invoices_for_ledger(ledger=ledger)[:50])
