@@ -588,6 +588,10 @@ def _assign_payment_refs(ledger: Ledger, prepared: list[_Prepared]) -> None:
                 taken.add(ref)
 
 
+def _int_array(values: Iterable[int]) -> str:
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
 def _next_customer_serials(counts: Counter) -> dict[int, list[int]]:
     """Reserve consecutive KID serials per customer with one UPDATE."""
     ids = list(counts)
@@ -601,7 +605,8 @@ def _next_customer_serials(counts: Counter) -> dict[int, list[int]]:
              WHERE c.id = v.id
          RETURNING c.id, c.last_reference_serial
             """,
-            [ids, increments],
+            # Array literals as text: psycopg's list adaptation costs more than the UPDATE itself.
+            [_int_array(ids), _int_array(increments)],
         )
         rows = cursor.fetchall()
     return {cid: list(range(last - counts[cid] + 1, last + 1)) for cid, last in rows}
