@@ -256,22 +256,61 @@ class Invoice(models.Model):
 
 
 class Payment(models.Model):
-    """Money in on the client-funds account. Its unallocated part sits on suspense, linked by postings."""
+    """Money in on the client-funds account, booked in one transaction with its allocation.
+
+    `status` is where the money is now; `outcome` is what matching found when it came in. The
+    unallocated part of an unidentified payment sits on suspense, linked by postings (payment_id).
+    """
 
     class Status(models.TextChoices):
         UNIDENTIFIED = "unidentified", "Unidentified"
         ALLOCATED = "allocated", "Allocated"
         REFUNDED = "refunded", "Refunded"
+        REVERSED = "reversed", "Reversed"
+
+    class Outcome(models.TextChoices):
+        EXACT = "exact", "Paid in full"
+        PARTIAL = "partial", "Partially paid"
+        OVERPAID = "overpaid", "Overpaid"
+        DOUBLE = "double", "Paid on a closed invoice"
+        UNIDENTIFIED = "unidentified", "Unidentified"
+        MISDIRECTED = "misdirected", "Reference of another ledger"
+
+    class MatchDetail(models.TextChoices):
+        """Why a payment is unidentified, for the worklist."""
+
+        NONE = "", "Matched"
+        NO_REFERENCE = "no_reference", "No reference"
+        INVALID_CHECK_DIGIT = "invalid_check_digit", "Wrong check digit"
+        NO_MATCH = "no_match", "Valid reference that matches nothing"
+        OTHER_LEDGER = "other_ledger", "Reference of another ledger"
 
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="payments")
+    file = models.ForeignKey(
+        "PaymentFile", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     bank_archive_ref = models.CharField(max_length=64)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     payment_ref = models.CharField(max_length=40, blank=True)
     payer_name = models.CharField(max_length=200, blank=True)
+    payer_account = models.CharField(max_length=40, blank=True)
+    receiving_account = models.CharField(max_length=40, blank=True)
+    text = models.TextField(blank=True)
     booking_date = models.DateField()
     value_date = models.DateField()
     status = models.CharField(max_length=16, choices=Status.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    match_detail = models.CharField(max_length=24, choices=MatchDetail.choices, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    misdirected_company_no = models.CharField(
+        max_length=100, blank=True, help_text="CompanyNo of the ledger(s) whose invoice has this reference"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -279,6 +318,7 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["ledger", "bank_archive_ref"], name="payment_archive_ref_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
+        indexes = [models.Index(fields=["ledger", "status"], name="payment_ledger_status_idx")]
 
     def __str__(self):
         return f"{self.bank_archive_ref} {self.amount}"
@@ -395,6 +435,10 @@ class InvoiceEventKind(models.TextChoices):
     DISPUTE_OPENED = "dispute_opened", "Dispute opened"
     DISPUTE_CLOSED = "dispute_closed", "Dispute closed"
     CLOSED = "closed", "Closed"
+    PAID = "paid", "Paid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    REOPENED = "reopened", "Reopened"
+    PAYMENT_REVERSED = "payment_reversed", "Payment reversed"
 
 
 class InvoiceEvent(models.Model):
@@ -479,3 +523,110 @@ class CustomerEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.booking_date}"
+
+
+# --- Bank files, payouts and payment events ---------------------------------------------------------
+
+
+class PaymentFileStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    DUPLICATE = "duplicate", "Duplicate (already booked)"
+
+
+class PaymentFile(models.Model):
+    """Every bank payment file we read: booked (accepted), refused whole (rejected) or seen before."""
+
+    ledger = models.ForeignKey(
+        Ledger, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_files"
+    )
+    file_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=16, blank=True)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the content")
+    size = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=PaymentFileStatus.choices)
+    summary = models.JSONField(default=dict, blank=True, help_text="what import_payments printed")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Only an accepted file booked anything; a rejected file may come again, and every
+            # repeat of an accepted one is kept on record as a duplicate.
+            models.UniqueConstraint(
+                fields=["ledger", "digest"],
+                condition=Q(status="accepted"),
+                name="payment_file_digest_once",
+            ),
+        ]
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.status})"
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+
+
+class Payout(models.Model):
+    """Money out to a customer or payer (a refund), booked as a PAYOUT transaction; sent by pain.001."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="payouts")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    bank_account = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
+    reason = models.CharField(max_length=500)
+    transaction = models.OneToOneField(JournalTransaction, on_delete=models.PROTECT, related_name="payout")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(condition=~Q(bank_account=""), name="payout_has_bank_account"),
+        ]
+        indexes = [models.Index(fields=["ledger", "status"], name="payout_ledger_status_idx")]
+
+    def __str__(self):
+        return f"payout {self.amount} to {self.bank_account} ({self.status})"
+
+
+class PaymentEventKind(models.TextChoices):
+    ALLOCATED = "allocated", "Unidentified payment allocated"
+    REFUNDED = "refunded", "Payment refunded"
+    REVERSED = "reversed", "Payment reversed"
+    CREDIT_MOVED = "credit_moved", "Credit balance moved to an invoice"
+    CREDIT_REFUNDED = "credit_refunded", "Credit balance refunded"
+
+
+class PaymentEvent(models.Model):
+    """An operator's action on a payment or a credit balance: who, when, what, how much and why."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=PaymentEventKind.choices)
+    amount = models.DecimalField(**MONEY)
+    booking_date = models.DateField()
+    reason = models.CharField(max_length=500)
+    transaction = models.ForeignKey(JournalTransaction, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount} {self.booking_date}"

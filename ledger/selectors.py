@@ -1,6 +1,8 @@
 """Reads of the ledger core. Everything a user or token reaches goes through a tenant-scoped selector."""
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -17,6 +19,8 @@ from .models import (
     JournalTransaction,
     Ledger,
     Payment,
+    PaymentFile,
+    PaymentFileStatus,
     Posting,
     User,
 )
@@ -284,4 +288,121 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
         for pid, amount in stray_suspense
     ]
     checks.append(_check("suspense_equals_unallocated_payments", suspense_problems))
+    checks.append(_check("bank_in_equals_bank_files", _bank_in_problems(ledger)))
+    checks.append(_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
+    checks.append(_check("payouts_equal_journal", _payout_problems(ledger)))
     return checks
+
+
+def _bank_in_problems(ledger: Ledger) -> list[dict]:
+    """Money in on the client-funds account per booking date equals what the bank files of that date
+    brought (plus payments registered without a file), and each payment brought exactly its amount."""
+    lid = ledger.id
+    journal = dict(
+        _fetch(
+            """SELECT t.booking_date, sum(p.amount) FROM ledger_posting p
+                 JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+                 JOIN ledger_account a ON a.id = p.account_id
+                WHERE p.ledger_id = %s AND t.kind = 'payment' AND a.role = 'client_funds_bank'
+                GROUP BY t.booking_date""",
+            [lid],
+        )
+    )
+    files: dict[date, Decimal] = defaultdict(Decimal)
+    for summary in PaymentFile.objects.filter(ledger=ledger, status=PaymentFileStatus.ACCEPTED).values_list(
+        "summary", flat=True
+    ):
+        for day, amount in (summary or {}).get("booked_by_date", {}).items():
+            files[date.fromisoformat(day)] += Decimal(amount)
+    for day, amount in (
+        Payment.objects.filter(ledger=ledger, file__isnull=True)
+        .values_list("booking_date")
+        .annotate(total=Sum("amount"))
+        .values_list("booking_date", "total")
+    ):
+        files[day] += amount
+    problems = [
+        {
+            "booking_date": day.isoformat(),
+            "journal": str(journal.get(day, ZERO)),
+            "bank_files": str(files.get(day, ZERO)),
+        }
+        for day in sorted(set(journal) | set(files))
+        if journal.get(day, ZERO) != files.get(day, ZERO)
+    ]
+    problems += [
+        {"payment": ref, "amount": str(amount), "booked_on_bank": str(booked)}
+        for ref, amount, booked in _fetch(
+            """SELECT pay.bank_archive_ref, pay.amount, coalesce(sum(b.amount), 0)
+                 FROM ledger_payment pay
+                 LEFT JOIN (ledger_posting b
+                            JOIN ledger_journaltransaction t ON t.id = b.transaction_id AND t.kind = 'payment'
+                            JOIN ledger_account a ON a.id = b.account_id AND a.role = 'client_funds_bank')
+                   ON b.payment_id = pay.id
+                WHERE pay.ledger_id = %s
+                GROUP BY pay.id, pay.bank_archive_ref, pay.amount
+               HAVING coalesce(sum(b.amount), 0) <> pay.amount""",
+            [lid],
+        )
+    ]
+    return problems
+
+
+# Only these bookings may move a customer's credit balance.
+CREDIT_KINDS = ("payment", "allocation", "payout", "reversal")
+
+
+def _customer_credit_problems(ledger: Ledger) -> list[dict]:
+    """The customer-credit account is exactly the customers' surplus: every posting names a customer,
+    comes from a payment, allocation, payout or reversal, and no customer's surplus is negative."""
+    lid = ledger.id
+    rows = _fetch(
+        """SELECT c.customer_no, sum(p.amount) FROM ledger_posting p
+             JOIN ledger_account a ON a.id = p.account_id AND a.role = 'customer_credit'
+             JOIN ledger_customer c ON c.id = p.customer_id
+            WHERE p.ledger_id = %s
+            GROUP BY c.customer_no HAVING sum(p.amount) > 0""",
+        [lid],
+    )
+    problems = [
+        {"customer": no, "surplus": str(-balance), "problem": "negative credit balance"}
+        for no, balance in rows
+    ]
+    problems += [
+        {"posting": pid, "amount": str(amount), "kind": kind, "problem": problem}
+        for pid, amount, kind, problem in _fetch(
+            """SELECT p.id, p.amount, t.kind,
+                      CASE WHEN p.customer_id IS NULL THEN 'credit posting without customer'
+                           ELSE 'credit posting from a ' || t.kind || ' transaction' END
+                 FROM ledger_posting p
+                 JOIN ledger_account a ON a.id = p.account_id AND a.role = 'customer_credit'
+                 JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+                WHERE p.ledger_id = %s AND (p.customer_id IS NULL OR t.kind <> ALL(%s))""",
+            [lid, list(CREDIT_KINDS)],
+        )
+    ]
+    return problems
+
+
+def _payout_problems(ledger: Ledger) -> list[dict]:
+    """Every PAYOUT transaction has its Payout (what pain.001 will send), for what left the bank account."""
+    return [
+        {"transaction": tid, "payout": payout_id, "payout_amount": str(amount), "bank_out": str(out)}
+        for tid, payout_id, amount, out in _fetch(
+            """SELECT t.id, po.id, po.amount,
+                      coalesce(-sum(p.amount) FILTER (WHERE a.role = 'client_funds_bank'), 0)
+                 FROM ledger_journaltransaction t
+                 LEFT JOIN ledger_payout po ON po.transaction_id = t.id
+                 LEFT JOIN ledger_posting p ON p.transaction_id = t.id
+                 LEFT JOIN ledger_account a ON a.id = p.account_id
+                WHERE t.ledger_id = %s AND t.kind = 'payout'
+                GROUP BY t.id, po.id, po.amount
+               HAVING po.id IS NULL
+                   OR po.amount <> coalesce(-sum(p.amount) FILTER (WHERE a.role = 'client_funds_bank'), 0)
+               UNION ALL
+               SELECT t.id, po.id, po.amount, 0
+                 FROM ledger_payout po JOIN ledger_journaltransaction t ON t.id = po.transaction_id
+                WHERE po.ledger_id = %s AND (t.kind <> 'payout' OR t.ledger_id <> po.ledger_id)""",
+            [ledger.id, ledger.id],
+        )
+    ]

@@ -151,6 +151,9 @@ def test_verify_ledger_passes_on_consistent_books(db):
         "invoice_status_matches_postings",
         "receivables_equal_open_items",
         "suspense_equals_unallocated_payments",
+        "bank_in_equals_bank_files",
+        "customer_credit_equals_surplus",
+        "payouts_equal_journal",
     }
 
 
@@ -232,4 +235,8 @@ def test_verify_ledger_finds_unidentified_payment_missing_from_suspense(db):
     book_payment(ledger, status=Payment.Status.UNIDENTIFIED, to_suspense=False)
     code, out = run("verify_ledger", "--ledger", ledger.company_no)
     assert code == 1
-    assert [c["check"] for c in out["checks"] if not c["ok"]] == ["suspense_equals_unallocated_payments"]
+    # The planted credit posting has no customer either, which the credit-balance check also finds.
+    assert [c["check"] for c in out["checks"] if not c["ok"]] == [
+        "suspense_equals_unallocated_payments",
+        "customer_credit_equals_surplus",
+    ]

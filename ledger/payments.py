@@ -1,0 +1,1202 @@
+"""Payments: bank files in, matching and allocation, and the operator's corrections.
+
+A bank file is checked whole first (the parsers in ledger.bankfiles check record counts, control
+totals, dates and amounts); a file that fails is rejected whole and books nothing. An accepted file is
+booked in one database transaction: each payment is one PAYMENT journal transaction that brings the
+money in on the client-funds account and places it, in the same transaction, on the matched invoice
+(in the ledger's allocation order), on the customer's credit balance (surplus) or on suspense
+(unidentified). Files (by digest) and payments (by bank archive reference) are booked at most once.
+
+Booking a file is two phases: `_plan` decides everything in memory from a few set-based queries
+(invoices by reference, their balances, archive references already booked), then `_write` writes.
+`_write` books each payment with `journal_book`; a COPY-based writer can replace it without touching
+the matching.
+
+Operator services (each one database transaction, recorded with who and why as a PaymentEvent):
+`payment_allocate`, `payment_refund`, `customer_credit_move`, `customer_credit_refund`,
+`payment_reverse`.
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from . import bankfiles, references
+from .errors import InvalidTransition, NotFound, ValidationFailed
+from .models import (
+    RECEIVABLE_ROLE_BY_COMPONENT,
+    AccountRole,
+    AllocationOrder,
+    Component,
+    Customer,
+    Invoice,
+    InvoiceEvent,
+    InvoiceEventKind,
+    InvoiceStatus,
+    JournalTransaction,
+    Ledger,
+    Payment,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentFile,
+    PaymentFileStatus,
+    Payout,
+    Posting,
+    TransactionKind,
+    User,
+)
+from .money import ZERO, to_money
+from .payment_selectors import customer_credit_balance, payment_unallocated
+from .selectors import invoice_balance, invoices_with_balances
+from .services import (
+    Line,
+    _actor_fields,
+    _guard_not_closed,
+    _invoice_event,
+    _lock_invoice,
+    _positive_amount,
+    invoice_close_if_settled,
+    journal_book,
+)
+
+BANK_ACTOR = "bank"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+COMPONENT_ORDER = {
+    AllocationOrder.CAPITAL_FIRST: (Component.CAPITAL, Component.FEE, Component.INTEREST),
+    AllocationOrder.COSTS_FIRST: (Component.FEE, Component.INTEREST, Component.CAPITAL),
+}
+
+
+class PaymentFileRejected(ValidationFailed):
+    """The whole file is refused; `line` is where, when known."""
+
+    code = "file_rejected"
+
+    def __init__(self, message: str, *, code: str, line: int | None = None):
+        super().__init__(message, code=code)
+        self.line = line
+
+    def as_dict(self) -> dict:
+        data = super().as_dict()
+        if self.line is not None:
+            data["line"] = self.line
+        return data
+
+
+# --- Allocation within an invoice -----------------------------------------------------------------
+
+
+@dataclass
+class _OpenItem:
+    """An invoice's open components while payments are planned against it (kept up to date in memory)."""
+
+    invoice: Invoice
+    parts: dict[str, Decimal]
+    closed: bool
+
+    @property
+    def open_amount(self) -> Decimal:
+        return sum(self.parts.values(), ZERO)
+
+    @classmethod
+    def of(cls, invoice: Invoice, capital: Decimal, fees: Decimal, interest: Decimal) -> "_OpenItem":
+        parts = {Component.CAPITAL: capital, Component.FEE: fees, Component.INTEREST: interest}
+        closed = invoice.status == InvoiceStatus.CLOSED or sum(parts.values(), ZERO) <= 0
+        return cls(invoice=invoice, parts=parts, closed=closed)
+
+    def take(self, amount: Decimal, order: Sequence[str]) -> dict[str, Decimal]:
+        """Take up to `amount` from the open components in `order`; returns what was taken per component."""
+        taken = {}
+        for component in order:
+            if amount <= 0:
+                break
+            part = min(amount, max(self.parts[component], ZERO))
+            if part > 0:
+                taken[component] = part
+                self.parts[component] -= part
+                amount -= part
+        if self.open_amount <= 0:
+            self.closed = True
+        return taken
+
+
+def _receivable_lines(invoice: Invoice, taken: dict[str, Decimal], payment_id: int | None) -> list[Line]:
+    return [
+        Line(
+            role=RECEIVABLE_ROLE_BY_COMPONENT[component],
+            amount=-amount,
+            component=component,
+            invoice=invoice,
+            payment_id=payment_id,
+        )
+        for component, amount in taken.items()
+    ]
+
+
+@dataclass
+class _Placed:
+    """Part of a payment placed on one invoice."""
+
+    item: _OpenItem
+    taken: dict[str, Decimal]
+    settles: bool
+    surplus: bool = False  # the customer's surplus, settled against an older overdue invoice
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.taken.values(), ZERO)
+
+
+def _events_and_closes(
+    placed: Sequence[_Placed], *, txn, booking_date, actor, what: str
+) -> tuple[list[InvoiceEvent], list[_Placed]]:
+    """The paid / partially_paid events of a booking, and the placements that settle their invoice."""
+    created_by_id, actor_label = _actor_fields(actor)
+    now = timezone.now()
+    events = []
+    for p in placed:
+        invoice = p.item.invoice
+        note = f"{what}{' (surplus)' if p.surplus else ''}: {p.amount}"
+        events.append(
+            InvoiceEvent(
+                ledger_id=invoice.ledger_id,
+                invoice=invoice,
+                kind=InvoiceEventKind.PAID if p.settles else InvoiceEventKind.PARTIALLY_PAID,
+                from_status=invoice.status,
+                to_status=invoice.status,
+                booking_date=booking_date,
+                reason=note[:500],
+                transaction=txn,
+                created_by_id=created_by_id,
+                actor=actor_label,
+                created_at=now,
+            )
+        )
+    return events, [p for p in placed if p.settles]
+
+
+# --- Bank files in --------------------------------------------------------------------------------
+
+
+def _normalise_account(value: str) -> str:
+    text = "".join(ch for ch in (value or "").upper() if ch.isalnum())
+    return text.lstrip("0") if text.isdigit() else text
+
+
+def _account_matches(configured: str, received: str) -> bool:
+    """Same account, also when one side is an IBAN and the other the domestic number inside it."""
+    a, b = _normalise_account(configured), _normalise_account(received)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    for iban, domestic in ((a, b), (b, a)):
+        if iban[:2].isalpha() and iban[2:4].isdigit() and domestic.isdigit():
+            if iban[4:].lstrip("0") == domestic:
+                return True
+    return False
+
+
+def _ledger_for_file(bank_file: bankfiles.BankFile, company_no: str | None) -> Ledger:
+    accounts = [a for a in bank_file.receiving_accounts if a] or sorted(
+        {p.receiving_account for p in bank_file.payments if p.receiving_account}
+    )
+    configured = list(Ledger.objects.exclude(client_funds_account=""))
+    owners = {
+        ledger.company_no: ledger
+        for ledger in configured
+        for account in accounts
+        if _account_matches(ledger.client_funds_account, account)
+    }
+    if company_no:
+        ledger = Ledger.objects.filter(company_no=company_no).first()
+        if ledger is None:
+            raise PaymentFileRejected(f"no ledger has CompanyNo {company_no}", code="ledger_not_found")
+        others = sorted(set(owners) - {ledger.company_no})
+        if others:
+            raise PaymentFileRejected(
+                f"the file's receiving account {', '.join(accounts)} is the client-funds account of "
+                f"ledger {', '.join(others)}, not of ledger {company_no}",
+                code="account_of_another_ledger",
+            )
+        return ledger
+    if not owners:
+        raise PaymentFileRejected(
+            f"no ledger has the receiving account {', '.join(accounts) or '(none in the file)'} as its "
+            "client-funds account; set it with create_ledger --account, or give --ledger",
+            code="unknown_account",
+        )
+    if len(owners) > 1:
+        raise PaymentFileRejected(
+            f"the file pays into accounts of several ledgers ({', '.join(sorted(owners))}); "
+            "split it per ledger",
+            code="several_ledgers",
+        )
+    return next(iter(owners.values()))
+
+
+@dataclass
+class _Plan:
+    bank: bankfiles.BankPayment
+    reference: str
+    status: str
+    outcome: str
+    match_detail: str = ""
+    item: _OpenItem | None = None
+    misdirected: str = ""
+    placed: list[_Placed] = field(default_factory=list)
+    credit: Decimal = ZERO
+    suspense: Decimal = ZERO
+    payment: Payment | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.bank.amount
+
+    @property
+    def customer(self) -> Customer | None:
+        return self.item.invoice.customer if self.item else None
+
+
+def _clean_reference(reference: str) -> str:
+    return "".join((reference or "").split())
+
+
+def _load_items(invoice_qs) -> dict[int, _OpenItem]:
+    """Lock the invoices (ordered by id) and load their balances: two queries."""
+    invoices = {
+        i.id: i for i in invoice_qs.select_for_update(of=("self",)).select_related("customer").order_by("id")
+    }
+    if not invoices:
+        return {}
+    balances = invoices_with_balances(Invoice.objects.filter(pk__in=list(invoices))).values_list(
+        "id", "capital", "fees", "interest"
+    )
+    return {
+        pk: _OpenItem.of(invoices[pk], capital, fees, interest) for pk, capital, fees, interest in balances
+    }
+
+
+def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Plan]:
+    """Match and allocate every payment in memory, in file order. Locks the invoices it touches."""
+    order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
+    refs = {_clean_reference(p.reference) for p in payments} - {""}
+    items = _load_items(Invoice.objects.filter(ledger=ledger, payment_ref__in=list(refs)))
+    by_ref = {item.invoice.payment_ref: item for item in items.values()}
+
+    # Another ledger's references, for misdirected payments (KIDs do not say which ledger they are of).
+    unknown = [r for r in refs if r not in by_ref and references.has_valid_check_digit(r)]
+    elsewhere: dict[str, list[str]] = defaultdict(list)
+    if unknown:
+        other_ledgers = list(Ledger.objects.exclude(pk=ledger.pk).values_list("id", flat=True))
+        for ref, company_no in (
+            Invoice.objects.filter(ledger_id__in=other_ledgers, payment_ref__in=unknown)
+            .order_by("ledger__company_no")
+            .values_list("payment_ref", "ledger__company_no")
+        ):
+            elsewhere[ref].append(company_no)
+
+    # Surplus can only arise on an invoice paid more than it has open (or closed): load those
+    # customers' open overdue invoices up front, so surplus is settled against the oldest.
+    overdue: dict[int, list[_OpenItem]] = defaultdict(list)
+    if ledger.settle_surplus_against_oldest and payments:
+        paid: dict[int, Decimal] = defaultdict(Decimal)
+        for p in payments:
+            item = by_ref.get(_clean_reference(p.reference))
+            if item is not None:
+                paid[item.invoice.id] += p.amount
+        customers = {
+            items[pk].invoice.customer_id
+            for pk, amount in paid.items()
+            if items[pk].closed or amount > items[pk].open_amount
+        }
+        if customers:
+            latest = max(p.booking_date for p in payments)
+            candidates = Invoice.objects.filter(
+                ledger=ledger, customer_id__in=customers, status=InvoiceStatus.OPEN, due_date__lt=latest
+            )
+            new = _load_items(candidates.exclude(pk__in=list(items)))
+            items.update(new)
+            for item in items.values():
+                invoice = item.invoice
+                if (
+                    invoice.customer_id in customers
+                    and invoice.status == InvoiceStatus.OPEN
+                    and invoice.due_date < latest
+                ):
+                    overdue[invoice.customer_id].append(item)
+            for lst in overdue.values():
+                lst.sort(key=lambda i: (i.invoice.due_date, i.invoice.invoice_date, i.invoice.id))
+
+    plans = []
+    for p in payments:
+        ref = _clean_reference(p.reference)
+        item = by_ref.get(ref)
+        if item is None:
+            if not ref:
+                detail = Payment.MatchDetail.NO_REFERENCE
+            elif not references.has_valid_check_digit(ref):
+                detail = Payment.MatchDetail.INVALID_CHECK_DIGIT
+            elif ref in elsewhere:
+                detail = Payment.MatchDetail.OTHER_LEDGER
+            else:
+                detail = Payment.MatchDetail.NO_MATCH
+            misdirected = ",".join(elsewhere.get(ref, []))[:100]
+            plans.append(
+                _Plan(
+                    bank=p,
+                    reference=ref,
+                    status=Payment.Status.UNIDENTIFIED,
+                    outcome=Payment.Outcome.MISDIRECTED if misdirected else Payment.Outcome.UNIDENTIFIED,
+                    match_detail=detail,
+                    misdirected=misdirected,
+                    suspense=p.amount,
+                )
+            )
+            continue
+
+        plan = _Plan(bank=p, reference=ref, status=Payment.Status.ALLOCATED, outcome="", item=item)
+        remaining = p.amount
+        if item.closed:
+            plan.outcome = Payment.Outcome.DOUBLE
+        else:
+            open_before = item.open_amount
+            taken = item.take(remaining, order)
+            remaining -= sum(taken.values(), ZERO)
+            plan.placed.append(_Placed(item=item, taken=taken, settles=item.closed))
+            plan.outcome = (
+                Payment.Outcome.EXACT
+                if p.amount == open_before
+                else Payment.Outcome.PARTIAL
+                if p.amount < open_before
+                else Payment.Outcome.OVERPAID
+            )
+        if remaining > 0:
+            for other in overdue.get(item.invoice.customer_id, []):
+                if other is item or other.closed or other.invoice.due_date >= p.booking_date:
+                    continue
+                taken = other.take(remaining, order)
+                remaining -= sum(taken.values(), ZERO)
+                plan.placed.append(_Placed(item=other, taken=taken, settles=other.closed, surplus=True))
+                if remaining <= 0:
+                    break
+        plan.credit = remaining
+        plans.append(plan)
+    return plans
+
+
+def _payment_lines(ledger: Ledger, plan: _Plan, payment_id: int) -> list[Line]:
+    lines = [Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=plan.amount, payment_id=payment_id)]
+    for placed in plan.placed:
+        lines += _receivable_lines(placed.item.invoice, placed.taken, payment_id)
+    if plan.credit > 0:
+        lines.append(
+            Line(
+                role=AccountRole.CUSTOMER_CREDIT,
+                amount=-plan.credit,
+                customer=plan.customer,
+                payment_id=payment_id,
+            )
+        )
+    if plan.suspense > 0:
+        lines.append(Line(role=AccountRole.SUSPENSE, amount=-plan.suspense, payment_id=payment_id))
+    return lines
+
+
+def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> None:
+    """Write the planned payments: Payment rows, one journal transaction each, invoice events, closes."""
+    now = timezone.now()
+    payments = Payment.objects.bulk_create(
+        Payment(
+            ledger=ledger,
+            file=file_row,
+            bank_archive_ref=plan.bank.archive_ref,
+            amount=plan.amount,
+            currency=plan.bank.currency,
+            payment_ref=plan.reference[:40],
+            payer_name=plan.bank.payer_name[:200],
+            payer_account=plan.bank.payer_account[:40],
+            receiving_account=plan.bank.receiving_account[:40],
+            text=plan.bank.text,
+            booking_date=plan.bank.booking_date,
+            value_date=plan.bank.value_date,
+            status=plan.status,
+            outcome=plan.outcome,
+            match_detail=plan.match_detail,
+            invoice=plan.item.invoice if plan.item else None,
+            customer=plan.customer,
+            misdirected_company_no=plan.misdirected,
+            created_at=now,
+        )
+        for plan in plans
+    )
+    for plan, payment in zip(plans, payments, strict=True):
+        plan.payment = payment
+    # Every line first, then the writes: the shape a COPY-based writer needs.
+    booked = [(plan, _payment_lines(ledger, plan, plan.payment.id)) for plan in plans]
+    events, closes = [], []
+    for plan, lines in booked:
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.PAYMENT,
+            booking_date=plan.bank.booking_date,
+            lines=lines,
+            actor=actor,
+            invoice=plan.item.invoice if plan.item else None,
+            payment_id=plan.payment.id,
+            description=f"Payment {plan.bank.archive_ref} {plan.reference}".strip(),
+        )
+        plan_events, plan_closes = _events_and_closes(
+            plan.placed,
+            txn=txn,
+            booking_date=plan.bank.booking_date,
+            actor=actor,
+            what=f"payment {plan.bank.archive_ref}",
+        )
+        events += plan_events
+        closes += [(plan, placed, txn) for placed in plan_closes]
+    InvoiceEvent.objects.bulk_create(events)
+    for plan, placed, txn in closes:
+        invoice_close_if_settled(
+            invoice=placed.item.invoice,
+            booking_date=plan.bank.booking_date,
+            actor=actor,
+            reason=f"paid by payment {plan.bank.archive_ref}",
+            txn=txn,
+        )
+
+
+def _empty_summary(name: str, fmt: str, ledger: Ledger | None) -> dict:
+    return {
+        "file": name,
+        "format": fmt,
+        "status": "",
+        "ledger": ledger.company_no if ledger else None,
+        "currency": ledger.currency if ledger else None,
+        "payments": 0,
+        "total_amount": str(ZERO),
+        "matched": 0,
+        "partially_paid": 0,
+        "overpaid": 0,
+        "double_paid": 0,
+        "unidentified": 0,
+        "misdirected": 0,
+        "duplicates_skipped": 0,
+        "not_booked": 0,
+        "booked_by_date": {},
+        "errors": [],
+    }
+
+
+_OUTCOME_KEYS = {
+    Payment.Outcome.EXACT: "matched",
+    Payment.Outcome.PARTIAL: "partially_paid",
+    Payment.Outcome.OVERPAID: "overpaid",
+    Payment.Outcome.DOUBLE: "double_paid",
+    Payment.Outcome.UNIDENTIFIED: "unidentified",
+    Payment.Outcome.MISDIRECTED: "unidentified",
+}
+
+
+def _payment_error(p: bankfiles.BankPayment, code: str, message: str) -> dict:
+    return {"code": code, "message": message, "line": p.line, "archive_ref": p.archive_ref}
+
+
+def payments_import(
+    *,
+    data: bytes,
+    file_name: str,
+    company_no: str | None = None,
+    format: str | None = None,
+    actor: User | str | None = BANK_ACTOR,
+) -> dict:
+    """Import one bank payment file; returns its summary (also kept on the PaymentFile row).
+
+    status is "accepted" (booked; payments that cannot be booked are listed in errors), "duplicate"
+    (the same content was booked before: nothing booked) or "rejected" (nothing booked; errors say why).
+    The matched / partially_paid / overpaid / double_paid / unidentified counts add up to `payments`,
+    the number booked; `misdirected` counts the unidentified payments bearing another ledger's reference.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    created_by_id, actor_label = _actor_fields(actor)
+    ledger = None
+    fmt = format or ""
+    summary = _empty_summary(file_name, fmt, None)
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            raise PaymentFileRejected(
+                f"the file has {len(data)} bytes; at most {MAX_FILE_BYTES} are accepted",
+                code="file_too_large",
+            )
+        try:
+            bank_file = bankfiles.parse_bank_file(data, format=format, name=file_name)
+        except bankfiles.BankFileError as exc:
+            raise PaymentFileRejected(exc.message, code=exc.code, line=exc.line) from exc
+        fmt = bank_file.format
+        if bank_file.test:
+            raise PaymentFileRejected("the file is marked as a test file; it is not booked", code="test_file")
+        ledger = _ledger_for_file(bank_file, company_no)
+    except PaymentFileRejected as exc:
+        summary = _empty_summary(file_name, fmt, ledger)
+        summary["status"] = PaymentFileStatus.REJECTED
+        summary["errors"] = [exc.as_dict()]
+        row = PaymentFile.objects.create(
+            ledger=ledger,
+            file_name=file_name[:255],
+            format=fmt,
+            digest=digest,
+            size=len(data),
+            status=PaymentFileStatus.REJECTED,
+            summary=summary,
+            created_by_id=created_by_id,
+            actor=actor_label,
+        )
+        return {**summary, "payment_file": row.pk}
+
+    summary = _empty_summary(file_name, fmt, ledger)
+    try:
+        with transaction.atomic():
+            # One import per ledger at a time: archive references and invoice balances stay consistent.
+            Ledger.objects.select_for_update().filter(pk=ledger.pk).first()
+            earlier = PaymentFile.objects.filter(
+                ledger=ledger, digest=digest, status=PaymentFileStatus.ACCEPTED
+            ).first()
+            if earlier is not None:
+                summary["status"] = PaymentFileStatus.DUPLICATE
+                summary["duplicates_skipped"] = len(bank_file.payments)
+                summary["duplicate_of"] = {"payment_file": earlier.pk, "file": earlier.file_name}
+                row = PaymentFile.objects.create(
+                    ledger=ledger,
+                    file_name=file_name[:255],
+                    format=fmt,
+                    digest=digest,
+                    size=len(data),
+                    status=PaymentFileStatus.DUPLICATE,
+                    summary=summary,
+                    created_by_id=created_by_id,
+                    actor=actor_label,
+                )
+                return {**summary, "payment_file": row.pk}
+
+            bookable = []
+            for p in bank_file.payments:
+                if p.currency != ledger.currency:
+                    summary["errors"].append(
+                        _payment_error(
+                            p,
+                            "currency_mismatch",
+                            f"{p.currency} {p.amount}: ledger {ledger.company_no} books {ledger.currency} only",
+                        )
+                    )
+                elif p.kind != "payment" or p.amount <= 0:
+                    summary["errors"].append(
+                        _payment_error(
+                            p, "not_a_payment", f"{p.kind} of {p.amount}: only incoming payments are booked"
+                        )
+                    )
+                else:
+                    bookable.append(p)
+            summary["not_booked"] = len(summary["errors"])
+            already = set(
+                Payment.objects.filter(
+                    ledger=ledger, bank_archive_ref__in=[p.archive_ref for p in bookable]
+                ).values_list("bank_archive_ref", flat=True)
+            )
+            summary["duplicates_skipped"] = sum(1 for p in bookable if p.archive_ref in already)
+            bookable = [p for p in bookable if p.archive_ref not in already]
+
+            plans = _plan(ledger, bookable)
+            booked_by_date: dict[date, Decimal] = defaultdict(Decimal)
+            for plan in plans:
+                summary[_OUTCOME_KEYS[plan.outcome]] += 1
+                if plan.outcome == Payment.Outcome.MISDIRECTED:
+                    summary["misdirected"] += 1
+                booked_by_date[plan.bank.booking_date] += plan.amount
+            summary["status"] = PaymentFileStatus.ACCEPTED
+            summary["payments"] = len(plans)
+            summary["total_amount"] = str(to_money(sum(booked_by_date.values(), ZERO)))
+            summary["booked_by_date"] = {
+                d.isoformat(): str(to_money(a)) for d, a in sorted(booked_by_date.items())
+            }
+            file_row = PaymentFile.objects.create(
+                ledger=ledger,
+                file_name=file_name[:255],
+                format=fmt,
+                digest=digest,
+                size=len(data),
+                status=PaymentFileStatus.ACCEPTED,
+                summary=summary,
+                created_by_id=created_by_id,
+                actor=actor_label,
+            )
+            _write(ledger, file_row, plans, actor)
+    except IntegrityError as exc:
+        # Only a concurrent import of the same file or payments gets here (the ledger lock prevents it
+        # within one database); nothing of this import was written.
+        raise ValidationFailed(
+            f"{file_name}: conflicts with a concurrent import: {exc}", code="import_conflict"
+        ) from exc
+    return {**summary, "payment_file": file_row.pk}
+
+
+def payment_file_import(
+    *,
+    path: Path | str,
+    company_no: str | None = None,
+    format: str | None = None,
+    actor: User | str | None = BANK_ACTOR,
+) -> dict:
+    """Import a bank payment file from disk (see payments_import)."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)  # one byte more than allowed is enough to refuse it
+    return payments_import(data=data, file_name=path.name, company_no=company_no, format=format, actor=actor)
+
+
+# --- Operator services ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Place (part of) a payment on an invoice; amount None = as much as is open, up to what is left."""
+
+    invoice: Invoice
+    amount: Decimal | None = None
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("say why: a reason is required", code="reason_required", field="reason")
+    return reason
+
+
+def _lock_payment(payment: Payment) -> Payment:
+    try:
+        return Payment.objects.select_for_update(of=("self",)).select_related("ledger").get(pk=payment.pk)
+    except Payment.DoesNotExist as exc:
+        raise NotFound(f"payment {payment.bank_archive_ref} not found", code="payment_not_found") from exc
+
+
+def _lock_customer(customer: Customer) -> Customer:
+    try:
+        return Customer.objects.select_for_update(of=("self",)).select_related("ledger").get(pk=customer.pk)
+    except Customer.DoesNotExist as exc:
+        raise NotFound(f"customer {customer.customer_no} not found", code="customer_not_found") from exc
+
+
+def _guard_unidentified(payment: Payment, action: str) -> None:
+    if payment.status == Payment.Status.UNIDENTIFIED:
+        return
+    code = {
+        Payment.Status.REFUNDED: "payment_refunded",
+        Payment.Status.REVERSED: "payment_reversed",
+    }.get(payment.status, "payment_not_unidentified")
+    raise InvalidTransition(
+        f"payment {payment.bank_archive_ref} is {payment.status}: cannot {action}", code=code
+    )
+
+
+def _open_item(invoice: Invoice) -> _OpenItem:
+    balance = invoice_balance(invoice)
+    return _OpenItem.of(invoice, balance.capital, balance.fees, balance.interest)
+
+
+def _payment_event(*, ledger, kind, amount, booking_date, reason, txn, actor, payment=None, customer=None):
+    created_by_id, actor_label = _actor_fields(actor)
+    return PaymentEvent.objects.create(
+        ledger=ledger,
+        payment=payment,
+        customer=customer,
+        kind=kind,
+        amount=amount,
+        booking_date=booking_date,
+        reason=reason[:500],
+        transaction=txn,
+        created_by_id=created_by_id,
+        actor=actor_label,
+    )
+
+
+def _book_invoice_placements(placed: list[_Placed], *, txn, booking_date, actor, what: str) -> None:
+    events, closes = _events_and_closes(placed, txn=txn, booking_date=booking_date, actor=actor, what=what)
+    InvoiceEvent.objects.bulk_create(events)
+    for p in closes:
+        invoice_close_if_settled(
+            invoice=p.item.invoice, booking_date=booking_date, actor=actor, reason=f"paid: {what}", txn=txn
+        )
+
+
+def _payout(*, ledger, amount, bank_account, reason, txn, actor, customer=None, payment=None) -> Payout:
+    created_by_id, actor_label = _actor_fields(actor)
+    return Payout.objects.create(
+        ledger=ledger,
+        customer=customer,
+        payment=payment,
+        amount=amount,
+        currency=ledger.currency,
+        bank_account=bank_account,
+        reason=reason[:500],
+        transaction=txn,
+        created_by_id=created_by_id,
+        actor=actor_label,
+    )
+
+
+def payment_allocate(
+    *,
+    payment: Payment,
+    allocations: Sequence[Allocation],
+    actor: User | str | None,
+    reason: str,
+    credit_customer: Customer | None = None,
+    booking_date: date | None = None,
+) -> JournalTransaction:
+    """Place an unidentified payment's suspense money on invoices (in the ledger's allocation order),
+    and what is left on `credit_customer`'s credit balance if given (else it stays on suspense).
+
+    One ALLOCATION transaction: Dr suspense / Cr receivables (+ Cr customer_credit).
+    """
+    reason = _require_reason(reason)
+    if not allocations and credit_customer is None:
+        raise ValidationFailed("give invoices or a customer to allocate to", code="nothing_to_allocate")
+    with transaction.atomic():
+        payment = _lock_payment(payment)
+        _guard_unidentified(payment, "allocate it")
+        ledger = payment.ledger
+        booking_date = booking_date or ledger.today()
+        order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
+        unallocated = payment_unallocated(payment=payment)
+        remaining = unallocated
+        placed: list[_Placed] = []
+        seen = set()
+        for allocation in allocations:
+            invoice = _lock_invoice(allocation.invoice)
+            if invoice.ledger_id != ledger.id:
+                raise ValidationFailed(
+                    f"invoice {invoice.invoice_no} belongs to another ledger", code="invoice_not_in_ledger"
+                )
+            if invoice.id in seen:
+                raise ValidationFailed(
+                    f"invoice {invoice.invoice_no} is given twice", code="duplicate_invoice"
+                )
+            seen.add(invoice.id)
+            _guard_not_closed(invoice, "allocate a payment to it")
+            item = _open_item(invoice)
+            if allocation.amount is None:
+                amount = min(item.open_amount, remaining)
+            else:
+                amount = _positive_amount(allocation.amount, "amount")
+                if amount > item.open_amount:
+                    raise ValidationFailed(
+                        f"invoice {invoice.invoice_no}: {amount} exceeds its open amount {item.open_amount}",
+                        code="allocation_exceeds_open",
+                        field="amount",
+                    )
+            if amount <= 0 or amount > remaining:
+                raise ValidationFailed(
+                    f"payment {payment.bank_archive_ref}: allocating {amount} to invoice {invoice.invoice_no} "
+                    f"exceeds the {remaining} left unallocated",
+                    code="allocation_exceeds_unallocated",
+                    field="amount",
+                )
+            taken = item.take(amount, order)
+            remaining -= amount
+            placed.append(_Placed(item=item, taken=taken, settles=item.closed))
+        credit = ZERO
+        if credit_customer is not None:
+            if credit_customer.ledger_id != ledger.id:
+                raise ValidationFailed(
+                    f"customer {credit_customer.customer_no} belongs to another ledger",
+                    code="customer_not_in_ledger",
+                )
+            credit, remaining = remaining, ZERO
+        total = unallocated - remaining
+        if total <= 0:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref}: nothing left to allocate", code="nothing_to_allocate"
+            )
+        lines = [Line(role=AccountRole.SUSPENSE, amount=total, payment_id=payment.id)]
+        for p in placed:
+            lines += _receivable_lines(p.item.invoice, p.taken, payment.id)
+        if credit > 0:
+            lines.append(
+                Line(
+                    role=AccountRole.CUSTOMER_CREDIT,
+                    amount=-credit,
+                    customer=credit_customer,
+                    payment_id=payment.id,
+                )
+            )
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.ALLOCATION,
+            booking_date=booking_date,
+            lines=lines,
+            actor=actor,
+            invoice=placed[0].item.invoice if placed else None,
+            payment_id=payment.id,
+            description=f"Allocation of payment {payment.bank_archive_ref}: {reason}",
+        )
+        _book_invoice_placements(
+            placed,
+            txn=txn,
+            booking_date=booking_date,
+            actor=actor,
+            what=f"payment {payment.bank_archive_ref}",
+        )
+        if payment.invoice_id is None and placed:
+            payment.invoice = placed[0].item.invoice
+        if payment.customer_id is None:
+            payment.customer = placed[0].item.invoice.customer if placed else credit_customer
+        payment.status = Payment.Status.ALLOCATED if remaining == 0 else Payment.Status.UNIDENTIFIED
+        payment.save(update_fields=["invoice", "customer", "status"])
+        _payment_event(
+            ledger=ledger,
+            payment=payment,
+            customer=payment.customer,
+            kind=PaymentEventKind.ALLOCATED,
+            amount=total,
+            booking_date=booking_date,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+        )
+    return txn
+
+
+def payment_refund(
+    *,
+    payment: Payment,
+    actor: User | str | None,
+    reason: str,
+    bank_account: str = "",
+    booking_date: date | None = None,
+) -> Payout:
+    """Pay back what is left of an unidentified payment to the payer: Dr suspense / Cr client-funds
+    bank (PAYOUT), and a pending Payout to `bank_account` (default: the account it was paid from)."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        payment = _lock_payment(payment)
+        _guard_unidentified(payment, "refund it")
+        ledger = payment.ledger
+        booking_date = booking_date or ledger.today()
+        account = (bank_account or payment.payer_account).strip()
+        if not account:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref} has no payer account: give the bank account to refund to",
+                code="bank_account_missing",
+                field="bank_account",
+            )
+        amount = payment_unallocated(payment=payment)
+        if amount <= 0:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref}: nothing left to refund", code="nothing_to_refund"
+            )
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.PAYOUT,
+            booking_date=booking_date,
+            lines=[
+                Line(role=AccountRole.SUSPENSE, amount=amount, payment_id=payment.id),
+                Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=-amount, payment_id=payment.id),
+            ],
+            actor=actor,
+            payment_id=payment.id,
+            description=f"Refund of payment {payment.bank_archive_ref}: {reason}",
+        )
+        payout = _payout(
+            ledger=ledger,
+            amount=amount,
+            bank_account=account,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+            customer=payment.customer,
+            payment=payment,
+        )
+        payment.status = Payment.Status.REFUNDED
+        payment.save(update_fields=["status"])
+        _payment_event(
+            ledger=ledger,
+            payment=payment,
+            customer=payment.customer,
+            kind=PaymentEventKind.REFUNDED,
+            amount=amount,
+            booking_date=booking_date,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+        )
+    return payout
+
+
+def customer_credit_move(
+    *,
+    customer: Customer,
+    invoice: Invoice,
+    actor: User | str | None,
+    reason: str,
+    amount: Decimal | None = None,
+    booking_date: date | None = None,
+) -> JournalTransaction:
+    """Settle (part of) a customer's credit balance against one of the customer's open invoices:
+    Dr customer_credit / Cr receivables (ALLOCATION). amount None = as much as both allow."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        customer = _lock_customer(customer)
+        invoice = _lock_invoice(invoice)
+        if invoice.customer_id != customer.id:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no} is not customer {customer.customer_no}'s",
+                code="customer_mismatch",
+            )
+        _guard_not_closed(invoice, "move a credit balance to it")
+        ledger = customer.ledger
+        booking_date = booking_date or ledger.today()
+        credit = customer_credit_balance(customer=customer)
+        item = _open_item(invoice)
+        amount = min(credit, item.open_amount) if amount is None else _positive_amount(amount, "amount")
+        if amount > credit:
+            raise ValidationFailed(
+                f"customer {customer.customer_no}: {amount} exceeds the credit balance {credit}",
+                code="exceeds_credit",
+                field="amount",
+            )
+        if amount > item.open_amount:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no}: {amount} exceeds its open amount {item.open_amount}",
+                code="allocation_exceeds_open",
+                field="amount",
+            )
+        if amount <= 0:
+            raise ValidationFailed(
+                f"customer {customer.customer_no} has no credit balance to move", code="no_credit"
+            )
+        order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
+        taken = item.take(amount, order)
+        placed = [_Placed(item=item, taken=taken, settles=item.closed)]
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.ALLOCATION,
+            booking_date=booking_date,
+            lines=[
+                Line(role=AccountRole.CUSTOMER_CREDIT, amount=amount, customer=customer),
+                *_receivable_lines(invoice, taken, None),
+            ],
+            actor=actor,
+            invoice=invoice,
+            description=f"Credit balance of customer {customer.customer_no} to invoice {invoice.invoice_no}: {reason}",
+        )
+        _book_invoice_placements(
+            placed, txn=txn, booking_date=booking_date, actor=actor, what="credit balance"
+        )
+        _payment_event(
+            ledger=ledger,
+            customer=customer,
+            kind=PaymentEventKind.CREDIT_MOVED,
+            amount=amount,
+            booking_date=booking_date,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+        )
+    return txn
+
+
+def customer_credit_refund(
+    *,
+    customer: Customer,
+    actor: User | str | None,
+    reason: str,
+    amount: Decimal | None = None,
+    bank_account: str = "",
+    booking_date: date | None = None,
+) -> Payout:
+    """Pay (part of) a customer's credit balance back: Dr customer_credit / Cr client-funds bank (PAYOUT)
+    and a pending Payout to `bank_account` (default: the account of the customer's latest payment)."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        customer = _lock_customer(customer)
+        ledger = customer.ledger
+        booking_date = booking_date or ledger.today()
+        credit = customer_credit_balance(customer=customer)
+        amount = credit if amount is None else _positive_amount(amount, "amount")
+        if amount > credit:
+            raise ValidationFailed(
+                f"customer {customer.customer_no}: {amount} exceeds the credit balance {credit}",
+                code="exceeds_credit",
+                field="amount",
+            )
+        if amount <= 0:
+            raise ValidationFailed(f"customer {customer.customer_no} has no credit balance", code="no_credit")
+        account = bank_account.strip() or (
+            Payment.objects.filter(customer=customer)
+            .exclude(payer_account="")
+            .order_by("-booking_date", "-id")
+            .values_list("payer_account", flat=True)
+            .first()
+            or ""
+        )
+        if not account:
+            raise ValidationFailed(
+                f"no bank account known for customer {customer.customer_no}: give one",
+                code="bank_account_missing",
+                field="bank_account",
+            )
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.PAYOUT,
+            booking_date=booking_date,
+            lines=[
+                Line(role=AccountRole.CUSTOMER_CREDIT, amount=amount, customer=customer),
+                Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=-amount, customer=customer),
+            ],
+            actor=actor,
+            description=f"Refund of credit balance of customer {customer.customer_no}: {reason}",
+        )
+        payout = _payout(
+            ledger=ledger,
+            amount=amount,
+            bank_account=account,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+            customer=customer,
+        )
+        _payment_event(
+            ledger=ledger,
+            customer=customer,
+            kind=PaymentEventKind.CREDIT_REFUNDED,
+            amount=amount,
+            booking_date=booking_date,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+        )
+    return payout
+
+
+def payment_reverse(
+    *,
+    payment: Payment,
+    actor: User | str | None,
+    reason: str,
+    booking_date: date | None = None,
+) -> JournalTransaction:
+    """Undo a payment booked by mistake: one REVERSAL transaction negating every posting of the payment
+    (its PAYMENT transaction and any later allocation). Invoices it had closed are reopened (event
+    `reopened`); others get a `payment_reversed` event. Refused when the payment was refunded, or when
+    its surplus has since been used from the customer's credit balance."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        payment = _lock_payment(payment)
+        if payment.status in (Payment.Status.REVERSED, Payment.Status.REFUNDED):
+            raise InvalidTransition(
+                f"payment {payment.bank_archive_ref} is {payment.status}: cannot reverse it",
+                code=f"payment_{payment.status}",
+            )
+        ledger = payment.ledger
+        booking_date = booking_date or ledger.today()
+        original = JournalTransaction.objects.filter(payment=payment, kind=TransactionKind.PAYMENT).first()
+        if original is None:
+            raise InvalidTransition(
+                f"payment {payment.bank_archive_ref} has no payment transaction", code="payment_not_booked"
+            )
+        net = [
+            row
+            for row in Posting.objects.filter(payment_id=payment.id)
+            .values("account__role", "invoice_id", "component", "customer_id")
+            .annotate(total=Sum("amount"))
+            .order_by("invoice_id", "account__role", "component")
+            if row["total"] != 0
+        ]
+        invoice_ids = sorted({row["invoice_id"] for row in net if row["invoice_id"]})
+        invoices = {i.id: _lock_invoice(i) for i in Invoice.objects.filter(pk__in=invoice_ids).order_by("id")}
+        credit_by_customer: dict[int, Decimal] = defaultdict(Decimal)
+        for row in net:
+            if row["account__role"] == AccountRole.CUSTOMER_CREDIT:
+                credit_by_customer[row["customer_id"]] -= row["total"]
+        for customer_id, surplus in credit_by_customer.items():
+            customer = _lock_customer(Customer(pk=customer_id))
+            available = customer_credit_balance(customer=customer)
+            if surplus > available:
+                raise InvalidTransition(
+                    f"payment {payment.bank_archive_ref}: its surplus {surplus} has been used; customer "
+                    f"{customer.customer_no} has {available} credit left",
+                    code="credit_already_used",
+                )
+        lines = [
+            Line(
+                role=AccountRole(row["account__role"]),
+                amount=-row["total"],
+                component=row["component"],
+                invoice=invoices.get(row["invoice_id"]),
+                customer=Customer(pk=row["customer_id"], ledger_id=ledger.id) if row["customer_id"] else None,
+                payment_id=payment.id,
+            )
+            for row in net
+        ]
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.REVERSAL,
+            booking_date=booking_date,
+            lines=lines,
+            actor=actor,
+            invoice=payment.invoice,
+            payment_id=payment.id,
+            reverses=original,
+            description=f"Reversal of payment {payment.bank_archive_ref}: {reason}",
+        )
+        for invoice in invoices.values():
+            if invoice.status == InvoiceStatus.CLOSED:
+                invoice.status, invoice.closed_on = InvoiceStatus.OPEN, None
+                invoice.save(update_fields=["status", "closed_on"])
+                kind, from_status = InvoiceEventKind.REOPENED, InvoiceStatus.CLOSED
+            else:
+                kind, from_status = InvoiceEventKind.PAYMENT_REVERSED, invoice.status
+            _invoice_event(
+                invoice,
+                kind=kind,
+                from_status=from_status,
+                booking_date=booking_date,
+                actor=actor,
+                reason=f"payment {payment.bank_archive_ref} reversed: {reason}",
+                txn=txn,
+            )
+        payment.status = Payment.Status.REVERSED
+        payment.save(update_fields=["status"])
+        _payment_event(
+            ledger=ledger,
+            payment=payment,
+            customer=payment.customer,
+            kind=PaymentEventKind.REVERSED,
+            amount=payment.amount,
+            booking_date=booking_date,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+        )
+    return txn
+
+
+__all__ = [
+    "Allocation",
+    "PaymentFileRejected",
+    "customer_credit_move",
+    "customer_credit_refund",
+    "payment_allocate",
+    "payment_file_import",
+    "payment_refund",
+    "payment_reverse",
+    "payments_import",
+]
