@@ -45,8 +45,15 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_di
     assert len(list(archive.glob("CUSIN_9999_*.xml"))) == 3
     assert len(list((data_dir / "sftp" / "9999" / "outbox").glob("*_receipt.xml"))) == 3
 
+    bank = first["bank_file"]
+    assert (bank["status"], bank["payments"], bank["matched"], bank["partially_paid"], bank["overpaid"],
+            bank["double_paid"], bank["unidentified"]) == ("accepted", 7, 3, 1, 1, 1, 1)
+    assert Invoice.objects.get(invoice_no="NO-10006").status == InvoiceStatus.CLOSED
+    assert Invoice.objects.get(invoice_no="NO-10007").status == InvoiceStatus.OPEN
+
     transactions = JournalTransaction.objects.count()
     second = run_demo()
+    assert second["bank_file"]["status"] == "duplicate"
     assert all(ledger["invoices_created"] == 0 for ledger in second["ledgers"])
     assert second["cusin_files"] == first["cusin_files"]
     assert JournalTransaction.objects.count() == transactions

@@ -12,9 +12,12 @@ from django.db import transaction
 from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan
 from cusin.models import CusinFile
+from ledger import references
+from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import Cause, Invoice, LegalEntity, User
 from ledger.outbox import company_dir
+from ledger.payments import payments_import
 from ledger.services import (
     InvoiceInput,
     customer_upsert,
@@ -148,6 +151,7 @@ class Command(JsonCommand):
             )
         operator = self._users(ledger.client)
         files = self._cusin_files(LEDGERS[0]["company_no"], today)
+        bank = self._bank_file(LEDGERS[0], today)
         return {
             "ok": True,
             "url": "http://127.0.0.1:8000/admin/",
@@ -155,6 +159,7 @@ class Command(JsonCommand):
             "staff_login": {"username": "admin", "password": DEMO_PASSWORD},
             "ledgers": summary,
             "cusin_files": files,
+            "bank_file": bank,
         }, True
 
     def _users(self, client) -> User:
@@ -360,3 +365,31 @@ class Command(JsonCommand):
             {"file": f.file_name, "status": f.status, "errors": len(f.receipt.get("errors", []))}
             for f in CusinFile.objects.filter(file_name__in=list(files)).order_by("file_name")
         ]
+
+    def _bank_file(self, spec: dict, today: date) -> dict:
+        """An OCR Giro file from the bank that pays some invoices fully, one partly, one twice, one with
+        too much, and one payment whose KID matches nothing."""
+        ledger_invoices = {i.invoice_no: i for i in Invoice.objects.filter(ledger__company_no=spec["company_no"])}
+
+        def open_amount(invoice_no):  # as registered: the same file again is then a duplicate
+            return ledger_invoices[invoice_no].amount
+
+        def pay(invoice_no, amount, archive_ref):
+            return PaymentSpec(reference=ledger_invoices[invoice_no].payment_ref, amount=amount,
+                               archive_ref=archive_ref, payer_account="12345678903")
+
+        payments = [
+            pay("NO-10006", open_amount("NO-10006"), "100000001"),  # exact
+            pay("CU-2001", open_amount("CU-2001"), "100000002"),  # exact, a CUSIN invoice
+            pay("NO-10007", (open_amount("NO-10007") / 2).quantize(Decimal("0.01")), "100000003"),  # partial
+            pay("NO-10008", open_amount("NO-10008"), "100000004"),  # paid twice: the second is surplus
+            pay("NO-10008", open_amount("NO-10008"), "100000005"),
+            pay("NO-10009", open_amount("NO-10009") + Decimal("50.00"), "100000006"),  # too much
+            PaymentSpec(reference=references.kid_generate(customer_no="9999999", serial=1), amount=Decimal("499.00"),
+                        archive_ref="100000007", payer_account="12345678903"),  # matches nothing
+        ]
+        data = write_ocr_giro(payments, receiving_account=spec["account"], nets_date=today - timedelta(days=2))
+        name = f"OCR_{spec['company_no']}_{(today - timedelta(days=2)).strftime('%Y%m%d')}.txt"
+        summary = payments_import(data=data, file_name=name, actor="demo")
+        return {k: summary.get(k) for k in ("file", "status", "payments", "matched", "partially_paid", "overpaid",
+                                            "double_paid", "unidentified", "duplicates_skipped")}
