@@ -4,7 +4,10 @@ from ledger.selectors import ledger_get, ledger_verify
 
 
 class Command(JsonCommand):
-    help = "Reconcile the journal: balances, invoice states, receivables and suspense. Exit 1 on any discrepancy."
+    help = (
+        "Reconcile the journal: balances, invoice states, receivables, suspense, money in against the bank "
+        "files, credit balances and payouts. Exit 1 on any discrepancy."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--ledger", default=None, help="CompanyNo (default: every ledger)")
