@@ -585,6 +585,10 @@ class Payout(models.Model):
     status = models.CharField(max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
     reason = models.CharField(max_length=500)
     transaction = models.OneToOneField(JournalTransaction, on_delete=models.PROTECT, related_name="payout")
+    # The pain.001 file that sent it (set together with status "sent", see ledger/payouts.py).
+    batch = models.ForeignKey(
+        "PayoutBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
@@ -630,3 +634,28 @@ class PaymentEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount} {self.booking_date}"
+
+
+class PayoutBatch(models.Model):
+    """One pain.001 credit-transfer file written to the outbox: the payouts it sent (Payout.batch)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="payout_batches")
+    file_name = models.CharField(max_length=255, unique=True)
+    message_id = models.CharField(max_length=35, unique=True, help_text="pain.001 GrpHdr/MsgId")
+    execution_date = models.DateField(help_text="pain.001 ReqdExctnDt")
+    count = models.PositiveIntegerField()
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gt=0), name="payout_batch_not_empty"),
+            models.CheckConstraint(condition=Q(total__gt=0), name="payout_batch_total_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} ({self.count} payouts, {self.total} {self.currency})"

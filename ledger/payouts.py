@@ -1,0 +1,239 @@
+"""Sending payouts: the ledger's pending payouts as one ISO 20022 pain.001.001.03 credit-transfer file.
+
+`payouts_send` claims the pending payouts with one conditional UPDATE (so two workers never send the
+same payout twice), records the batch, builds the CustomerCreditTransferInitiation, validates it
+against xsd/pain.001.001.03.xsd and writes it atomically to the ledger's outbox for the bank, all in
+one database transaction: if anything fails, the file is not left behind and every payout stays
+pending.
+"""
+
+import functools
+import re
+import zoneinfo
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from lxml import etree
+from lxml.builder import ElementMaker
+from stdnum import iban
+
+from .errors import LedgerError, ValidationFailed
+from .models import JournalTransaction, Ledger, Payout, PayoutBatch, PayoutStatus, User
+from .money import ZERO, to_money
+from .outbox import company_dir, write_atomic
+from .services import _actor_fields
+
+NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
+XSD_PATH = Path(settings.BASE_DIR) / "xsd" / "pain.001.001.03.xsd"
+MAX_ID = 35  # Max35Text: MsgId, PmtInfId, EndToEndId
+MAX_TEXT = 140  # Max140Text: names and unstructured remittance information
+MAX_ACCOUNT = 34  # Max34Text: Othr/Id of an account
+NOT_PROVIDED = "NOTPROVIDED"  # the agent's id when we know no BIC
+
+E = ElementMaker(namespace=NAMESPACE, nsmap={None: NAMESPACE})
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
+_ACCOUNT_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+class PayoutFileError(LedgerError):
+    code = "payout_file_error"
+
+
+@functools.cache
+def schema() -> etree.XMLSchema:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.XMLSchema(etree.parse(str(XSD_PATH), parser))
+
+
+def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> dict:
+    """Send the ledger's pending payouts booked on or before `as_of` in one pain.001 file, executed on
+    `as_of`. Returns {"ok": True, "payouts": 0} and writes nothing when there is nothing to send."""
+    written: Path | None = None
+    try:
+        with transaction.atomic():
+            claimed = _claim(ledger, as_of)
+            if not claimed:
+                return {"ok": True, "payouts": 0}
+            debtor_account = _account(
+                ledger.client_funds_account, what=f"ledger {ledger.company_no} client-funds account"
+            )
+            payouts = list(
+                Payout.objects.filter(id__in=claimed).select_related("customer", "payment").order_by("id")
+            )
+            currencies = {p.currency for p in payouts}
+            if currencies != {ledger.currency}:
+                raise ValidationFailed(
+                    f"ledger {ledger.company_no}: payouts in {sorted(currencies)}, the ledger is in {ledger.currency}",
+                    code="currency_mismatch",
+                )
+            total = sum((to_money(p.amount) for p in payouts), ZERO)
+            batch_id = _next_batch_id()
+            message_id = _message_id(ledger, as_of, batch_id)
+            created_by_id, actor_label = _actor_fields(actor)
+            batch = PayoutBatch.objects.create(
+                id=batch_id,
+                ledger=ledger,
+                file_name=f"{message_id}.xml",
+                message_id=message_id,
+                execution_date=as_of,
+                count=len(payouts),
+                total=total,
+                currency=ledger.currency,
+                created_by_id=created_by_id,
+                actor=actor_label,
+            )
+            Payout.objects.filter(id__in=claimed).update(batch=batch)
+
+            content = pain001(ledger=ledger, batch=batch, payouts=payouts, debtor_account=debtor_account)
+            path = company_dir(ledger.company_no, "outbox") / batch.file_name
+            if path.exists():  # files we hand out are never rewritten
+                raise PayoutFileError(f"{path.name} is already in the outbox", code="outbox_file_exists")
+            try:
+                written = write_atomic(path, content)
+            except OSError as exc:
+                raise PayoutFileError(
+                    f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
+                ) from exc
+    except BaseException:
+        # Only the commit can fail after the write: the payouts are pending again, so the file must go.
+        if written is not None:
+            written.unlink(missing_ok=True)
+        raise
+    return {
+        "ok": True,
+        "ledger": ledger.company_no,
+        "file": batch.file_name,
+        "message_id": batch.message_id,
+        "payouts": batch.count,
+        "total": batch.total,
+        "currency": batch.currency,
+    }
+
+
+def _claim(ledger: Ledger, as_of: date) -> list[int]:
+    """Mark the ledger's pending payouts (booked on or before as_of) sent; the ids this worker got.
+
+    One conditional UPDATE: a concurrent worker blocks on the same rows and, once this transaction
+    commits, finds them no longer pending, so it claims none of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Payout._meta.db_table} AS po SET status = %s
+                  FROM {JournalTransaction._meta.db_table} AS t
+                 WHERE t.id = po.transaction_id AND po.ledger_id = %s AND po.status = %s
+                   AND t.booking_date <= %s
+             RETURNING po.id""",
+            [PayoutStatus.SENT, ledger.id, PayoutStatus.PENDING, as_of],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _next_batch_id() -> int:
+    """The batch's id before it is inserted, so that its message id and file name are final at once."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [f'"{PayoutBatch._meta.db_table}"']
+        )
+        return cursor.fetchone()[0]
+
+
+def _message_id(ledger: Ledger, as_of: date, batch_id: int) -> str:
+    """PAYOUT-<company_no>-<YYYYMMDD>-<batch id>; unique because the batch id is. Shortened to
+    PAYOUT-<YYYYMMDD>-<batch id> when a long company number would pass the 35 characters of MsgId."""
+    message_id = f"PAYOUT-{ledger.company_no}-{as_of:%Y%m%d}-{batch_id}"
+    return message_id if len(message_id) <= MAX_ID else f"PAYOUT-{as_of:%Y%m%d}-{batch_id}"
+
+
+# --- the pain.001.001.03 document -----------------------------------------------------------------
+
+
+def pain001(
+    *, ledger: Ledger, batch: PayoutBatch, payouts: list[Payout], debtor_account: etree._Element
+) -> bytes:
+    """The CustomerCreditTransferInitiation for the batch, validated against the official schema."""
+    count, control_sum = str(len(payouts)), _amount(batch.total)
+    created = timezone.localtime(batch.created_at, zoneinfo.ZoneInfo(ledger.time_zone))
+    document = E.Document(
+        E.CstmrCdtTrfInitn(
+            E.GrpHdr(
+                E.MsgId(batch.message_id),
+                E.CreDtTm(created.replace(microsecond=0).isoformat()),
+                E.NbOfTxs(count),
+                E.CtrlSum(control_sum),
+                _party(ledger.client.name, tag="InitgPty"),
+            ),
+            E.PmtInf(
+                E.PmtInfId(batch.message_id),
+                E.PmtMtd("TRF"),
+                E.NbOfTxs(count),
+                E.CtrlSum(control_sum),
+                E.ReqdExctnDt(batch.execution_date.isoformat()),
+                _party(ledger.name, tag="Dbtr"),
+                E.DbtrAcct(debtor_account),
+                E.DbtrAgt(E.FinInstnId(E.Othr(E.Id(NOT_PROVIDED)))),
+                *(_transfer(p) for p in payouts),
+            ),
+        )
+    )
+    content = etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    _validate(content)
+    return content
+
+
+def _transfer(payout: Payout) -> etree._Element:
+    name = payout.customer.name if payout.customer else (payout.payment.payer_name if payout.payment else "")
+    children = [
+        E.PmtId(E.EndToEndId(f"PAYOUT-{payout.id}")),
+        E.Amt(E.InstdAmt(_amount(payout.amount), Ccy=payout.currency)),
+    ]
+    creditor = _party(name, tag="Cdtr")
+    if len(creditor):
+        children.append(creditor)
+    children.append(E.CdtrAcct(_account(payout.bank_account, what=f"payout {payout.id} bank account")))
+    remittance = _text(payout.reason)
+    if remittance:
+        children.append(E.RmtInf(E.Ustrd(remittance)))
+    return E.CdtTrfTxInf(*children)
+
+
+def _party(name: str, *, tag: str) -> etree._Element:
+    """A PartyIdentification32 with just the name (left out when there is none)."""
+    party = E(tag)
+    if text := _text(name):
+        party.append(E.Nm(text))
+    return party
+
+
+def _account(value: str, *, what: str) -> etree._Element:
+    """A CashAccount16 Id: the IBAN when the account is one, else Othr/Id with scheme BBAN."""
+    compact = _ACCOUNT_SEPARATORS.sub("", value or "").upper()
+    if not compact:
+        raise ValidationFailed(f"{what} is missing", code="bank_account_missing")
+    if _IBAN_SHAPE.match(compact):
+        if not iban.is_valid(compact):
+            raise ValidationFailed(f"{what} {value!r} is not a valid IBAN", code="invalid_bank_account")
+        return E.Id(E.IBAN(compact))
+    if len(compact) > MAX_ACCOUNT or not compact.isalnum():
+        raise ValidationFailed(f"{what} {value!r} is not an account number", code="invalid_bank_account")
+    return E.Id(E.Othr(E.Id(compact), E.SchmeNm(E.Cd("BBAN"))))
+
+
+def _amount(value: Decimal) -> str:
+    return f"{to_money(value):.2f}"
+
+
+def _text(value: str) -> str:
+    """Whitespace collapsed, cut to the 140 characters of Max140Text."""
+    return " ".join((value or "").split())[:MAX_TEXT].rstrip()
+
+
+def _validate(content: bytes) -> None:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    document = etree.fromstring(content, parser).getroottree()
+    xsd = schema()
+    if not xsd.validate(document):
+        errors = "; ".join(f"line {e.line}: {e.message}" for e in list(xsd.error_log)[:5])
+        raise PayoutFileError(f"the pain.001 file fails its schema: {errors}", code="payout_file_invalid")
