@@ -439,6 +439,9 @@ class InvoiceEventKind(models.TextChoices):
     PARTIALLY_PAID = "partially_paid", "Partially paid"
     REOPENED = "reopened", "Reopened"
     PAYMENT_REVERSED = "payment_reversed", "Payment reversed"
+    DIRECT_DEBIT_SENT = "direct_debit_sent", "Direct debit claim sent"
+    DIRECT_DEBIT_FAILED = "direct_debit_failed", "Direct debit failed"
+    DIRECT_DEBIT_EXHAUSTED = "direct_debit_exhausted", "Direct debit attempts used up: reminders take over"
 
 
 class InvoiceEvent(models.Model):
@@ -484,6 +487,8 @@ class CustomerConsent(models.Model):
     active = models.BooleanField(default=True)
     changed_on = models.DateField()
     source = models.CharField(max_length=100, blank=True)
+    # Direct debit: whether the payer wants to be notified of each claim (AvtaleGiro agreement flag J/N).
+    notify_payer = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -499,6 +504,7 @@ class CustomerEventKind(models.TextChoices):
     LEGAL_ADDRESS_CHANGED = "legal_address_changed", "New legal address"
     CONSENT_ACTIVATED = "consent_activated", "Consent activated"
     CONSENT_CANCELLED = "consent_cancelled", "Consent cancelled"
+    CONSENT_CHANGED = "consent_changed", "Consent changed"
     STATUS_CHANGED = "status_changed", "Status changed"
     RETURNED_MAIL = "returned_mail", "Returned mail"
 
@@ -659,3 +665,130 @@ class PayoutBatch(models.Model):
 
     def __str__(self):
         return f"{self.message_id} ({self.count} payouts, {self.total} {self.currency})"
+
+
+# --- Direct debit (ledger/direct_debit.py) ----------------------------------------------------------
+
+
+class DirectDebitKind(models.TextChoices):
+    AVTALEGIRO_NO = "avtalegiro_no", "AvtaleGiro (Norway)"
+    AUTOGIRO_SE = "autogiro_se", "Autogiro (Sweden)"
+    BETALINGSSERVICE_DK = "betalingsservice_dk", "Betalingsservice (Denmark)"
+
+
+class DirectDebitStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+
+
+# A failed debit is retried until this many attempts have failed; then the reminder process takes over.
+DIRECT_DEBIT_MAX_ATTEMPTS = 3
+
+
+class DebitAgreementFile(models.Model):
+    """Every direct-debit agreement file from the bank (AvtaleGiro agreements): booked (accepted),
+    refused whole (rejected) or seen before (duplicate)."""
+
+    ledger = models.ForeignKey(
+        Ledger, null=True, blank=True, on_delete=models.PROTECT, related_name="debit_agreement_files"
+    )
+    kind = models.CharField(max_length=20, choices=DirectDebitKind.choices)
+    file_name = models.CharField(max_length=255)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the content")
+    size = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=PaymentFileStatus.choices)
+    summary = models.JSONField(default=dict, blank=True, help_text="what import_debit_agreements printed")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ledger", "digest"],
+                condition=Q(status="accepted"),
+                name="debit_agreement_file_digest_once",
+            ),
+        ]
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.status})"
+
+
+class DirectDebitClaimFile(models.Model):
+    """One payment-claim file written to the outbox for the bank (AvtaleGiro: service code 21)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="debit_claim_files")
+    kind = models.CharField(max_length=20, choices=DirectDebitKind.choices)
+    file_name = models.CharField(max_length=255, unique=True)
+    transmission_number = models.CharField(max_length=7)
+    as_of = models.DateField(help_text="the business day the claims were sent")
+    count = models.PositiveIntegerField()
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gt=0), name="debit_claim_file_not_empty"),
+            models.CheckConstraint(condition=Q(total__gt=0), name="debit_claim_file_total_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.count} claims, {self.total} {self.currency})"
+
+
+class DirectDebitAttempt(models.Model):
+    """One attempt to collect an invoice by direct debit: a claim sent to the bank, then paid or failed.
+
+    At most DIRECT_DEBIT_MAX_ATTEMPTS per invoice, numbered 1, 2, 3; at most one in status "sent".
+    """
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="debit_attempts")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=DirectDebitKind.choices)
+    attempt_no = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(**MONEY, help_text="the amount claimed: what was open when it was sent")
+    due_date = models.DateField(help_text="the debit date in the claim")
+    status = models.CharField(
+        max_length=10, choices=DirectDebitStatus.choices, default=DirectDebitStatus.SENT
+    )
+    claim_file = models.ForeignKey(DirectDebitClaimFile, on_delete=models.PROTECT, related_name="attempts")
+    sent_on = models.DateField(help_text="the business day the claim was sent")
+    settled_on = models.DateField(
+        null=True, blank=True, help_text="the business day it was found paid or failed"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "attempt_no"], name="debit_attempt_no_unique"),
+            models.UniqueConstraint(
+                fields=["invoice"], condition=Q(status="sent"), name="debit_attempt_one_sent_per_invoice"
+            ),
+            models.CheckConstraint(
+                condition=Q(attempt_no__gte=1, attempt_no__lte=DIRECT_DEBIT_MAX_ATTEMPTS),
+                name="debit_attempt_no_range",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="debit_attempt_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="sent", settled_on__isnull=True, settled_at__isnull=True)
+                | (~Q(status="sent") & Q(settled_on__isnull=False, settled_at__isnull=False)),
+                name="debit_attempt_settled_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["ledger", "status", "due_date"], name="debit_attempt_status_idx")]
+        ordering = ["invoice_id", "attempt_no"]
+
+    def __str__(self):
+        return f"direct debit {self.attempt_no} of invoice {self.invoice_id} ({self.status})"

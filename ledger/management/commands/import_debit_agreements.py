@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from ledger.direct_debit import BANK_ACTOR, debit_agreement_file_import
+from ledger.management.base import JsonCommand, parse_date
+from ledger.models import PaymentFileStatus
+
+
+class Command(JsonCommand):
+    help = (
+        "Book a direct-debit agreement file from the bank (AvtaleGiro agreements from Nets): activate or "
+        "cancel customers' consents, print a JSON summary. Exit 1 only when the file is rejected whole."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the agreement file")
+        parser.add_argument(
+            "--ledger",
+            default=None,
+            help="CompanyNo (default: the ledger whose client-funds account the file is for)",
+        )
+        parser.add_argument(
+            "--date", default=None, help="booking date, YYYY-MM-DD (default: the ledger's today)"
+        )
+        parser.add_argument("--actor", default=BANK_ACTOR, help="who is recorded as booking it")
+
+    def run(self, **o):
+        path = Path(o["path"])
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        booking_date = parse_date(o["date"]) if o["date"] else None
+        summary = debit_agreement_file_import(
+            path=path, company_no=o["ledger"], actor=o["actor"], booking_date=booking_date
+        )
+        return summary, summary["status"] != PaymentFileStatus.REJECTED
