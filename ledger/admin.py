@@ -7,10 +7,15 @@ from .models import (
     Account,
     Client,
     Customer,
+    CustomerEvent,
+    DirectDebitAttempt,
     Invoice,
     InvoiceEvent,
     JournalTransaction,
     Ledger,
+    Payment,
+    PaymentFile,
+    Payout,
     Posting,
     User,
 )
@@ -23,8 +28,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
     ledger_path = "ledger"
 
     def get_queryset(self, request):
-        visible = ledgers_for_user(request.user)
-        return super().get_queryset(request).filter(**{f"{self.ledger_path}__in": visible})
+        queryset = super().get_queryset(request)
+        if request.user.client_id is None and request.user.is_staff:
+            return queryset  # our own staff, including rows of no ledger (a file for an unknown CompanyNo)
+        return queryset.filter(**{f"{self.ledger_path}__in": ledgers_for_user(request.user)})
 
 
 @admin.register(User)
@@ -105,3 +112,48 @@ class JournalTransactionAdmin(TenantScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdmin(TenantScopedAdmin):
+    """Rows written only by services: visible to operators, never edited here."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("bank_archive_ref", "ledger", "amount", "currency", "payment_ref", "outcome", "status",
+                    "booking_date")
+    list_filter = ("ledger", "status", "outcome")
+    search_fields = ("bank_archive_ref", "payment_ref", "payer_name")
+
+
+@admin.register(PaymentFile)
+class PaymentFileAdmin(ReadOnlyAdmin):
+    list_display = ("file_name", "ledger", "format", "status", "received_at")
+    list_filter = ("ledger", "format", "status")
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ("id", "ledger", "customer", "amount", "currency", "bank_account", "status", "created_at")
+    list_filter = ("ledger", "status")
+
+
+@admin.register(DirectDebitAttempt)
+class DirectDebitAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("invoice", "ledger", "attempt_no", "amount", "due_date", "status")
+    list_filter = ("ledger", "status")
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "ledger", "kind", "booking_date", "actor", "reason")
+    list_filter = ("ledger", "kind")

@@ -76,3 +76,17 @@ def test_admin_shows_the_operator_only_their_clients_invoices(db, client):
 
     client.force_login(User.objects.get(username="admin"))
     assert b"FOREIGN-1" in client.get("/admin/ledger/invoice/?q=FOREIGN").content
+
+
+def test_every_admin_list_opens_for_operator_and_staff(db, client):
+    from django.contrib import admin
+
+    run_demo()
+    for username in ("operator", "admin"):
+        client.force_login(User.objects.get(username=username))
+        for model in admin.site._registry:
+            opts = model._meta
+            response = client.get(f"/admin/{opts.app_label}/{opts.model_name}/")
+            assert response.status_code in (200, 403), (username, opts.label, response.status_code)
+            if username == "admin":
+                assert response.status_code == 200, opts.label

@@ -186,7 +186,7 @@ class Command(JsonCommand):
                 from django.contrib.auth.models import Permission
 
                 operator.user_permissions.set(
-                    Permission.objects.filter(content_type__app_label="ledger", codename__startswith="view_")
+                    Permission.objects.filter(content_type__app_label__in=["ledger", "cusin"], codename__startswith="view_")
                 )
         return operator
 
