@@ -148,6 +148,10 @@ CUSIN_MAX_INVOICES = int(os.environ.get("CUSIN_MAX_INVOICES", "50000"))
 CUSIN_INBOX_MIN_AGE_SECONDS = int(os.environ.get("CUSIN_INBOX_MIN_AGE_SECONDS", "5"))
 CUSIN_INBOX_STALE_SECONDS = int(os.environ.get("CUSIN_INBOX_STALE_SECONDS", "600"))
 
+# Our ids at Nets for AvtaleGiro claim files (data transmitter, 8 digits; agreement, 9 digits).
+NETS_DATA_TRANSMITTER = os.environ.get("NETS_DATA_TRANSMITTER", "00000000")
+NETS_AVTALEGIRO_AGREEMENT_ID = os.environ.get("NETS_AVTALEGIRO_AGREEMENT_ID", "000000000")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
