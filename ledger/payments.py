@@ -8,9 +8,9 @@ money in on the client-funds account and places it, in the same transaction, on 
 (unidentified). Files (by digest) and payments (by bank archive reference) are booked at most once.
 
 Booking a file is two phases: `_plan` decides everything in memory from a few set-based queries
-(invoices by reference, their balances, archive references already booked), then `_write` writes.
-`_write` books each payment with `journal_book`; a COPY-based writer can replace it without touching
-the matching.
+(invoices by reference, their balances, archive references already booked), then `_write` writes it
+set-based: ids reserved up front, the Payment, journal transaction, posting and invoice-event rows
+written with COPY, and the invoices the file settles closed with one UPDATE.
 
 Operator services (each one database transaction, recorded with who and why as a PaymentEvent):
 `payment_allocate`, `payment_refund`, `customer_credit_move`, `customer_credit_refund`,
@@ -25,11 +25,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from . import bankfiles, references
+from .dbstats import BULK_TABLES, analyze_if_never_analyzed
 from .errors import InvalidTransition, NotFound, ValidationFailed
 from .models import (
     RECEIVABLE_ROLE_BY_COMPONENT,
@@ -57,11 +58,17 @@ from .money import ZERO, to_money
 from .payment_selectors import customer_credit_balance, payment_unallocated
 from .selectors import invoice_balance, invoices_with_balances
 from .services import (
+    ALLOWED_TRANSITIONS,
+    BULK_SIZE,
     Line,
+    _accounts_by_role,
     _actor_fields,
+    _copy_rows,
     _guard_not_closed,
+    _int_array,
     _invoice_event,
     _lock_invoice,
+    _next_ids,
     _positive_amount,
     invoice_close_if_settled,
     journal_book,
@@ -256,7 +263,8 @@ class _Plan:
     placed: list[_Placed] = field(default_factory=list)
     credit: Decimal = ZERO
     suspense: Decimal = ZERO
-    payment: Payment | None = None
+    payment_id: int | None = None  # set by _write
+    transaction_id: int | None = None  # set by _write
 
     @property
     def amount(self) -> Decimal:
@@ -412,67 +420,227 @@ def _payment_lines(ledger: Ledger, plan: _Plan, payment_id: int) -> list[Line]:
     return lines
 
 
+# The columns the import writes with COPY (the rest keep their NULL defaults).
+PAYMENT_COPY_COLUMNS = [
+    "id", "ledger_id", "file_id", "bank_archive_ref", "amount", "currency", "payment_ref", "payer_name",
+    "payer_account", "receiving_account", "text", "booking_date", "value_date", "status", "outcome",
+    "match_detail", "invoice_id", "customer_id", "misdirected_company_no", "created_at",
+]  # fmt: skip
+TRANSACTION_COPY_COLUMNS = [
+    "id", "ledger_id", "booking_date", "kind", "cause", "description", "invoice_id", "payment_id",
+    "created_by_id", "actor", "created_at",
+]  # fmt: skip
+POSTING_COPY_COLUMNS = [
+    "transaction_id", "ledger_id", "account_id", "invoice_id", "customer_id", "payment_id", "component",
+    "amount", "currency",
+]  # fmt: skip
+INVOICE_EVENT_COPY_COLUMNS = [
+    "ledger_id", "invoice_id", "kind", "from_status", "to_status", "booking_date", "reason", "transaction_id",
+    "created_by_id", "actor", "created_at",
+]  # fmt: skip
+
+
+def _checked_amounts(lines: Sequence[Line], archive_ref: str) -> list[Decimal]:
+    """What journal_book checks before it books: at least two postings, none zero, summing to zero."""
+    amounts = [to_money(line.amount) for line in lines]
+    if len(amounts) < 2:
+        raise ValidationFailed(
+            f"payment {archive_ref}: a transaction needs at least two postings", code="unbalanced_transaction"
+        )
+    if any(a == 0 for a in amounts):
+        raise ValidationFailed(
+            f"payment {archive_ref}: a posting amount must not be zero", code="zero_posting"
+        )
+    total = sum(amounts, ZERO)
+    if total != 0:
+        raise ValidationFailed(
+            f"payment {archive_ref}: postings sum to {total}, not zero", code="unbalanced_transaction"
+        )
+    return amounts
+
+
 def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> None:
-    """Write the planned payments: Payment rows, one journal transaction each, invoice events, closes."""
+    """Write the planned payments set-based, in the caller's database transaction.
+
+    The same rows `journal_book` and `invoice_close_if_settled` would write one payment at a time:
+    a Payment row each, one PAYMENT journal transaction each with the postings of `_payment_lines`, a
+    paid / partially_paid event per placement, and for each placement that settles its invoice the
+    invoice closed (closed_on = booking date) with a `closed` event. Ids are reserved up front, rows go
+    in with COPY, and the closes are one UPDATE. The database checks balances and keys as ever.
+
+    The rows are generated while COPY sends them (no list of them is kept): Python builds the next
+    rows while the server stores the last ones, and the garbage collector has no pile of fresh rows
+    to walk through again and again.
+    """
+    if not plans:
+        return
+    accounts = _accounts_by_role(ledger)
+    created_by_id, actor_label = _actor_fields(actor)
     now = timezone.now()
-    payments = Payment.objects.bulk_create(
-        Payment(
-            ledger=ledger,
-            file=file_row,
-            bank_archive_ref=plan.bank.archive_ref,
-            amount=plan.amount,
-            currency=plan.bank.currency,
-            payment_ref=plan.reference[:40],
-            payer_name=plan.bank.payer_name[:200],
-            payer_account=plan.bank.payer_account[:40],
-            receiving_account=plan.bank.receiving_account[:40],
-            text=plan.bank.text,
-            booking_date=plan.bank.booking_date,
-            value_date=plan.bank.value_date,
-            status=plan.status,
-            outcome=plan.outcome,
-            match_detail=plan.match_detail,
-            invoice=plan.item.invoice if plan.item else None,
-            customer=plan.customer,
-            misdirected_company_no=plan.misdirected,
-            created_at=now,
+    ledger_id, currency = ledger.id, ledger.currency
+    payment_ids = _next_ids("ledger_payment", len(plans))
+    transaction_ids = _next_ids("ledger_journaltransaction", len(plans))
+    for plan, payment_id, transaction_id in zip(plans, payment_ids, transaction_ids, strict=True):
+        plan.payment_id, plan.transaction_id = payment_id, transaction_id
+
+    def payment_rows():
+        for plan in plans:
+            bank, invoice = plan.bank, plan.item.invoice if plan.item else None
+            yield (
+                plan.payment_id,
+                ledger_id,
+                file_row.id,
+                bank.archive_ref,
+                plan.amount,
+                bank.currency,
+                plan.reference[:40],
+                bank.payer_name[:200],
+                bank.payer_account[:40],
+                bank.receiving_account[:40],
+                bank.text,
+                bank.booking_date,
+                bank.value_date,
+                plan.status,
+                plan.outcome,
+                plan.match_detail,
+                invoice.id if invoice else None,
+                invoice.customer_id if invoice else None,
+                plan.misdirected,
+                now,
+            )
+
+    def transaction_rows():
+        for plan in plans:
+            bank = plan.bank
+            yield (
+                plan.transaction_id,
+                ledger_id,
+                bank.booking_date,
+                TransactionKind.PAYMENT,
+                "",
+                f"Payment {bank.archive_ref} {plan.reference}".strip()[:200],
+                plan.item.invoice.id if plan.item else None,
+                plan.payment_id,
+                created_by_id,
+                actor_label,
+                now,
+            )
+
+    def posting_rows():
+        for plan in plans:
+            lines = _payment_lines(ledger, plan, plan.payment_id)
+            for line, amount in zip(lines, _checked_amounts(lines, plan.bank.archive_ref), strict=True):
+                account_id = accounts.get(line.role)
+                if account_id is None:
+                    raise ValidationFailed(
+                        f"ledger {ledger.company_no} has no account for {[line.role]}", code="account_missing"
+                    )
+                invoice = line.invoice
+                if line.customer is not None:
+                    customer_id = line.customer.id
+                else:
+                    customer_id = invoice.customer_id if invoice is not None else None
+                yield (
+                    plan.transaction_id,
+                    ledger_id,
+                    account_id,
+                    invoice.id if invoice is not None else None,
+                    customer_id,
+                    line.payment_id,
+                    line.component,
+                    amount,
+                    currency,
+                )
+
+    def paid_event_rows():
+        for plan in plans:
+            for placed in plan.placed:
+                invoice = placed.item.invoice
+                note = f"payment {plan.bank.archive_ref}{' (surplus)' if placed.surplus else ''}: {placed.amount}"
+                yield (
+                    ledger_id,
+                    invoice.id,
+                    InvoiceEventKind.PAID if placed.settles else InvoiceEventKind.PARTIALLY_PAID,
+                    invoice.status,
+                    invoice.status,
+                    plan.bank.booking_date,
+                    note[:500],
+                    plan.transaction_id,
+                    created_by_id,
+                    actor_label,
+                    now,
+                )
+
+    with connection.wrap_database_errors:  # a key conflict is an IntegrityError, as with bulk_create
+        _copy_rows("ledger_payment", PAYMENT_COPY_COLUMNS, payment_rows())
+        _copy_rows("ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transaction_rows())
+        if len(plans) >= BULK_SIZE:
+            # Statistics before the postings' key checks plan their lookups (ledger/dbstats.py); the
+            # payment table's first rows are the ones just copied.
+            analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"))
+        _copy_rows("ledger_posting", POSTING_COPY_COLUMNS, posting_rows())
+        _copy_rows("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, paid_event_rows())
+        _close_settled(ledger, plans, created_by_id=created_by_id, actor_label=actor_label, now=now)
+
+
+def _close_settled(ledger: Ledger, plans: list[_Plan], *, created_by_id, actor_label, now) -> None:
+    """Close the invoices the payments settle with one UPDATE and write their `closed` events: what
+    invoice_close_if_settled does for each (status closed, closed_on = booking date, no respite)."""
+    closes = [(placed.item.invoice, plan) for plan in plans for placed in plan.placed if placed.settles]
+    if not closes:
+        return
+    for invoice, _ in closes:
+        if (InvoiceStatus(invoice.status), InvoiceStatus.CLOSED) not in ALLOWED_TRANSITIONS:
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_no}: cannot go from {invoice.status} to {InvoiceStatus.CLOSED.value}"
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE ledger_invoice AS i
+               SET status = %s, closed_on = v.closed_on, respite_until = NULL
+              FROM unnest(%s::bigint[], %s::date[]) AS v(id, closed_on)
+             WHERE i.id = v.id AND i.ledger_id = %s AND i.status <> %s
+            """,
+            [
+                InvoiceStatus.CLOSED.value,
+                # Array literals as text, as services._next_customer_serials does: cheaper than lists.
+                _int_array(invoice.id for invoice, _ in closes),
+                "{" + ",".join(plan.bank.booking_date.isoformat() for _, plan in closes) + "}",
+                ledger.id,
+                InvoiceStatus.CLOSED.value,
+            ],
         )
-        for plan in plans
-    )
-    for plan, payment in zip(plans, payments, strict=True):
-        plan.payment = payment
-    # Every line first, then the writes: the shape a COPY-based writer needs.
-    booked = [(plan, _payment_lines(ledger, plan, plan.payment.id)) for plan in plans]
-    events, closes = [], []
-    for plan, lines in booked:
-        txn = journal_book(
-            ledger=ledger,
-            kind=TransactionKind.PAYMENT,
-            booking_date=plan.bank.booking_date,
-            lines=lines,
-            actor=actor,
-            invoice=plan.item.invoice if plan.item else None,
-            payment_id=plan.payment.id,
-            description=f"Payment {plan.bank.archive_ref} {plan.reference}".strip(),
-        )
-        plan_events, plan_closes = _events_and_closes(
-            plan.placed,
-            txn=txn,
-            booking_date=plan.bank.booking_date,
-            actor=actor,
-            what=f"payment {plan.bank.archive_ref}",
-        )
-        events += plan_events
-        closes += [(plan, placed, txn) for placed in plan_closes]
-    InvoiceEvent.objects.bulk_create(events)
-    for plan, placed, txn in closes:
-        invoice_close_if_settled(
-            invoice=placed.item.invoice,
-            booking_date=plan.bank.booking_date,
-            actor=actor,
-            reason=f"paid by payment {plan.bank.archive_ref}",
-            txn=txn,
-        )
+        if cursor.rowcount != len(closes):
+            raise InvalidTransition(
+                f"{len(closes) - cursor.rowcount} of the {len(closes)} invoices the payments settle "
+                "are closed already or not of this ledger",
+                code="invoice_closed",
+            )
+
+    def closed_event_rows():
+        for invoice, plan in closes:
+            booking_date = plan.bank.booking_date
+            yield (
+                ledger.id,
+                invoice.id,
+                InvoiceEventKind.CLOSED,
+                invoice.status,
+                InvoiceStatus.CLOSED,
+                booking_date,
+                f"paid by payment {plan.bank.archive_ref}"[:500],
+                plan.transaction_id,
+                created_by_id,
+                actor_label,
+                now,
+            )
+            invoice.status, invoice.closed_on, invoice.respite_until = (
+                InvoiceStatus.CLOSED,
+                booking_date,
+                None,
+            )
+
+    _copy_rows("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_event_rows())
 
 
 def _empty_summary(name: str, fmt: str, ledger: Ledger | None) -> dict:

@@ -481,3 +481,89 @@ def test_matching_a_file_takes_the_same_few_queries_whatever_its_size(db):
 
     # invoices by reference + balances, other ledgers' references (2), overdue invoices + balances
     assert _plan_queries(ledger, specs(3)) == _plan_queries(ledger, specs(30)) == 6
+
+
+# --- booking is set-based -------------------------------------------------------------------------
+
+
+def test_booking_a_file_takes_the_same_few_queries_whatever_its_size(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(60)]
+
+    def queries(first: int, count: int, number: str) -> int:
+        # exact (closes the invoice), partial, overpaid and unidentified payments
+        amounts = ["100.00", "40.00", "130.00"]
+        specs = [
+            pay(invoices[first + n].payment_ref, amounts[n % 3], f"{first + n + 1:09d}") for n in range(count)
+        ]
+        specs += [pay(stray_kid(first + n + 1), "5.00", f"{500 + first + n:09d}") for n in range(count)]
+        with CaptureQueriesContext(connection) as ctx:
+            out = book(ocr_file(specs, number=number), name=f"ocr-{number}.txt")
+        assert (out["status"], out["payments"]) == ("accepted", 2 * count)
+        return len(ctx.captured_queries)
+
+    assert queries(0, 3, "0000001") == queries(3, 30, "0000002")
+    assert_verified(ledger)
+
+
+def test_a_file_of_many_payments_books_each_as_its_own_transaction(db):
+    ledger = ledger_with_account()
+    customers = [CustomerFactory(ledger=ledger) for _ in range(4)]
+    invoices = [
+        InvoiceFactory(customer=customers[n % 4], amount=Decimal("100.00") + n, invoice_date=PAY_DAY)
+        for n in range(120)
+    ]
+    specs = []
+    for n, invoice in enumerate(invoices):  # exact, partial, overpaid
+        amount = invoice.amount if n % 3 == 0 else invoice.amount - 1 if n % 3 == 1 else invoice.amount + 1
+        specs.append(pay(invoice.payment_ref, str(amount), f"{n + 1:09d}"))
+    specs.append(pay(stray_kid(1), "7.00", "000000999"))
+    out = book(ocr_file(specs))
+    assert (out["matched"], out["partially_paid"], out["overpaid"], out["unidentified"]) == (40, 40, 40, 1)
+
+    payments = {p.bank_archive_ref[:9]: p for p in Payment.objects.filter(ledger=ledger)}
+    transactions = {t.payment_id: t for t in JournalTransaction.objects.filter(kind=TransactionKind.PAYMENT)}
+    assert len(payments) == len(transactions) == 121
+    for n, invoice in enumerate(invoices):
+        payment = payments[f"{n + 1:09d}"]
+        txn = transactions[payment.id]
+        assert (payment.invoice_id, payment.customer_id, txn.invoice_id) == (
+            invoice.id,
+            invoice.customer_id,
+            invoice.id,
+        )
+        assert txn.description == f"Payment {payment.bank_archive_ref} {invoice.payment_ref}"
+        postings = list(Posting.objects.filter(transaction=txn))
+        assert {p.payment_id for p in postings} == {payment.id}
+        assert sum(p.amount for p in postings) == 0
+        invoice.refresh_from_db()
+        if n % 3 == 1:
+            assert (invoice.status, invoice.closed_on) == ("open", None)
+        else:
+            assert (invoice.status, invoice.closed_on) == ("closed", PAY_DAY)
+    assert payments["000000999"].status == Payment.Status.UNIDENTIFIED
+    assert_verified(ledger)
+
+
+def test_a_payment_that_cannot_be_booked_books_nothing_of_the_file(db):
+    from ledger.errors import ValidationFailed
+    from ledger.models import Account, Invoice
+
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    paid = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    overpaid = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    Account.objects.filter(ledger=ledger, role=AccountRole.CUSTOMER_CREDIT).delete()
+    data = ocr_file(
+        [pay(paid.payment_ref, "100.00", "000000001"), pay(overpaid.payment_ref, "150.00", "000000002")]
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        book(data)
+    assert caught.value.code == "account_missing"
+    nothing_booked(ledger)
+    assert not PaymentFile.objects.filter(ledger=ledger).exists()
+    assert set(Invoice.objects.filter(ledger=ledger).values_list("status", flat=True)) == {"open"}

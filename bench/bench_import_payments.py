@@ -1,0 +1,368 @@
+#!/usr/bin/env python
+"""Benchmark: import an OCR Giro file of payments end to end, against a parse-only floor.
+
+Run from the project root:
+
+    python bench/bench_import_payments.py [--invoices 100000] [--customers 10000] [--profile]
+
+The database is a throwaway one (ledger_bench_<pid>) created on the PostgreSQL server behind
+settings.DATABASES['default'] (DATABASE_URL, else the embedded server), migrated, and dropped at
+the end: the real data in the configured database is never touched. The generated files go to a
+temporary directory, removed at the end.
+
+Setup (not timed): a Norwegian ledger (KID mod 10) with its client-funds account set, N invoices
+registered with `invoices_register` in batches of 10,000 over C customers (not yet due on the payment
+date, so no surplus is settled against older invoices), and, taking the invoices 50 at a time:
+  45 paid exactly, 2 paid in part (60 %), 1 overpaid (amount + 100.00), 1 paid twice (a first OCR
+  file, imported in the setup, closes it; the measured file pays it again), and 1 left alone whose
+  slot in the file is an unidentified payment (a KID with a valid check digit that matches nothing);
+that is 90 % exact, 4 % partial, 2 % over, 2 % double, 2 % unidentified: N payments for N invoices.
+The measured file is written with `ledger.bankfiles.write.write_ocr_giro` to disk.
+
+Measured, in this process:
+  1. the import: reading the file's bytes + `payments_import(data=..., file_name=...)`, the whole call
+     (digest, parse, matching, booking, commit with the deferred balance and key checks). Printed with
+     where its time went: parse, _plan, _write, commit, the rest (lock, dedup query, summary, file row).
+  2. the floor: `ledger.bankfiles.parse_bank_file(data)` of the same bytes, alone.
+  ratio = import time / floor time.
+
+Checks: the summary's counts are exactly the mix (and its total the file's total), the database holds
+the payments, their PAYMENT transactions and the invoices closed / left open as planned, and every
+check of `ledger_verify` is ok. --profile runs the import under cProfile and prints the top 30
+functions by cumulative and by own time to stderr; the timings of such a run include its overhead.
+
+Ends with `BENCH <name> <value> <unit>` lines.
+"""
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+
+ACCOUNT = "15030000001"  # the ledger's client-funds account, the files' receiving account
+PAYER_ACCOUNT = "12345678903"
+BATCH_SIZE = 10_000  # invoices per invoices_register call in the setup
+TARGET_SECONDS = 10.0
+TARGET_PER_S = 10_000
+
+# The mix, per block of 50 invoices: slot -> kind.
+MIX = {**dict.fromkeys(range(45), "exact"), 45: "partial", 46: "partial", 47: "over", 48: "double",
+       49: "unidentified"}  # fmt: skip
+SUMMARY_KEY = {"exact": "matched", "partial": "partially_paid", "over": "overpaid", "double": "double_paid",
+               "unidentified": "unidentified"}  # fmt: skip
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--invoices",
+        type=int,
+        default=100_000,
+        help="open invoices, and payments in the file (default 100000)",
+    )
+    parser.add_argument(
+        "--customers", type=int, default=10_000, help="customers the invoices are spread over (default 10000)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="run the import under cProfile and print the top 30 to stderr"
+    )
+    args = parser.parse_args()
+    if args.invoices < 50 or args.customers < 1:
+        parser.error("--invoices must be at least 50 and --customers positive")
+    if -(-args.invoices // args.customers) > 9999:
+        parser.error("more than 9999 invoices per customer (the KID serial limit): raise --customers")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    try:
+        with throwaway_database(), tempfile.TemporaryDirectory(prefix="bench_payments_") as tmp:
+            return run(args, Path(tmp))
+    except CheckFailed as exc:
+        print(f"CHECK FAILED: {exc}", flush=True)
+        return 1
+
+
+class _Timed:
+    """Wrap a module-level function so that the time spent in it is added up (phase breakdown)."""
+
+    def __init__(self, module, name: str):
+        self.module, self.name, self.original, self.seconds = module, name, getattr(module, name), 0.0
+        setattr(module, name, self)
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.original(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def restore(self) -> None:
+        setattr(self.module, self.name, self.original)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> int:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from ledger import bankfiles, payments
+    from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
+    from ledger.models import Customer, Invoice, InvoiceStatus, JournalTransaction, Payment, TransactionKind
+    from ledger.payments import payments_import
+    from ledger.references import kid_generate
+    from ledger.selectors import ledger_verify
+    from ledger.services import InvoiceInput, invoices_register, ledger_create
+
+    n = args.invoices
+
+    # --- Setup (not timed) ------------------------------------------------------------------------
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    progress(f"migrated in {time.perf_counter() - t:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_database(), current_setting('server_version'), "
+            "current_setting('synchronous_commit'), current_setting('fsync'), "
+            "current_setting('shared_buffers')"
+        )
+        db_name, version, sync_commit, fsync, shared_buffers = cursor.fetchone()
+    assert db_name.startswith("ledger_bench_"), db_name  # never run against the real database
+
+    ledger, _ = ledger_create(
+        company_no="900000002",
+        ledger_no="9002",
+        country="NO",
+        name="Bench payments",
+        client_name="Bench client",
+        client_funds_account=ACCOUNT,
+    )
+    customers = Customer.objects.bulk_create(
+        Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
+        for i in range(args.customers)
+    )
+    pay_day = ledger.today()
+    invoice_date = pay_day - timedelta(days=3)  # due in 11 days: nothing is overdue on the pay day
+    inputs = [
+        InvoiceInput(
+            customer=customers[i % len(customers)],
+            invoice_no=f"P{i:08d}",
+            invoice_date=invoice_date,
+            amount=Decimal(10_000 + (i * 7919) % 1_000_000).scaleb(-2),
+        )  # 100.00 .. 10099.99
+        for i in range(n)
+    ]
+    t = time.perf_counter()
+    invoices = []
+    for start in range(0, n, BATCH_SIZE):
+        invoices += invoices_register(
+            ledger=ledger,
+            invoices=inputs[start : start + BATCH_SIZE],
+            actor="bench",
+            booking_date=invoice_date,
+        )
+    progress(
+        f"registered {len(invoices)} invoices for {len(customers)} customers in "
+        f"{time.perf_counter() - t:.1f} s"
+    )
+
+    # What each invoice's slot in the file pays.
+    specs, first_specs, kinds = [], [], Counter()
+    expected_total = Decimal("0.00")
+    for i, invoice in enumerate(invoices):
+        kind = MIX[i % 50]
+        kinds[kind] += 1
+        if kind == "unidentified":
+            # No customer 9000000 or above exists: a valid KID that matches nothing (distinct each time).
+            u = kinds[kind]
+            reference = kid_generate(customer_no=str(9_000_000 + u // 9999), serial=1 + u % 9999)
+            amount = Decimal(25_000 + u).scaleb(-2)
+        else:
+            reference = invoice.payment_ref
+            amount = {
+                "exact": invoice.amount,
+                "partial": (invoice.amount * Decimal("0.6")).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                "over": invoice.amount + Decimal("100.00"),
+                "double": invoice.amount,
+            }[kind]
+        if kind == "double":
+            first_specs.append(
+                PaymentSpec(
+                    reference=reference,
+                    amount=invoice.amount,
+                    payer_account=PAYER_ACCOUNT,
+                    archive_ref=f"{800_000_000 + len(first_specs):09d}",
+                )
+            )
+        specs.append(
+            PaymentSpec(
+                reference=reference, amount=amount, payer_account=PAYER_ACCOUNT, archive_ref=f"{i + 1:09d}"
+            )
+        )
+        expected_total += amount
+
+    # The double payments' first payment: a small file of its own, imported now.
+    t = time.perf_counter()
+    first = payments_import(
+        data=write_ocr_giro(
+            first_specs,
+            receiving_account=ACCOUNT,
+            nets_date=pay_day - timedelta(days=1),
+            transmission_number="0000001",
+            assignment_number="0000001",
+        ),
+        file_name="OCR.first.txt",
+    )
+    check(
+        first["status"] == "accepted" and first["matched"] == len(first_specs),
+        f"the first file: {first['status']}, {first['matched']} matched of {len(first_specs)}",
+    )
+    progress(f"setup file: {len(first_specs)} payments booked in {time.perf_counter() - t:.2f} s")
+
+    t = time.perf_counter()
+    path = tmp / "OCR.bench.txt"
+    path.write_bytes(
+        write_ocr_giro(
+            specs,
+            receiving_account=ACCOUNT,
+            nets_date=pay_day,
+            transmission_number="0000002",
+            assignment_number="0000002",
+        )
+    )
+    size_mb = path.stat().st_size / 2**20
+    progress(
+        f"wrote {path.name} ({size_mb:.1f} MiB, {len(specs)} payments) in {time.perf_counter() - t:.1f} s"
+    )
+
+    # The setup's objects (invoices, inputs, specs) are not the import's: free them, so that the
+    # garbage collector does not walk through them while the import runs.
+    n_payments, n_customers, n_first = len(specs), len(customers), len(first_specs)
+    del inputs, invoices, specs, first_specs, customers, first
+    gc.collect()
+
+    print(
+        f"import_payments: {n_payments} OCR Giro payments ({size_mb:.1f} MiB) against {n} invoices of "
+        f"{n_customers} customers, ledger {ledger.ledger_no} ({ledger.reference_scheme}); mix "
+        + ", ".join(f"{k} {kinds[k]}" for k in SUMMARY_KEY)
+    )
+    print(
+        f"database: {db_name} on PostgreSQL {version} (synchronous_commit={sync_commit}, fsync={fsync}, "
+        f"shared_buffers={shared_buffers})"
+    )
+
+    # --- The import (timed: reading the file + payments_import, commit included) -------------------
+    timers = [_Timed(bankfiles, "parse_bank_file"), _Timed(payments, "_plan"), _Timed(payments, "_write")]
+    commit_time = [0.0]
+    real_commit = connection._commit
+
+    def timed_commit():
+        t0 = time.perf_counter()
+        try:
+            return real_commit()
+        finally:
+            commit_time[0] += time.perf_counter() - t0
+
+    connection._commit = timed_commit
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    try:
+        t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        data = path.read_bytes()
+        summary = payments_import(data=data, file_name=path.name)
+        if profiler:
+            profiler.disable()
+        import_time = time.perf_counter() - t0
+    finally:
+        for timer in timers:
+            timer.restore()
+        del connection._commit
+    parse_in_import, plan_time, write_time = (timer.seconds for timer in timers)
+    per_s = n_payments / import_time
+
+    # --- Checks -------------------------------------------------------------------------------------
+    check(summary["status"] == "accepted", f"status {summary['status']}: {summary['errors'][:3]}")
+    check(summary["payments"] == n_payments, f"{summary['payments']} payments booked, expected {n_payments}")
+    for kind, key in SUMMARY_KEY.items():
+        check(summary[key] == kinds[kind], f"summary {key} = {summary[key]}, expected {kinds[kind]}")
+    for key in ("misdirected", "duplicates_skipped", "not_booked"):
+        check(summary[key] == 0, f"summary {key} = {summary[key]}, expected 0")
+    check(summary["errors"] == [], f"errors: {summary['errors'][:3]}")
+    check(
+        Decimal(summary["total_amount"]) == expected_total,
+        f"total {summary['total_amount']}, expected {expected_total}",
+    )
+    booked = Payment.objects.filter(ledger=ledger).count()
+    payment_txns = JournalTransaction.objects.filter(ledger=ledger, kind=TransactionKind.PAYMENT).count()
+    expected_payments = n_first + n_payments
+    check(booked == expected_payments, f"{booked} payments in the ledger, expected {expected_payments}")
+    check(
+        payment_txns == expected_payments,
+        f"{payment_txns} PAYMENT transactions, expected {expected_payments}",
+    )
+    closed = Invoice.objects.filter(ledger=ledger, status=InvoiceStatus.CLOSED).count()
+    expected_closed = kinds["exact"] + kinds["over"] + kinds["double"]
+    check(closed == expected_closed, f"{closed} invoices closed, expected {expected_closed}")
+    t = time.perf_counter()
+    failed = [c for c in ledger_verify(ledger=ledger) if not c["ok"]]
+    check(not failed, f"ledger_verify: {failed}")
+    progress(f"ledger_verify in {time.perf_counter() - t:.1f} s")
+    print(
+        f"verified: summary {', '.join(f'{SUMMARY_KEY[k]} {summary[SUMMARY_KEY[k]]}' for k in SUMMARY_KEY)}, "
+        f"total {summary['total_amount']}; {booked} payments and PAYMENT transactions, {closed} invoices "
+        "closed; ledger_verify: all checks ok"
+    )
+
+    # --- Floor: parsing the same bytes, alone ---------------------------------------------------------
+    t0 = time.perf_counter()
+    parsed = bankfiles.parse_bank_file(data)
+    floor_time = time.perf_counter() - t0
+    check(len(parsed.payments) == n_payments, f"floor parsed {len(parsed.payments)} payments")
+    ratio = import_time / floor_time
+
+    rest = import_time - parse_in_import - plan_time - write_time - commit_time[0]
+    print(
+        f"import: {n_payments} payments in {import_time:.2f} s = {per_s:,.0f} payments/s"
+        + (" (under cProfile)" if profiler else "")
+    )
+    print(
+        f"        parse {parse_in_import:.2f} s, _plan {plan_time:.2f} s, _write {write_time:.2f} s, "
+        f"commit {commit_time[0]:.2f} s (deferred balance / key checks), rest {rest:.2f} s"
+    )
+    print(
+        f"floor: parse_bank_file of the same {size_mb:.1f} MiB in {floor_time:.2f} s = "
+        f"{n_payments / floor_time:,.0f} payments/s"
+    )
+    print(f"ratio: import {import_time:.2f} s / floor {floor_time:.2f} s = {ratio:.1f} x")
+    print(
+        f"target <= {TARGET_SECONDS:.0f} s (>= {TARGET_PER_S:,} payments/s): "
+        f"{'met' if import_time <= TARGET_SECONDS else 'NOT met'}"
+    )
+
+    if profiler:
+        import pstats
+
+        for key in ("cumulative", "tottime"):
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(key).print_stats(30)
+
+    print(f"BENCH import_payments_seconds {import_time:.2f} s")
+    print(f"BENCH import_payments_per_second {per_s:.0f} payments/s")
+    print(f"BENCH import_payments_floor_parse_seconds {floor_time:.2f} s")
+    print(f"BENCH import_payments_vs_parse_ratio {ratio:.1f} x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
