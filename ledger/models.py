@@ -302,11 +302,17 @@ class Payment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     match_detail = models.CharField(max_length=24, choices=MatchDetail.choices, blank=True)
+    # Keyed in the database by composite (x_id, ledger_id) keys (ledger/sql/tenancy_keys.sql).
     invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments", db_constraint=False
     )
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_constraint=False,
     )
     misdirected_company_no = models.CharField(
         max_length=100, blank=True, help_text="CompanyNo of the ledger(s) whose invoice has this reference"
@@ -362,8 +368,13 @@ class JournalTransaction(models.Model):
     kind = models.CharField(max_length=16, choices=TransactionKind.choices)
     cause = models.CharField(max_length=32, choices=Cause.choices, blank=True)
     description = models.CharField(max_length=200, blank=True)
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Keyed in the database by composite (x_id, ledger_id) keys (ledger/sql/tenancy_keys.sql).
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -447,15 +458,22 @@ class InvoiceEventKind(models.TextChoices):
 class InvoiceEvent(models.Model):
     """Every change to an invoice: who, when, from which status to which, and why."""
 
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
+    # ledger, invoice and transaction are keyed in the database by composite (x_id, ledger_id) keys
+    # (ledger/sql/tenancy_keys.sql): an event can only name its own ledger's invoice and transaction.
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events", db_constraint=False)
     kind = models.CharField(max_length=32, choices=InvoiceEventKind.choices)
     from_status = models.CharField(max_length=10, choices=InvoiceStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=InvoiceStatus.choices)
     booking_date = models.DateField()
     reason = models.CharField(max_length=500, blank=True)
     transaction = models.ForeignKey(
-        JournalTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        JournalTransaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor = models.CharField(max_length=150)
@@ -512,8 +530,11 @@ class CustomerEventKind(models.TextChoices):
 class CustomerEvent(models.Model):
     """Every change the Customer Journal reports: who, when, what it was and what it became."""
 
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="events")
+    # Keyed in the database by the composite (customer_id, ledger_id) key (ledger/sql/tenancy_keys.sql).
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="events", db_constraint=False
+    )
     kind = models.CharField(max_length=32, choices=CustomerEventKind.choices)
     booking_date = models.DateField()
     old_value = models.JSONField(default=dict, blank=True)

@@ -23,12 +23,25 @@ def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
     posting = Posting.objects.get(invoice=invoice, component="capital")
     execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses to run with trigger events pending
 
+    # In reverse migration order: the later tenancy keys depend on journal.sql's unique keys.
+    execute(read_sql("tenancy_keys_reverse.sql"))
     execute(read_sql("journal_reverse.sql"))
     with transaction.atomic():
         Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))
         transaction.set_rollback(True)
 
     execute(read_sql("journal.sql"))
+    execute(read_sql("tenancy_keys.sql"))
     with pytest.raises(IntegrityError, match="append-only"):
         with transaction.atomic():
             Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))
+
+
+def test_an_event_cannot_name_another_ledgers_invoice(db):
+    from ledger.models import InvoiceEvent
+
+    mine, theirs = InvoiceFactory(), InvoiceFactory()
+    with pytest.raises(IntegrityError, match="invoiceevent_invoice_same_ledger"):
+        with transaction.atomic():
+            InvoiceEvent.objects.create(ledger=mine.ledger, invoice=theirs, kind="registered", to_status="open",
+                                        booking_date="2026-01-05", actor="test")
