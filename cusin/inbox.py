@@ -21,6 +21,7 @@ long import is not mistaken for a dead one.
 """
 
 import logging
+import math
 import os
 import uuid
 from datetime import datetime
@@ -116,7 +117,7 @@ def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
     except FileNotFoundError:  # taken by another worker meanwhile
-        return float("inf")
+        return math.inf
 
 
 def _claim(source: Path, processing: Path) -> Path | None:

@@ -37,7 +37,7 @@ from django.utils import timezone
 from netsgiro import records as ng_records
 
 from . import references
-from .errors import LedgerError, ValidationFailed
+from .errors import FileRejected, LedgerError, ValidationFailed
 from .models import (
     DIRECT_DEBIT_MAX_ATTEMPTS,
     ConsentKind,
@@ -107,20 +107,8 @@ class DirectDebitFileError(LedgerError):
     code = "direct_debit_file_error"
 
 
-class AgreementFileRejected(ValidationFailed):
-    """The whole agreement file is refused; `line` is where, when known."""
-
-    code = "file_rejected"
-
-    def __init__(self, message: str, *, code: str, line: int | None = None):
-        super().__init__(message, code=code)
-        self.line = line
-
-    def as_dict(self) -> dict:
-        data = super().as_dict()
-        if self.line is not None:
-            data["line"] = self.line
-        return data
+class AgreementFileRejected(FileRejected):
+    """An AvtaleGiro agreement file is refused whole."""
 
 
 def _lock(ledger: Ledger, namespace: int) -> None:

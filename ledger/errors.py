@@ -28,3 +28,19 @@ class NotFound(LedgerError):
 
 class InvalidTransition(LedgerError):
     code = "invalid_transition"
+
+
+class FileRejected(ValidationFailed):
+    """A file is refused whole; `line` says where, when known."""
+
+    code = "file_rejected"
+
+    def __init__(self, message: str, *, code: str, line: int | None = None):
+        super().__init__(message, code=code)
+        self.line = line
+
+    def as_dict(self) -> dict:
+        data = super().as_dict()
+        if self.line is not None:
+            data["line"] = self.line
+        return data

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from . import bankfiles, references
 from .dbstats import BULK_TABLES, analyze_if_never_analyzed
-from .errors import InvalidTransition, NotFound, ValidationFailed
+from .errors import FileRejected, InvalidTransition, NotFound, ValidationFailed
 from .models import (
     RECEIVABLE_ROLE_BY_COMPONENT,
     AccountRole,
@@ -83,20 +83,8 @@ COMPONENT_ORDER = {
 }
 
 
-class PaymentFileRejected(ValidationFailed):
-    """The whole file is refused; `line` is where, when known."""
-
-    code = "file_rejected"
-
-    def __init__(self, message: str, *, code: str, line: int | None = None):
-        super().__init__(message, code=code)
-        self.line = line
-
-    def as_dict(self) -> dict:
-        data = super().as_dict()
-        if self.line is not None:
-            data["line"] = self.line
-        return data
+class PaymentFileRejected(FileRejected):
+    """A bank payment file is refused whole."""
 
 
 # --- Allocation within an invoice -----------------------------------------------------------------
