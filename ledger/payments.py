@@ -56,7 +56,7 @@ from .models import (
 )
 from .money import ZERO, to_money
 from .payment_selectors import customer_credit_balance, payment_unallocated
-from .selectors import invoice_balance, invoices_with_balances
+from .selectors import invoice_balance
 from .services import (
     ALLOWED_TRANSITIONS,
     BULK_SIZE,
@@ -90,11 +90,31 @@ class PaymentFileRejected(FileRejected):
 # --- Allocation within an invoice -----------------------------------------------------------------
 
 
-@dataclass
+class _InvoiceRow:
+    """What planning needs of an invoice, read as plain values (no model instance): the import plans
+    against up to a whole ledger's invoices, and model instances cost more than the matching itself."""
+
+    __slots__ = (
+        "id", "ledger_id", "customer_id", "invoice_no", "payment_ref", "status", "due_date", "invoice_date",
+        "closed_on", "respite_until",
+    )  # fmt: skip
+
+    def __init__(self, id, ledger_id, customer_id, invoice_no, payment_ref, status, due_date, invoice_date):
+        self.id, self.ledger_id, self.customer_id = id, ledger_id, customer_id
+        self.invoice_no, self.payment_ref, self.status = invoice_no, payment_ref, status
+        self.due_date, self.invoice_date = due_date, invoice_date
+        self.closed_on = self.respite_until = None
+
+    @property
+    def customer(self) -> Customer:
+        return Customer(pk=self.customer_id, ledger_id=self.ledger_id)
+
+
+@dataclass(slots=True)
 class _OpenItem:
     """An invoice's open components while payments are planned against it (kept up to date in memory)."""
 
-    invoice: Invoice
+    invoice: "Invoice | _InvoiceRow"
     parts: dict[str, Decimal]
     closed: bool
 
@@ -103,9 +123,11 @@ class _OpenItem:
         return sum(self.parts.values(), ZERO)
 
     @classmethod
-    def of(cls, invoice: Invoice, capital: Decimal, fees: Decimal, interest: Decimal) -> "_OpenItem":
+    def of(
+        cls, invoice: "Invoice | _InvoiceRow", capital: Decimal, fees: Decimal, interest: Decimal
+    ) -> "_OpenItem":
         parts = {Component.CAPITAL: capital, Component.FEE: fees, Component.INTEREST: interest}
-        closed = invoice.status == InvoiceStatus.CLOSED or sum(parts.values(), ZERO) <= 0
+        closed = invoice.status == InvoiceStatus.CLOSED or capital + fees + interest <= 0
         return cls(invoice=invoice, parts=parts, closed=closed)
 
     def take(self, amount: Decimal, order: Sequence[str]) -> dict[str, Decimal]:
@@ -267,26 +289,53 @@ def _clean_reference(reference: str) -> str:
     return "".join((reference or "").split())
 
 
-def _load_items(invoice_qs) -> dict[int, _OpenItem]:
-    """Lock the invoices (ordered by id) and load their balances: two queries."""
-    invoices = {
-        i.id: i for i in invoice_qs.select_for_update(of=("self",)).select_related("customer").order_by("id")
-    }
-    if not invoices:
-        return {}
-    balances = invoices_with_balances(Invoice.objects.filter(pk__in=list(invoices))).values_list(
-        "id", "capital", "fees", "interest"
-    )
-    return {
-        pk: _OpenItem.of(invoices[pk], capital, fees, interest) for pk, capital, fees, interest in balances
-    }
+_LOCK_INVOICES_SQL = """
+    SELECT i.id, i.ledger_id, i.customer_id, i.invoice_no, i.payment_ref, i.status, i.due_date,
+           i.invoice_date
+      FROM ledger_invoice AS i
+     WHERE i.ledger_id = %s AND {where}
+     ORDER BY i.id
+       FOR UPDATE OF i
+"""
+
+# Per-component balances of the invoices, straight from the postings (no join back to the invoice).
+_BALANCES_SQL = """
+    SELECT p.invoice_id,
+           COALESCE(SUM(p.amount) FILTER (WHERE p.component = %s), 0.00),
+           COALESCE(SUM(p.amount) FILTER (WHERE p.component = %s), 0.00),
+           COALESCE(SUM(p.amount) FILTER (WHERE p.component = %s), 0.00)
+      FROM ledger_posting AS p
+     WHERE p.invoice_id = ANY(%s::bigint[])
+     GROUP BY p.invoice_id
+"""
+
+
+def _load_items(ledger_id: int, where: str, params: Sequence) -> dict[int, _OpenItem]:
+    """Lock the ledger's invoices matching `where` (in id order) and load their balances: two queries,
+    plain rows, no model instances."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_INVOICES_SQL.format(where=where), [ledger_id, *params])
+        invoices = [_InvoiceRow(*row) for row in cursor.fetchall()]
+        if not invoices:
+            return {}
+        cursor.execute(
+            _BALANCES_SQL,
+            [Component.CAPITAL, Component.FEE, Component.INTEREST, _int_array(i.id for i in invoices)],
+        )
+        balances = {row[0]: row[1:] for row in cursor.fetchall()}
+    none = (ZERO, ZERO, ZERO)
+    items = {}
+    for invoice in invoices:
+        capital, fees, interest = balances.get(invoice.id, none)
+        items[invoice.id] = _OpenItem.of(invoice, capital, fees, interest)
+    return items
 
 
 def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Plan]:
     """Match and allocate every payment in memory, in file order. Locks the invoices it touches."""
     order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
     refs = {_clean_reference(p.reference) for p in payments} - {""}
-    items = _load_items(Invoice.objects.filter(ledger=ledger, payment_ref__in=list(refs)))
+    items = _load_items(ledger.id, "i.payment_ref = ANY(%s::text[])", [sorted(refs)])
     by_ref = {item.invoice.payment_ref: item for item in items.values()}
 
     # Another ledger's references, for misdirected payments (KIDs do not say which ledger they are of).
@@ -317,10 +366,12 @@ def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Pl
         }
         if customers:
             latest = max(p.booking_date for p in payments)
-            candidates = Invoice.objects.filter(
-                ledger=ledger, customer_id__in=customers, status=InvoiceStatus.OPEN, due_date__lt=latest
+            new = _load_items(
+                ledger.id,
+                "i.customer_id = ANY(%s::bigint[]) AND i.status = %s AND i.due_date < %s"
+                " AND NOT (i.id = ANY(%s::bigint[]))",
+                [_int_array(sorted(customers)), InvoiceStatus.OPEN.value, latest, _int_array(items)],
             )
-            new = _load_items(candidates.exclude(pk__in=list(items)))
             items.update(new)
             for item in items.values():
                 invoice = item.invoice

@@ -483,6 +483,38 @@ def test_matching_a_file_takes_the_same_few_queries_whatever_its_size(db):
     assert _plan_queries(ledger, specs(3)) == _plan_queries(ledger, specs(30)) == 6
 
 
+def test_matching_reads_balances_per_component_of_this_ledgers_invoices_only(db):
+    from ledger.bankfiles import parse_bank_file
+    from ledger.models import Invoice
+    from ledger.payments import _plan
+    from ledger.selectors import invoice_balance
+
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    paid = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    fresh = InvoiceFactory(customer=customer, amount=Decimal("250.00"))
+    book(ocr_file([pay(paid.payment_ref, "30.00", "000000001")]))
+
+    plans = _plan(
+        ledger,
+        parse_bank_file(
+            ocr_file(
+                [pay(paid.payment_ref, "70.00", "000000002"), pay(fresh.payment_ref, "10.00", "000000003")],
+                number="0000002",
+            )
+        ).payments,
+    )
+    assert [p.outcome for p in plans] == [Payment.Outcome.EXACT, Payment.Outcome.PARTIAL]
+    for plan, invoice in zip(plans, (paid, fresh), strict=True):
+        assert not isinstance(plan.item.invoice, Invoice)  # plain rows, no model instances
+        assert plan.item.invoice.id == invoice.id
+        assert plan.item.invoice.customer_id == customer.id
+        assert plan.customer.id == customer.id
+    assert plans[0].placed[0].settles and plans[0].item.closed
+    assert plans[1].item.open_amount == invoice_balance(fresh).capital - Decimal("10.00")
+    assert invoice_balance(paid).capital == Decimal("70.00")
+
+
 # --- booking is set-based -------------------------------------------------------------------------
 
 
