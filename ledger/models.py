@@ -267,6 +267,7 @@ class Payment(models.Model):
         ALLOCATED = "allocated", "Allocated"
         REFUNDED = "refunded", "Refunded"
         REVERSED = "reversed", "Reversed"
+        MOVED = "moved", "Moved to another ledger"
 
     class Outcome(models.TextChoices):
         EXACT = "exact", "Paid in full"
@@ -341,6 +342,7 @@ class TransactionKind(models.TextChoices):
     PAYOUT = "payout", "Payout"
     SETTLEMENT = "settlement", "Settlement"
     REVERSAL = "reversal", "Reversal"
+    MOVE = "move", "Payment moved to another ledger"
 
 
 class Cause(models.TextChoices):
@@ -637,6 +639,8 @@ class PaymentEventKind(models.TextChoices):
     REVERSED = "reversed", "Payment reversed"
     CREDIT_MOVED = "credit_moved", "Credit balance moved to an invoice"
     CREDIT_REFUNDED = "credit_refunded", "Credit balance refunded"
+    MOVED_OUT = "moved_out", "Misdirected payment moved to another ledger"
+    MOVED_IN = "moved_in", "Misdirected payment moved in from another ledger"
 
 
 class PaymentEvent(models.Model):

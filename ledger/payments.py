@@ -14,7 +14,7 @@ written with COPY, and the invoices the file settles closed with one UPDATE.
 
 Operator services (each one database transaction, recorded with who and why as a PaymentEvent):
 `payment_allocate`, `payment_refund`, `customer_credit_move`, `customer_credit_refund`,
-`payment_reverse`.
+`payment_reverse`, `payment_move_to_ledger`.
 """
 
 import hashlib
@@ -907,6 +907,7 @@ def _guard_unidentified(payment: Payment, action: str) -> None:
     code = {
         Payment.Status.REFUNDED: "payment_refunded",
         Payment.Status.REVERSED: "payment_reversed",
+        Payment.Status.MOVED: "payment_moved",
     }.get(payment.status, "payment_not_unidentified")
     raise InvalidTransition(
         f"payment {payment.bank_archive_ref} is {payment.status}: cannot {action}", code=code
@@ -1307,7 +1308,7 @@ def payment_reverse(
     reason = _require_reason(reason)
     with transaction.atomic():
         payment = _lock_payment(payment)
-        if payment.status in (Payment.Status.REVERSED, Payment.Status.REFUNDED):
+        if payment.status in (Payment.Status.REVERSED, Payment.Status.REFUNDED, Payment.Status.MOVED):
             raise InvalidTransition(
                 f"payment {payment.bank_archive_ref} is {payment.status}: cannot reverse it",
                 code=f"payment_{payment.status}",
@@ -1396,6 +1397,136 @@ def payment_reverse(
     return txn
 
 
+def payment_move_to_ledger(
+    *,
+    payment: Payment,
+    actor: User | str | None,
+    reason: str,
+    booking_date: date | None = None,
+) -> Payment:
+    """A payment to a reference of another ledger is a misdirected payment: moved to that ledger, or
+    refunded. This moves it, in one database transaction:
+
+    - in the receiving ledger the money leaves suspense and the client-funds bank account
+      (Dr suspense / Cr client-funds bank, MOVE) and the payment becomes `moved`;
+    - in the target ledger a new Payment (no file, archive reference `moved:<CompanyNo>:<archive ref>`,
+      same amount, dates and payer) is matched and booked exactly as the import books a payment to that
+      reference (one PAYMENT transaction, allocation order, surplus, paid / closed invoice events).
+
+    Both get a PaymentEvent with who and why. Returns the new payment in the target ledger.
+    """
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        payment = _lock_payment(payment)
+        if payment.status == Payment.Status.MOVED:
+            raise InvalidTransition(
+                f"payment {payment.bank_archive_ref} is moved already", code="payment_moved"
+            )
+        _guard_unidentified(payment, "move it to another ledger")
+        if payment.outcome != Payment.Outcome.MISDIRECTED:
+            raise InvalidTransition(
+                f"payment {payment.bank_archive_ref} does not bear another ledger's reference: "
+                "allocate or refund it",
+                code="payment_not_misdirected",
+            )
+        source = payment.ledger
+        company_nos = [c.strip() for c in payment.misdirected_company_no.split(",") if c.strip()]
+        if len(company_nos) != 1:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref}: its reference is of ledgers "
+                f"{', '.join(company_nos) or '(none)'}; it can be moved to exactly one",
+                code="target_ledger_ambiguous",
+            )
+        # As the import does: one booking into a ledger at a time.
+        target = Ledger.objects.select_for_update().filter(company_no=company_nos[0]).first()
+        if target is None or target.pk == source.pk:
+            raise NotFound(f"ledger {company_nos[0]} not found", code="ledger_not_found")
+        if target.currency != source.currency or payment.currency != target.currency:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref} is {payment.currency}; ledger {target.company_no} "
+                f"books {target.currency} only",
+                code="currency_mismatch",
+            )
+        amount = payment_unallocated(payment=payment)
+        if amount != payment.amount:
+            raise InvalidTransition(
+                f"payment {payment.bank_archive_ref}: {payment.amount - amount} of it is allocated in "
+                f"ledger {source.company_no}; only a wholly unallocated payment can be moved",
+                code="payment_partly_allocated",
+            )
+        archive_ref = f"moved:{source.company_no}:{payment.bank_archive_ref}"
+        if len(archive_ref) > Payment._meta.get_field("bank_archive_ref").max_length:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref}: archive reference {archive_ref} is too long",
+                code="archive_ref_too_long",
+            )
+        if Payment.objects.filter(ledger=target, bank_archive_ref=archive_ref).exists():
+            raise InvalidTransition(
+                f"payment {archive_ref} is in ledger {target.company_no} already", code="payment_moved"
+            )
+        bank = bankfiles.BankPayment(
+            archive_ref=archive_ref,
+            amount=payment.amount,
+            currency=payment.currency,
+            reference=payment.payment_ref,
+            text=payment.text,
+            payer_name=payment.payer_name,
+            payer_account=payment.payer_account,
+            booking_date=payment.booking_date,
+            value_date=payment.value_date,
+            receiving_account=payment.receiving_account,
+            line=None,
+        )
+        plans = _plan(target, [bank])
+        if plans[0].item is None:
+            raise ValidationFailed(
+                f"payment {payment.bank_archive_ref}: reference {payment.payment_ref} matches no invoice of "
+                f"ledger {target.company_no}",
+                code="reference_not_in_ledger",
+            )
+        booking_date = booking_date or source.today()
+        txn = journal_book(
+            ledger=source,
+            kind=TransactionKind.MOVE,
+            booking_date=booking_date,
+            lines=[
+                Line(role=AccountRole.SUSPENSE, amount=amount, payment_id=payment.id),
+                Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=-amount, payment_id=payment.id),
+            ],
+            actor=actor,
+            payment_id=payment.id,
+            description=f"Payment {payment.bank_archive_ref} moved to ledger {target.company_no}: {reason}",
+        )
+        payment.status = Payment.Status.MOVED
+        payment.save(update_fields=["status"])
+        _payment_event(
+            ledger=source,
+            payment=payment,
+            customer=payment.customer,
+            kind=PaymentEventKind.MOVED_OUT,
+            amount=amount,
+            booking_date=booking_date,
+            reason=reason,
+            txn=txn,
+            actor=actor,
+        )
+        # The import's own writer, for this one payment and no file (an unsaved PaymentFile: file NULL).
+        _write(target, PaymentFile(), plans, actor)
+        moved = Payment.objects.select_related("ledger").get(pk=plans[0].payment_id)
+        _payment_event(
+            ledger=target,
+            payment=moved,
+            customer=moved.customer,
+            kind=PaymentEventKind.MOVED_IN,
+            amount=moved.amount,
+            booking_date=booking_date,
+            reason=reason,
+            txn=JournalTransaction.objects.get(pk=plans[0].transaction_id),
+            actor=actor,
+        )
+    return moved
+
+
 __all__ = [
     "Allocation",
     "PaymentFileRejected",
@@ -1403,6 +1534,7 @@ __all__ = [
     "customer_credit_refund",
     "payment_allocate",
     "payment_file_import",
+    "payment_move_to_ledger",
     "payment_refund",
     "payment_reverse",
     "payments_import",

@@ -25,6 +25,7 @@ from ledger.payments import (
     customer_credit_move,
     customer_credit_refund,
     payment_allocate,
+    payment_move_to_ledger,
     payment_refund,
     payment_reverse,
 )
@@ -522,3 +523,162 @@ def test_verify_finds_money_paid_out_without_a_payout(ledger, customer):
         ],
     )
     assert list(failed_checks(ledger)) == ["payouts_equal_journal"]
+
+
+# --- move a misdirected payment to its ledger -----------------------------------------------------
+
+
+@pytest.fixture
+def other(ledger):
+    """Another ledger (its own client-funds account) whose invoice references a payment may bear."""
+    other = ledger_with_account("15030000002")
+    other.settle_surplus_against_oldest = False
+    other.save(update_fields=["settle_surplus_against_oldest"])
+    return other
+
+
+def misdirected(invoice, amount: str, archive_ref: str = "000000801") -> Payment:
+    out = book(
+        ocr_file([pay(invoice.payment_ref, amount, archive_ref)], number=archive_ref[-7:]),
+        name=f"{archive_ref}.txt",
+    )
+    assert out["misdirected"] == 1
+    return Payment.objects.get(bank_archive_ref__startswith=archive_ref)
+
+
+def test_move_a_misdirected_payment_pays_the_other_ledgers_invoice(ledger, other):
+    kari = UserFactory(client=ledger.client)
+    theirs = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("250.00"))
+    payment = misdirected(theirs, "250.00")
+    assert (payment.ledger, payment.misdirected_company_no) == (ledger, other.company_no)
+
+    moved = payment_move_to_ledger(
+        payment=payment, actor=kari, reason="Paid to the wrong client's account", booking_date=DAY
+    )
+
+    # The receiving ledger: out of suspense and the bank account, the payment moved.
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.MOVED
+    assert payment_unallocated(payment=payment) == 0
+    out = JournalTransaction.objects.get(ledger=ledger, kind=TransactionKind.MOVE)
+    assert (out.payment_id, out.booking_date, out.actor) == (payment.id, DAY, kari.username)
+    assert {(p.account.role, p.amount, p.payment_id) for p in out.postings.select_related("account")} == {
+        (AccountRole.SUSPENSE, Decimal("250.00"), payment.id),
+        (AccountRole.CLIENT_FUNDS_BANK, Decimal("-250.00"), payment.id),
+    }
+    assert account_balance(ledger, AccountRole.CLIENT_FUNDS_BANK) == 0
+    assert account_balance(ledger, AccountRole.SUSPENSE) == 0
+    assert list(unidentified_payments(ledger=ledger)) == []
+    event = PaymentEvent.objects.get(ledger=ledger)
+    assert (event.kind, event.payment, event.amount, event.actor, event.created_by, event.reason) == (
+        "moved_out",
+        payment,
+        Decimal("250.00"),
+        kari.username,
+        kari,
+        "Paid to the wrong client's account",
+    )
+
+    # The target ledger: a payment booked as the import books one to that reference.
+    assert (moved.ledger, moved.file, moved.bank_archive_ref) == (
+        other,
+        None,
+        f"moved:{ledger.company_no}:{payment.bank_archive_ref}",
+    )
+    assert (moved.amount, moved.booking_date, moved.value_date, moved.payer_account) == (
+        payment.amount,
+        payment.booking_date,
+        payment.value_date,
+        payment.payer_account,
+    )
+    assert (moved.status, moved.outcome, moved.invoice, moved.customer) == (
+        "allocated",
+        "exact",
+        theirs,
+        theirs.customer,
+    )
+    txn = JournalTransaction.objects.get(ledger=other, kind=TransactionKind.PAYMENT)
+    assert (txn.payment_id, txn.booking_date, txn.actor) == (moved.id, payment.booking_date, kari.username)
+    assert {(p.account.role, p.amount) for p in txn.postings.select_related("account")} == {
+        (AccountRole.CLIENT_FUNDS_BANK, Decimal("250.00")),
+        (AccountRole.RECEIVABLE_CAPITAL, Decimal("-250.00")),
+    }
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.closed_on) == (InvoiceStatus.CLOSED, payment.booking_date)
+    assert list(InvoiceEvent.objects.filter(invoice=theirs).values_list("kind", "actor")) == [
+        ("registered", "test"),
+        ("paid", kari.username),
+        ("closed", kari.username),
+    ]
+    event = PaymentEvent.objects.get(ledger=other)
+    assert (event.kind, event.payment, event.amount, event.actor, event.reason, event.transaction) == (
+        "moved_in",
+        moved,
+        Decimal("250.00"),
+        kari.username,
+        "Paid to the wrong client's account",
+        txn,
+    )
+    assert_verified(ledger, other)
+
+
+def test_moved_surplus_goes_to_the_customers_credit_balance(ledger, other):
+    theirs = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("100.00"))
+    payment = misdirected(theirs, "130.00")
+    moved = payment_move_to_ledger(payment=payment, actor="kari", reason="Wrong account", booking_date=DAY)
+    assert moved.outcome == "overpaid"
+    assert customer_credit_balance(customer=theirs.customer) == Decimal("30.00")
+    theirs.refresh_from_db()
+    assert theirs.status == InvoiceStatus.CLOSED
+    assert_verified(ledger, other)
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("not misdirected", "payment_not_misdirected"),
+        ("already moved", "payment_moved"),
+        ("no reason", "reason_required"),
+        ("other currency", "currency_mismatch"),
+        ("refunded", "payment_refunded"),
+        ("several ledgers", "target_ledger_ambiguous"),
+    ],
+)
+def test_move_guards(ledger, other, case, code):
+    theirs = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("100.00"))
+    payment = misdirected(theirs, "100.00")
+    reason = "Wrong account"
+    if case == "not misdirected":
+        payment = unidentified("100.00")
+    elif case == "already moved":
+        payment_move_to_ledger(payment=payment, actor="kari", reason=reason, booking_date=DAY)
+    elif case == "no reason":
+        reason = " "
+    elif case == "other currency":
+        type(other).objects.filter(pk=other.pk).update(currency="SEK")
+    elif case == "refunded":
+        payment_refund(payment=payment, actor="kari", reason="Not ours", booking_date=DAY)
+    elif case == "several ledgers":
+        Payment.objects.filter(pk=payment.pk).update(misdirected_company_no=f"{other.company_no},99999")
+    before, before_other = journal_state(ledger), journal_state(other)
+    with pytest.raises((ValidationFailed, InvalidTransition)) as excinfo:
+        payment_move_to_ledger(payment=payment, actor="kari", reason=reason, booking_date=DAY)
+    assert excinfo.value.code == code
+    assert (journal_state(ledger), journal_state(other)) == (before, before_other)
+    assert Payment.objects.filter(ledger=other).count() == (1 if case == "already moved" else 0)
+    if case != "other currency":
+        assert_verified(ledger, other)
+
+
+def test_a_moved_payment_cannot_be_reversed_or_refunded(ledger, other):
+    theirs = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("250.00"))
+    payment = misdirected(theirs, "250.00")
+    payment_move_to_ledger(payment=payment, actor="test", reason="Wrong client", booking_date=DAY)
+    transactions = JournalTransaction.objects.filter(ledger=ledger).count()
+    with pytest.raises(InvalidTransition) as excinfo:
+        payment_reverse(payment=payment, actor="test", reason="oops")
+    assert excinfo.value.code == "payment_moved"
+    with pytest.raises(InvalidTransition) as excinfo:
+        payment_refund(payment=payment, actor="test", reason="oops", bank_account="12345678903")
+    assert excinfo.value.code == "payment_moved"
+    assert JournalTransaction.objects.filter(ledger=ledger).count() == transactions
