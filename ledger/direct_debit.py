@@ -61,6 +61,7 @@ from .models import (
 from .money import ZERO, to_money
 from .outbox import company_dir, write_atomic
 from .references import ReferenceScheme
+from .selectors import ledger_for_account
 from .services import _actor_fields
 
 BANK_ACTOR = "bank"
@@ -126,11 +127,6 @@ def _account_digits(value: str) -> str:
     if compact[:2] == "NO" and compact[2:].isdigit() and len(compact) == 15:
         compact = compact[4:]
     return compact
-
-
-def _same_account(configured: str, received: str) -> bool:
-    a, b = _account_digits(configured), _account_digits(received)
-    return bool(a) and a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0")
 
 
 def _validate_kid(kid: str, ledger: Ledger) -> str:
@@ -293,36 +289,7 @@ def parse_avtalegiro_agreements(data: bytes) -> _AgreementFile:
 
 
 def _ledger_for_agreements(accounts: tuple[str, ...], company_no: str | None) -> Ledger:
-    owners = {
-        ledger.company_no: ledger
-        for ledger in Ledger.objects.exclude(client_funds_account="")
-        for account in accounts
-        if _same_account(ledger.client_funds_account, account)
-    }
-    if company_no:
-        ledger = Ledger.objects.filter(company_no=company_no).first()
-        if ledger is None:
-            raise AgreementFileRejected(f"no ledger has CompanyNo {company_no}", code="ledger_not_found")
-        others = sorted(set(owners) - {ledger.company_no})
-        if others:
-            raise AgreementFileRejected(
-                f"the file's account {', '.join(accounts)} is the client-funds account of ledger "
-                f"{', '.join(others)}, not of ledger {company_no}",
-                code="account_of_another_ledger",
-            )
-    elif not owners:
-        raise AgreementFileRejected(
-            f"no ledger has the account {', '.join(accounts)} as its client-funds account; "
-            "set it with create_ledger --account, or give --ledger",
-            code="unknown_account",
-        )
-    elif len(owners) > 1:
-        raise AgreementFileRejected(
-            f"the file's accounts belong to several ledgers ({', '.join(sorted(owners))})",
-            code="several_ledgers",
-        )
-    else:
-        ledger = next(iter(owners.values()))
+    ledger = ledger_for_account(accounts=accounts, company_no=company_no)
     if ledger.country != Country.NORWAY:
         raise AgreementFileRejected(
             f"ledger {ledger.company_no} is in {ledger.country}: AvtaleGiro is for Norwegian ledgers",
@@ -417,7 +384,7 @@ def debit_agreements_import(
             )
         parsed = parse_avtalegiro_agreements(data)
         ledger = _ledger_for_agreements(parsed.accounts, company_no)
-    except AgreementFileRejected as exc:
+    except FileRejected as exc:  # ours, or the ledger lookup's
         summary = {**_empty_agreement_summary(file_name, ledger), "status": PaymentFileStatus.REJECTED}
         summary["errors"] = [exc.as_dict()]
         return {**summary, "agreement_file": record(PaymentFileStatus.REJECTED, summary).pk}

@@ -56,7 +56,7 @@ from .models import (
 )
 from .money import ZERO, to_money
 from .payment_selectors import customer_credit_balance, payment_unallocated
-from .selectors import invoice_balance
+from .selectors import invoice_balance, ledger_for_account
 from .services import (
     ALLOWED_TRANSITIONS,
     BULK_SIZE,
@@ -204,61 +204,11 @@ def _events_and_closes(
 # --- Bank files in --------------------------------------------------------------------------------
 
 
-def _normalise_account(value: str) -> str:
-    text = "".join(ch for ch in (value or "").upper() if ch.isalnum())
-    return text.lstrip("0") if text.isdigit() else text
-
-
-def _account_matches(configured: str, received: str) -> bool:
-    """Same account, also when one side is an IBAN and the other the domestic number inside it."""
-    a, b = _normalise_account(configured), _normalise_account(received)
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    for iban, domestic in ((a, b), (b, a)):
-        if iban[:2].isalpha() and iban[2:4].isdigit() and domestic.isdigit():
-            if iban[4:].lstrip("0") == domestic:
-                return True
-    return False
-
-
 def _ledger_for_file(bank_file: bankfiles.BankFile, company_no: str | None) -> Ledger:
     accounts = [a for a in bank_file.receiving_accounts if a] or sorted(
         {p.receiving_account for p in bank_file.payments if p.receiving_account}
     )
-    configured = list(Ledger.objects.exclude(client_funds_account=""))
-    owners = {
-        ledger.company_no: ledger
-        for ledger in configured
-        for account in accounts
-        if _account_matches(ledger.client_funds_account, account)
-    }
-    if company_no:
-        ledger = Ledger.objects.filter(company_no=company_no).first()
-        if ledger is None:
-            raise PaymentFileRejected(f"no ledger has CompanyNo {company_no}", code="ledger_not_found")
-        others = sorted(set(owners) - {ledger.company_no})
-        if others:
-            raise PaymentFileRejected(
-                f"the file's receiving account {', '.join(accounts)} is the client-funds account of "
-                f"ledger {', '.join(others)}, not of ledger {company_no}",
-                code="account_of_another_ledger",
-            )
-        return ledger
-    if not owners:
-        raise PaymentFileRejected(
-            f"no ledger has the receiving account {', '.join(accounts) or '(none in the file)'} as its "
-            "client-funds account; set it with create_ledger --account, or give --ledger",
-            code="unknown_account",
-        )
-    if len(owners) > 1:
-        raise PaymentFileRejected(
-            f"the file pays into accounts of several ledgers ({', '.join(sorted(owners))}); "
-            "split it per ledger",
-            code="several_ledgers",
-        )
-    return next(iter(owners.values()))
+    return ledger_for_account(accounts=accounts, company_no=company_no)
 
 
 @dataclass
@@ -752,7 +702,7 @@ def payments_import(
         if bank_file.test:
             raise PaymentFileRejected("the file is marked as a test file; it is not booked", code="test_file")
         ledger = _ledger_for_file(bank_file, company_no)
-    except PaymentFileRejected as exc:
+    except FileRejected as exc:  # ours, or the ledger lookup's
         summary = _empty_summary(file_name, fmt, ledger)
         summary["status"] = PaymentFileStatus.REJECTED
         summary["errors"] = [exc.as_dict()]

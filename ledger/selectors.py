@@ -1,6 +1,7 @@
 """Reads of the ledger core. Everything a user or token reaches goes through a tenant-scoped selector."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,7 +10,7 @@ from django.db import connection
 from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .errors import NotFound
+from .errors import FileRejected, NotFound
 from .models import (
     AccountRole,
     Component,
@@ -58,6 +59,62 @@ def ledger_get(*, company_no: str, user: User | None = None) -> Ledger:
     if ledger is None:
         raise NotFound(f"ledger {company_no} not found", code="ledger_not_found")
     return ledger
+
+
+def _normalise_account(value: str) -> str:
+    text = "".join(ch for ch in (value or "").upper() if ch.isalnum())
+    return text.lstrip("0") if text.isdigit() else text
+
+
+def same_account(configured: str, received: str) -> bool:
+    """Same account, also when one side is an IBAN and the other the domestic number inside it."""
+    a, b = _normalise_account(configured), _normalise_account(received)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    for iban, domestic in ((a, b), (b, a)):
+        if iban[:2].isalpha() and iban[2:4].isdigit() and domestic.isdigit():
+            if iban[4:].lstrip("0") == domestic:
+                return True
+    return False
+
+
+def ledger_for_account(*, accounts: Sequence[str], company_no: str | None = None) -> Ledger:
+    """The ledger whose client-funds account a bank's file names, or the one given, if it agrees.
+
+    Raises FileRejected (ledger_not_found, account_of_another_ledger, unknown_account, several_ledgers).
+    """
+    owners = {
+        ledger.company_no: ledger
+        for ledger in Ledger.objects.exclude(client_funds_account="")
+        for account in accounts
+        if same_account(ledger.client_funds_account, account)
+    }
+    if company_no:
+        ledger = Ledger.objects.filter(company_no=company_no).first()
+        if ledger is None:
+            raise FileRejected(f"no ledger has CompanyNo {company_no}", code="ledger_not_found")
+        others = sorted(set(owners) - {ledger.company_no})
+        if others:
+            raise FileRejected(
+                f"the file's receiving account {', '.join(accounts)} is the client-funds account of "
+                f"ledger {', '.join(others)}, not of ledger {company_no}",
+                code="account_of_another_ledger",
+            )
+        return ledger
+    if not owners:
+        raise FileRejected(
+            f"no ledger has the receiving account {', '.join(accounts) or '(none in the file)'} as its "
+            "client-funds account; set it with create_ledger --account, or give --ledger",
+            code="unknown_account",
+        )
+    if len(owners) > 1:
+        raise FileRejected(
+            f"the file pays into accounts of several ledgers ({', '.join(sorted(owners))}); split it per ledger",
+            code="several_ledgers",
+        )
+    return next(iter(owners.values()))
 
 
 # --- Invoice balances ----------------------------------------------------------------------------
