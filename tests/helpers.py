@@ -19,3 +19,47 @@ def book_costs(invoice, *, fee: Decimal = Decimal(0), interest: Decimal = Decima
                   Line(role=AccountRole.INTEREST_INCOME, amount=-interest, invoice=invoice)]
     return journal_book(ledger=invoice.ledger, kind=TransactionKind.FEE, booking_date=day, actor="test",
                         invoice=invoice, lines=lines)
+
+
+def run_two_workers(module, job, monkeypatch) -> tuple[dict, list]:
+    """Run `job` in two threads, the second starting while the first holds its claims (it is held at
+    `module.write_atomic`). Returns the results by thread name ("first", "second") and any errors.
+
+    The second worker must still be waiting when the first is released: proof that the claim blocks it.
+    """
+    import threading
+    import time
+
+    from django.db import connection
+
+    real_write = module.write_atomic
+    first_claimed, release = threading.Event(), threading.Event()
+
+    def slow_write(path, content):
+        if threading.current_thread().name == "first":
+            first_claimed.set()
+            assert release.wait(30)
+        return real_write(path, content)
+
+    monkeypatch.setattr(module, "write_atomic", slow_write)
+    results, errors = {}, []
+
+    def worker():
+        try:
+            results[threading.current_thread().name] = job()
+        except Exception as exc:  # reported to the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=worker, name="first")
+    first.start()
+    assert first_claimed.wait(30)
+    second = threading.Thread(target=worker, name="second")
+    second.start()
+    time.sleep(0.5)
+    assert second.is_alive()  # it waits for the first worker's claims
+    release.set()
+    first.join(30)
+    second.join(30)
+    return results, errors

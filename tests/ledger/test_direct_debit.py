@@ -2,14 +2,12 @@
 outcome: paid, or failed and retried up to three times before the reminder process takes over."""
 
 import hashlib
-import threading
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
 import netsgiro
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledger import direct_debit
@@ -34,7 +32,7 @@ from ledger.models import (
 from ledger.outbox import company_dir
 from ledger.services import customer_upsert, invoice_dispute_open
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
-from tests.helpers import book_costs
+from tests.helpers import book_costs, run_two_workers
 from tests.ledger.test_payments_import import SAMPLES, assert_verified, book, ocr_file, pay, run
 
 ACCOUNT = "15030000001"
@@ -689,36 +687,9 @@ def test_two_workers_never_claim_the_same_invoice_twice(transactional_db, monkey
     ledger = LedgerFactory(client_funds_account=ACCOUNT)
     kari = consenting(ledger)
     invoices = [invoice(kari, DAY + timedelta(days=5)), invoice(kari, DAY + timedelta(days=6))]
-    real_write = direct_debit.write_atomic
-    first_claimed, release = threading.Event(), threading.Event()
-
-    def slow_write(path, content):  # the first worker holds its claims until the second one is waiting
-        if threading.current_thread().name == "first":
-            first_claimed.set()
-            assert release.wait(30)
-        return real_write(path, content)
-
-    monkeypatch.setattr(direct_debit, "write_atomic", slow_write)
-    results, errors = {}, []
-
-    def worker():
-        try:
-            results[threading.current_thread().name] = debit_claims_send(ledger=ledger, as_of=DAY, actor="w")
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=worker, name="first")
-    first.start()
-    assert first_claimed.wait(30)
-    second = threading.Thread(target=worker, name="second")
-    second.start()
-    time.sleep(0.5)
-    assert second.is_alive()  # it waits for the first worker's claims
-    release.set()
-    first.join(30)
-    second.join(30)
+    results, errors = run_two_workers(
+        direct_debit, lambda: debit_claims_send(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
+    )
 
     assert errors == []
     assert (results["first"]["claims"], results["second"]["claims"]) == (2, 0)

@@ -3,8 +3,6 @@ valid against the official schema, claim each payout once, and on any failure le
 and no file behind."""
 
 import hashlib
-import threading
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import xmlschema
-from django.db import connection
 from lxml import etree
 
 from ledger import payouts as payouts_module
@@ -22,6 +19,7 @@ from ledger.outbox import company_dir
 from ledger.payments import customer_credit_refund, payment_refund
 from ledger.payouts import payouts_send
 from tests.factories import CustomerFactory, InvoiceFactory
+from tests.helpers import run_two_workers
 from tests.ledger.test_payments_import import (
     ACCOUNT,
     assert_verified,
@@ -323,36 +321,9 @@ def test_a_ledger_without_a_client_funds_account_sends_nothing(ledger):
 def test_two_workers_never_send_the_same_payout_twice(transactional_db, monkeypatch):
     ledger = ledger_with_account()
     payouts = [credit_refund(ledger), payment_refund_to_iban()]
-    real_write = payouts_module.write_atomic
-    first_claimed, release = threading.Event(), threading.Event()
-
-    def slow_write(path, content):  # the first worker holds its claim until the second one is waiting
-        if threading.current_thread().name == "first":
-            first_claimed.set()
-            assert release.wait(30)
-        return real_write(path, content)
-
-    monkeypatch.setattr(payouts_module, "write_atomic", slow_write)
-    results, errors = {}, []
-
-    def worker():
-        try:
-            results[threading.current_thread().name] = payouts_send(ledger=ledger, as_of=SEND_DAY, actor="w")
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=worker, name="first")
-    first.start()
-    assert first_claimed.wait(30)
-    second = threading.Thread(target=worker, name="second")
-    second.start()
-    time.sleep(0.5)
-    assert second.is_alive()  # its UPDATE waits on the first worker's rows
-    release.set()
-    first.join(30)
-    second.join(30)
+    results, errors = run_two_workers(
+        payouts_module, lambda: payouts_send(ledger=ledger, as_of=SEND_DAY, actor="w"), monkeypatch
+    )
 
     assert errors == []
     assert results["first"]["payouts"] == 2
