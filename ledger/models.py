@@ -455,6 +455,19 @@ class InvoiceEventKind(models.TextChoices):
     DIRECT_DEBIT_SENT = "direct_debit_sent", "Direct debit claim sent"
     DIRECT_DEBIT_FAILED = "direct_debit_failed", "Direct debit failed"
     DIRECT_DEBIT_EXHAUSTED = "direct_debit_exhausted", "Direct debit attempts used up: reminders take over"
+    # Claim steps (claims/): one kind per step, so the Bill Journal names what happened.
+    LATE_FEE_CHARGED = "late_fee_charged", "Late fee charged"
+    SMS_REMINDER_SENT = "sms_reminder_sent", "Friendly reminder SMS sent"
+    REMINDER_SENT = "reminder_sent", "Reminder sent"
+    COLLECTION_NOTICE_SENT = "collection_notice_sent", "Collection notice sent"
+    MOVED_TO_COLLECTION = "moved_to_collection", "Moved to collection: payment demand sent"
+    CALL_TASK_CREATED = "call_task_created", "Call-centre task created"
+    HEAVY_FEE_CHARGED = "heavy_fee_charged", "Heavy collection fee charged"
+    LEGAL_NOTICE_SENT = "legal_notice_sent", "Notice before legal action sent"
+    LEGAL_ACTION_TAKEN = "legal_action_taken", "Legal action taken"
+    MOVED_TO_SURVEILLANCE = "moved_to_surveillance", "Moved to long-term surveillance"
+    HANDED_TO_FOREIGN_PARTNER = "handed_to_foreign_partner", "Handed to the foreign collection partner"
+    INTEREST_BOOKED = "interest_booked", "Interest booked"
 
 
 class InvoiceEvent(models.Model):

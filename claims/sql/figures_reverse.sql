@@ -1,0 +1,1 @@
+ALTER TABLE claims_statutoryfigure DROP CONSTRAINT IF EXISTS figure_periods_do_not_overlap;
