@@ -429,12 +429,12 @@ class _Run:
                 return ZERO, "no fee: the reminder fee is not agreed", None
             most = figures.get(FigureKind.MAX_REMINDER_FEES, as_of)
             if most is not None and item.reminder_fees >= most:
-                return ZERO, f"no fee: at most {most:f} reminder fees per claim", None
+                return ZERO, f"no fee: at most {int(most)} reminder fees per claim", None
             after_due = figures.get(FigureKind.MIN_DAYS_AFTER_DUE_FOR_FEE, as_of)
             if after_due is not None and as_of < item.due_date + timedelta(days=int(after_due)):
                 return (
                     ZERO,
-                    f"a fee only {after_due:f} days after the due date",
+                    f"a fee only {int(after_due)} days after the due date",
                     item.due_date + timedelta(days=int(after_due)),
                 )
             between = figures.get(FigureKind.MIN_DAYS_BETWEEN_FEES, as_of)
@@ -445,7 +445,7 @@ class _Run:
             ):
                 return (
                     ZERO,
-                    f"a fee only {between:f} days after the last one",
+                    f"a fee only {int(between)} days after the last one",
                     item.last_fee_on + timedelta(days=int(between)),
                 )
             return figures.require(FigureKind.REMINDER_FEE, as_of), "reminder fee", None
