@@ -262,12 +262,13 @@ def _sync_claims(ledger: Ledger, first_offset: int, now) -> tuple[int, int]:
             INSERT INTO claims_claim (ledger_id, invoice_id, status, position, level, deadline, next_on,
                                       reminder_fees, light_fee_charged, compensation_charged, interest_booked,
                                       pauses_counted_at, updated_at)
-            SELECT i.ledger_id, i.id, 'active', 0, '', i.due_date, i.due_date + %s, 0, 0, 0, 0, %s, %s
+            -- Pauses count from the invoice's registration: a respite set before the first run moves it too.
+            SELECT i.ledger_id, i.id, 'active', 0, '', i.due_date, i.due_date + %s, 0, 0, 0, 0, i.created_at, %s
               FROM ledger_invoice i
              WHERE i.ledger_id = %s AND i.status <> 'closed'
                AND NOT EXISTS (SELECT 1 FROM claims_claim c WHERE c.invoice_id = i.id)
             """,
-            [first_offset, now, now, ledger.id],
+            [first_offset, now, ledger.id],
         )
         opened = cursor.rowcount
         cursor.execute(
