@@ -1,14 +1,26 @@
-from ledger.management.base import JsonCommand
-from ledger.selectors import invoice_detail, ledger_get
+from ledger.management.base import JsonCommand, parse_date
+from ledger.selectors import invoice_detail, invoice_get, ledger_get
 
 
 class Command(JsonCommand):
-    help = "Print an invoice: status, balances by component, payment reference and its events."
+    help = (
+        "Print an invoice: status, balances by component, payment reference, its events, and its claim: "
+        "claim_level and next_event ({kind, date, amount}) as of --date."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--ledger", required=True, help="CompanyNo of the ledger")
+        parser.add_argument("--date", help="Business date for the claim's level and next event (YYYY-MM-DD)")
         parser.add_argument("invoice_no")
 
     def run(self, **o):
+        # The claims app reads the ledger; the ledger app imports it only here, at run time.
+        from claims.selectors import claim_status
+
         ledger = ledger_get(company_no=o["ledger"])
-        return invoice_detail(ledger=ledger, invoice_no=o["invoice_no"]), True
+        detail = invoice_detail(ledger=ledger, invoice_no=o["invoice_no"])
+        as_of = parse_date(o["date"]) if o.get("date") else None
+        detail.update(
+            claim_status(invoice=invoice_get(ledger=ledger, invoice_no=o["invoice_no"]), as_of=as_of)
+        )
+        return detail, True

@@ -1,0 +1,107 @@
+"""Reads of the claim process: where a claim stands, what comes next, and what happened."""
+
+from datetime import date, timedelta
+
+from claims.figures import Figures
+from claims.models import Claim, ClaimEvent, ClaimSettings, ClaimStatus, ClaimStep
+from claims.services import (
+    _Due,
+    _load_balances,
+    _Run,
+    _step_applies,
+    _validate_steps,
+    default_process,
+    step_date,
+)
+from ledger.models import Invoice, InvoiceStatus, Ledger, LegalEntity
+from ledger.money import ZERO, to_money
+
+
+def claim_steps(*, ledger: Ledger) -> list[ClaimStep]:
+    """The ledger's process; the country default (unsaved) when it has none yet."""
+    steps = list(ClaimStep.objects.filter(ledger=ledger).order_by("position"))
+    if steps:
+        return steps
+    return _validate_steps(
+        ledger, default_process(ledger.country), Figures.load(ledger.country), ledger.today()
+    )
+
+
+def _as_due(invoice: Invoice, claim: Claim | None) -> _Due:
+    customer = invoice.customer
+    business = customer.legal_entity == LegalEntity.BUSINESS
+    foreign = bool(customer.country) and customer.country != invoice.ledger.country
+    if claim is None:
+        return _Due(invoice.id, invoice.id, invoice.invoice_no, customer.id, invoice.due_date, business, foreign,
+                    0, "", invoice.due_date, None, invoice.due_date, 0, None, ZERO, ZERO, ZERO, None)  # fmt: skip
+    return _Due(claim.id, invoice.id, invoice.invoice_no, customer.id, invoice.due_date, business, foreign,
+                claim.position, claim.level, claim.deadline, claim.last_step_on, claim.next_on, claim.reminder_fees,
+                claim.last_fee_on, claim.light_fee_charged, claim.compensation_charged, claim.interest_booked,
+                claim.interest_through)  # fmt: skip
+
+
+def _next_event(run: _Run, item: _Due, claim: Claim | None, as_of: date) -> dict | None:
+    """The next step this claim will take if nothing changes: its kind, day and fee."""
+    position, deadline, last = item.position, item.deadline, item.last_step_on
+    planned = claim.next_on if claim is not None else None
+    while True:
+        step = run.steps.get(position + 1)
+        if step is None:
+            return None
+        on = step_date(step, deadline=deadline, last_step_on=last)
+        if planned is not None and position == item.position:
+            on = planned  # the stored date already holds postponements and pauses
+        if not _step_applies(step, business=item.business, foreign=item.foreign, settings=run.settings) or (
+            item.open_amount < step.min_open_amount
+        ):
+            position += 1
+            continue
+        day = max(on, as_of)
+        run.as_of = day
+        fee, _note, not_before = run.fee(step, item)
+        if not_before is not None and not_before > day:
+            day, run.as_of = not_before, not_before
+            fee, _note, _ = run.fee(step, item)
+        return {"kind": step.kind, "date": day.isoformat(), "amount": str(to_money(fee))}
+
+
+def claim_status(*, invoice: Invoice, as_of: date | None = None) -> dict:
+    """Claim level, next event ({kind, date, amount}), accrued interest and the history of the claim."""
+    ledger = invoice.ledger
+    as_of = as_of or ledger.today()
+    claim = Claim.objects.filter(invoice=invoice).first()
+    settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
+    item = _as_due(invoice, claim)
+    _load_balances([item])
+    run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings)
+    unbooked = run.interest_until(item, min(as_of, invoice.closed_on or as_of))
+    if invoice.status == InvoiceStatus.CLOSED or (claim is not None and claim.status != ClaimStatus.ACTIVE):
+        next_event = None
+    elif invoice.status == InvoiceStatus.RESPITE and invoice.respite_until:
+        next_event = {"kind": "respite_ends", "date": (invoice.respite_until + timedelta(days=1)).isoformat(),
+                      "amount": None}  # fmt: skip
+    elif invoice.status == InvoiceStatus.DISPUTED:
+        next_event = None
+    else:
+        next_event = _next_event(run, item, claim, as_of)
+    history = ClaimEvent.objects.filter(invoice=invoice).order_by("booking_date", "id") if claim else []
+    return {
+        "claim_level": item.level or "due_date",
+        "claim_status": claim.status if claim else ClaimStatus.ACTIVE.value,
+        "next_event": next_event,
+        "accrued_interest": str(item.interest_booked + unbooked),
+        "interest_not_yet_booked": str(unbooked),
+        "claim_history": [
+            {
+                "kind": e.kind,
+                "step": e.step_kind,
+                "date": e.booking_date.isoformat(),
+                "fee": str(e.fee),
+                "interest": str(e.interest),
+                "deadline": e.deadline.isoformat() if e.deadline else None,
+                "document": e.document_kind,
+                "why": e.reason,
+            }
+            for e in history
+        ],
+    }
