@@ -68,7 +68,7 @@ def test_respite_and_dispute_show_no_step(db):
 
     assert claim_status(invoice=first, as_of=day(21))["next_event"] == {
         "kind": "respite_ends",
-        "date": "2025-01-31",
+        "date": "2025-02-01",
         "amount": None,
     }
     assert claim_status(invoice=second, as_of=day(21))["next_event"] is None
