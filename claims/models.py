@@ -262,7 +262,7 @@ class ClaimEvent(models.Model):
         return f"{self.kind} {self.step_kind} {self.booking_date}"
 
 
-class ClaimRun(models.Model):
+class BusinessDayRun(models.Model):
     """One business day of one ledger: what each part did. Re-running the day adds nothing new."""
 
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")

@@ -29,6 +29,7 @@ from claims.models import (
     StepKind,
     UnpaidCostsRule,
 )
+from ledger.direct_debit import invoices_in_direct_debit
 from ledger.errors import ValidationFailed
 from ledger.models import (
     AccountRole,
@@ -817,6 +818,9 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         first_offset = first.offset_days if first else 0
         opened, closed = _sync_claims(ledger, first_offset, timezone.now())
         due, counted_at = _due_claims(ledger, as_of)
+        # Direct debit is in charge of these until its attempts are used up; then reminders take over.
+        with_bank = set(invoices_in_direct_debit(ledger=ledger).values_list("id", flat=True))
+        due = [item for item in due if item.invoice_id not in with_bank]
         _load_balances(due)
         run = _Run(ledger, as_of, steps, settings)
         paused = _pause_days(due, counted_at)
@@ -831,5 +835,6 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         "respites_ended": respites_ended,
         "unpaid_costs_closed": costs_closed,
         "claims_due": len(due),
+        "left_to_direct_debit": len(with_bank),
         **written,
     }

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,6 +101,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
+# The day the beat-scheduled business day runs for (each ledger books in its own time zone).
+BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Oslo")
 USE_I18N = True
 USE_TZ = True
 
@@ -121,10 +124,19 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or REDIS_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TIMEZONE = "Europe/Oslo"
+CELERY_TIMEZONE = BUSINESS_TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     # Import complete files from every client's sFTP inbox (cusin/inbox.py).
     "cusin-scan-inbox": {"task": "cusin.scan_inbox", "schedule": 60.0, "options": {"expires": 55}},
+    # The business day (claims/daily.py) once a day, early, in the service's time zone.
+    "claims-run-daily": {
+        "task": "claims.run_daily",
+        # BUSINESS_DAY_EVERY_SECONDS (tests, demos) runs it every so many seconds instead.
+        "schedule": float(os.environ["BUSINESS_DAY_EVERY_SECONDS"])
+        if os.environ.get("BUSINESS_DAY_EVERY_SECONDS")
+        else crontab(hour=int(os.environ.get("BUSINESS_DAY_HOUR", "5")), minute=0),
+    },
 }
 
 # E-mail: SMTP when EMAIL_HOST is set, else files under LEDGER_DATA_DIR/mail.

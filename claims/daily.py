@@ -1,0 +1,106 @@
+"""The business day: every part of the daily run, for every ledger, in order.
+
+1. inbox: CUSIN files from every client's sFTP inbox (cusin/inbox.py);
+2. payments: bank files from the bank inbox (ledger/bank_inbox.py);
+3. direct_debit: settle the attempts at the bank, then send the next claims (ledger/direct_debit.py);
+4. claims: escalation with fees and the interest accrued so far (claims/services.py);
+5. distribution: the day's documents rendered and sent (distribution/), when installed;
+6. accounting: the day's accounting files (accounting/), when installed.
+
+Each part is its own transaction and is safe to run twice for the same date; a part that fails is reported
+(with its error code) and the parts after it still run. Each part also runs alone (`parts=`).
+"""
+
+import logging
+from datetime import date
+
+from django.utils import timezone
+
+from claims.models import BusinessDayRun
+from claims.services import SYSTEM_ACTOR, claims_escalate
+from cusin.inbox import inbox_scan
+from ledger.bank_inbox import bank_inbox_scan
+from ledger.direct_debit import debit_attempts_settle, debit_claims_send
+from ledger.errors import LedgerError
+from ledger.models import Ledger
+
+logger = logging.getLogger(__name__)
+
+GLOBAL_PARTS = ("inbox", "payments")
+LEDGER_PARTS = ("direct_debit", "claims", "distribution", "accounting")
+PARTS = GLOBAL_PARTS + LEDGER_PARTS
+
+
+def _direct_debit(ledger: Ledger, as_of: date) -> dict:
+    return {
+        "settled": debit_attempts_settle(ledger=ledger, as_of=as_of, actor=SYSTEM_ACTOR),
+        "sent": debit_claims_send(ledger=ledger, as_of=as_of, actor=SYSTEM_ACTOR),
+    }
+
+
+def _distribution(ledger: Ledger, as_of: date) -> dict:
+    try:
+        from distribution.services import documents_distribute, invoice_documents_queue
+    except ImportError:
+        return {"skipped": "distribution is not installed"}
+    queued = invoice_documents_queue(ledger=ledger, as_of=as_of)
+    return {"invoices_queued": queued, **documents_distribute(as_of=as_of, ledger=ledger)}
+
+
+def _accounting(ledger: Ledger, as_of: date) -> dict:
+    try:
+        from accounting.services import accounting_files_write
+    except ImportError:
+        return {"skipped": "accounting is not installed"}
+    return accounting_files_write(ledger=ledger, as_of=as_of)
+
+
+LEDGER_PART_RUNNERS = {
+    "direct_debit": _direct_debit,
+    "claims": lambda ledger, as_of: claims_escalate(ledger=ledger, as_of=as_of),
+    "distribution": _distribution,
+    "accounting": _accounting,
+}
+
+
+def _run_part(name: str, run, *args) -> tuple[dict, bool]:
+    try:
+        return run(*args), True
+    except LedgerError as exc:
+        logger.warning("business day: %s failed: %s", name, exc)
+        return {"error": exc.as_dict()}, False
+
+
+def business_day_run(
+    *, as_of: date, company_nos: list[str] | None = None, parts: list[str] | None = None
+) -> dict:
+    """Run the business day `as_of`; returns {"date", "ok", "inbox", "payments", "ledgers": [...]}."""
+    parts = list(parts or PARTS)
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise LedgerError(f"unknown parts {sorted(unknown)}; use {', '.join(PARTS)}", code="unknown_part")
+    summary: dict = {"date": as_of.isoformat(), "ok": True, "ledgers": []}
+    if "inbox" in parts:
+        summary["inbox"], ok = _run_part("inbox", inbox_scan)
+        summary["ok"] &= ok and all(f["status"] != "error" for f in summary["inbox"].get("files", []))
+    if "payments" in parts:
+        summary["payments"], ok = _run_part("payments", bank_inbox_scan)
+        summary["ok"] &= ok and all(f["status"] != "error" for f in summary["payments"].get("files", []))
+    ledgers = Ledger.objects.order_by("company_no")
+    if company_nos:
+        ledgers = ledgers.filter(company_no__in=company_nos)
+        missing = set(company_nos) - set(ledgers.values_list("company_no", flat=True))
+        if missing:
+            raise LedgerError(f"no ledger {', '.join(sorted(missing))}", code="ledger_not_found")
+    for ledger in ledgers:
+        run = BusinessDayRun.objects.create(ledger=ledger, business_date=as_of)
+        entry = {"ledger": ledger.company_no, "ok": True}
+        for name in LEDGER_PARTS:
+            if name in parts:
+                entry[name], ok = _run_part(name, LEDGER_PART_RUNNERS[name], ledger, as_of)
+                entry["ok"] &= ok
+        run.summary, run.finished_at = entry, timezone.now()
+        run.save(update_fields=["summary", "finished_at"])
+        summary["ok"] &= entry["ok"]
+        summary["ledgers"].append(entry)
+    return summary

@@ -1,0 +1,21 @@
+"""Celery tasks of the claims app (the beat schedule is in payex_ledger/settings.py)."""
+
+import zoneinfo
+from datetime import date
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from claims.daily import business_day_run
+
+
+@shared_task(name="claims.run_daily")
+def run_daily(as_of: str | None = None) -> dict:
+    """The business day for every ledger; without a date, today in the service's time zone."""
+    day = (
+        date.fromisoformat(as_of)
+        if as_of
+        else timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.BUSINESS_TIME_ZONE))
+    )
+    return business_day_run(as_of=day)

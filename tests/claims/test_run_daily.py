@@ -1,0 +1,143 @@
+"""`run_daily`: the whole business day per ledger, JSON out, safe to run twice, and two workers at once."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from claims.daily import business_day_run
+from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind
+from ledger.bank_inbox import bank_dir
+from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
+from ledger.models import InvoiceStatus, JournalTransaction
+from tests.cusin.test_celery_worker import database_url
+from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "15030000001"
+DAY0 = date(2025, 1, 1)
+
+
+def day(n: int) -> date:
+    return DAY0 + timedelta(days=n)
+
+
+def run_daily(*args) -> tuple[dict, int]:
+    out = StringIO()
+    try:
+        call_command("run_daily", *args, stdout=out)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return json.loads(out.getvalue()), code
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    return settings.LEDGER_DATA_DIR
+
+
+def test_run_daily_runs_every_part_for_every_ledger_and_twice_changes_nothing(db, data_dir):
+    norway = LedgerFactory(country="NO", client_funds_account=ACCOUNT)
+    sweden = LedgerFactory(country="SE")
+    paid = InvoiceFactory(customer=CustomerFactory(ledger=norway), invoice_date=DAY0)
+    unpaid = InvoiceFactory(customer=CustomerFactory(ledger=norway), invoice_date=DAY0)
+    swedish = InvoiceFactory(customer=CustomerFactory(ledger=sweden), invoice_date=DAY0)
+    (bank_dir("inbox") / "ocr-20250118.txt").write_bytes(
+        write_ocr_giro(
+            [PaymentSpec(reference=paid.payment_ref, amount=Decimal("1000.00"), archive_ref="000000001")],
+            receiving_account=ACCOUNT,
+            nets_date=day(17),
+        )
+    )
+
+    summary, code = run_daily("--date", day(17).isoformat())
+
+    assert code == 0 and summary["ok"] is True
+    assert summary["payments"]["files"] == [
+        {"file": "ocr-20250118.txt", "status": "accepted", "payments": 1, "ledger": norway.company_no}
+    ]
+    assert (bank_dir("archive") / "ocr-20250118.txt").is_file()
+    by_ledger = {entry["ledger"]: entry for entry in summary["ledgers"]}
+    assert by_ledger[norway.company_no]["claims"]["by_step"] == {"sms_reminder": 1}
+    assert by_ledger[sweden.company_no]["claims"]["steps_taken"] == 0
+    assert set(by_ledger[norway.company_no]) >= {"direct_debit", "claims", "distribution", "accounting"}
+    paid.refresh_from_db()
+    assert paid.status == InvoiceStatus.CLOSED
+    assert ClaimEvent.objects.filter(invoice=unpaid, kind=ClaimEventKind.STEP).count() == 1
+    assert ClaimEvent.objects.filter(invoice=swedish).count() == 0
+    transactions = JournalTransaction.objects.count()
+
+    again, code = run_daily("--date", day(17).isoformat())
+
+    assert code == 0
+    assert all(entry["claims"]["steps_taken"] == 0 for entry in again["ledgers"])
+    assert again["payments"]["files"] == []
+    assert JournalTransaction.objects.count() == transactions
+    assert BusinessDayRun.objects.filter(business_date=day(17)).count() == 4  # two ledgers, two runs
+
+
+def test_one_part_alone_and_one_ledger(db, data_dir):
+    ledger = LedgerFactory(country="NO")
+    other = LedgerFactory(country="NO")
+    InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=DAY0)
+
+    summary, code = run_daily(
+        "--date", day(17).isoformat(), "--only", "claims", "--ledger", ledger.company_no
+    )
+
+    assert code == 0
+    assert [entry["ledger"] for entry in summary["ledgers"]] == [ledger.company_no]
+    assert set(summary["ledgers"][0]) == {"ledger", "ok", "claims"}
+    assert "inbox" not in summary and other.company_no not in json.dumps(summary)
+
+
+def test_bad_arguments_are_clear_errors(db, data_dir):
+    summary, code = run_daily("--date", "2025-13-01")
+    assert code == 1 and summary["error"]["code"] == "usage"
+    summary, code = run_daily("--date", "2025-01-01", "--ledger", "424242")
+    assert code == 1 and summary["error"]["code"] == "ledger_not_found"
+
+
+def test_a_rejected_bank_file_goes_to_failed_with_its_error_and_the_day_goes_on(db, data_dir):
+    ledger = LedgerFactory(country="NO")
+    InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=DAY0)
+    (bank_dir("inbox") / "garbage.txt").write_bytes(b"this is no bank file\n")
+
+    summary = business_day_run(as_of=day(17))
+
+    assert summary["payments"]["files"][0]["status"] == "rejected"
+    assert (bank_dir("failed") / "garbage.txt").is_file()
+    assert json.loads((bank_dir("failed") / "garbage.txt.error.json").read_text())["errors"]
+    assert summary["ledgers"][0]["claims"]["steps_taken"] == 1
+
+
+def test_two_processes_running_the_same_day_charge_once(transactional_db, data_dir):
+    ledger = LedgerFactory(country="NO")
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, invoice_date=DAY0) for _ in range(30)]
+    business_day_run(as_of=day(31), parts=["claims"])  # the SMS reminders are out
+
+    env = {**os.environ, "DATABASE_URL": database_url(), "LEDGER_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "manage.py", "run_daily", "--date", day(32).isoformat(), "--only", "claims"]
+    workers = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    outputs = [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0]
+    taken = sorted(out["ledgers"][0]["claims"]["steps_taken"] for out in outputs)
+    assert taken == [0, 30]
+    for invoice in invoices:
+        notices = ClaimEvent.objects.filter(
+            invoice=invoice, kind=ClaimEventKind.STEP, step_kind="collection_notice"
+        )
+        assert [e.fee for e in notices] == [Decimal("35.00")]
