@@ -775,6 +775,12 @@ def _document_facts(run: _Run, item: _Due, step: ClaimStep) -> dict:
     }
 
 
+# Capital is paid down by payments and credits, which record these events. The daily run looks back this
+# far for them, so the scan stays small however many claims are open; a missed day is caught up.
+PAID_DOWN_EVENTS = (InvoiceEventKind.PARTIALLY_PAID, InvoiceEventKind.CREDITED, InvoiceEventKind.WRITTEN_OFF)
+PAID_DOWN_LOOKBACK_DAYS = 31
+
+
 def _unpaid_costs(ledger: Ledger, settings: ClaimSettings, as_of: date, actor) -> int:
     """Claims whose capital is paid but fees or interest remain: close them by the ledger's rule."""
     if settings.unpaid_costs != UnpaidCostsRule.WRITE_OFF:
@@ -782,15 +788,23 @@ def _unpaid_costs(ledger: Ledger, settings: ClaimSettings, as_of: date, actor) -
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT i.id FROM ledger_invoice i
-             WHERE i.ledger_id = %s AND i.status = 'open'
-               AND EXISTS (SELECT 1 FROM ledger_posting p WHERE p.invoice_id = i.id AND p.component = 'capital')
-               AND (SELECT COALESCE(SUM(p.amount), 0) FROM ledger_posting p
-                     WHERE p.invoice_id = i.id AND p.component = 'capital') = 0
-               AND (SELECT COALESCE(SUM(p.amount), 0) FROM ledger_posting p
-                     WHERE p.invoice_id = i.id AND p.component IN ('fee', 'interest')) > 0
+            SELECT i.id
+              FROM ledger_invoice i
+              JOIN ledger_posting p ON p.invoice_id = i.id AND p.component <> ''
+             WHERE i.ledger_id = %(ledger)s AND i.status = 'open'
+               AND i.id IN (SELECT e.invoice_id FROM ledger_invoiceevent e
+                             WHERE e.ledger_id = %(ledger)s AND e.kind = ANY(%(kinds)s)
+                               AND e.booking_date BETWEEN %(since)s AND %(as_of)s)
+             GROUP BY i.id
+            HAVING SUM(p.amount) FILTER (WHERE p.component = 'capital') = 0
+               AND SUM(p.amount) FILTER (WHERE p.component <> 'capital') > 0
             """,
-            [ledger.id],
+            {
+                "ledger": ledger.id,
+                "kinds": [str(k) for k in PAID_DOWN_EVENTS],
+                "since": as_of - timedelta(days=PAID_DOWN_LOOKBACK_DAYS),
+                "as_of": as_of,
+            },
         )
         ids = [row[0] for row in cursor.fetchall()]
     for invoice in Invoice.objects.filter(id__in=ids).select_related("ledger"):
