@@ -96,9 +96,31 @@ def default_process(country: str) -> list[dict]:
     return processes.get(country, [])
 
 
+def step_check(step: ClaimStep, figures: Figures, on: date) -> None:
+    """A step's own rules: a fixed fee has an amount, a letter with a fee gives the statutory deadline."""
+    position = step.position
+    if step.fixed_fee is not None:
+        step.fixed_fee = to_money(step.fixed_fee)
+    step.min_open_amount = to_money(step.min_open_amount or 0)
+    if step.fee_rule == FeeRule.FIXED and not (step.fixed_fee and step.fixed_fee > 0):
+        raise ValidationFailed(
+            f"step {position}: a fixed fee needs fixed_fee > 0",
+            code="invalid_step",
+            field=f"steps[{position}].fixed_fee",
+        )
+    min_deadline = figures.get(FigureKind.MIN_DEADLINE_DAYS, on)
+    charges_letter_fee = step.fee_rule in REMINDER_FEE_RULES | {FeeRule.COLLECTION_LIGHT}
+    if charges_letter_fee and min_deadline is not None and step.deadline_days < min_deadline:
+        raise ValidationFailed(
+            f"step {position} ({step.kind}) charges a fee, so its deadline must be at least "
+            f"{int(min_deadline)} days in {figures.country}, not {step.deadline_days}",
+            code="deadline_too_short",
+            field=f"steps[{position}].deadline_days",
+        )
+
+
 def _validate_steps(ledger: Ledger, steps: list[dict], figures: Figures, on: date) -> list[ClaimStep]:
     built = []
-    min_deadline = figures.get(FigureKind.MIN_DEADLINE_DAYS, on)
     for position, spec in enumerate(steps, start=1):
         try:
             step = ClaimStep(ledger=ledger, position=position, **spec)
@@ -118,23 +140,7 @@ def _validate_steps(ledger: Ledger, steps: list[dict], figures: Figures, on: dat
                     code="invalid_step",
                     field=f"steps[{position}].{name}",
                 )
-        if step.fixed_fee is not None:
-            step.fixed_fee = to_money(step.fixed_fee)
-        step.min_open_amount = to_money(step.min_open_amount or 0)
-        if step.fee_rule == FeeRule.FIXED and not (step.fixed_fee and step.fixed_fee > 0):
-            raise ValidationFailed(
-                f"step {position}: a fixed fee needs fixed_fee > 0",
-                code="invalid_step",
-                field=f"steps[{position}].fixed_fee",
-            )
-        charges_letter_fee = step.fee_rule in REMINDER_FEE_RULES | {FeeRule.COLLECTION_LIGHT}
-        if charges_letter_fee and min_deadline is not None and step.deadline_days < min_deadline:
-            raise ValidationFailed(
-                f"step {position} ({step.kind}) charges a fee, so its deadline must be at least "
-                f"{min_deadline} days in {ledger.country}, not {step.deadline_days}",
-                code="deadline_too_short",
-                field=f"steps[{position}].deadline_days",
-            )
+        step_check(step, figures, on)
         built.append(step)
     return built
 

@@ -11,14 +11,28 @@ def book_costs(invoice, *, fee: Decimal = Decimal(0), interest: Decimal = Decima
     """Book a fee and/or interest on an invoice, as the claim process will."""
     lines = []
     if fee:
-        lines += [Line(role=AccountRole.RECEIVABLE_FEE, amount=fee, component=Component.FEE, invoice=invoice),
-                  Line(role=AccountRole.FEE_INCOME, amount=-fee, invoice=invoice)]
+        lines += [
+            Line(role=AccountRole.RECEIVABLE_FEE, amount=fee, component=Component.FEE, invoice=invoice),
+            Line(role=AccountRole.FEE_INCOME, amount=-fee, invoice=invoice),
+        ]
     if interest:
-        lines += [Line(role=AccountRole.RECEIVABLE_INTEREST, amount=interest, component=Component.INTEREST,
-                       invoice=invoice),
-                  Line(role=AccountRole.INTEREST_INCOME, amount=-interest, invoice=invoice)]
-    return journal_book(ledger=invoice.ledger, kind=TransactionKind.FEE, booking_date=day, actor="test",
-                        invoice=invoice, lines=lines)
+        lines += [
+            Line(
+                role=AccountRole.RECEIVABLE_INTEREST,
+                amount=interest,
+                component=Component.INTEREST,
+                invoice=invoice,
+            ),
+            Line(role=AccountRole.INTEREST_INCOME, amount=-interest, invoice=invoice),
+        ]
+    return journal_book(
+        ledger=invoice.ledger,
+        kind=TransactionKind.FEE,
+        booking_date=day,
+        actor="test",
+        invoice=invoice,
+        lines=lines,
+    )
 
 
 def run_two_workers(module, job, monkeypatch) -> tuple[dict, list]:

@@ -29,7 +29,9 @@ def test_the_migration_loads_the_statutory_figures(db):
         "250000.01": Decimal("5040"),
     }  # fmt: skip
     sweden = Figures.load("SE")
-    assert [sweden.require(FigureKind.LATE_INTEREST_RATE, d) for d in (date(2025, 6, 30), date(2025, 7, 1))] == [
+    assert [
+        sweden.require(FigureKind.LATE_INTEREST_RATE, d) for d in (date(2025, 6, 30), date(2025, 7, 1))
+    ] == [
         Decimal("11.00"),
         Decimal("10.00"),
     ]
@@ -43,7 +45,9 @@ def test_overlapping_periods_of_one_figure_are_refused(db):
             country="NO", kind=FigureKind.REMINDER_FEE, valid_from=date(2025, 6, 1), value=Decimal("40")
         )
     # Closing the open period first makes room for the new figure.
-    StatutoryFigure.objects.filter(country="NO", kind=FigureKind.REMINDER_FEE).update(valid_to=date(2025, 12, 31))
+    StatutoryFigure.objects.filter(country="NO", kind=FigureKind.REMINDER_FEE).update(
+        valid_to=date(2025, 12, 31)
+    )
     StatutoryFigure.objects.create(
         country="NO", kind=FigureKind.REMINDER_FEE, valid_from=date(2026, 1, 1), value=Decimal("40")
     )
@@ -63,7 +67,9 @@ def test_overlapping_periods_of_one_figure_are_refused(db):
 )
 def test_figure_checks(db, fields, constraint):
     with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
-        StatutoryFigure.objects.create(**{"country": "FI", "kind": FigureKind.REMINDER_FEE, "value": 5, **fields})
+        StatutoryFigure.objects.create(
+            **{"country": "FI", "kind": FigureKind.REMINDER_FEE, "value": 5, **fields}
+        )
 
 
 def test_a_day_without_a_rate_is_a_clear_error(db):
@@ -89,7 +95,10 @@ def test_interest_runs_from_the_day_after_due_through_the_payment_day():
     )
     assert to_money(exact) == Decimal("30.14")
     assert interest_accrued(
-        due_date=date(2025, 1, 14), through=date(2025, 1, 14), capital_changes=[(date(2025, 1, 1), 1)], rates=RATES_2025
+        due_date=date(2025, 1, 14),
+        through=date(2025, 1, 14),
+        capital_changes=[(date(2025, 1, 1), 1)],
+        rates=RATES_2025,
     ) == Decimal(0)
 
 

@@ -39,9 +39,24 @@ def test_a_worker_imports_the_inbox(transactional_db, settings, tmp_path):
     upload = write_cusin(
         company_dir("7777", "inbox") / "CUSIN_7777_20260115083000_1.xml",
         company_no="7777",
-        customers=[CustomerSpec(customer_no="1", name="Kari", street="Storgata 1", zip_code="0155", city="Oslo",
-                                items=[InvoiceSpec(invoice_no="W-1", invoice_date=ledger.today(),
-                                                   amount_excl_vat=100, vat_amount=25, currency="NOK")])],
+        customers=[
+            CustomerSpec(
+                customer_no="1",
+                name="Kari",
+                street="Storgata 1",
+                zip_code="0155",
+                city="Oslo",
+                items=[
+                    InvoiceSpec(
+                        invoice_no="W-1",
+                        invoice_date=ledger.today(),
+                        amount_excl_vat=100,
+                        vat_amount=25,
+                        currency="NOK",
+                    )
+                ],
+            )
+        ],
     )
     old = time.time() - 3600
     os.utime(upload, (old, old))  # an upload finished an hour ago
@@ -49,9 +64,26 @@ def test_a_worker_imports_the_inbox(transactional_db, settings, tmp_path):
     queue = f"test-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes the task
     env = {**os.environ, "DATABASE_URL": database_url(), "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR)}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "payex_ledger", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "payex_ledger",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         summary = scan_inbox.apply_async(queue=queue, ignore_result=False).get(timeout=120)
@@ -59,8 +91,12 @@ def test_a_worker_imports_the_inbox(transactional_db, settings, tmp_path):
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
     assert summary["files"] == [
-        {"company_no": "7777", "file": "CUSIN_7777_20260115083000_1.xml", "status": "accepted",
-         "moved_to": summary["files"][0]["moved_to"]}
+        {
+            "company_no": "7777",
+            "file": "CUSIN_7777_20260115083000_1.xml",
+            "status": "accepted",
+            "moved_to": summary["files"][0]["moved_to"],
+        }
     ], output
     assert Invoice.objects.filter(ledger=ledger, invoice_no="W-1").exists()
     assert (company_dir("7777", "outbox") / "CUSIN_7777_20260115083000_1_receipt.xml").is_file()

@@ -11,14 +11,27 @@ DAY = date(2026, 3, 2)
 
 
 def kinds(ledger):
-    return list(CustomerEvent.objects.filter(ledger=ledger).order_by("id").values_list("customer__customer_no", "kind"))
+    return list(
+        CustomerEvent.objects.filter(ledger=ledger)
+        .order_by("id")
+        .values_list("customer__customer_no", "kind")
+    )
 
 
 def test_new_customers_are_created_with_an_event(db):
     ledger = LedgerFactory()
-    result = customers_upsert(ledger=ledger, actor="cusin", booking_date=DAY, source="CUSIN_1.xml", customers=[
-        CustomerInput(customer_no="1", name="Kari", address_line1="Storgata 1", postal_code="0155", city="Oslo"),
-        CustomerInput(customer_no="2", name="Fjord AS", legal_entity="business")])
+    result = customers_upsert(
+        ledger=ledger,
+        actor="cusin",
+        booking_date=DAY,
+        source="CUSIN_1.xml",
+        customers=[
+            CustomerInput(
+                customer_no="1", name="Kari", address_line1="Storgata 1", postal_code="0155", city="Oslo"
+            ),
+            CustomerInput(customer_no="2", name="Fjord AS", legal_entity="business"),
+        ],
+    )
     assert set(result) == {"1", "2"}
     assert Customer.objects.get(ledger=ledger, customer_no="1").country == "NO"
     assert kinds(ledger) == [("1", "created"), ("2", "created")]
@@ -29,8 +42,12 @@ def test_changed_legal_address_is_recorded_with_old_and_new(db):
     ledger = LedgerFactory()
     base = dict(customer_no="1", name="Kari", address_line1="Storgata 1", postal_code="0155", city="Oslo")
     customer_upsert(ledger=ledger, **base)
-    customers_upsert(ledger=ledger, actor="cusin", booking_date=DAY,
-                     customers=[CustomerInput(**{**base, "address_line1": "Kirkegata 7"})])
+    customers_upsert(
+        ledger=ledger,
+        actor="cusin",
+        booking_date=DAY,
+        customers=[CustomerInput(**{**base, "address_line1": "Kirkegata 7"})],
+    )
     event = CustomerEvent.objects.get(ledger=ledger, kind="legal_address_changed")
     assert event.old_value["address_line1"] == "Storgata 1"
     assert event.new_value["address_line1"] == "Kirkegata 7"
@@ -49,8 +66,12 @@ def test_unchanged_or_contact_only_changes_record_no_address_event(db):
 
 def test_consents_are_set_and_cleared_with_events(db):
     ledger = LedgerFactory()
-    customer_upsert(ledger=ledger, customer_no="1", name="Kari",
-                    consents={ConsentKind.AVTALEGIRO_NO: True, ConsentKind.EINVOICE_B2C_NO: False})
+    customer_upsert(
+        ledger=ledger,
+        customer_no="1",
+        name="Kari",
+        consents={ConsentKind.AVTALEGIRO_NO: True, ConsentKind.EINVOICE_B2C_NO: False},
+    )
     consent = CustomerConsent.objects.get(customer__customer_no="1")
     assert (consent.kind, consent.active) == ("avtalegiro_no", True)
 
@@ -61,17 +82,23 @@ def test_consents_are_set_and_cleared_with_events(db):
     assert kinds(ledger) == [("1", "created"), ("1", "consent_activated"), ("1", "consent_cancelled")]
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"customer_no": "", "name": "X"}, "customer_no"),
-    ({"customer_no": "1", "name": ""}, "name"),
-    ({"customer_no": "1", "name": "X", "legal_entity": "company"}, "legal_entity"),
-    ({"customer_no": "1", "name": "X", "consents": {"paypal": True}}, "consents"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"customer_no": "", "name": "X"}, "customer_no"),
+        ({"customer_no": "1", "name": ""}, "name"),
+        ({"customer_no": "1", "name": "X", "legal_entity": "company"}, "legal_entity"),
+        ({"customer_no": "1", "name": "X", "consents": {"paypal": True}}, "consents"),
+    ],
+)
 def test_bad_customer_is_refused_and_nothing_written(db, fields, field):
     ledger = LedgerFactory()
     with pytest.raises(ValidationFailed) as excinfo:
-        customers_upsert(ledger=ledger, actor="test", customers=[CustomerInput(customer_no="ok", name="Fine"),
-                                                                  CustomerInput(**fields)])
+        customers_upsert(
+            ledger=ledger,
+            actor="test",
+            customers=[CustomerInput(customer_no="ok", name="Fine"), CustomerInput(**fields)],
+        )
     assert excinfo.value.field == field
     assert not Customer.objects.filter(ledger=ledger).exists()
     assert not CustomerEvent.objects.filter(ledger=ledger).exists()

@@ -255,13 +255,29 @@ def test_document_data_is_kept_for_the_renderer(db):
     customer = CustomerFactory()
     blocks = [{"table_type": "A7", "head": {"1": "Article"}, "rows": [{"1": "231", "7": "1000,00"}]}]
     invoice = invoices_register(
-        ledger=customer.ledger, actor="test", invoices=[InvoiceInput(
-            customer=customer, invoice_no="DOC-1", invoice_date=date(2026, 1, 5), amount=Decimal("1250.00"),
-            amount_excl_vat=Decimal("1000.00"), vat_amount=Decimal("250.00"), with_distribution=False,
-            distribution_type="Email", print_blocks=blocks, reference_text="IT support")])[0]
+        ledger=customer.ledger,
+        actor="test",
+        invoices=[
+            InvoiceInput(
+                customer=customer,
+                invoice_no="DOC-1",
+                invoice_date=date(2026, 1, 5),
+                amount=Decimal("1250.00"),
+                amount_excl_vat=Decimal("1000.00"),
+                vat_amount=Decimal("250.00"),
+                with_distribution=False,
+                distribution_type="Email",
+                print_blocks=blocks,
+                reference_text="IT support",
+            )
+        ],
+    )[0]
     stored = Invoice.objects.get(pk=invoice.pk)
     assert stored.print_blocks == blocks
     assert (stored.amount_excl_vat, stored.vat_amount) == (Decimal("1000.00"), Decimal("250.00"))
     assert (stored.with_distribution, stored.distribution_type, stored.reference_text) == (
-        False, "Email", "IT support")
+        False,
+        "Email",
+        "IT support",
+    )
     assert invoice.print_blocks == blocks

@@ -217,6 +217,9 @@ def test_posting_to_a_row_that_does_not_exist_is_refused(db, field):
     with pytest.raises(IntegrityError, match="same_ledger"):
         with transaction.atomic():
             txn = new_transaction(ledger)
-            values = {"transaction_id": txn.id, "account_id": account(ledger, AccountRole.FEE_INCOME).id,
-                      field: 987654321}
+            values = {
+                "transaction_id": txn.id,
+                "account_id": account(ledger, AccountRole.FEE_INCOME).id,
+                field: 987654321,
+            }
             Posting.objects.create(ledger=ledger, amount=Decimal("1.00"), currency="NOK", **values)

@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from claims.models import ClaimEvent
 from ledger.models import Invoice, InvoiceStatus, JournalTransaction, Ledger, User
 from ledger.selectors import ledger_verify
 
@@ -23,7 +24,7 @@ def run_demo():
 def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_dir):
     first = run_demo()
     assert [ledger["company_no"] for ledger in first["ledgers"]] == ["9999", "8888"]
-    assert all(ledger["invoices_created"] == 24 for ledger in first["ledgers"])
+    assert all(ledger["invoices_created"] == 24 + 5 for ledger in first["ledgers"])
     assert first["login"]["username"] == "operator"
     operator = User.objects.get(username="operator")
     assert operator.check_password(first["login"]["password"])
@@ -46,18 +47,33 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_di
     assert len(list((data_dir / "sftp" / "9999" / "outbox").glob("*_receipt.xml"))) == 3
 
     bank = first["bank_file"]
-    assert (bank["status"], bank["payments"], bank["matched"], bank["partially_paid"], bank["overpaid"],
-            bank["double_paid"], bank["unidentified"]) == ("accepted", 7, 3, 1, 1, 1, 1)
-    assert Invoice.objects.get(invoice_no="NO-10006").status == InvoiceStatus.CLOSED
-    assert Invoice.objects.get(invoice_no="NO-10007").status == InvoiceStatus.OPEN
+    assert (
+        bank["status"],
+        bank["payments"],
+        bank["matched"],
+        bank["partially_paid"],
+        bank["overpaid"],
+        bank["double_paid"],
+        bank["unidentified"],
+    ) == ("accepted", 7, 3, 1, 1, 1, 1)
+    assert Invoice.objects.get(invoice_no="NO-10020").status == InvoiceStatus.CLOSED
+    assert Invoice.objects.get(invoice_no="NO-10021").status == InvoiceStatus.OPEN
+
+    # Weeks of business days took the claims through every level of the process.
+    assert first["business_days_run"] > 28
+    steps = set(ClaimEvent.objects.filter(kind="step").values_list("step_kind", flat=True))
+    assert {"sms_reminder", "collection_notice", "reminder", "payment_demand", "call_task", "heavy_fee",
+            "legal_notice", "legal_action", "surveillance"} <= steps  # fmt: skip
+    assert {"collection_notice", "payment_demand", "surveillance"} <= set(first["claims_by_level"])
 
     transactions = JournalTransaction.objects.count()
     second = run_demo()
+    assert second["business_days_run"] == 0
     assert second["bank_file"]["status"] == "duplicate"
     assert all(ledger["invoices_created"] == 0 for ledger in second["ledgers"])
     assert second["cusin_files"] == first["cusin_files"]
     assert JournalTransaction.objects.count() == transactions
-    assert Invoice.objects.count() == 48 + 6
+    assert Invoice.objects.count() == 58 + 6
     for ledger in Ledger.objects.all():
         assert all(check["ok"] for check in ledger_verify(ledger=ledger))
 

@@ -8,7 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Count, Max, Min
 
+from claims.daily import business_day_run
+from claims.models import BusinessDayRun, Claim, ClaimStatus
 from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan
 from cusin.models import CusinFile
@@ -141,6 +144,7 @@ class Command(JsonCommand):
                 for no, name, entity, street, postal, city, email in CUSTOMERS[spec["country"]]
             ]
             created = self._invoices(ledger, customers, today)
+            created += self._old_claims(ledger, customers, today)
             summary.append(
                 {
                     "company_no": ledger.company_no,
@@ -150,8 +154,10 @@ class Command(JsonCommand):
                 }
             )
         operator = self._users(ledger.client)
+        days_run = self._business_days(today - timedelta(days=3))
         files = self._cusin_files(LEDGERS[0]["company_no"], today)
         bank = self._bank_file(LEDGERS[0], today)
+        days_run += self._business_days(today)
         return {
             "ok": True,
             "url": "http://127.0.0.1:8000/admin/",
@@ -160,6 +166,13 @@ class Command(JsonCommand):
             "ledgers": summary,
             "cusin_files": files,
             "bank_file": bank,
+            "business_days_run": days_run,
+            "claims_by_level": dict(
+                Claim.objects.values_list("level")
+                .annotate(n=Count("id"))
+                .order_by("level")
+                .values_list("level", "n")
+            ),
         }, True
 
     def _users(self, client) -> User:
@@ -186,7 +199,9 @@ class Command(JsonCommand):
                 from django.contrib.auth.models import Permission
 
                 operator.user_permissions.set(
-                    Permission.objects.filter(content_type__app_label__in=["ledger", "cusin"], codename__startswith="view_")
+                    Permission.objects.filter(
+                        content_type__app_label__in=["ledger", "cusin"], codename__startswith="view_"
+                    )
                 )
         return operator
 
@@ -243,6 +258,44 @@ class Command(JsonCommand):
             booking_date=today - timedelta(days=2),
         )
         return len(invoices)
+
+    def _old_claims(self, ledger, customers, today: date) -> int:
+        """Older unpaid invoices: the business days below take them through every level of the process."""
+        prefix = f"{ledger.country}-OLD"
+        if Invoice.objects.filter(ledger=ledger, invoice_no__startswith=prefix).exists():
+            return 0
+        ages = (85, 105, 125, 160, 230)
+        items = [
+            InvoiceInput(
+                customer=customers[n % len(customers)],
+                invoice_no=f"{prefix}-{n + 1}",
+                invoice_date=today - timedelta(days=age),
+                amount=AMOUNTS[(n + 2) % len(AMOUNTS)],
+                reference_text="Annual licence",
+            )
+            for n, age in enumerate(ages)
+        ]
+        for item in items:
+            invoices_register(ledger=ledger, invoices=[item], actor="demo", booking_date=item.invoice_date)
+        return len(items)
+
+    def _business_days(self, until: date) -> int:
+        """Run the business days up to `until` that have not run yet: every day of the last four weeks,
+        and before that every day a claim step fell due (the days between would find nothing to do)."""
+        last = BusinessDayRun.objects.aggregate(last=Max("business_date"))["last"]
+        first_due = Invoice.objects.filter(invoice_no__contains="-").aggregate(first=Min("due_date"))["first"]
+        day = last + timedelta(days=1) if last else first_due
+        daily_from = until - timedelta(days=28)
+        runs = 0
+        while day and day <= until:
+            business_day_run(as_of=day, parts=["direct_debit", "claims"])
+            runs += 1
+            next_step = Claim.objects.filter(status=ClaimStatus.ACTIVE, next_on__gt=day).aggregate(
+                next_on=Min("next_on")
+            )["next_on"]
+            following = day + timedelta(days=1)
+            day = following if following >= daily_from or next_step is None else min(next_step, daily_from)
+        return runs
 
     def _cusin_files(self, company_no: str, today: date) -> list[dict]:
         """Drop three CUSIN files in the Norwegian ledger's sFTP inbox (the last one with errors) and
@@ -369,27 +422,52 @@ class Command(JsonCommand):
     def _bank_file(self, spec: dict, today: date) -> dict:
         """An OCR Giro file from the bank that pays some invoices fully, one partly, one twice, one with
         too much, and one payment whose KID matches nothing."""
-        ledger_invoices = {i.invoice_no: i for i in Invoice.objects.filter(ledger__company_no=spec["company_no"])}
+        ledger_invoices = {
+            i.invoice_no: i for i in Invoice.objects.filter(ledger__company_no=spec["company_no"])
+        }
 
-        def open_amount(invoice_no):  # as registered: the same file again is then a duplicate
+        # Invoices not yet due, so nothing but their capital is open: the same file again is then a duplicate.
+        def open_amount(invoice_no):
             return ledger_invoices[invoice_no].amount
 
         def pay(invoice_no, amount, archive_ref):
-            return PaymentSpec(reference=ledger_invoices[invoice_no].payment_ref, amount=amount,
-                               archive_ref=archive_ref, payer_account="12345678903")
+            return PaymentSpec(
+                reference=ledger_invoices[invoice_no].payment_ref,
+                amount=amount,
+                archive_ref=archive_ref,
+                payer_account="12345678903",
+            )
 
         payments = [
-            pay("NO-10006", open_amount("NO-10006"), "100000001"),  # exact
+            pay("NO-10020", open_amount("NO-10020"), "100000001"),  # exact
             pay("CU-2001", open_amount("CU-2001"), "100000002"),  # exact, a CUSIN invoice
-            pay("NO-10007", (open_amount("NO-10007") / 2).quantize(Decimal("0.01")), "100000003"),  # partial
-            pay("NO-10008", open_amount("NO-10008"), "100000004"),  # paid twice: the second is surplus
-            pay("NO-10008", open_amount("NO-10008"), "100000005"),
-            pay("NO-10009", open_amount("NO-10009") + Decimal("50.00"), "100000006"),  # too much
-            PaymentSpec(reference=references.kid_generate(customer_no="9999999", serial=1), amount=Decimal("499.00"),
-                        archive_ref="100000007", payer_account="12345678903"),  # matches nothing
+            pay("NO-10021", (open_amount("NO-10021") / 2).quantize(Decimal("0.01")), "100000003"),  # partial
+            pay("NO-10022", open_amount("NO-10022"), "100000004"),  # paid twice: the second is surplus
+            pay("NO-10022", open_amount("NO-10022"), "100000005"),
+            pay("NO-10023", open_amount("NO-10023") + Decimal("50.00"), "100000006"),  # too much
+            PaymentSpec(
+                reference=references.kid_generate(customer_no="9999999", serial=1),
+                amount=Decimal("499.00"),
+                archive_ref="100000007",
+                payer_account="12345678903",
+            ),  # matches nothing
         ]
-        data = write_ocr_giro(payments, receiving_account=spec["account"], nets_date=today - timedelta(days=2))
+        data = write_ocr_giro(
+            payments, receiving_account=spec["account"], nets_date=today - timedelta(days=2)
+        )
         name = f"OCR_{spec['company_no']}_{(today - timedelta(days=2)).strftime('%Y%m%d')}.txt"
         summary = payments_import(data=data, file_name=name, actor="demo")
-        return {k: summary.get(k) for k in ("file", "status", "payments", "matched", "partially_paid", "overpaid",
-                                            "double_paid", "unidentified", "duplicates_skipped")}
+        return {
+            k: summary.get(k)
+            for k in (
+                "file",
+                "status",
+                "payments",
+                "matched",
+                "partially_paid",
+                "overpaid",
+                "double_paid",
+                "unidentified",
+                "duplicates_skipped",
+            )
+        }
