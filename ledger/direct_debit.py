@@ -758,7 +758,9 @@ def avtalegiro_claims_file(
     assignment = transmission.add_assignment(
         service_code=netsgiro.ServiceCode.AVTALEGIRO,
         assignment_type=(
-            netsgiro.AssignmentType.AVTALEGIRO_CANCELLATIONS if cancel else netsgiro.AssignmentType.TRANSACTIONS
+            netsgiro.AssignmentType.AVTALEGIRO_CANCELLATIONS
+            if cancel
+            else netsgiro.AssignmentType.TRANSACTIONS
         ),
         agreement_id=_nets_id("NETS_AVTALEGIRO_AGREEMENT_ID", "0" * 9, 9),
         number=transmission_number,
@@ -1062,7 +1064,9 @@ def _claims_content(
     )
 
 
-def _payer_and_reference(kind, ledger, payment_ref, bank_ref, national_id, customer_no) -> tuple[str, str, str]:
+def _payer_and_reference(
+    kind, ledger, payment_ref, bank_ref, national_id, customer_no
+) -> tuple[str, str, str]:
     """(payer, reference, agreement no) a claim of this scheme carries, or raise InvalidReference saying
     why the invoice cannot be claimed."""
     if kind == DirectDebitKind.AVTALEGIRO_NO:
@@ -1075,7 +1079,9 @@ def _payer_and_reference(kind, ledger, payment_ref, bank_ref, national_id, custo
                 "the customer has no national id (RegNo) or Autogiro payer number of at most 16 digits"
             )
         if len(reference) > 16:
-            raise references.InvalidReference(f"reference {reference!r} is longer than Autogiro's 16 characters")
+            raise references.InvalidReference(
+                f"reference {reference!r} is longer than Autogiro's 16 characters"
+            )
         return payer, reference, ""
     number = (customer_no or "").lstrip("0")
     if not (number.isascii() and number.isdigit()) or len(number) > 15:
@@ -1389,7 +1395,8 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
                 return summary
             if not scheme.can_cancel:
                 summary["not_cancellable"] = [
-                    {"invoice_no": row[6], "attempt_no": row[2], "due_date": row[4].isoformat()} for row in rows
+                    {"invoice_no": row[6], "attempt_no": row[2], "due_date": row[4].isoformat()}
+                    for row in rows
                 ]
                 return summary
             claims, reasons = [], []
@@ -1422,7 +1429,9 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
                         payer=payer_ref,
                     )
                 )
-                reasons.append("invoice closed" if status == InvoiceStatus.CLOSED else "nothing open on the invoice")
+                reasons.append(
+                    "invoice closed" if status == InvoiceStatus.CLOSED else "nothing open on the invoice"
+                )
             file_id = _next_file_id()
             sequence = (
                 DirectDebitClaimFile.objects.filter(
@@ -1471,7 +1480,11 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
                     raise DirectDebitFileError("attempts changed while cancelling", code="cancel_conflict")
             if kind == DirectDebitKind.AVTALEGIRO_NO:
                 content = avtalegiro_claims_file(
-                    ledger=ledger, claims=claims, transmission_number=transmission_number, as_of=as_of, cancel=True
+                    ledger=ledger,
+                    claims=claims,
+                    transmission_number=transmission_number,
+                    as_of=as_of,
+                    cancel=True,
                 )
             else:
                 content = autogiro_requests_file(ledger=ledger, claims=claims, as_of=as_of, cancel=True)
@@ -1532,7 +1545,9 @@ def _parse_scheme_file(kind, what, data) -> tuple[list[str], list[_ConsentNotice
                 betalingsservice.PAYMENT_CANCELLED: DirectDebitBankOutcome.FAILED,
             }
             results = [
-                _ResultNotice(p.line, p.reference, p.amount, p.debit_date, outcome.get(p.code, ""), f"{p.code} {p.text}")
+                _ResultNotice(
+                    p.line, p.reference, p.amount, p.debit_date, outcome.get(p.code, ""), f"{p.code} {p.text}"
+                )
                 for p in delivery.payments
             ]
             if delivery.payments and not results[0].outcome:
@@ -1544,7 +1559,14 @@ def _parse_scheme_file(kind, what, data) -> tuple[list[str], list[_ConsentNotice
         if what == "mandates":
             mandates = autogiro.parse_mandates(data)
             consents = [
-                _ConsentNotice(m.line, m.payer_number, m.national_id, m.active, m.payer_number, f"{m.comment_code} {m.text}")
+                _ConsentNotice(
+                    m.line,
+                    m.payer_number,
+                    m.national_id,
+                    m.active,
+                    m.payer_number,
+                    f"{m.comment_code} {m.text}",
+                )
                 for m in mandates.mandates
             ]
             return [mandates.bankgiro], consents, []
@@ -1619,14 +1641,18 @@ def _customers_for_notices(ledger, kind, notices: list[_ConsentNotice]) -> dict[
             for customer_id, digits in cursor.fetchall():
                 by_id.setdefault(_normal_id(digits), set()).add(customer_id)
         for n in notices:
-            ids = by_bank_ref.get(n.bank_ref) or by_id.get(_normal_id(n.payer)) or by_id.get(_normal_id(n.national_id))
+            ids = (
+                by_bank_ref.get(n.bank_ref)
+                or by_id.get(_normal_id(n.payer))
+                or by_id.get(_normal_id(n.national_id))
+            )
             found[n.line] = sorted(ids or ())
         return found
     numbers = {n.payer.zfill(width) for n in notices for width in range(len(n.payer), 16)}
     by_no: dict[str, int] = {}
-    for customer_id, customer_no in Customer.objects.filter(ledger=ledger, customer_no__in=numbers).values_list(
-        "id", "customer_no"
-    ):
+    for customer_id, customer_no in Customer.objects.filter(
+        ledger=ledger, customer_no__in=numbers
+    ).values_list("id", "customer_no"):
         by_no[customer_no] = customer_id
     for n in notices:
         ids = {by_no[no] for no in (n.payer.zfill(w) for w in range(len(n.payer), 16)) if no in by_no}
@@ -1652,7 +1678,11 @@ def _apply_consent_notices(ledger, kind, notices, summary, file_name, booking_da
         error = {"line": n.line, "payer": n.payer}
         if not ids:
             summary["errors"].append(
-                {**error, "code": "unknown_payer", "message": f"payer {n.payer} is no customer of ledger {ledger.company_no}"}
+                {
+                    **error,
+                    "code": "unknown_payer",
+                    "message": f"payer {n.payer} is no customer of ledger {ledger.company_no}",
+                }
             )
             continue
         if len(ids) > 1:
@@ -1675,9 +1705,16 @@ def _apply_consent_notices(ledger, kind, notices, summary, file_name, booking_da
                 consent = CustomerConsent(ledger=ledger, customer_id=customer_id, kind=consent_kind)
                 consents[customer_id] = consent
             old = {"consent": consent_kind.value, "bank_ref": consent.bank_ref} if was_active else {}
-            consent.active, consent.bank_ref, consent.changed_on, consent.source = True, n.bank_ref, booking_date, source
+            consent.active, consent.bank_ref, consent.changed_on, consent.source = (
+                True,
+                n.bank_ref,
+                booking_date,
+                source,
+            )
             consent.save()
-            kind_of_event = CustomerEventKind.CONSENT_CHANGED if was_active else CustomerEventKind.CONSENT_ACTIVATED
+            kind_of_event = (
+                CustomerEventKind.CONSENT_CHANGED if was_active else CustomerEventKind.CONSENT_ACTIVATED
+            )
             summary["changed" if was_active else "activated"] += 1
         else:
             if consent is None or not consent.active:

@@ -806,7 +806,11 @@ class DirectDebitAttempt(models.Model):
     )
     claim_file = models.ForeignKey(DirectDebitClaimFile, on_delete=models.PROTECT, related_name="attempts")
     cancel_file = models.ForeignKey(
-        DirectDebitClaimFile, null=True, blank=True, on_delete=models.PROTECT, related_name="cancelled_attempts"
+        DirectDebitClaimFile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cancelled_attempts",
     )
     # The payer as the claim names them (KID, Autogiro payer number, Betalingsservice customer no): a
     # cancellation must repeat the claim exactly.

@@ -230,7 +230,9 @@ def _field(line: str, start: int, end: int) -> str:
 def _int(line: str, start: int, end: int, lineno: int, what: str) -> int:
     value = _field(line, start, end).strip()
     if not value.isdigit():
-        raise BankFileError("malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno)
+        raise BankFileError(
+            "malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno
+        )
     return int(value)
 
 
@@ -251,7 +253,9 @@ def parse_payment_requests(data: bytes) -> RequestFile:
     lines = _lines(data)
     first_no, first = lines[0]
     if first[:2] != "01" or _field(first, 11, 18) != "AUTOGIRO":
-        raise BankFileError("malformed", "the first record must be an Autogiro opening record (TK01)", first_no)
+        raise BankFileError(
+            "malformed", "the first record must be an Autogiro opening record (TK01)", first_no
+        )
     requests, cancellations = [], []
     for n, line in lines[1:]:
         tk = line[:2]
@@ -383,7 +387,9 @@ def parse_mandates(data: bytes) -> MandateFile:
     count = _int(end, 15, 21, end_no, "number of mandate records")
     if count != len(mandates):
         raise BankFileError(
-            "record_count_mismatch", f"the closing record says {count} mandates, the file has {len(mandates)}", end_no
+            "record_count_mismatch",
+            f"the closing record says {count} mandates, the file has {len(mandates)}",
+            end_no,
         )
     return MandateFile(
         date=_date(first, 25, first_no, "file date"),
@@ -421,11 +427,15 @@ def parse_payment_results(data: bytes) -> PaymentResultFile:
         approved = sum((r.amount for r in in_section if r.result_code == RESULT_APPROVED), Decimal("0.00"))
         if count != len(in_section):
             raise BankFileError(
-                "record_count_mismatch", f"the deposit record says {count} payments, the section has {len(in_section)}", n
+                "record_count_mismatch",
+                f"the deposit record says {count} payments, the section has {len(in_section)}",
+                n,
             )
         if amount != approved:
             raise BankFileError(
-                "control_total_mismatch", f"the deposit record says {amount}, the approved payments sum to {approved}", n
+                "control_total_mismatch",
+                f"the deposit record says {amount}, the approved payments sum to {approved}",
+                n,
             )
 
     for n, line in lines[1:-1]:
@@ -435,7 +445,9 @@ def parse_payment_results(data: bytes) -> PaymentResultFile:
             sections += 1
             currency = _field(line, 69, 71)
             if currency.strip() not in ("SEK", ""):
-                raise BankFileError("currency_mismatch", f"Autogiro pays in SEK, the file says {currency!r}", n)
+                raise BankFileError(
+                    "currency_mismatch", f"Autogiro pays in SEK, the file says {currency!r}", n
+                )
             section = (n, _int(line, 72, 79, n, "number of payments"), _money(line, 51, 68, n))
             in_section = []
         elif tk == "82":
@@ -456,12 +468,19 @@ def parse_payment_results(data: bytes) -> PaymentResultFile:
             results.append(result)
         elif tk in ("16", "17", "32", "77"):
             raise BankFileError(
-                "not_supported", f"record type {tk}: outgoing payments and refunds are not used by the ledger", n
+                "not_supported",
+                f"record type {tk}: outgoing payments and refunds are not used by the ledger",
+                n,
             )
         else:
-            raise BankFileError("malformed", f"record type {tk!r} does not belong in a payment specification", n)
+            raise BankFileError(
+                "malformed", f"record type {tk!r} does not belong in a payment specification", n
+            )
     close_section()
-    declared = (_int(end, 15, 20, end_no, "incoming sections"), _int(end, 21, 32, end_no, "incoming payments"))
+    declared = (
+        _int(end, 15, 20, end_no, "incoming sections"),
+        _int(end, 21, 32, end_no, "incoming payments"),
+    )
     if declared != (sections, len(results)):
         raise BankFileError(
             "record_count_mismatch",
@@ -469,7 +488,9 @@ def parse_payment_results(data: bytes) -> PaymentResultFile:
             f"the file has {len(results)} in {sections}",
             end_no,
         )
-    return PaymentResultFile(created=created, bankgiro=_field(first, 71, 80).lstrip("0"), results=tuple(results))
+    return PaymentResultFile(
+        created=created, bankgiro=_field(first, 71, 80).lstrip("0"), results=tuple(results)
+    )
 
 
 # --- files Bankgirot sends, written for tests and the demo ---------------------------------------------------
@@ -482,16 +503,30 @@ def mandate_notices_file(
     bg = _digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
     lines = [
         _record(
-            "01", "AUTOGIRO", " " * 14, f"{day:%Y%m%d}", " " * 12, "AG-MEDAVI", " " * 11,
-            _digits(customer_number, 6, "customer number"), bg,
+            "01",
+            "AUTOGIRO",
+            " " * 14,
+            f"{day:%Y%m%d}",
+            " " * 12,
+            "AG-MEDAVI",
+            " " * 11,
+            _digits(customer_number, 6, "customer number"),
+            bg,
         )
     ]
     for payer_number, national_id, comment in mandates:
         info = "04" if comment in MANDATE_ACTIVE else "46"
         lines.append(
             _record(
-                "73", bg, _digits(payer_number, 16, "payer number"), "0" * 16,
-                _digits(national_id or "0", 12, "national id"), " " * 5, info, comment, f"{day:%Y%m%d}",
+                "73",
+                bg,
+                _digits(payer_number, 16, "payer number"),
+                "0" * 16,
+                _digits(national_id or "0", 12, "national id"),
+                " " * 5,
+                info,
+                comment,
+                f"{day:%Y%m%d}",
             )
         )
     lines.append(_record("09", f"{day:%Y%m%d}", "9900", f"{len(mandates):07d}"))
@@ -506,19 +541,38 @@ def payment_results_file(
     approved = sum((r.amount for r, code in results if code == RESULT_APPROVED), Decimal("0.00"))
     lines = [
         _record(
-            "01", "AUTOGIRO", " " * 14, f"{day:%Y%m%d}120000000000", "BET. SPEC & STOPP TK",
-            _digits(customer_number, 6, "customer number"), bg,
+            "01",
+            "AUTOGIRO",
+            " " * 14,
+            f"{day:%Y%m%d}120000000000",
+            "BET. SPEC & STOPP TK",
+            _digits(customer_number, 6, "customer number"),
+            bg,
         ),
         _record(
-            "15", bg.rjust(35, "0"), f"{day:%Y%m%d}", "00001",
-            f"{int(approved * 100):018d}", "SEK", f"{len(results):08d}",
+            "15",
+            bg.rjust(35, "0"),
+            f"{day:%Y%m%d}",
+            "00001",
+            f"{int(approved * 100):018d}",
+            "SEK",
+            f"{len(results):08d}",
         ),
     ]
     for r, code in results:
         lines.append(
             _record(
-                "82", f"{r.debit_date:%Y%m%d}", "0", "   ", " ", _digits(r.payer_number, 16, "payer number"),
-                _amount(r.amount), bg, _text(r.reference, 16), " " * 10, code,
+                "82",
+                f"{r.debit_date:%Y%m%d}",
+                "0",
+                "   ",
+                " ",
+                _digits(r.payer_number, 16, "payer number"),
+                _amount(r.amount),
+                bg,
+                _text(r.reference, 16),
+                " " * 10,
+                code,
             )
         )
     lines.append(_record("09", f"{day:%Y%m%d}", "9900", "000001", f"{len(results):012d}", "0" * 36))

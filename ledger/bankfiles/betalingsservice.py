@@ -123,10 +123,22 @@ def collection_delivery(
     """BS002, one 0112 section of 0280 collection records, BS092, BS992."""
     if not collections:
         raise ValueError("a delivery needs at least one collection")
-    cvr, pbs, group = _digits(cvr, 8, "CVR no"), _digits(pbs_no, 8, "PBS no"), _digits(debtor_group, 5, "debtor group")
+    cvr, pbs, group = (
+        _digits(cvr, 8, "CVR no"),
+        _digits(pbs_no, 8, "PBS no"),
+        _digits(debtor_group, 5, "debtor group"),
+    )
     total = sum((c.amount for c in collections), Decimal("0.00"))
     lines = [
-        _record("BS002", cvr, SYSTEM, DELIVERY_COLLECTIONS, _digits(delivery_id, 10, "delivery id"), " " * 19, f"{day:%d%m%y}"),
+        _record(
+            "BS002",
+            cvr,
+            SYSTEM,
+            DELIVERY_COLLECTIONS,
+            _digits(delivery_id, 10, "delivery id"),
+            " " * 19,
+            f"{day:%d%m%y}",
+        ),
         _record("BS012", pbs, SECTION_COLLECTIONS, " " * 3, group, " " * 15, " " * 9, f"{day:%d%m%y}"),
     ]
     for c in collections:
@@ -134,14 +146,39 @@ def collection_delivery(
             raise ValueError(f"amount {c.amount} must be positive")
         lines.append(
             _record(
-                "BS042", pbs, COLLECTION, "00000", group,
-                _digits(c.customer_no, 15, "customer no"), _digits(c.agreement_no or "0", 9, "agreement no"),
-                f"{c.debit_date:%d%m%Y}", SIGN_COLLECTION, _minor(c.amount, 13), _text(c.reference, 30), "00",
+                "BS042",
+                pbs,
+                COLLECTION,
+                "00000",
+                group,
+                _digits(c.customer_no, 15, "customer no"),
+                _digits(c.agreement_no or "0", 9, "agreement no"),
+                f"{c.debit_date:%d%m%Y}",
+                SIGN_COLLECTION,
+                _minor(c.amount, 13),
+                _text(c.reference, 30),
+                "00",
             )
         )
     n = f"{len(collections):011d}"
-    lines.append(_record("BS092", pbs, SECTION_COLLECTIONS, "000", group, " " * 6, n, _minor(total, 15), "0" * 11, " " * 15, "0" * 11))
-    lines.append(_record("BS992", cvr, SYSTEM, DELIVERY_COLLECTIONS, f"{1:011d}", n, _minor(total, 15), "0" * 71))
+    lines.append(
+        _record(
+            "BS092",
+            pbs,
+            SECTION_COLLECTIONS,
+            "000",
+            group,
+            " " * 6,
+            n,
+            _minor(total, 15),
+            "0" * 11,
+            " " * 15,
+            "0" * 11,
+        )
+    )
+    lines.append(
+        _record("BS992", cvr, SYSTEM, DELIVERY_COLLECTIONS, f"{1:011d}", n, _minor(total, 15), "0" * 71)
+    )
     return ("\n".join(lines) + "\n").encode(ENCODING)
 
 
@@ -200,7 +237,9 @@ def _field(line: str, start: int, end: int) -> str:
 def _int(line: str, start: int, end: int, lineno: int, what: str) -> int:
     value = _field(line, start, end).strip()
     if not value.isdigit():
-        raise BankFileError("malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno)
+        raise BankFileError(
+            "malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno
+        )
     return int(value)
 
 
@@ -223,10 +262,16 @@ def parse_delivery(data: bytes) -> Delivery:
         if not line.strip():
             continue
         if len(line) > RECORD_LENGTH or not line.startswith("BS"):
-            raise BankFileError("malformed", f"Betalingsservice records are {RECORD_LENGTH} characters starting BS", n)
+            raise BankFileError(
+                "malformed", f"Betalingsservice records are {RECORD_LENGTH} characters starting BS", n
+            )
         lines.append((n, line.ljust(RECORD_LENGTH)))
     if not lines or lines[0][1][:5] != "BS002":
-        raise BankFileError("not_a_betalingsservice_file", "the first record must be a delivery start (BS002)", lines[0][0] if lines else None)
+        raise BankFileError(
+            "not_a_betalingsservice_file",
+            "the first record must be a delivery start (BS002)",
+            lines[0][0] if lines else None,
+        )
     first_no, first = lines[0]
     end_no, end = lines[-1]
     if end[:5] != "BS992":
@@ -251,7 +296,10 @@ def parse_delivery(data: bytes) -> Delivery:
         elif kind == "BS092":
             if section is None or _field(line, 14, 17) != section[1]:
                 raise BankFileError("malformed", "section end without its section start", n)
-            declared = (_int(line, 32, 42, n, "number of records"), money_from_minor(_int(line, 43, 57, n, "total")))
+            declared = (
+                _int(line, 32, 42, n, "number of records"),
+                money_from_minor(_int(line, 43, 57, n, "total")),
+            )
             if declared != (in_section, in_amount):
                 raise BankFileError(
                     "control_total_mismatch",
@@ -301,7 +349,9 @@ def parse_delivery(data: bytes) -> Delivery:
                 payments.append(payment)
                 in_amount += payment.amount
             else:
-                raise BankFileError("not_supported", f"transaction code {code!r} is not used by the ledger", n)
+                raise BankFileError(
+                    "not_supported", f"transaction code {code!r} is not used by the ledger", n
+                )
         elif kind in ("BS022", "BS052"):  # name/address and text lines: nothing the ledger needs
             continue
         else:
@@ -347,7 +397,11 @@ def information_delivery(
 ) -> bytes:
     """A delivery from Nets (type 0602): an agreement section of (code, customer no, agreement no) and a
     payment section of (code, collection) each, whichever are given."""
-    cvr, pbs, group = _digits(cvr, 8, "CVR no"), _digits(pbs_no, 8, "PBS no"), _digits(debtor_group, 5, "debtor group")
+    cvr, pbs, group = (
+        _digits(cvr, 8, "CVR no"),
+        _digits(pbs_no, 8, "PBS no"),
+        _digits(debtor_group, 5, "debtor group"),
+    )
     d = f"{day:%d%m%y}"
     lines = [_record("BS002", cvr, SYSTEM, "0602", "1".zfill(10), " " * 19, d)]
     sections, records, total = 0, 0, Decimal("0.00")
@@ -357,7 +411,19 @@ def information_delivery(
         lines.append(_record("BS012", pbs, kind, " " * 3, group, " " * 15, " " * 9, d))
         lines.extend(body)
         lines.append(
-            _record("BS092", pbs, kind, "000", group, " " * 6, f"{len(body):011d}", _minor(amount, 15), "0" * 11, " " * 15, "0" * 11)
+            _record(
+                "BS092",
+                pbs,
+                kind,
+                "000",
+                group,
+                " " * 6,
+                f"{len(body):011d}",
+                _minor(amount, 15),
+                "0" * 11,
+                " " * 15,
+                "0" * 11,
+            )
         )
         sections, records, total = sections + 1, records + len(body), total + amount
 
@@ -365,7 +431,17 @@ def information_delivery(
         section(
             "0215",
             [
-                _record("BS042", pbs, code, "000", group, _digits(no, 15, "customer no"), _digits(agr or "0", 9, "agreement no"), d, "0" * 6)
+                _record(
+                    "BS042",
+                    pbs,
+                    code,
+                    "000",
+                    group,
+                    _digits(no, 15, "customer no"),
+                    _digits(agr or "0", 9, "agreement no"),
+                    d,
+                    "0" * 6,
+                )
                 for code, no, agr in agreements
             ],
             Decimal("0.00"),
@@ -375,13 +451,29 @@ def information_delivery(
             "0211",
             [
                 _record(
-                    "BS042", pbs, code, "000", group, _digits(c.customer_no, 15, "customer no"),
-                    _digits(c.agreement_no or "0", 9, "agreement no"), f"{c.debit_date:%d%m%y}", SIGN_COLLECTION,
-                    _minor(c.amount, 13), _text(c.reference, 30), " " * 4, f"{c.debit_date:%d%m%y}", d, _minor(c.amount, 13),
+                    "BS042",
+                    pbs,
+                    code,
+                    "000",
+                    group,
+                    _digits(c.customer_no, 15, "customer no"),
+                    _digits(c.agreement_no or "0", 9, "agreement no"),
+                    f"{c.debit_date:%d%m%y}",
+                    SIGN_COLLECTION,
+                    _minor(c.amount, 13),
+                    _text(c.reference, 30),
+                    " " * 4,
+                    f"{c.debit_date:%d%m%y}",
+                    d,
+                    _minor(c.amount, 13),
                 )
                 for code, c in payments
             ],
             sum((c.amount for _, c in payments), Decimal("0.00")),
         )
-    lines.append(_record("BS992", cvr, SYSTEM, "0602", f"{sections:011d}", f"{records:011d}", _minor(total, 15), "0" * 71))
+    lines.append(
+        _record(
+            "BS992", cvr, SYSTEM, "0602", f"{sections:011d}", f"{records:011d}", _minor(total, 15), "0" * 71
+        )
+    )
     return ("\n".join(lines) + "\n").encode(ENCODING)

@@ -5,59 +5,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0010_misdirected_move'),
+        ("ledger", "0010_misdirected_move"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customerconsent',
-            name='bank_ref',
+            model_name="customerconsent",
+            name="bank_ref",
             field=models.CharField(blank=True, max_length=30),
         ),
         migrations.AddField(
-            model_name='directdebitattempt',
-            name='bank_outcome',
-            field=models.CharField(blank=True, choices=[('approved', 'Approved by the bank'), ('failed', 'Failed at the bank'), ('renewed', 'Renewed: the bank tries again')], max_length=10),
+            model_name="directdebitattempt",
+            name="bank_outcome",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("approved", "Approved by the bank"),
+                    ("failed", "Failed at the bank"),
+                    ("renewed", "Renewed: the bank tries again"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='directdebitattempt',
-            name='bank_result',
+            model_name="directdebitattempt",
+            name="bank_result",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='directdebitattempt',
-            name='cancel_file',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cancelled_attempts', to='ledger.directdebitclaimfile'),
+            model_name="directdebitattempt",
+            name="cancel_file",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cancelled_attempts",
+                to="ledger.directdebitclaimfile",
+            ),
         ),
         migrations.AddField(
-            model_name='directdebitattempt',
-            name='payer_ref',
+            model_name="directdebitattempt",
+            name="payer_ref",
             field=models.CharField(blank=True, max_length=30),
         ),
         migrations.AddField(
-            model_name='directdebitclaimfile',
-            name='purpose',
-            field=models.CharField(choices=[('claims', 'Payment claims'), ('cancellations', 'Cancellations of claims sent earlier')], default='claims', max_length=16),
+            model_name="directdebitclaimfile",
+            name="purpose",
+            field=models.CharField(
+                choices=[
+                    ("claims", "Payment claims"),
+                    ("cancellations", "Cancellations of claims sent earlier"),
+                ],
+                default="claims",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='customerconsent',
-            name='kind',
-            field=models.CharField(choices=[('autogiro_se', 'Autogiro (Sweden)'), ('avtalegiro_no', 'AvtaleGiro (Norway)'), ('betalingsservice_dk', 'Betalingsservice (Denmark)'), ('einvoice_b2c_se', 'E-faktura (Sweden)'), ('einvoice_b2c_no', 'eFaktura (Norway)'), ('einvoice_b2c_fi', 'E-invoice (Finland)'), ('kivra', 'Kivra')], max_length=20),
+            model_name="customerconsent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("autogiro_se", "Autogiro (Sweden)"),
+                    ("avtalegiro_no", "AvtaleGiro (Norway)"),
+                    ("betalingsservice_dk", "Betalingsservice (Denmark)"),
+                    ("einvoice_b2c_se", "E-faktura (Sweden)"),
+                    ("einvoice_b2c_no", "eFaktura (Norway)"),
+                    ("einvoice_b2c_fi", "E-invoice (Finland)"),
+                    ("kivra", "Kivra"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='directdebitattempt',
-            name='status',
-            field=models.CharField(choices=[('sent', 'Sent'), ('paid', 'Paid'), ('failed', 'Failed'), ('cancelled', 'Cancelled (settled otherwise before the debit date)')], default='sent', max_length=10),
+            model_name="directdebitattempt",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("sent", "Sent"),
+                    ("paid", "Paid"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled (settled otherwise before the debit date)"),
+                ],
+                default="sent",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='invoiceevent',
-            name='kind',
-            field=models.CharField(choices=[('registered', 'Registered'), ('credited', 'Credited'), ('written_off', 'Written off'), ('respite_set', 'Respite set'), ('respite_cleared', 'Respite cleared'), ('dispute_opened', 'Dispute opened'), ('dispute_closed', 'Dispute closed'), ('closed', 'Closed'), ('paid', 'Paid'), ('partially_paid', 'Partially paid'), ('reopened', 'Reopened'), ('payment_reversed', 'Payment reversed'), ('direct_debit_sent', 'Direct debit claim sent'), ('direct_debit_failed', 'Direct debit failed'), ('direct_debit_exhausted', 'Direct debit attempts used up: reminders take over'), ('direct_debit_cancelled', 'Direct debit claim cancelled')], max_length=32),
+            model_name="invoiceevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("registered", "Registered"),
+                    ("credited", "Credited"),
+                    ("written_off", "Written off"),
+                    ("respite_set", "Respite set"),
+                    ("respite_cleared", "Respite cleared"),
+                    ("dispute_opened", "Dispute opened"),
+                    ("dispute_closed", "Dispute closed"),
+                    ("closed", "Closed"),
+                    ("paid", "Paid"),
+                    ("partially_paid", "Partially paid"),
+                    ("reopened", "Reopened"),
+                    ("payment_reversed", "Payment reversed"),
+                    ("direct_debit_sent", "Direct debit claim sent"),
+                    ("direct_debit_failed", "Direct debit failed"),
+                    ("direct_debit_exhausted", "Direct debit attempts used up: reminders take over"),
+                    ("direct_debit_cancelled", "Direct debit claim cancelled"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directdebitattempt',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cancel_file__isnull', False), ('status', 'cancelled')), models.Q(models.Q(('status', 'cancelled'), _negated=True), ('cancel_file__isnull', True)), _connector='OR'), name='debit_attempt_cancelled_has_file'),
+            model_name="directdebitattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cancel_file__isnull", False), ("status", "cancelled")),
+                    models.Q(models.Q(("status", "cancelled"), _negated=True), ("cancel_file__isnull", True)),
+                    _connector="OR",
+                ),
+                name="debit_attempt_cancelled_has_file",
+            ),
         ),
     ]

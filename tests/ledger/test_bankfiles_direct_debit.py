@@ -11,7 +11,10 @@ from ledger.bankfiles.model import BankFileError
 
 DAY = date(2026, 3, 2)
 REQ = autogiro.PaymentRequest(
-    payer_number="198112289874", amount=Decimal("1234.50"), debit_date=date(2026, 3, 10), reference="12345678901234"
+    payer_number="198112289874",
+    amount=Decimal("1234.50"),
+    debit_date=date(2026, 3, 10),
+    reference="12345678901234",
 )
 REQ2 = autogiro.PaymentRequest(
     payer_number="5566778899", amount=Decimal("0.01"), debit_date=date(2026, 3, 11), reference="99"
@@ -47,8 +50,15 @@ def test_autogiro_cancellations_repeat_the_payment_in_tk23():
     )
     _, cancel = lines(data)
     assert cancel == (
-        "23" + "0050501055" + "0000198112289874" + "20260310" + "000000123450" + "82" + " " * 8
-        + "12345678901234  " + " " * 6
+        "23"
+        + "0050501055"
+        + "0000198112289874"
+        + "20260310"
+        + "000000123450"
+        + "82"
+        + " " * 8
+        + "12345678901234  "
+        + " " * 6
     )
     assert autogiro.parse_payment_requests(data).cancellations == (REQ,)
 
@@ -128,12 +138,20 @@ def _join(records: list[str]) -> bytes:
     [
         (lambda r: r[:-1], "malformed", 4),  # truncated: no closing record
         (lambda r: [r[0], r[1], r[2], r[4]], "record_count_mismatch", 2),  # a payment left out
-        (lambda r: [r[0], r[1].replace("000000000000123450SEK", "000000000000123451SEK"), *r[2:]], "control_total_mismatch", 2),
+        (
+            lambda r: [r[0], r[1].replace("000000000000123450SEK", "000000000000123451SEK"), *r[2:]],
+            "control_total_mismatch",
+            2,
+        ),
         (lambda r: [r[0], r[1], r[2][:2] + "20261332" + r[2][10:], *r[3:]], "bad_date", 3),
         (lambda r: [r[0], r[1], r[2][:79] + "7", *r[3:]], "malformed", 3),  # unknown result code
         (lambda r: [r[0], r[1], r[2] + " ", *r[3:]], "malformed", 3),  # 81 characters
         (lambda r: [r[0], r[1], "32" + r[2][2:], *r[3:]], "not_supported", 3),  # an outgoing payment
-        (lambda r: [r[0], r[1], r[2], r[3], r[4][:20] + "000000000003" + r[4][32:]], "record_count_mismatch", 5),
+        (
+            lambda r: [r[0], r[1], r[2], r[3], r[4][:20] + "000000000003" + r[4][32:]],
+            "record_count_mismatch",
+            5,
+        ),
         (lambda r: [r[0].replace("BET. SPEC", "BET. XXXX"), *r[1:]], "not_a_result_file", 1),
     ],
 )
@@ -146,7 +164,10 @@ def test_a_broken_payment_specification_is_refused_whole(mutate, code, line):
 def test_a_broken_mandate_file_is_refused_whole():
     records = lines(
         autogiro.mandate_notices_file(
-            day=DAY, customer_number="123456", bankgiro="50501055", mandates=[("1", "", "32"), ("2", "", "33")]
+            day=DAY,
+            customer_number="123456",
+            bankgiro="50501055",
+            mandates=[("1", "", "32"), ("2", "", "33")],
         )
     )
     for broken, code in (
@@ -163,7 +184,10 @@ def test_a_broken_mandate_file_is_refused_whole():
 # --- Betalingsservice ---------------------------------------------------------------------------------------
 
 COLLECTION = betalingsservice.Collection(
-    customer_no="4711", agreement_no="123456789", amount=Decimal("499.95"), debit_date=date(2026, 3, 10),
+    customer_no="4711",
+    agreement_no="123456789",
+    amount=Decimal("499.95"),
+    debit_date=date(2026, 3, 10),
     reference="000047110001",
 )
 COLLECTION2 = betalingsservice.Collection(
@@ -173,7 +197,11 @@ COLLECTION2 = betalingsservice.Collection(
 
 def test_the_collection_delivery_is_128_column_records_at_nets_positions():
     data = betalingsservice.collection_delivery(
-        cvr="12345678", pbs_no="87654321", debtor_group="00001", delivery_id="42", day=DAY,
+        cvr="12345678",
+        pbs_no="87654321",
+        debtor_group="00001",
+        delivery_id="42",
+        day=DAY,
         collections=[COLLECTION, COLLECTION2],
     )
     start, section, first, second, section_end, end = lines(data)
@@ -181,15 +209,31 @@ def test_the_collection_delivery_is_128_column_records_at_nets_positions():
     assert start[:55] == "BS002" + "12345678" + "BS1" + "0601" + "0000000042" + " " * 19 + "020326"
     assert section[:25] == "BS012" + "87654321" + "0112" + "   " + "00001"
     assert first[:105] == (
-        "BS042" + "87654321" + "0280" + "00000" + "00001" + "000000000004711" + "123456789" + "10032026" + "1"
-        + "0000000049995" + "000047110001".ljust(30) + "00"
+        "BS042"
+        + "87654321"
+        + "0280"
+        + "00000"
+        + "00001"
+        + "000000000004711"
+        + "123456789"
+        + "10032026"
+        + "1"
+        + "0000000049995"
+        + "000047110001".ljust(30)
+        + "00"
     )
     assert second[42:51] == "000000000"  # no agreement number known
     assert section_end[31:57] == "00000000002" + "000000000059995"
     assert end[20:57] == "00000000001" + "00000000002" + "000000000059995"
     parsed = betalingsservice.parse_delivery(data)
-    assert (parsed.delivery_type, parsed.delivery_id, parsed.pbs_numbers) == ("0601", "0000000042", ("87654321",))
-    assert [(p.code, p.customer_no, p.agreement_no, p.amount, p.debit_date, p.reference) for p in parsed.payments] == [
+    assert (parsed.delivery_type, parsed.delivery_id, parsed.pbs_numbers) == (
+        "0601",
+        "0000000042",
+        ("87654321",),
+    )
+    assert [
+        (p.code, p.customer_no, p.agreement_no, p.amount, p.debit_date, p.reference) for p in parsed.payments
+    ] == [
         ("0280", "4711", "123456789", Decimal("499.95"), date(2026, 3, 10), "000047110001"),
         ("0280", "815", "0", Decimal("100.00"), date(2026, 3, 11), "2"),
     ]
@@ -198,7 +242,10 @@ def test_the_collection_delivery_is_128_column_records_at_nets_positions():
 def _information() -> list[str]:
     return lines(
         betalingsservice.information_delivery(
-            cvr="12345678", pbs_no="87654321", debtor_group="00001", day=DAY,
+            cvr="12345678",
+            pbs_no="87654321",
+            debtor_group="00001",
+            day=DAY,
             agreements=[("0231", "4711", "123456789"), ("0233", "815", "5")],
             payments=[("0236", COLLECTION), ("0237", COLLECTION2)],
         )
