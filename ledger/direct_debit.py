@@ -1746,17 +1746,27 @@ def _apply_result_notices(ledger, kind, results, summary, booking_date, actor) -
     """Failed debits fail their attempt now (with the bank's reason, and the retry rule); approved ones
     wait for their money; renewed ones are noted. A result for no sent attempt is listed as an error."""
     created_by_id, actor_label = _actor_fields(actor)
-    attempts = {
-        (a.invoice.payment_ref, a.due_date): a
-        for a in DirectDebitAttempt.objects.select_for_update(of=("self",))
+    by_reference: dict[str, list[DirectDebitAttempt]] = {}
+    for a in (
+        DirectDebitAttempt.objects.select_for_update(of=("self",))
         .select_related("invoice")
         .filter(ledger=ledger, kind=kind, invoice__payment_ref__in=[r.reference for r in results])
         .order_by("attempt_no")
-    }
+    ):
+        by_reference.setdefault(a.invoice.payment_ref, []).append(a)
+
+    def attempt_for(r: _ResultNotice) -> DirectDebitAttempt | None:
+        """The attempt claimed for this debit date, else the one still out (the bank may report a
+        renewed debit under its new date), else the last one (a result read again)."""
+        candidates = by_reference.get(r.reference, [])
+        same_day = [a for a in candidates if a.due_date == r.debit_date]
+        out = [a for a in candidates if a.status == DirectDebitStatus.SENT]
+        return (same_day or out or candidates or [None])[-1]
+
     bank = "Bankgirot" if kind == DirectDebitKind.AUTOGIRO_SE else "Nets"
     failed_ids, failed_reasons = [], []
     for r in results:
-        attempt = attempts.get((r.reference, r.debit_date))
+        attempt = attempt_for(r)
         if attempt is None or attempt.amount != r.amount:
             summary["errors"].append(
                 {

@@ -514,3 +514,39 @@ def test_send_debit_claims_cancels_settles_and_sends_for_every_scheme(norwegian,
     assert (code, out["status"]) == (1, "rejected")
     assert attempts(inv_se) == [(1, "failed", Decimal("1000.00"), inv_se.due_date)]
     assert DebitAgreementFile.objects.filter(status="rejected").count() == 1
+
+
+def test_a_renewed_autogiro_debit_is_noted_then_settled_by_its_later_result(swedish):
+    inv = invoice(sven(swedish), date(2026, 3, 10), "500.00")
+    debit_claims_send(ledger=swedish, as_of=DAY, actor="ops")
+    renewed = import_file(results_file([(inv, Decimal("500.00"), inv.due_date, "9")]), name="b1.txt")
+    assert (renewed["renewed"], renewed["failed"]) == (1, 0)
+    attempt = DirectDebitAttempt.objects.get(invoice=inv)
+    assert (attempt.status, attempt.bank_outcome) == ("sent", "renewed")
+    # Bankgirot reports the renewed debit under the next banking day: it is the same claim
+    later = import_file(results_file([(inv, Decimal("500.00"), date(2026, 3, 11), "1")]), name="b2.txt")
+    assert (later["failed"], later["errors"]) == (1, [])
+    assert attempts(inv) == [(1, "failed", Decimal("500.00"), date(2026, 3, 10))]
+    # the same result in another file changes nothing more
+    again = import_file(
+        results_file([(inv, Decimal("500.00"), date(2026, 3, 11), "1")], day=date(2026, 3, 12))
+    )
+    assert (again["status"], again["failed"], again["unchanged"]) == ("accepted", 0, 1)
+    assert len(invoice_events(inv, "direct_debit_failed")) == 1
+
+
+def test_a_broken_nets_delivery_is_rejected_whole_and_changes_nothing(danish):
+    jens = CustomerFactory(ledger=danish, customer_no="4711")
+    data = betalingsservice.information_delivery(
+        cvr="12345678",
+        pbs_no="87654321",
+        debtor_group="00001",
+        day=DAY,
+        agreements=[("0231", "4711", "1"), ("0231", "4711", "2")],
+    )
+    records = data.decode("iso-8859-1").splitlines()
+    broken = ("\n".join([*records[:3], *records[4:]]) + "\n").encode("iso-8859-1")  # one agreement lost
+    summary = import_file(broken, company_no=danish.company_no)
+    assert (summary["status"], summary["errors"][0]["code"]) == ("rejected", "control_total_mismatch")
+    assert not CustomerConsent.objects.filter(customer=jens).exists()
+    assert not CustomerEvent.objects.filter(customer=jens, kind__startswith="consent").exists()
