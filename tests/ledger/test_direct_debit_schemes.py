@@ -550,3 +550,16 @@ def test_a_broken_nets_delivery_is_rejected_whole_and_changes_nothing(danish):
     assert (summary["status"], summary["errors"][0]["code"]) == ("rejected", "control_total_mismatch")
     assert not CustomerConsent.objects.filter(customer=jens).exists()
     assert not CustomerEvent.objects.filter(customer=jens, kind__startswith="consent").exists()
+
+
+def test_two_workers_never_send_the_same_autogiro_claim_twice(transactional_db, monkeypatch):
+    ledger = LedgerFactory(country="SE", client_funds_account=BANKGIRO)
+    customer = sven(ledger)
+    invoices = [invoice(customer, DAY + timedelta(days=5)), invoice(customer, DAY + timedelta(days=6))]
+    results, errors = run_two_workers(
+        direct_debit, lambda: debit_claims_send(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
+    )
+    assert errors == []
+    assert (results["first"]["claims"], results["second"]["claims"]) == (2, 0)
+    assert [len(attempts(i)) for i in invoices] == [1, 1]
+    assert outbox(ledger) == [results["first"]["file"]]
