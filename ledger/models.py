@@ -729,8 +729,9 @@ DIRECT_DEBIT_MAX_ATTEMPTS = 3
 
 
 class DebitAgreementFile(models.Model):
-    """Every direct-debit agreement file from the bank (AvtaleGiro agreements): booked (accepted),
-    refused whole (rejected) or seen before (duplicate)."""
+    """Every direct-debit file from the bank (AvtaleGiro agreements, Autogiro mandate notices and payment
+    specifications, Betalingsservice agreement and payment information): booked (accepted), refused
+    whole (rejected) or seen before (duplicate)."""
 
     ledger = models.ForeignKey(
         Ledger, null=True, blank=True, on_delete=models.PROTECT, related_name="debit_agreement_files"
@@ -760,7 +761,8 @@ class DebitAgreementFile(models.Model):
 
 
 class DirectDebitClaimFile(models.Model):
-    """One payment-claim file written to the outbox for the bank (AvtaleGiro: service code 21)."""
+    """One file written to the outbox for the bank: payment claims (AvtaleGiro claim transmission, Autogiro
+    request file, Betalingsservice collection delivery) or cancellations of claims sent earlier."""
 
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="debit_claim_files")
     kind = models.CharField(max_length=20, choices=DirectDebitKind.choices)
