@@ -157,8 +157,8 @@ class PayoutAdmin(ReadOnlyAdmin):
 
 @admin.register(DirectDebitAttempt)
 class DirectDebitAttemptAdmin(ReadOnlyAdmin):
-    list_display = ("invoice", "ledger", "attempt_no", "amount", "due_date", "status")
-    list_filter = ("ledger", "status")
+    list_display = ("invoice", "ledger", "kind", "attempt_no", "amount", "due_date", "status", "bank_outcome")
+    list_filter = ("ledger", "kind", "status", "bank_outcome")
 
 
 @admin.register(CustomerEvent)

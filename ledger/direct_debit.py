@@ -17,8 +17,20 @@ payment") and the bank's agreement files, read here. Norway (AvtaleGiro) is supp
   `debit_claims_send`, up to DIRECT_DEBIT_MAX_ATTEMPTS; after the last failure the invoice is left to
   the reminder process, and an invoice event says so.
 
-Sweden (Autogiro, by national id) and Denmark (Betalingsservice, by customer number) keep their
-consents from CUSIN, but no claims are sent for them yet: `debit_claims_send` says so in its summary.
+Sweden (Autogiro, Bankgirot) and Denmark (Betalingsservice, Nets) run through the same functions; the
+ledger's country picks the scheme (SCHEMES). Their files are read and written by our own small modules,
+`ledger.bankfiles.autogiro` and `ledger.bankfiles.betalingsservice` (layouts and sources in their
+docstrings):
+
+- Autogiro consents are keyed by the payer number Bankgirot knows (the customer's national id, RegNo);
+  Betalingsservice consents by customer number. `debit_agreements_import` also reads Bankgirot's
+  mandate notices (TK73) and Nets' agreement records (BS042 0230-0234), and the debits' outcome:
+  Bankgirot's payment specification (TK82 with a result code) and Nets' payment information (BS042
+  0236-0238). A failed debit fails its attempt at once (retried by the usual rule); an approved one waits
+  for its money, booked from the bank's payment file like any payment, and then settles as paid.
+- `debit_claims_cancel` cancels claims whose invoice was paid, credited or written off before the debit
+  date: an AvtaleGiro cancellation transmission (transaction type 93) or Autogiro TK23 records, once
+  per claim. Betalingsservice claims are not cancelled (reported).
 """
 
 from __future__ import annotations
@@ -37,6 +49,8 @@ from django.utils import timezone
 from netsgiro import records as ng_records
 
 from . import references
+from .bankfiles import autogiro, betalingsservice
+from .bankfiles.model import BankFileError
 from .errors import FileRejected, LedgerError, ValidationFailed
 from .models import (
     DIRECT_DEBIT_MAX_ATTEMPTS,
@@ -48,7 +62,9 @@ from .models import (
     CustomerEventKind,
     DebitAgreementFile,
     DirectDebitAttempt,
+    DirectDebitBankOutcome,
     DirectDebitClaimFile,
+    DirectDebitFilePurpose,
     DirectDebitKind,
     DirectDebitStatus,
     Invoice,
@@ -88,9 +104,33 @@ KIND_BY_COUNTRY = {
 CONSENT_BY_KIND = {
     DirectDebitKind.AVTALEGIRO_NO: ConsentKind.AVTALEGIRO_NO,
     DirectDebitKind.AUTOGIRO_SE: ConsentKind.AUTOGIRO_SE,
-    # Betalingsservice has no consent kind yet (CUSIN has no payment rule for it either).
+    # CUSIN has no payment rule for Betalingsservice: its consents come from Nets' agreement records only.
+    DirectDebitKind.BETALINGSSERVICE_DK: ConsentKind.BETALINGSSERVICE_DK,
 }
-SUPPORTED_KINDS = {DirectDebitKind.AVTALEGIRO_NO}
+SUPPORTED_KINDS = set(CONSENT_BY_KIND)
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    currency: str
+    notice_days: int  # claims go out at least this many days before the debit date
+    file_prefix: str
+    reference_label: str  # how invoice events name the reference in the claim
+    invalid_code: str  # the skip code of an invoice the scheme cannot claim
+    can_cancel: bool  # we can send the bank a cancellation of a claim sent earlier
+
+
+SCHEMES = {
+    DirectDebitKind.AVTALEGIRO_NO: _Scheme("NOK", MIN_NOTICE_DAYS, "AVTALEGIRO", "KID", "invalid_kid", True),
+    # Bankgirot wants payment requests the banking day before the debit date; two calendar days leave
+    # room for the file transfer.
+    DirectDebitKind.AUTOGIRO_SE: _Scheme("SEK", 2, "AUTOGIRO", "reference", "not_claimable", True),
+    # Nets wants Betalingsservice collections some banking days ahead; AvtaleGiro's notice is kept.
+    # We send no cancellations: the collection delivery layout we follow has no cancel record.
+    DirectDebitKind.BETALINGSSERVICE_DK: _Scheme(
+        "DKK", MIN_NOTICE_DAYS, "BETALINGSSERVICE", "reference", "not_claimable", False
+    ),
+}
 
 _LOCK_AGREEMENTS = 7301  # pg_advisory_xact_lock namespaces, one per kind of work on a ledger
 _LOCK_CLAIMS = 7302
@@ -354,12 +394,29 @@ def debit_agreements_import(
 ) -> dict:
     """Book an AvtaleGiro agreement file from Nets; returns its summary (also kept on its row).
 
+    Also reads the Autogiro and Betalingsservice files from the bank (mandate notices, payment results,
+    agreement and payment information; see _scheme_file_import): their summary adds results /
+    approved / renewed / failed / exhausted.
+
     status is "accepted" (booked; agreements that cannot be booked, such as unknown KIDs, are listed
     in errors), "duplicate" (the same content was booked before: nothing changes) or "rejected"
     (nothing booked; errors say why). activated / cancelled / changed / unchanged count the booked
     agreements: changed is a new notification choice on an active consent.
     """
     digest = hashlib.sha256(data).hexdigest()
+    scheme_file = _scheme_file(data) if len(data) <= MAX_FILE_BYTES else None
+    if scheme_file is not None:
+        kind, what = scheme_file
+        return _scheme_file_import(
+            kind=kind,
+            what=what,
+            data=data,
+            file_name=file_name,
+            digest=digest,
+            company_no=company_no,
+            actor=actor,
+            booking_date=booking_date,
+        )
     created_by_id, actor_label = _actor_fields(actor)
     ledger = None
 
@@ -544,10 +601,12 @@ class _Claim:
     customer_id: int
     customer_name: str
     notify_payer: bool
-    kid: str
+    kid: str  # the payment reference the bank gets: the invoice's KID / OCR reference
     attempt_no: int
     amount: Decimal
     due_date: date
+    payer: str = ""  # the payer's number in the claim: Autogiro payer number, Betalingsservice customer no
+    agreement_no: str = ""  # Betalingsservice: the agreement (mandate) number, when the bank told us
 
 
 # The invoices to claim now: (1) open invoices of consenting customers falling due in the window that
@@ -573,7 +632,7 @@ WITH candidates AS (
             WHERE a.invoice_id = f.invoice_id AND a.status <> %(failed)s)
 )
 SELECT i.id, i.invoice_no, i.invoice_date, i.payment_ref, i.currency, i.customer_id, cu.name,
-       cc.notify_payer, k.attempt_no, k.claim_due,
+       cc.notify_payer, k.attempt_no, k.claim_due, cc.bank_ref, cu.national_id, cu.customer_no,
        COALESCE((SELECT sum(p.amount) FROM ledger_posting p
                   WHERE p.invoice_id = i.id AND p.component <> ''), 0) AS open_amount
   FROM candidates k
@@ -588,11 +647,13 @@ _CLAIM_SQL = """
 WITH claimed AS (
     INSERT INTO ledger_directdebitattempt
            (ledger_id, invoice_id, customer_id, kind, attempt_no, amount, due_date, status, claim_file_id,
-            sent_on, settled_on, settled_at, reason, created_by_id, actor, created_at)
+            sent_on, settled_on, settled_at, reason, payer_ref, bank_outcome, bank_result, created_by_id, actor,
+            created_at)
     SELECT %(ledger)s, v.invoice_id, v.customer_id, %(kind)s, v.attempt_no, v.amount, v.due_date, %(sent)s,
-           %(file)s, %(as_of)s, NULL, NULL, '', %(created_by)s, %(actor)s, %(now)s
+           %(file)s, %(as_of)s, NULL, NULL, '', v.payer_ref, '', '', %(created_by)s, %(actor)s, %(now)s
       FROM unnest(%(invoices)s::bigint[], %(customers)s::bigint[], %(attempts)s::int[],
-                  %(amounts)s::numeric[], %(dues)s::date[]) AS v(invoice_id, customer_id, attempt_no, amount, due_date)
+                  %(amounts)s::numeric[], %(dues)s::date[], %(payers)s::text[])
+           AS v(invoice_id, customer_id, attempt_no, amount, due_date, payer_ref)
      ORDER BY v.invoice_id
     -- Two workers: the second waits on the first one's rows, then skips them (unique (invoice, attempt_no)
     -- and at most one attempt in status "sent" per invoice).
@@ -603,9 +664,9 @@ WITH claimed AS (
            (ledger_id, invoice_id, kind, from_status, to_status, booking_date, reason, transaction_id,
             created_by_id, actor, created_at)
     SELECT %(ledger)s, c.invoice_id, %(event)s, i.status, i.status, %(as_of)s,
-           format('Direct debit attempt %%s of %%s: %%s %%s, debit date %%s, KID %%s, file %%s',
+           format('Direct debit attempt %%s of %%s: %%s %%s, debit date %%s, %%s %%s, file %%s',
                   c.attempt_no, %(max_attempts)s, c.amount, i.currency, to_char(c.due_date, 'YYYY-MM-DD'),
-                  i.payment_ref, %(file_name)s),
+                  %(ref_label)s, i.payment_ref, %(file_name)s),
            NULL, %(created_by)s, %(actor)s, %(now)s
       FROM claimed c JOIN ledger_invoice i ON i.id = c.invoice_id
      ORDER BY c.due_date, c.invoice_id
@@ -671,9 +732,11 @@ def _bank_notification(ledger: Ledger, claim: _Claim, currency: str) -> str:
 
 
 def avtalegiro_claims_file(
-    *, ledger: Ledger, claims: list[_Claim], transmission_number: str, as_of: date
+    *, ledger: Ledger, claims: list[_Claim], transmission_number: str, as_of: date, cancel: bool = False
 ) -> bytes:
-    """The AvtaleGiro payment-claim transmission (service code 21, assignment type 00) for the claims."""
+    """The AvtaleGiro payment-claim transmission (service code 21, assignment type 00) for the claims, or
+    with cancel=True their cancellation (assignment type 36, transaction type 93): each cancellation
+    repeats its claim's KID, debit date, amount, reference and payer name, as Nets requires."""
     account = _account_digits(ledger.client_funds_account)
     if not account:
         raise ValidationFailed(
@@ -694,12 +757,25 @@ def avtalegiro_claims_file(
     )
     assignment = transmission.add_assignment(
         service_code=netsgiro.ServiceCode.AVTALEGIRO,
-        assignment_type=netsgiro.AssignmentType.TRANSACTIONS,
+        assignment_type=(
+            netsgiro.AssignmentType.AVTALEGIRO_CANCELLATIONS
+            if cancel
+            else netsgiro.AssignmentType.TRANSACTIONS
+        ),
         agreement_id=_nets_id("NETS_AVTALEGIRO_AGREEMENT_ID", "0" * 9, 9),
         number=transmission_number,
         account=account,
     )
     for claim in claims:
+        if cancel:
+            assignment.add_payment_cancellation(
+                kid=claim.kid,
+                due_date=claim.due_date,
+                amount=claim.amount,
+                reference=_latin1(f"Faktura {claim.invoice_no}", 25),
+                payer_name=_latin1(claim.customer_name, 10) or None,
+            )
+            continue
         assignment.add_payment_request(
             kid=claim.kid,
             due_date=claim.due_date,
@@ -713,6 +789,90 @@ def avtalegiro_claims_file(
         )
     content = (transmission.to_ocr() + "\n").encode(ENCODING)
     _check_claims_file(content, claims)
+    return content
+
+
+def _claim_file_invalid(exc: Exception) -> DirectDebitFileError:
+    return DirectDebitFileError(f"the claim file is wrong: {exc}", code="claim_file_invalid")
+
+
+def _bankgiro(ledger: Ledger) -> str:
+    if not ledger.client_funds_account:
+        raise ValidationFailed(
+            f"ledger {ledger.company_no} has no client-funds account to claim into",
+            code="bank_account_missing",
+        )
+    try:
+        return autogiro.bankgiro_digits(ledger.client_funds_account)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"ledger {ledger.company_no}: client-funds account {ledger.client_funds_account!r} is no "
+            f"bankgiro number, which Autogiro needs ({exc})",
+            code="invalid_bank_account",
+        ) from exc
+
+
+def autogiro_requests_file(
+    *, ledger: Ledger, claims: list[_Claim], as_of: date, cancel: bool = False
+) -> bytes:
+    """The Autogiro payment-request file (TK01, a TK82 per claim) for the claims, or with cancel=True
+    their cancellations (a TK23 per claim, repeating its payer number, date, amount and reference).
+    Read back before it is handed out."""
+    items = [
+        autogiro.PaymentRequest(payer_number=c.payer, amount=c.amount, debit_date=c.due_date, reference=c.kid)
+        for c in claims
+    ]
+    try:
+        content = autogiro.payment_requests_file(
+            write_date=as_of,
+            customer_number=_nets_id("BANKGIROT_CUSTOMER_NUMBER", "0" * 6, 6),
+            bankgiro=_bankgiro(ledger),
+            requests=() if cancel else items,
+            cancellations=items if cancel else (),
+        )
+        back = autogiro.parse_payment_requests(content)
+    except ValueError as exc:  # BankFileError is one too
+        raise _claim_file_invalid(exc) from exc
+    got = back.cancellations if cancel else back.requests
+    want = [(i.payer_number.lstrip("0"), i.amount, i.debit_date, i.reference) for i in items]
+    if [(g.payer_number, g.amount, g.debit_date, g.reference) for g in got] != want or (
+        back.requests if cancel else back.cancellations
+    ):
+        raise _claim_file_invalid(ValueError("the records read back differ from the claims"))
+    return content
+
+
+def betalingsservice_delivery(
+    *, ledger: Ledger, claims: list[_Claim], delivery_id: str, as_of: date
+) -> bytes:
+    """The Betalingsservice collection delivery (BS002, section 0112 of 0280 records, BS092, BS992) for
+    the claims; read back (counts and totals checked) before it is handed out."""
+    items = [
+        betalingsservice.Collection(
+            customer_no=c.payer,
+            agreement_no=c.agreement_no,
+            amount=c.amount,
+            debit_date=c.due_date,
+            reference=c.kid,
+        )
+        for c in claims
+    ]
+    try:
+        content = betalingsservice.collection_delivery(
+            cvr=_nets_id("NETS_BS_CVR", "0" * 8, 8),
+            pbs_no=_nets_id("NETS_BS_PBS_NO", "0" * 8, 8),
+            debtor_group=_nets_id("NETS_BS_DEBTOR_GROUP", "00001", 5),
+            delivery_id=delivery_id,
+            day=as_of,
+            collections=items,
+        )
+        back = betalingsservice.parse_delivery(content)
+    except ValueError as exc:
+        raise _claim_file_invalid(exc) from exc
+    want = [(i.customer_no, i.agreement_no or "0", i.amount, i.debit_date, i.reference) for i in items]
+    got = [(p.customer_no, p.agreement_no, p.amount, p.debit_date, p.reference) for p in back.payments]
+    if got != want:
+        raise _claim_file_invalid(ValueError("the records read back differ from the claims"))
     return content
 
 
@@ -761,24 +921,28 @@ def debit_claims_send(
 ) -> dict:
     """Send the payment claims of the ledger's direct-debit invoices in one file in its outbox.
 
-    First attempts: open invoices of customers with an active consent, due between as_of +
-    MIN_NOTICE_DAYS and as_of + days_ahead, claimed for their due date. Retries: open invoices whose
+    The scheme follows the ledger's country: AvtaleGiro (Norway, a Nets claim transmission), Autogiro
+    (Sweden, a Bankgirot payment-request file), Betalingsservice (Denmark, a Nets collection delivery).
+    First attempts: open invoices of customers with an active consent, due between as_of + the scheme's
+    notice days and as_of + days_ahead, claimed for their due date. Retries: open invoices whose
     attempts all failed (fewer than DIRECT_DEBIT_MAX_ATTEMPTS), claimed for as_of + days_ahead (not
-    before the invoice's due date). The amount is what is open on the invoice now; the KID its payment
-    reference. Writes nothing and returns "claims": 0 when there is nothing to claim.
+    before the invoice's due date). The amount is what is open on the invoice now; the reference its
+    payment reference. Writes nothing and returns "claims": 0 when there is nothing to claim.
     """
     kind = _kind_for(ledger)
     if kind not in SUPPORTED_KINDS:
         return _not_supported(ledger, kind)
-    if days_ahead < MIN_NOTICE_DAYS:
+    scheme = SCHEMES[kind]
+    if days_ahead < scheme.notice_days:
         raise ValidationFailed(
-            f"days_ahead must be at least {MIN_NOTICE_DAYS} (Nets' notice for AvtaleGiro claims), got {days_ahead}",
+            f"days_ahead must be at least {scheme.notice_days} (the notice {kind.label} claims need), "
+            f"got {days_ahead}",
             code="invalid_days_ahead",
             field="days_ahead",
         )
-    if ledger.currency != "NOK":
+    if ledger.currency != scheme.currency:
         raise ValidationFailed(
-            f"ledger {ledger.company_no} books {ledger.currency}: AvtaleGiro claims are in NOK",
+            f"ledger {ledger.company_no} books {ledger.currency}: {kind.label} claims are in {scheme.currency}",
             code="currency_mismatch",
         )
     created_by_id, actor_label = _actor_fields(actor)
@@ -804,8 +968,13 @@ def debit_claims_send(
             if not claims:
                 return summary
             file_id = _next_file_id()
-            sequence = DirectDebitClaimFile.objects.filter(ledger=ledger, kind=kind, as_of=as_of).count() + 1
-            file_name = f"AVTALEGIRO_{ledger.company_no}_{as_of:%Y%m%d}_{sequence}.txt"
+            sequence = (
+                DirectDebitClaimFile.objects.filter(
+                    ledger=ledger, kind=kind, as_of=as_of, purpose=DirectDebitFilePurpose.CLAIMS
+                ).count()
+                + 1
+            )
+            file_name = f"{scheme.file_prefix}_{ledger.company_no}_{as_of:%Y%m%d}_{sequence}.txt"
             now = timezone.now()
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -822,11 +991,13 @@ def debit_claims_send(
                         "now": now,
                         "event": InvoiceEventKind.DIRECT_DEBIT_SENT.value,
                         "max_attempts": DIRECT_DEBIT_MAX_ATTEMPTS,
+                        "ref_label": scheme.reference_label,
                         "invoices": [c.invoice_id for c in claims],
                         "customers": [c.customer_id for c in claims],
                         "attempts": [c.attempt_no for c in claims],
                         "amounts": [c.amount for c in claims],
                         "dues": [c.due_date for c in claims],
+                        "payers": [c.payer or c.kid for c in claims],
                     },
                 )
                 got = {invoice_id for _, invoice_id in cursor.fetchall()}
@@ -839,6 +1010,7 @@ def debit_claims_send(
                 id=file_id,
                 ledger=ledger,
                 kind=kind,
+                purpose=DirectDebitFilePurpose.CLAIMS,
                 file_name=file_name,
                 transmission_number=transmission_number,
                 as_of=as_of,
@@ -849,18 +1021,8 @@ def debit_claims_send(
                 actor=actor_label,
                 created_at=now,
             )
-            content = avtalegiro_claims_file(
-                ledger=ledger, claims=claims, transmission_number=transmission_number, as_of=as_of
-            )
-            path = company_dir(ledger.company_no, "outbox") / file_name
-            if path.exists():  # files we hand out are never rewritten
-                raise DirectDebitFileError(f"{file_name} is already in the outbox", code="outbox_file_exists")
-            try:
-                written = write_atomic(path, content)
-            except OSError as exc:
-                raise DirectDebitFileError(
-                    f"cannot write {file_name} to the outbox: {exc}", code="outbox_write_failed"
-                ) from exc
+            content = _claims_content(kind, ledger, claims, transmission_number, as_of)
+            written = _write_outbox(ledger, file_name, content)
     except BaseException:
         # Only the commit can fail after the write: nothing is recorded as sent, so the file must go.
         if written is not None:
@@ -876,9 +1038,70 @@ def debit_claims_send(
     return summary
 
 
+def _write_outbox(ledger: Ledger, file_name: str, content: bytes) -> Path:
+    path = company_dir(ledger.company_no, "outbox") / file_name
+    if path.exists():  # files we hand out are never rewritten
+        raise DirectDebitFileError(f"{file_name} is already in the outbox", code="outbox_file_exists")
+    try:
+        return write_atomic(path, content)
+    except OSError as exc:
+        raise DirectDebitFileError(
+            f"cannot write {file_name} to the outbox: {exc}", code="outbox_write_failed"
+        ) from exc
+
+
+def _claims_content(
+    kind: DirectDebitKind, ledger: Ledger, claims: list[_Claim], transmission_number: str, as_of: date
+) -> bytes:
+    if kind == DirectDebitKind.AVTALEGIRO_NO:
+        return avtalegiro_claims_file(
+            ledger=ledger, claims=claims, transmission_number=transmission_number, as_of=as_of
+        )
+    if kind == DirectDebitKind.AUTOGIRO_SE:
+        return autogiro_requests_file(ledger=ledger, claims=claims, as_of=as_of)
+    return betalingsservice_delivery(
+        ledger=ledger, claims=claims, delivery_id=str(int(transmission_number)), as_of=as_of
+    )
+
+
+def _payer_and_reference(
+    kind, ledger, payment_ref, bank_ref, national_id, customer_no
+) -> tuple[str, str, str]:
+    """(payer, reference, agreement no) a claim of this scheme carries, or raise InvalidReference saying
+    why the invoice cannot be claimed."""
+    if kind == DirectDebitKind.AVTALEGIRO_NO:
+        return "", _validate_kid(payment_ref, ledger), ""
+    reference = "".join((payment_ref or "").split())
+    if kind == DirectDebitKind.AUTOGIRO_SE:
+        payer = _digits_only(bank_ref) or _digits_only(national_id)
+        if not payer or len(payer) > 16:
+            raise references.InvalidReference(
+                "the customer has no national id (RegNo) or Autogiro payer number of at most 16 digits"
+            )
+        if len(reference) > 16:
+            raise references.InvalidReference(
+                f"reference {reference!r} is longer than Autogiro's 16 characters"
+            )
+        return payer, reference, ""
+    number = (customer_no or "").lstrip("0")
+    if not (number.isascii() and number.isdigit()) or len(number) > 15:
+        raise references.InvalidReference(
+            f"customer no {customer_no!r} must be at most 15 digits: Betalingsservice knows the customer by it"
+        )
+    agreement = _digits_only(bank_ref).lstrip("0")
+    if len(agreement) > 9 or len(reference) > 30:
+        raise references.InvalidReference("agreement no or reference too long for Betalingsservice")
+    return number, reference, agreement
+
+
+def _digits_only(value: str | None) -> str:
+    return "".join(ch for ch in (value or "") if ch.isascii() and ch.isdigit())
+
+
 def _candidates(
     ledger: Ledger, kind: DirectDebitKind, as_of: date, days_ahead: int, summary: dict
 ) -> list[_Claim]:
+    scheme = SCHEMES[kind]
     with connection.cursor() as cursor:
         cursor.execute(
             _CANDIDATES_SQL,
@@ -887,7 +1110,7 @@ def _candidates(
                 "open": InvoiceStatus.OPEN.value,
                 "failed": DirectDebitStatus.FAILED.value,
                 "consent": CONSENT_BY_KIND[kind].value,
-                "earliest": as_of + timedelta(days=MIN_NOTICE_DAYS),
+                "earliest": as_of + timedelta(days=scheme.notice_days),
                 "latest": as_of + timedelta(days=days_ahead),
                 "retry_due": as_of + timedelta(days=days_ahead),
                 "max_attempts": DIRECT_DEBIT_MAX_ATTEMPTS,
@@ -906,6 +1129,9 @@ def _candidates(
         notify,
         attempt_no,
         due,
+        bank_ref,
+        national_id,
+        customer_no,
         open_amount,
     ) in rows:
 
@@ -918,16 +1144,18 @@ def _candidates(
         if currency != ledger.currency:
             skip(
                 "currency_mismatch",
-                f"the invoice is in {currency}, AvtaleGiro claims are in {ledger.currency}",
+                f"the invoice is in {currency}, {kind.label} claims are in {ledger.currency}",
             )
             continue
         if amount <= 0:
             skip("nothing_open", f"nothing is open on the invoice ({amount})")
             continue
         try:
-            kid = _validate_kid(payment_ref, ledger)
+            payer, reference, agreement = _payer_and_reference(
+                kind, ledger, payment_ref, bank_ref, national_id, customer_no
+            )
         except references.InvalidReference as exc:
-            skip("invalid_kid", f"the payment reference cannot be an AvtaleGiro KID: {exc}")
+            skip(scheme.invalid_code, f"the invoice cannot be claimed by {kind.label}: {exc}")
             continue
         claims.append(
             _Claim(
@@ -937,10 +1165,12 @@ def _candidates(
                 customer_id=customer_id,
                 customer_name=name,
                 notify_payer=notify,
-                kid=kid,
+                kid=reference,
                 attempt_no=attempt_no,
                 amount=amount,
                 due_date=due,
+                payer=payer,
+                agreement_no=agreement,
             )
         )
     return claims
@@ -958,29 +1188,24 @@ UPDATE ledger_directdebitattempt a
           FROM ledger_directdebitattempt a2 JOIN ledger_invoice i ON i.id = a2.invoice_id
          WHERE a2.ledger_id = %(ledger)s AND a2.status = %(sent)s) s
  WHERE a.id = s.id AND (s.invoice_status = %(closed)s OR s.open_amount <= 0)
+   -- before the debit date an invoice settled otherwise is a claim to cancel (debit_claims_cancel)
+   AND a.due_date <= %(as_of)s
 RETURNING a.id
 """
 
-_FAILED_SQL = """
-WITH failed AS (
-    UPDATE ledger_directdebitattempt a
-       SET status = %(failed)s, settled_on = %(as_of)s, settled_at = %(now)s,
-           reason = format('Not paid %%s days after the debit date %%s', %(settle_days)s::int,
-                           to_char(a.due_date, 'YYYY-MM-DD'))
-      FROM ledger_invoice i
-     WHERE i.id = a.invoice_id AND a.ledger_id = %(ledger)s AND a.status = %(sent)s
-       AND a.due_date < %(cutoff)s
-    RETURNING a.id, a.invoice_id, a.attempt_no, a.amount, a.due_date, i.status AS invoice_status,
-              i.invoice_no, i.currency
-), events AS (
+# The failure events of the attempts in `failed`: attempt N of 3 failed, and after the last one the
+# reminder process takes over. Shared by the timeout rule and the bank's result files.
+_FAILURE_EVENTS_SQL = """
+, events AS (
     INSERT INTO ledger_invoiceevent
            (ledger_id, invoice_id, kind, from_status, to_status, booking_date, reason, transaction_id,
             created_by_id, actor, created_at)
     SELECT %(ledger)s, f.invoice_id, e.kind, f.invoice_status, f.invoice_status, %(as_of)s,
            CASE WHEN e.ord = 1
-                THEN format('Direct debit attempt %%s of %%s failed: %%s %%s, debit date %%s',
+                THEN format('Direct debit attempt %%s of %%s failed: %%s %%s, debit date %%s%%s',
                             f.attempt_no, %(max_attempts)s::int, f.amount, f.currency,
-                            to_char(f.due_date, 'YYYY-MM-DD'))
+                            to_char(f.due_date, 'YYYY-MM-DD'),
+                            CASE WHEN f.bank_result <> '' THEN ' (' || f.bank_result || ')' ELSE '' END)
                 ELSE format('%%s direct debit attempts failed: the reminder process takes over',
                             f.attempt_no)
            END,
@@ -993,6 +1218,42 @@ WITH failed AS (
 )
 SELECT f.invoice_no, f.attempt_no, f.amount, f.due_date FROM failed f ORDER BY f.invoice_no, f.invoice_id
 """
+
+_FAILED_RETURNING = """
+    RETURNING a.id, a.invoice_id, a.attempt_no, a.amount, a.due_date, a.bank_result,
+              i.status AS invoice_status, i.invoice_no, i.currency
+"""
+
+# Late: still open SETTLE_DAYS after the debit date. A debit the bank reported approved waits for its
+# money instead (it is booked from the bank's payment file).
+_FAILED_SQL = (
+    """
+WITH failed AS (
+    UPDATE ledger_directdebitattempt a
+       SET status = %(failed)s, settled_on = %(as_of)s, settled_at = %(now)s,
+           reason = format('Not paid %%s days after the debit date %%s', %(settle_days)s::int,
+                           to_char(a.due_date, 'YYYY-MM-DD'))
+      FROM ledger_invoice i
+     WHERE i.id = a.invoice_id AND a.ledger_id = %(ledger)s AND a.status = %(sent)s
+       AND a.due_date < %(cutoff)s AND a.bank_outcome <> %(approved)s"""
+    + _FAILED_RETURNING
+    + ")"
+    + _FAILURE_EVENTS_SQL
+)
+
+# Failed at the bank: the attempts a result file reports as not debited, with the bank's reason.
+_BANK_FAILED_SQL = (
+    """
+WITH failed AS (
+    UPDATE ledger_directdebitattempt a
+       SET status = %(failed)s, settled_on = %(as_of)s, settled_at = %(now)s, reason = v.reason,
+           bank_outcome = %(bank_failed)s, bank_result = v.reason
+      FROM ledger_invoice i, unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
+     WHERE a.id = v.id AND i.id = a.invoice_id AND a.ledger_id = %(ledger)s AND a.status = %(sent)s"""
+    + _FAILED_RETURNING
+    + ")"
+    + _FAILURE_EVENTS_SQL
+)
 
 
 def debit_attempts_settle(*, ledger: Ledger, as_of: date, actor: User | str | None) -> dict:
@@ -1012,6 +1273,7 @@ def debit_attempts_settle(*, ledger: Ledger, as_of: date, actor: User | str | No
         "failed": DirectDebitStatus.FAILED.value,
         "closed": InvoiceStatus.CLOSED.value,
         "cutoff": as_of - timedelta(days=SETTLE_DAYS),
+        "approved": DirectDebitBankOutcome.APPROVED.value,
         "settle_days": SETTLE_DAYS,
         "max_attempts": DIRECT_DEBIT_MAX_ATTEMPTS,
         "failed_event": InvoiceEventKind.DIRECT_DEBIT_FAILED.value,
@@ -1044,6 +1306,574 @@ def debit_attempts_settle(*, ledger: Ledger, as_of: date, actor: User | str | No
         "exhausted": sum(1 for f in failures if f["final"]),
         "failures": failures,
     }
+
+
+# --- Cancelling claims settled otherwise before the debit date ----------------------------------------------
+
+# Sent attempts whose invoice no longer needs the debit (closed, or nothing open: paid, credited or
+# written off) while the debit date is still ahead.
+_TO_CANCEL_SQL = """
+SELECT a.id, a.invoice_id, a.attempt_no, a.amount, a.due_date, a.payer_ref, i.invoice_no, i.invoice_date,
+       i.payment_ref, i.customer_id, cu.name, i.status
+  FROM ledger_directdebitattempt a
+  JOIN ledger_invoice i ON i.id = a.invoice_id
+  JOIN ledger_customer cu ON cu.id = i.customer_id
+ WHERE a.ledger_id = %(ledger)s AND a.status = %(sent)s AND a.kind = %(kind)s AND a.due_date > %(as_of)s
+   AND (i.status = %(closed)s
+        OR COALESCE((SELECT sum(p.amount) FROM ledger_posting p
+                      WHERE p.invoice_id = i.id AND p.component <> ''), 0) <= 0)
+ ORDER BY a.due_date, i.invoice_no, a.id
+   FOR UPDATE OF a
+"""
+
+_CANCEL_SQL = """
+WITH cancelled AS (
+    UPDATE ledger_directdebitattempt a
+       SET status = %(cancelled)s, settled_on = %(as_of)s, settled_at = %(now)s, cancel_file_id = %(file)s,
+           reason = v.reason
+      FROM unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
+     WHERE a.id = v.id AND a.status = %(sent)s
+    RETURNING a.id, a.invoice_id, a.attempt_no, a.amount, a.due_date, v.reason
+), events AS (
+    INSERT INTO ledger_invoiceevent
+           (ledger_id, invoice_id, kind, from_status, to_status, booking_date, reason, transaction_id,
+            created_by_id, actor, created_at)
+    SELECT %(ledger)s, c.invoice_id, %(event)s, i.status, i.status, %(as_of)s,
+           format('Direct debit attempt %%s cancelled before the debit date %%s (%%s %%s): %%s; file %%s',
+                  c.attempt_no, to_char(c.due_date, 'YYYY-MM-DD'), c.amount, i.currency, c.reason,
+                  %(file_name)s),
+           NULL, %(created_by)s, %(actor)s, %(now)s
+      FROM cancelled c JOIN ledger_invoice i ON i.id = c.invoice_id
+     ORDER BY c.due_date, c.invoice_id
+    RETURNING id
+)
+SELECT c.id FROM cancelled c
+"""
+
+
+def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None) -> dict:
+    """Cancel the claims at the bank whose invoice was paid, credited or written off before the debit date.
+
+    AvtaleGiro: a Nets cancellation transmission (assignment type 36, transaction type 93); Autogiro: a
+    request file of TK23 cancellations. Each claim is cancelled once: its attempt becomes "cancelled"
+    with the cancellation file, and the invoice records a `direct_debit_cancelled` event. File, attempts
+    and events are written together or not at all. Betalingsservice claims are not cancelled (listed
+    in "not_cancellable"): the money, if debited, becomes the customer's credit balance.
+    """
+    kind = _kind_for(ledger)
+    summary = {
+        "ok": True,
+        "ledger": ledger.company_no,
+        "kind": kind.value if kind else None,
+        "as_of": as_of.isoformat(),
+        "file": None,
+        "cancelled": 0,
+        "total": str(ZERO),
+        "not_cancellable": [],
+    }
+    if kind not in SUPPORTED_KINDS:
+        return summary
+    scheme = SCHEMES[kind]
+    created_by_id, actor_label = _actor_fields(actor)
+    written: Path | None = None
+    try:
+        with transaction.atomic():
+            _lock(ledger, _LOCK_CLAIMS)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _TO_CANCEL_SQL,
+                    {
+                        "ledger": ledger.id,
+                        "sent": DirectDebitStatus.SENT.value,
+                        "kind": kind.value,
+                        "as_of": as_of,
+                        "closed": InvoiceStatus.CLOSED.value,
+                    },
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                return summary
+            if not scheme.can_cancel:
+                summary["not_cancellable"] = [
+                    {"invoice_no": row[6], "attempt_no": row[2], "due_date": row[4].isoformat()}
+                    for row in rows
+                ]
+                return summary
+            claims, reasons = [], []
+            for (
+                _id,
+                invoice_id,
+                attempt_no,
+                amount,
+                due,
+                payer_ref,
+                invoice_no,
+                invoice_date,
+                payment_ref,
+                customer_id,
+                name,
+                status,
+            ) in rows:
+                claims.append(
+                    _Claim(
+                        invoice_id=invoice_id,
+                        invoice_no=invoice_no,
+                        invoice_date=invoice_date,
+                        customer_id=customer_id,
+                        customer_name=name,
+                        notify_payer=False,
+                        kid=payment_ref,
+                        attempt_no=attempt_no,
+                        amount=to_money(amount),
+                        due_date=due,
+                        payer=payer_ref,
+                    )
+                )
+                reasons.append(
+                    "invoice closed" if status == InvoiceStatus.CLOSED else "nothing open on the invoice"
+                )
+            file_id = _next_file_id()
+            sequence = (
+                DirectDebitClaimFile.objects.filter(
+                    ledger=ledger, kind=kind, as_of=as_of, purpose=DirectDebitFilePurpose.CANCELLATIONS
+                ).count()
+                + 1
+            )
+            file_name = f"{scheme.file_prefix}_CANCEL_{ledger.company_no}_{as_of:%Y%m%d}_{sequence}.txt"
+            total = sum((c.amount for c in claims), ZERO)
+            now = timezone.now()
+            transmission_number = f"{file_id % 10**7:07d}"
+            DirectDebitClaimFile.objects.create(
+                id=file_id,
+                ledger=ledger,
+                kind=kind,
+                purpose=DirectDebitFilePurpose.CANCELLATIONS,
+                file_name=file_name,
+                transmission_number=transmission_number,
+                as_of=as_of,
+                count=len(claims),
+                total=total,
+                currency=ledger.currency,
+                created_by_id=created_by_id,
+                actor=actor_label,
+                created_at=now,
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CANCEL_SQL,
+                    {
+                        "ledger": ledger.id,
+                        "cancelled": DirectDebitStatus.CANCELLED.value,
+                        "sent": DirectDebitStatus.SENT.value,
+                        "as_of": as_of,
+                        "now": now,
+                        "file": file_id,
+                        "file_name": file_name,
+                        "event": InvoiceEventKind.DIRECT_DEBIT_CANCELLED.value,
+                        "created_by": created_by_id,
+                        "actor": actor_label,
+                        "ids": [row[0] for row in rows],
+                        "reasons": reasons,
+                    },
+                )
+                if cursor.rowcount != len(rows):  # the rows are locked: nobody else can have settled them
+                    raise DirectDebitFileError("attempts changed while cancelling", code="cancel_conflict")
+            if kind == DirectDebitKind.AVTALEGIRO_NO:
+                content = avtalegiro_claims_file(
+                    ledger=ledger,
+                    claims=claims,
+                    transmission_number=transmission_number,
+                    as_of=as_of,
+                    cancel=True,
+                )
+            else:
+                content = autogiro_requests_file(ledger=ledger, claims=claims, as_of=as_of, cancel=True)
+            written = _write_outbox(ledger, file_name, content)
+    except BaseException:
+        if written is not None:
+            written.unlink(missing_ok=True)
+        raise
+    summary.update(file=file_name, cancelled=len(claims), total=str(total))
+    return summary
+
+
+# --- Agreement and result files from Bankgirot (Autogiro) and Nets (Betalingsservice) ----------------------
+
+
+@dataclass(frozen=True)
+class _ConsentNotice:
+    line: int
+    payer: str  # the number the bank names the payer by
+    national_id: str  # Autogiro: the payer's national id, when given
+    active: bool | None  # None: a notice that changes nothing
+    bank_ref: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _ResultNotice:
+    line: int
+    reference: str
+    amount: Decimal
+    debit_date: date
+    outcome: str  # DirectDebitBankOutcome, or "" for a notice that changes nothing
+    text: str
+
+
+def _scheme_file(data: bytes) -> tuple[DirectDebitKind, str] | None:
+    """(kind, what) of an Autogiro or Betalingsservice file from the bank, None for anything else."""
+    if betalingsservice.is_betalingsservice(data):
+        return DirectDebitKind.BETALINGSSERVICE_DK, "delivery"
+    what = autogiro.kind_of_file(data)
+    if what in ("mandates", "payments"):
+        return DirectDebitKind.AUTOGIRO_SE, what
+    return None
+
+
+def _parse_scheme_file(kind, what, data) -> tuple[list[str], list[_ConsentNotice], list[_ResultNotice]]:
+    """(accounts named, consent notices, result notices) of a bank file, or raise FileRejected."""
+    try:
+        if kind == DirectDebitKind.BETALINGSSERVICE_DK:
+            delivery = betalingsservice.parse_delivery(data)
+            consents = [
+                _ConsentNotice(a.line, a.customer_no, "", a.active, a.agreement_no, f"{a.code} {a.text}")
+                for a in delivery.agreements
+            ]
+            outcome = {
+                betalingsservice.PAYMENT_COMPLETED: DirectDebitBankOutcome.APPROVED,
+                betalingsservice.PAYMENT_REJECTED: DirectDebitBankOutcome.FAILED,
+                betalingsservice.PAYMENT_CANCELLED: DirectDebitBankOutcome.FAILED,
+            }
+            results = [
+                _ResultNotice(
+                    p.line, p.reference, p.amount, p.debit_date, outcome.get(p.code, ""), f"{p.code} {p.text}"
+                )
+                for p in delivery.payments
+            ]
+            if delivery.payments and not results[0].outcome:
+                raise FileRejected(
+                    "a collection delivery (transaction code 0280) goes to Nets, it is not read back in",
+                    code="not_a_result_file",
+                )
+            return [], consents, results
+        if what == "mandates":
+            mandates = autogiro.parse_mandates(data)
+            consents = [
+                _ConsentNotice(
+                    m.line,
+                    m.payer_number,
+                    m.national_id,
+                    m.active,
+                    m.payer_number,
+                    f"{m.comment_code} {m.text}",
+                )
+                for m in mandates.mandates
+            ]
+            return [mandates.bankgiro], consents, []
+        payments = autogiro.parse_payment_results(data)
+        outcome = {
+            autogiro.RESULT_APPROVED: DirectDebitBankOutcome.APPROVED,
+            autogiro.RESULT_RENEWED: DirectDebitBankOutcome.RENEWED,
+        }
+        results = [
+            _ResultNotice(
+                r.line,
+                r.reference,
+                r.amount,
+                r.debit_date,
+                outcome.get(r.result_code, DirectDebitBankOutcome.FAILED),
+                f"{r.result_code} {r.text}",
+            )
+            for r in payments.results
+        ]
+        return [payments.bankgiro], [], results
+    except BankFileError as exc:
+        raise AgreementFileRejected(exc.message, code=exc.code, line=exc.line) from exc
+
+
+def _scheme_ledger(kind: DirectDebitKind, accounts: list[str], company_no: str | None) -> Ledger:
+    if not accounts and not company_no:
+        raise AgreementFileRejected(
+            "a Betalingsservice delivery names no account of ours: give the ledger (--ledger)",
+            code="ledger_required",
+        )
+    if accounts:
+        ledger = ledger_for_account(accounts=accounts, company_no=company_no)
+    else:
+        ledger = Ledger.objects.filter(company_no=company_no).first()
+        if ledger is None:
+            raise FileRejected(f"no ledger has CompanyNo {company_no}", code="ledger_not_found")
+    if _kind_for(ledger) != kind:
+        raise AgreementFileRejected(
+            f"ledger {ledger.company_no} is in {ledger.country}: {kind.label} is for "
+            f"{SCHEMES[kind].currency} ledgers of its own country",
+            code="wrong_country",
+        )
+    return ledger
+
+
+def _normal_id(value: str) -> str:
+    """A Swedish personal or organisation number as its last 10 digits (the century is optional)."""
+    digits = _digits_only(value)
+    return digits[-10:] if len(digits) == 12 else digits
+
+
+def _customers_for_notices(ledger, kind, notices: list[_ConsentNotice]) -> dict[int, list[int]]:
+    """Customer ids per notice line: Autogiro by the consent's payer number, else the national id;
+    Betalingsservice by customer number (leading zeros optional)."""
+    consent_kind = CONSENT_BY_KIND[kind]
+    by_bank_ref: dict[str, set[int]] = {}
+    for customer_id, bank_ref in CustomerConsent.objects.filter(
+        ledger=ledger, kind=consent_kind, bank_ref__in=list({n.bank_ref for n in notices if n.bank_ref})
+    ).values_list("customer_id", "bank_ref"):
+        by_bank_ref.setdefault(bank_ref, set()).add(customer_id)
+    found: dict[int, list[int]] = {}
+    if kind == DirectDebitKind.AUTOGIRO_SE:
+        wanted = {_normal_id(v) for n in notices for v in (n.payer, n.national_id) if v}
+        by_id: dict[str, set[int]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT id, regexp_replace(national_id, '[^0-9]', '', 'g') FROM ledger_customer
+                    WHERE ledger_id = %s AND national_id <> ''
+                      AND right(regexp_replace(national_id, '[^0-9]', '', 'g'), 10) = ANY(%s)""",
+                [ledger.id, [w[-10:] for w in wanted]],
+            )
+            for customer_id, digits in cursor.fetchall():
+                by_id.setdefault(_normal_id(digits), set()).add(customer_id)
+        for n in notices:
+            ids = (
+                by_bank_ref.get(n.bank_ref)
+                or by_id.get(_normal_id(n.payer))
+                or by_id.get(_normal_id(n.national_id))
+            )
+            found[n.line] = sorted(ids or ())
+        return found
+    numbers = {n.payer.zfill(width) for n in notices for width in range(len(n.payer), 16)}
+    by_no: dict[str, int] = {}
+    for customer_id, customer_no in Customer.objects.filter(
+        ledger=ledger, customer_no__in=numbers
+    ).values_list("id", "customer_no"):
+        by_no[customer_no] = customer_id
+    for n in notices:
+        ids = {by_no[no] for no in (n.payer.zfill(w) for w in range(len(n.payer), 16)) if no in by_no}
+        found[n.line] = sorted(ids)
+    return found
+
+
+def _apply_consent_notices(ledger, kind, notices, summary, file_name, booking_date, actor) -> None:
+    consent_kind = CONSENT_BY_KIND[kind]
+    customers = _customers_for_notices(ledger, kind, notices)
+    consents = {
+        c.customer_id: c
+        for c in CustomerConsent.objects.select_for_update().filter(
+            ledger=ledger, kind=consent_kind, customer_id__in={i for ids in customers.values() for i in ids}
+        )
+    }
+    created_by_id, actor_label = _actor_fields(actor)
+    now = timezone.now()
+    source = f"{kind.label} {file_name}"[:100]
+    events: list[CustomerEvent] = []
+    for n in notices:
+        ids = customers[n.line]
+        error = {"line": n.line, "payer": n.payer}
+        if not ids:
+            summary["errors"].append(
+                {
+                    **error,
+                    "code": "unknown_payer",
+                    "message": f"payer {n.payer} is no customer of ledger {ledger.company_no}",
+                }
+            )
+            continue
+        if len(ids) > 1:
+            summary["errors"].append(
+                {**error, "code": "ambiguous_payer", "message": f"payer {n.payer} names {len(ids)} customers"}
+            )
+            continue
+        if n.active is None:
+            summary["unchanged"] += 1
+            continue
+        customer_id = ids[0]
+        consent = consents.get(customer_id)
+        values = {"consent": consent_kind.value, "bank_ref": n.bank_ref, "bank": n.text}
+        if n.active:
+            if consent is not None and consent.active and consent.bank_ref == n.bank_ref:
+                summary["unchanged"] += 1
+                continue
+            was_active = consent is not None and consent.active
+            if consent is None:
+                consent = CustomerConsent(ledger=ledger, customer_id=customer_id, kind=consent_kind)
+                consents[customer_id] = consent
+            old = {"consent": consent_kind.value, "bank_ref": consent.bank_ref} if was_active else {}
+            consent.active, consent.bank_ref, consent.changed_on, consent.source = (
+                True,
+                n.bank_ref,
+                booking_date,
+                source,
+            )
+            consent.save()
+            kind_of_event = (
+                CustomerEventKind.CONSENT_CHANGED if was_active else CustomerEventKind.CONSENT_ACTIVATED
+            )
+            summary["changed" if was_active else "activated"] += 1
+        else:
+            if consent is None or not consent.active:
+                summary["unchanged"] += 1
+                continue
+            old = {"consent": consent_kind.value, "bank_ref": consent.bank_ref}
+            consent.active, consent.changed_on, consent.source = False, booking_date, source
+            consent.save()
+            kind_of_event = CustomerEventKind.CONSENT_CANCELLED
+            summary["cancelled"] += 1
+        events.append(
+            CustomerEvent(
+                ledger=ledger,
+                customer_id=customer_id,
+                kind=kind_of_event,
+                booking_date=booking_date,
+                old_value=old,
+                new_value=values,
+                reason=f"{file_name}: {n.text}"[:500],
+                created_by_id=created_by_id,
+                actor=actor_label,
+                created_at=now,
+            )
+        )
+    CustomerEvent.objects.bulk_create(events)
+
+
+def _apply_result_notices(ledger, kind, results, summary, booking_date, actor) -> None:
+    """Failed debits fail their attempt now (with the bank's reason, and the retry rule); approved ones
+    wait for their money; renewed ones are noted. A result for no sent attempt is listed as an error."""
+    created_by_id, actor_label = _actor_fields(actor)
+    by_reference: dict[str, list[DirectDebitAttempt]] = {}
+    for a in (
+        DirectDebitAttempt.objects.select_for_update(of=("self",))
+        .select_related("invoice")
+        .filter(ledger=ledger, kind=kind, invoice__payment_ref__in=[r.reference for r in results])
+        .order_by("attempt_no")
+    ):
+        by_reference.setdefault(a.invoice.payment_ref, []).append(a)
+
+    def attempt_for(r: _ResultNotice) -> DirectDebitAttempt | None:
+        """The attempt claimed for this debit date, else the one still out (the bank may report a
+        renewed debit under its new date), else the last one (a result read again)."""
+        candidates = by_reference.get(r.reference, [])
+        same_day = [a for a in candidates if a.due_date == r.debit_date]
+        out = [a for a in candidates if a.status == DirectDebitStatus.SENT]
+        return (same_day or out or candidates or [None])[-1]
+
+    bank = "Bankgirot" if kind == DirectDebitKind.AUTOGIRO_SE else "Nets"
+    failed_ids, failed_reasons = [], []
+    for r in results:
+        attempt = attempt_for(r)
+        if attempt is None or attempt.amount != r.amount:
+            summary["errors"].append(
+                {
+                    "line": r.line,
+                    "code": "unknown_debit",
+                    "message": f"no claim of {r.amount} with reference {r.reference} for {r.debit_date} was sent",
+                }
+            )
+            continue
+        reason = f"{bank}: {r.text}"[:200]
+        if attempt.status != DirectDebitStatus.SENT or attempt.bank_result == reason:
+            summary["unchanged"] += 1  # settled already, or this result was read before
+            continue
+        if r.outcome == DirectDebitBankOutcome.FAILED:
+            failed_ids.append(attempt.id)
+            failed_reasons.append(reason)
+            continue
+        attempt.bank_outcome, attempt.bank_result = r.outcome, reason
+        attempt.save(update_fields=["bank_outcome", "bank_result"])
+        summary["approved" if r.outcome == DirectDebitBankOutcome.APPROVED else "renewed"] += 1
+    if not failed_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BANK_FAILED_SQL,
+            {
+                "ledger": ledger.id,
+                "as_of": booking_date,
+                "now": timezone.now(),
+                "sent": DirectDebitStatus.SENT.value,
+                "failed": DirectDebitStatus.FAILED.value,
+                "bank_failed": DirectDebitBankOutcome.FAILED.value,
+                "ids": failed_ids,
+                "reasons": failed_reasons,
+                "max_attempts": DIRECT_DEBIT_MAX_ATTEMPTS,
+                "failed_event": InvoiceEventKind.DIRECT_DEBIT_FAILED.value,
+                "exhausted_event": InvoiceEventKind.DIRECT_DEBIT_EXHAUSTED.value,
+                "created_by": created_by_id,
+                "actor": actor_label,
+            },
+        )
+        rows = cursor.fetchall()
+    summary["failed"] += len(rows)
+    summary["exhausted"] += sum(1 for _, attempt_no, _, _ in rows if attempt_no >= DIRECT_DEBIT_MAX_ATTEMPTS)
+
+
+def _scheme_file_import(*, kind, what, data, file_name, digest, company_no, actor, booking_date) -> dict:
+    """debit_agreements_import for Autogiro and Betalingsservice files (see there)."""
+    created_by_id, actor_label = _actor_fields(actor)
+    ledger = None
+
+    def empty() -> dict:
+        return {
+            **_empty_agreement_summary(file_name, ledger),
+            "kind": kind.value,
+            "results": 0,
+            "approved": 0,
+            "renewed": 0,
+            "failed": 0,
+            "exhausted": 0,
+        }
+
+    def record(status: str, summary: dict) -> DebitAgreementFile:
+        return DebitAgreementFile.objects.create(
+            ledger=ledger,
+            kind=kind,
+            file_name=file_name[:255],
+            digest=digest,
+            size=len(data),
+            status=status,
+            summary=summary,
+            created_by_id=created_by_id,
+            actor=actor_label,
+        )
+
+    try:
+        accounts, consents, results = _parse_scheme_file(kind, what, data)
+        ledger = _scheme_ledger(kind, accounts, company_no)
+    except FileRejected as exc:
+        summary = {**empty(), "status": PaymentFileStatus.REJECTED, "errors": [exc.as_dict()]}
+        return {**summary, "agreement_file": record(PaymentFileStatus.REJECTED, summary).pk}
+
+    booking_date = booking_date or ledger.today()
+    summary = {**empty(), "booking_date": booking_date.isoformat()}
+    summary["agreements"], summary["results"] = len(consents), len(results)
+    try:
+        with transaction.atomic():
+            _lock(ledger, _LOCK_AGREEMENTS)
+            _lock(ledger, _LOCK_CLAIMS)
+            earlier = DebitAgreementFile.objects.filter(
+                ledger=ledger, digest=digest, status=PaymentFileStatus.ACCEPTED
+            ).first()
+            if earlier is not None:
+                summary["status"] = PaymentFileStatus.DUPLICATE
+                summary["duplicate_of"] = {"agreement_file": earlier.pk, "file": earlier.file_name}
+                return {**summary, "agreement_file": record(PaymentFileStatus.DUPLICATE, summary).pk}
+            summary["status"] = PaymentFileStatus.ACCEPTED
+            if consents:
+                _apply_consent_notices(ledger, kind, consents, summary, file_name, booking_date, actor)
+            if results:
+                _apply_result_notices(ledger, kind, results, summary, booking_date, actor)
+            row = record(PaymentFileStatus.ACCEPTED, summary)
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            f"{file_name}: conflicts with a concurrent import: {exc}", code="import_conflict"
+        ) from exc
+    return {**summary, "agreement_file": row.pk}
 
 
 # --- Reads ------------------------------------------------------------------------------------------------

@@ -455,6 +455,7 @@ class InvoiceEventKind(models.TextChoices):
     DIRECT_DEBIT_SENT = "direct_debit_sent", "Direct debit claim sent"
     DIRECT_DEBIT_FAILED = "direct_debit_failed", "Direct debit failed"
     DIRECT_DEBIT_EXHAUSTED = "direct_debit_exhausted", "Direct debit attempts used up: reminders take over"
+    DIRECT_DEBIT_CANCELLED = "direct_debit_cancelled", "Direct debit claim cancelled"
     # Claim steps (claims/): one kind per step, so the Bill Journal names what happened.
     LATE_FEE_CHARGED = "late_fee_charged", "Late fee charged"
     SMS_REMINDER_SENT = "sms_reminder_sent", "Friendly reminder SMS sent"
@@ -505,6 +506,7 @@ class InvoiceEvent(models.Model):
 class ConsentKind(models.TextChoices):
     AUTOGIRO_SE = "autogiro_se", "Autogiro (Sweden)"
     AVTALEGIRO_NO = "avtalegiro_no", "AvtaleGiro (Norway)"
+    BETALINGSSERVICE_DK = "betalingsservice_dk", "Betalingsservice (Denmark)"
     EINVOICE_B2C_SE = "einvoice_b2c_se", "E-faktura (Sweden)"
     EINVOICE_B2C_NO = "einvoice_b2c_no", "eFaktura (Norway)"
     EINVOICE_B2C_FI = "einvoice_b2c_fi", "E-invoice (Finland)"
@@ -522,6 +524,9 @@ class CustomerConsent(models.Model):
     source = models.CharField(max_length=100, blank=True)
     # Direct debit: whether the payer wants to be notified of each claim (AvtaleGiro agreement flag J/N).
     notify_payer = models.BooleanField(default=True)
+    # Direct debit: the number the bank keeps the consent under, from its agreement file (Autogiro payer
+    # number, Betalingsservice agreement number); blank when the consent came from CUSIN only.
+    bank_ref = models.CharField(max_length=30, blank=True)
 
     class Meta:
         constraints = [
@@ -718,6 +723,18 @@ class DirectDebitStatus(models.TextChoices):
     SENT = "sent", "Sent"
     PAID = "paid", "Paid"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled (settled otherwise before the debit date)"
+
+
+class DirectDebitBankOutcome(models.TextChoices):
+    APPROVED = "approved", "Approved by the bank"
+    FAILED = "failed", "Failed at the bank"
+    RENEWED = "renewed", "Renewed: the bank tries again"
+
+
+class DirectDebitFilePurpose(models.TextChoices):
+    CLAIMS = "claims", "Payment claims"
+    CANCELLATIONS = "cancellations", "Cancellations of claims sent earlier"
 
 
 # A failed debit is retried until this many attempts have failed; then the reminder process takes over.
@@ -725,8 +742,9 @@ DIRECT_DEBIT_MAX_ATTEMPTS = 3
 
 
 class DebitAgreementFile(models.Model):
-    """Every direct-debit agreement file from the bank (AvtaleGiro agreements): booked (accepted),
-    refused whole (rejected) or seen before (duplicate)."""
+    """Every direct-debit file from the bank (AvtaleGiro agreements, Autogiro mandate notices and payment
+    specifications, Betalingsservice agreement and payment information): booked (accepted), refused
+    whole (rejected) or seen before (duplicate)."""
 
     ledger = models.ForeignKey(
         Ledger, null=True, blank=True, on_delete=models.PROTECT, related_name="debit_agreement_files"
@@ -756,10 +774,14 @@ class DebitAgreementFile(models.Model):
 
 
 class DirectDebitClaimFile(models.Model):
-    """One payment-claim file written to the outbox for the bank (AvtaleGiro: service code 21)."""
+    """One file written to the outbox for the bank: payment claims (AvtaleGiro claim transmission, Autogiro
+    request file, Betalingsservice collection delivery) or cancellations of claims sent earlier."""
 
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="debit_claim_files")
     kind = models.CharField(max_length=20, choices=DirectDebitKind.choices)
+    purpose = models.CharField(
+        max_length=16, choices=DirectDebitFilePurpose.choices, default=DirectDebitFilePurpose.CLAIMS
+    )
     file_name = models.CharField(max_length=255, unique=True)
     transmission_number = models.CharField(max_length=7)
     as_of = models.DateField(help_text="the business day the claims were sent")
@@ -798,6 +820,20 @@ class DirectDebitAttempt(models.Model):
         max_length=10, choices=DirectDebitStatus.choices, default=DirectDebitStatus.SENT
     )
     claim_file = models.ForeignKey(DirectDebitClaimFile, on_delete=models.PROTECT, related_name="attempts")
+    cancel_file = models.ForeignKey(
+        DirectDebitClaimFile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cancelled_attempts",
+    )
+    # The payer as the claim names them (KID, Autogiro payer number, Betalingsservice customer no): a
+    # cancellation must repeat the claim exactly.
+    payer_ref = models.CharField(max_length=30, blank=True)
+    # What the bank's result file said about this debit (Autogiro, Betalingsservice): an approved debit
+    # waits for its money (booked from the bank's payment file) and is not failed for being late.
+    bank_outcome = models.CharField(max_length=10, choices=DirectDebitBankOutcome.choices, blank=True)
+    bank_result = models.CharField(max_length=200, blank=True)
     sent_on = models.DateField(help_text="the business day the claim was sent")
     settled_on = models.DateField(
         null=True, blank=True, help_text="the business day it was found paid or failed"
@@ -823,6 +859,11 @@ class DirectDebitAttempt(models.Model):
                 condition=Q(status="sent", settled_on__isnull=True, settled_at__isnull=True)
                 | (~Q(status="sent") & Q(settled_on__isnull=False, settled_at__isnull=False)),
                 name="debit_attempt_settled_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancel_file__isnull=False)
+                | (~Q(status="cancelled") & Q(cancel_file__isnull=True)),
+                name="debit_attempt_cancelled_has_file",
             ),
         ]
         indexes = [models.Index(fields=["ledger", "status", "due_date"], name="debit_attempt_status_idx")]

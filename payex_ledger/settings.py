@@ -163,6 +163,14 @@ CUSIN_INBOX_STALE_SECONDS = int(os.environ.get("CUSIN_INBOX_STALE_SECONDS", "600
 # Our ids at Nets for AvtaleGiro claim files (data transmitter, 8 digits; agreement, 9 digits).
 NETS_DATA_TRANSMITTER = os.environ.get("NETS_DATA_TRANSMITTER", "00000000")
 NETS_AVTALEGIRO_AGREEMENT_ID = os.environ.get("NETS_AVTALEGIRO_AGREEMENT_ID", "000000000")
+# Our customer number at Bankgirot in Autogiro request files (6 digits); the payee bankgiro number is
+# the ledger's client-funds account.
+BANKGIROT_CUSTOMER_NUMBER = os.environ.get("BANKGIROT_CUSTOMER_NUMBER", "000000")
+# Our ids at Nets in Betalingsservice deliveries: data supplier CVR no and PBS creditor no (8 digits
+# each), debtor group (5 digits).
+NETS_BS_CVR = os.environ.get("NETS_BS_CVR", "00000000")
+NETS_BS_PBS_NO = os.environ.get("NETS_BS_PBS_NO", "00000000")
+NETS_BS_DEBTOR_GROUP = os.environ.get("NETS_BS_DEBTOR_GROUP", "00001")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('ledger', '0011_claim_step_events'),
+        ('ledger', '0012_claim_step_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

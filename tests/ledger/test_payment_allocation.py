@@ -288,7 +288,12 @@ def test_unidentified_payments_go_to_suspense_and_the_worklist(db):
     ledger = ledger_with_account("9912346", country="SE")
     invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), amount=Decimal("10.00"))
     valid_unknown = references.ocr_generate(ledger_id=ledger.ledger_no, serial=999_999)
-    wrong_check_digit = invoice.payment_ref[:-1] + str((int(invoice.payment_ref[-1]) + 1) % 10)
+    # a last digit that is neither the Luhn nor the mod 11 check digit (either would count as valid)
+    wrong_check_digit = next(
+        invoice.payment_ref[:-1] + digit
+        for digit in "0123456789"
+        if not references.has_valid_check_digit(invoice.payment_ref[:-1] + digit)
+    )
     data = write_bgmax(
         [
             PaymentSpec(valid_unknown, Decimal("100.00"), payer_name="Anna", archive_ref="1"),

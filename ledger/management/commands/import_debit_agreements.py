@@ -9,8 +9,10 @@ from ledger.models import PaymentFileStatus
 
 class Command(JsonCommand):
     help = (
-        "Book a direct-debit agreement file from the bank (AvtaleGiro agreements from Nets): activate or "
-        "cancel customers' consents, print a JSON summary. Exit 1 only when the file is rejected whole."
+        "Book a direct-debit file from the bank: AvtaleGiro agreements (Nets), Autogiro mandate notices or "
+        "payment specifications (Bankgirot), Betalingsservice agreement and payment information (Nets). "
+        "Activates or cancels consents, settles failed debits; prints a JSON summary. Exit 1 only when "
+        "the file is rejected whole."
     )
 
     def add_arguments(self, parser):

@@ -4,6 +4,7 @@ from ledger.direct_debit import (
     CONSENT_BY_KIND,
     DEFAULT_DAYS_AHEAD,
     debit_attempts_settle,
+    debit_claims_cancel,
     debit_claims_send,
 )
 from ledger.errors import LedgerError
@@ -14,8 +15,10 @@ from ledger.selectors import ledger_get
 
 class Command(JsonCommand):
     help = (
-        "Direct debit for a business day: settle the attempts sent earlier (paid or failed), then send the "
-        "payment claims that are due (AvtaleGiro file per Norwegian ledger in its outbox). "
+        "Direct debit for a business day: cancel the claims of invoices settled otherwise before their debit "
+        "date, settle the attempts sent earlier (paid or failed), then send the payment claims that are due "
+        "(one file per ledger in its outbox: AvtaleGiro in Norway, Autogiro in Sweden, Betalingsservice in "
+        "Denmark). "
         "Exit 1 if any ledger failed (its claims are not sent; settled attempts stay settled)."
     )
 
@@ -48,6 +51,7 @@ class Command(JsonCommand):
         for ledger in ledgers:
             result = {"ledger": ledger.company_no, "ok": True}
             try:
+                result["cancelled"] = debit_claims_cancel(ledger=ledger, as_of=as_of, actor=o["actor"])
                 result["settled"] = debit_attempts_settle(ledger=ledger, as_of=as_of, actor=o["actor"])
                 result["sent"] = debit_claims_send(
                     ledger=ledger, as_of=as_of, days_ahead=o["days_ahead"], actor=o["actor"]
@@ -61,6 +65,7 @@ class Command(JsonCommand):
             "date": as_of.isoformat(),
             "files": sum(1 for r in results if r.get("sent", {}).get("file")),
             "claims": sum(r.get("sent", {}).get("claims", 0) for r in results),
+            "cancelled": sum(r.get("cancelled", {}).get("cancelled", 0) for r in results),
             "paid": sum(r.get("settled", {}).get("paid", 0) for r in results),
             "failed": sum(r.get("settled", {}).get("failed", 0) for r in results),
             "ledgers": results,
