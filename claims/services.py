@@ -20,6 +20,7 @@ from claims.interest import interest_accrued
 from claims.models import (
     Anchor,
     Audience,
+    ClaimEvent,
     ClaimEventKind,
     ClaimSettings,
     ClaimStatus,
@@ -44,7 +45,9 @@ from ledger.models import (
     User,
 )
 from ledger.money import ZERO, to_money
+from ledger.outbox import company_dir, write_atomic
 from ledger.payments import INVOICE_EVENT_COPY_COLUMNS, POSTING_COPY_COLUMNS, TRANSACTION_COPY_COLUMNS
+from ledger.selectors import invoice_balance
 from ledger.services import (
     _accounts_by_role,
     _actor_fields,
@@ -847,6 +850,7 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         for item in due:
             run.advance(item, paused.get(item.claim_id, 0))
         written = _write(run, due, actor)
+    handed_over = foreign_handover_export(ledger=ledger, as_of=as_of)
     return {
         "ledger": ledger.company_no,
         "date": as_of.isoformat(),
@@ -855,6 +859,43 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         "respites_ended": respites_ended,
         "unpaid_costs_closed": costs_closed,
         "claims_due": len(due),
+        "foreign_handover_file": handed_over,
         "left_to_direct_debit": len(with_bank),
         **written,
     }
+
+
+def foreign_handover_export(*, ledger: Ledger, as_of: date) -> str | None:
+    """The claims handed to the foreign collection partner on `as_of`, as a file in the ledger's outbox
+    for the partner (written after the day's transaction committed; once: an existing file is kept)."""
+    events = (
+        ClaimEvent.objects.filter(ledger=ledger, kind=ClaimEventKind.STEP, step_kind=StepKind.FOREIGN_HANDOVER,
+                                  booking_date=as_of)
+        .select_related("invoice__customer")
+        .order_by("id")
+    )  # fmt: skip
+    rows = []
+    for event in events:
+        invoice, customer = event.invoice, event.invoice.customer
+        balance = invoice_balance(invoice)
+        rows.append(
+            {
+                "invoice_no": invoice.invoice_no, "payment_ref": invoice.payment_ref,
+                "invoice_date": invoice.invoice_date.isoformat(), "due_date": invoice.due_date.isoformat(),
+                "currency": invoice.currency, "capital": str(balance.capital), "fees": str(balance.fees),
+                "interest": str(balance.interest), "customer_no": customer.customer_no, "name": customer.name,
+                "national_id": customer.national_id, "address": [customer.address_line1, customer.address_line2],
+                "postal_code": customer.postal_code, "city": customer.city, "country": customer.country,
+                "email": customer.email, "phone": customer.phone,
+            }
+        )  # fmt: skip
+    if not rows:
+        return None
+    path = (
+        company_dir(ledger.company_no, "outbox")
+        / f"FOREIGN_COLLECTION_{ledger.company_no}_{as_of:%Y%m%d}.json"
+    )
+    if not path.exists():
+        document = {"ledger": ledger.company_no, "date": as_of.isoformat(), "claims": rows}
+        write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8"))
+    return path.name

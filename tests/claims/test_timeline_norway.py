@@ -1,5 +1,6 @@
 """The Norwegian default process, day by day (seeds/001 section 2.3), for a consumer and a business."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -137,3 +138,25 @@ def test_norwegian_business_claim_without_the_late_fee_pays_collection_fees_time
         "payment_demand": Decimal("1680.00"),
         "heavy_fee": Decimal("1680.00"),
     }
+
+
+def test_a_customer_abroad_is_handed_to_the_foreign_partner_after_the_collection_notice(db, settings, tmp_path):
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(country="NO")
+    abroad = CustomerFactory(ledger=ledger, country="DE", city="Berlin", postal_code="10115")
+    invoice = InvoiceFactory(customer=abroad, invoice_date=DAY0, amount=Decimal("800.00"))
+
+    summaries = run_days(ledger, day(0), day(80))
+
+    assert [(kind, on) for kind, on, _, _ in steps_taken(invoice)] == [
+        ("sms_reminder", day(17)),
+        ("collection_notice", day(32)),
+        ("foreign_handover", day(47)),  # the day after the notice's deadline; our timeline stops
+    ]
+    assert Claim.objects.get(invoice=invoice).status == ClaimStatus.HANDED_OVER
+    name = f"FOREIGN_COLLECTION_{ledger.company_no}_20250217.json"
+    assert [s["foreign_handover_file"] for s in summaries if s["foreign_handover_file"]] == [name]
+    exported = json.loads((settings.LEDGER_DATA_DIR / "sftp" / ledger.company_no / "outbox" / name).read_text())
+    assert [(c["invoice_no"], c["capital"], c["fees"], c["country"]) for c in exported["claims"]] == [
+        (invoice.invoice_no, "800.00", "35.00", "DE")
+    ]
