@@ -666,8 +666,10 @@ def _write(run: _Run, due: list[_Due], actor) -> dict:
         if bookings:
             _copy_rows("ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transaction_rows())
             _copy_rows("ledger_posting", POSTING_COPY_COLUMNS, posting_rows())
-        _copy_rows("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, invoice_event_rows())
-        _copy_rows("claims_claimevent", CLAIM_EVENT_COPY_COLUMNS, claim_event_rows())
+        if any(item.taken for item in due):
+            _copy_rows("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, invoice_event_rows())
+        if any(item.taken or item.notes for item in due):
+            _copy_rows("claims_claimevent", CLAIM_EVENT_COPY_COLUMNS, claim_event_rows())
         if changed:
             _update_claims(changed, now)
     documents = [
@@ -842,7 +844,7 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         opened, closed = _sync_claims(ledger, first_offset, timezone.now())
         due, counted_at = _due_claims(ledger, as_of)
         # Direct debit is in charge of these until its attempts are used up; then reminders take over.
-        with_bank = set(invoices_in_direct_debit(ledger=ledger).values_list("id", flat=True))
+        with_bank = set(invoices_in_direct_debit(ledger=ledger).values_list("id", flat=True)) if due else set()
         due = [item for item in due if item.invoice_id not in with_bank]
         _load_balances(due)
         run = _Run(ledger, as_of, steps, settings)
@@ -850,7 +852,9 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         for item in due:
             run.advance(item, paused.get(item.claim_id, 0))
         written = _write(run, due, actor)
-    handed_over = foreign_handover_export(ledger=ledger, as_of=as_of)
+    handed_over = None
+    if written["by_step"].get(StepKind.FOREIGN_HANDOVER):
+        handed_over = foreign_handover_export(ledger=ledger, as_of=as_of)
     return {
         "ledger": ledger.company_no,
         "date": as_of.isoformat(),
