@@ -37,8 +37,11 @@ BATCH = 10_000
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--invoices", type=int, default=1_000_000, help="open invoices in all (default 1000000)")
+    parser.add_argument(
+        "--invoices", type=int, default=1_000_000, help="open invoices in all (default 1000000)"
+    )
     parser.add_argument("--ledgers", type=int, default=20, help="ledgers they are spread over (default 20)")
+    parser.add_argument("--profile", action="store_true", help="print where the escalation spends its time")
     args = parser.parse_args()
     if args.invoices < 100 or args.ledgers < 1:
         parser.error("--invoices must be at least 100 and --ledgers at least 1")
@@ -112,11 +115,21 @@ def run(args: argparse.Namespace) -> int:
     ledgers = []
     t_setup = time.perf_counter()
     for number in range(args.ledgers):
-        ledger, _ = ledger_create(company_no=str(910_000 + number), ledger_no=str(9100 + number), country="NO",
-                                  name=f"Bench ledger {number}", client_name="Bench client")
+        ledger, _ = ledger_create(
+            company_no=str(910_000 + number),
+            ledger_no=str(9100 + number),
+            country="NO",
+            name=f"Bench ledger {number}",
+            client_name="Bench client",
+        )
         customers = Customer.objects.bulk_create(
-            Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Customer {i}", country="NO",
-                     legal_entity=LegalEntity.PRIVATE)
+            Customer(
+                ledger=ledger,
+                customer_no=str(100_000 + i),
+                name=f"Customer {i}",
+                country="NO",
+                legal_entity=LegalEntity.PRIVATE,
+            )
             for i in range(max(per_ledger // 50, 1))
         )
         for start in range(0, per_ledger, BATCH):
@@ -126,17 +139,23 @@ def run(args: argparse.Namespace) -> int:
                              amount=Decimal(10_000 + (i * 7919) % 500_000).scaleb(-2))
                 for i in range(start, min(start + BATCH, per_ledger))
             ]  # fmt: skip
-            invoices_register(ledger=ledger, invoices=inputs, actor="bench", booking_date=RUN_DATE - timedelta(days=90))
+            invoices_register(
+                ledger=ledger, invoices=inputs, actor="bench", booking_date=RUN_DATE - timedelta(days=90)
+            )
         ledgers.append(ledger)
-        progress(f"ledger {number + 1}/{args.ledgers}: {per_ledger} invoices registered "
-                 f"({time.perf_counter() - t_setup:.0f} s so far)")
+        progress(
+            f"ledger {number + 1}/{args.ledgers}: {per_ledger} invoices registered "
+            f"({time.perf_counter() - t_setup:.0f} s so far)"
+        )
     with connection.cursor() as cursor:
         cursor.execute(CLAIMS_SQL, {"r": RUN_DATE})
         cursor.execute("ANALYZE")
     n = per_ledger * args.ledgers
     expected_steps = sum(1 for i in range(per_ledger) if i % 100 < 5) * args.ledgers
-    print(f"claims_escalation: {n} open invoices in {args.ledgers} ledgers, run date {RUN_DATE}, "
-          f"{expected_steps} due ({expected_steps / n:.1%}); setup {time.perf_counter() - t_setup:.0f} s")
+    print(
+        f"claims_escalation: {n} open invoices in {args.ledgers} ledgers, run date {RUN_DATE}, "
+        f"{expected_steps} due ({expected_steps / n:.1%}); setup {time.perf_counter() - t_setup:.0f} s"
+    )
     print(f"database: {db_name} on PostgreSQL {version}")
 
     # --- Floor: the set-based selection alone ---------------------------------------------------------
@@ -144,21 +163,41 @@ def run(args: argparse.Namespace) -> int:
     selected = 0
     with connection.cursor() as cursor:
         for ledger in ledgers:
-            cursor.execute(DUE_SQL, {"business": LegalEntity.BUSINESS.value, "country": "NO", "ledger": ledger.id,
-                                     "as_of": RUN_DATE})
+            cursor.execute(
+                DUE_SQL,
+                {
+                    "business": LegalEntity.BUSINESS.value,
+                    "country": "NO",
+                    "ledger": ledger.id,
+                    "as_of": RUN_DATE,
+                },
+            )
             selected += len(cursor.fetchall())
     floor_time = time.perf_counter() - t0
     check(selected == expected_steps, f"the floor selected {selected} claims, expected {expected_steps}")
 
     # --- The escalation of the day ------------------------------------------------------------------------
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     t0 = time.perf_counter()
     summaries = []
     for number, ledger in enumerate(ledgers, start=1):
         t1 = time.perf_counter()
         summaries.append(claims_escalate(ledger=ledger, as_of=RUN_DATE, actor="bench"))
-        progress(f"ledger {number}/{len(ledgers)}: {summaries[-1]['steps_taken']} steps in "
-                 f"{time.perf_counter() - t1:.2f} s")
+        progress(
+            f"ledger {number}/{len(ledgers)}: {summaries[-1]['steps_taken']} steps in "
+            f"{time.perf_counter() - t1:.2f} s"
+        )
     escalation_time = time.perf_counter() - t0
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
 
     steps = sum(s["steps_taken"] for s in summaries)
     fees = sum(Decimal(s["fees"]) for s in summaries)
@@ -170,12 +209,16 @@ def run(args: argparse.Namespace) -> int:
             by_step[kind] = by_step.get(kind, 0) + count
     posting_sum = Posting.objects.aggregate(total=Sum("amount"))["total"]
     check(posting_sum == 0, f"postings sum to {posting_sum}")
-    again = sum(claims_escalate(ledger=ledger, as_of=RUN_DATE, actor="bench")["steps_taken"] for ledger in ledgers)
+    again = sum(
+        claims_escalate(ledger=ledger, as_of=RUN_DATE, actor="bench")["steps_taken"] for ledger in ledgers
+    )
     check(again == 0, f"the same day again took {again} steps")
 
     ratio = escalation_time / floor_time
-    print(f"escalation: {steps} steps ({', '.join(f'{k} {v}' for k, v in sorted(by_step.items()))}), "
-          f"fees {fees}, interest {interest}, in {escalation_time:.2f} s = {steps / escalation_time:,.0f} steps/s")
+    print(
+        f"escalation: {steps} steps ({', '.join(f'{k} {v}' for k, v in sorted(by_step.items()))}), "
+        f"fees {fees}, interest {interest}, in {escalation_time:.2f} s = {steps / escalation_time:,.0f} steps/s"
+    )
     print(f"floor: the set-based SELECT of the due claims of all ledgers in {floor_time:.2f} s")
     print(f"ratio: escalation {escalation_time:.2f} s / floor {floor_time:.2f} s = {ratio:.1f} x")
     print("the same day again: 0 steps")

@@ -140,7 +140,9 @@ def test_norwegian_business_claim_without_the_late_fee_pays_collection_fees_time
     }
 
 
-def test_a_customer_abroad_is_handed_to_the_foreign_partner_after_the_collection_notice(db, settings, tmp_path):
+def test_a_customer_abroad_is_handed_to_the_foreign_partner_after_the_collection_notice(
+    db, settings, tmp_path
+):
     settings.LEDGER_DATA_DIR = tmp_path / "data"
     ledger = LedgerFactory(country="NO")
     abroad = CustomerFactory(ledger=ledger, country="DE", city="Berlin", postal_code="10115")
@@ -156,7 +158,9 @@ def test_a_customer_abroad_is_handed_to_the_foreign_partner_after_the_collection
     assert Claim.objects.get(invoice=invoice).status == ClaimStatus.HANDED_OVER
     name = f"FOREIGN_COLLECTION_{ledger.company_no}_20250217.json"
     assert [s["foreign_handover_file"] for s in summaries if s["foreign_handover_file"]] == [name]
-    exported = json.loads((settings.LEDGER_DATA_DIR / "sftp" / ledger.company_no / "outbox" / name).read_text())
+    exported = json.loads(
+        (settings.LEDGER_DATA_DIR / "sftp" / ledger.company_no / "outbox" / name).read_text()
+    )
     assert [(c["invoice_no"], c["capital"], c["fees"], c["country"]) for c in exported["claims"]] == [
         (invoice.invoice_no, "800.00", "35.00", "DE")
     ]

@@ -7,9 +7,9 @@ import pytest
 
 from claims.interest import HUNDRED
 from claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimStatus
-from claims.services import claim_process_set, claim_settings_update
+from claims.services import claim_process_set, claim_settings_update, claims_escalate
 from ledger.errors import ValidationFailed
-from ledger.models import LegalEntity
+from ledger.models import JournalTransaction, LegalEntity
 from ledger.money import to_money
 from tests.claims.conftest import assert_verified, run_days, steps_taken
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
@@ -125,3 +125,19 @@ def test_a_fee_step_with_a_deadline_below_the_statutory_minimum_is_refused(db):
         )
     assert error.value.code == "deadline_too_short"
     assert error.value.field == "steps[1].deadline_days"
+
+
+def test_a_missing_statutory_rate_stops_the_ledgers_day_and_writes_nothing(db):
+    ledger = LedgerFactory(country="SE")
+    # Overdue since December 2024: the Swedish rates loaded start on 1 January 2025.
+    invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=date(2024, 11, 20))
+    transactions = JournalTransaction.objects.filter(ledger=ledger).count()
+
+    with pytest.raises(ValidationFailed) as error:
+        claims_escalate(ledger=ledger, as_of=date(2025, 1, 20))
+
+    assert error.value.code == "figure_missing"
+    assert "late_interest_rate for SE on 2024-12-05" in error.value.message
+    assert not Claim.objects.filter(invoice=invoice).exists()
+    assert not ClaimEvent.objects.filter(invoice=invoice).exists()
+    assert JournalTransaction.objects.filter(ledger=ledger).count() == transactions
