@@ -77,7 +77,7 @@ def due_date_of(group: int) -> date:
 # 1 late fee, 2 SMS, 3 collection notice, 4 foreign hand-over, 5 payment demand, 6-8 calls/SMS, 9 heavy fee).
 CLAIMS_SQL = """
 INSERT INTO claims_claim (ledger_id, invoice_id, status, position, level, last_step_on, deadline, next_on,
-                          reminder_fees, last_fee_on, light_fee_charged, compensation_charged, interest_booked,
+                          reminder_fees, last_fee_on, collection_fees_charged, compensation_charged, interest_booked,
                           pauses_counted_at, updated_at)
 SELECT i.ledger_id, i.id, 'active',
        CASE WHEN g < 2 THEN 1 WHEN g = 2 THEN 2 WHEN g = 3 THEN 4 WHEN g = 4 THEN 8 WHEN g < 50 THEN 0 ELSE 2 END,

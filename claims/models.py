@@ -188,7 +188,7 @@ class Claim(models.Model):
     next_on = models.DateField(null=True, blank=True)
     reminder_fees = models.PositiveSmallIntegerField(default=0)
     last_fee_on = models.DateField(null=True, blank=True)
-    light_fee_charged = models.DecimalField(**MONEY, default=0)
+    collection_fees_charged = models.DecimalField(**MONEY, default=0)
     compensation_charged = models.DecimalField(**MONEY, default=0)
     interest_through = models.DateField(null=True, blank=True)
     interest_booked = models.DecimalField(**MONEY, default=0)

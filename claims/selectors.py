@@ -36,7 +36,7 @@ def _as_due(invoice: Invoice, claim: Claim | None) -> _Due:
                     0, "", invoice.due_date, None, invoice.due_date, 0, None, ZERO, ZERO, ZERO, None)  # fmt: skip
     return _Due(claim.id, invoice.id, invoice.invoice_no, customer.id, invoice.due_date, business, foreign,
                 claim.position, claim.level, claim.deadline, claim.last_step_on, claim.next_on, claim.reminder_fees,
-                claim.last_fee_on, claim.light_fee_charged, claim.compensation_charged, claim.interest_booked,
+                claim.last_fee_on, claim.collection_fees_charged, claim.compensation_charged, claim.interest_booked,
                 claim.interest_through)  # fmt: skip
 
 

@@ -226,7 +226,7 @@ class _Due:
     next_on: date
     reminder_fees: int
     last_fee_on: date | None
-    light_fee_charged: Decimal
+    collection_fees_charged: Decimal
     compensation_charged: Decimal
     interest_booked: Decimal
     interest_through: date | None
@@ -270,7 +270,7 @@ def _sync_claims(ledger: Ledger, first_offset: int, now) -> tuple[int, int]:
         cursor.execute(
             """
             INSERT INTO claims_claim (ledger_id, invoice_id, status, position, level, deadline, next_on,
-                                      reminder_fees, light_fee_charged, compensation_charged, interest_booked,
+                                      reminder_fees, collection_fees_charged, compensation_charged, interest_booked,
                                       pauses_counted_at, updated_at)
             -- Pauses count from the invoice's registration: a respite set before the first run moves it too.
             SELECT i.ledger_id, i.id, 'active', 0, '', i.due_date, i.due_date + %s, 0, 0, 0, 0, i.created_at, %s
@@ -298,7 +298,7 @@ SELECT c.id, i.id, i.invoice_no, i.customer_id, i.due_date,
        cu.legal_entity = %(business)s,
        cu.country <> '' AND cu.country <> %(country)s,
        c.position, c.level, c.deadline, c.last_step_on, c.next_on, c.reminder_fees, c.last_fee_on,
-       c.light_fee_charged, c.compensation_charged, c.interest_booked, c.interest_through, c.pauses_counted_at
+       c.collection_fees_charged, c.compensation_charged, c.interest_booked, c.interest_through, c.pauses_counted_at
   FROM claims_claim c
   JOIN ledger_invoice i ON i.id = c.invoice_id
   JOIN ledger_customer cu ON cu.id = i.customer_id
@@ -469,8 +469,8 @@ class _Run:
             return to_money(light * factor), "light collection fee", None
         heavy = to_money(light * figures.require(FigureKind.HEAVY_FEE_FACTOR, as_of) * factor)
         return (
-            max(heavy - item.light_fee_charged, ZERO),
-            f"heavy collection fee {heavy} less the light fee",
+            max(heavy - item.collection_fees_charged, ZERO),
+            f"heavy collection fee {heavy} less the collection fees charged",
             None,
         )
 
@@ -546,10 +546,8 @@ class _Run:
             item.fees += fee
             if step.fee_rule in REMINDER_FEE_RULES:
                 item.reminder_fees += 1
-            elif step.fee_rule == FeeRule.COLLECTION_LIGHT:
-                item.light_fee_charged += fee
-            elif step.fee_rule == FeeRule.COLLECTION_HEAVY:
-                item.light_fee_charged += fee
+            elif step.fee_rule in COLLECTION_FEE_RULES:
+                item.collection_fees_charged += fee
             elif step.fee_rule == FeeRule.BUSINESS_COMPENSATION:
                 item.compensation_charged += fee
         if interest > 0:
@@ -716,7 +714,7 @@ def _update_claims(changed: list[_Due], now) -> None:
         ("next_on", "date", [i.next_on for i in changed]),
         ("reminder_fees", "smallint", [i.reminder_fees for i in changed]),
         ("last_fee_on", "date", [i.last_fee_on for i in changed]),
-        ("light_fee_charged", "numeric", [i.light_fee_charged for i in changed]),
+        ("collection_fees_charged", "numeric", [i.collection_fees_charged for i in changed]),
         ("compensation_charged", "numeric", [i.compensation_charged for i in changed]),
         ("interest_through", "date", [i.interest_through for i in changed]),
         ("interest_booked", "numeric", [i.interest_booked for i in changed]),
@@ -729,7 +727,7 @@ def _update_claims(changed: list[_Due], now) -> None:
             UPDATE claims_claim c
                SET status = v.status, position = v.position, level = v.level, last_step_on = v.last_step_on,
                    deadline = v.deadline, next_on = v.next_on, reminder_fees = v.reminder_fees,
-                   last_fee_on = v.last_fee_on, light_fee_charged = v.light_fee_charged,
+                   last_fee_on = v.last_fee_on, collection_fees_charged = v.collection_fees_charged,
                    compensation_charged = v.compensation_charged, interest_through = v.interest_through,
                    interest_booked = v.interest_booked, pauses_counted_at = %s, updated_at = %s
               FROM unnest({unnest}) AS v({names})

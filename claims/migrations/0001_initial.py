@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('next_on', models.DateField(blank=True, null=True)),
                 ('reminder_fees', models.PositiveSmallIntegerField(default=0)),
                 ('last_fee_on', models.DateField(blank=True, null=True)),
-                ('light_fee_charged', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
+                ('collection_fees_charged', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
                 ('compensation_charged', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
                 ('interest_through', models.DateField(blank=True, null=True)),
                 ('interest_booked', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
