@@ -74,7 +74,8 @@ def claim_status(*, invoice: Invoice, as_of: date | None = None) -> dict:
     item = _as_due(invoice, claim)
     _load_balances([item])
     run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings)
-    unbooked = run.interest_until(item, min(as_of, invoice.closed_on or as_of))
+    # A closed claim accrues nothing more: what was not booked by then is not owed.
+    unbooked = ZERO if invoice.status == InvoiceStatus.CLOSED else run.interest_until(item, as_of)
     if invoice.status == InvoiceStatus.CLOSED or (claim is not None and claim.status != ClaimStatus.ACTIVE):
         next_event = None
     elif invoice.status == InvoiceStatus.RESPITE and invoice.respite_until:

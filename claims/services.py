@@ -402,7 +402,6 @@ class _Run:
     def __init__(self, ledger: Ledger, as_of: date, steps: list[ClaimStep], settings: ClaimSettings):
         self.ledger, self.as_of, self.settings = ledger, as_of, settings
         self.steps = {s.position: s for s in steps}
-        self.last_position = max(self.steps, default=0)
         self.figures = Figures.load(ledger.country)
         self.rates: dict[date, list] = {}
 
