@@ -1,0 +1,31 @@
+"""Amount and date formats on documents, by the document's language."""
+
+from datetime import date
+from decimal import Decimal
+
+from django import template
+
+from ledger.money import to_money
+
+register = template.Library()
+
+
+@register.filter
+def money(value, language="en") -> str:
+    """1 234,50 in the Nordic languages, 1,234.50 in English. Plain spaces: they survive text extraction."""
+    if value is None or value == "":
+        return ""
+    amount = to_money(value if isinstance(value, Decimal) else str(value))
+    grouped = f"{amount:,.2f}"
+    if language == "en":
+        return grouped
+    return grouped.replace(",", " ").replace(".", ",")
+
+
+@register.filter
+def day(value, language="en") -> str:
+    if not isinstance(value, date):
+        return value or ""
+    if language in ("nb", "da"):
+        return value.strftime("%d.%m.%Y")
+    return value.isoformat()
