@@ -438,9 +438,9 @@ def documents_distribute(*, as_of: date, ledger: Ledger | None = None, actor=DIS
             if document.ledger.client_id not in profiles:
                 profiles[document.ledger.client_id] = _profile(document.ledger)
             status, error = _process(document, actor=actor_label, profile=profiles[document.ledger.client_id])
-            by_kind[document.kind] += 1
-            by_channel[document.channel or "none"] += 1
-            by_status[status] += 1
+            by_kind[str(document.kind)] += 1
+            by_channel[str(document.channel or "none")] += 1
+            by_status[str(status)] += 1
             if error:
                 errors.append({"document": document.pk, "kind": document.kind, "error": error})
     batches = print_batches_write(as_of=as_of, ledger=ledger, actor=actor_label)

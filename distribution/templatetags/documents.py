@@ -29,3 +29,10 @@ def day(value, language="en") -> str:
     if language in ("nb", "da"):
         return value.strftime("%d.%m.%Y")
     return value.isoformat()
+
+
+@register.filter
+def rate(value, language="en") -> str:
+    """An interest rate as given ("12.25"), with a decimal comma in the Nordic languages."""
+    text = str(value or "")
+    return text if language == "en" else text.replace(".", ",")
