@@ -112,7 +112,10 @@ def test_archive_only():
 
 def test_einvoice_b2b_with_edi_ids():
     edi = customer(
-        legal_entity=LegalEntity.BUSINESS, edi_van="PEPPOL", edi_buyer_id="987654321", edi_seller_id="912345678"
+        legal_entity=LegalEntity.BUSINESS,
+        edi_van="PEPPOL",
+        edi_buyer_id="987654321",
+        edi_seller_id="912345678",
     )
     choice = choose(kind="invoice", cust=edi, distribution_type="EInvoiceB2B")
     assert choice.channel == Channel.EINVOICE_B2B
@@ -138,7 +141,10 @@ def test_einvoice_b2b_without_edi_ids_is_an_error_and_paper_to_the_billing_addre
 def test_einvoice_b2c_asked_without_consent_falls_through_with_the_reason():
     choice = choose(distribution_type="EInvoiceB2C")
     assert choice.channel == Channel.EMAIL
-    assert choice.reason == "DistributionType EInvoiceB2C but no active consent; default priority: e-mail address known"
+    assert (
+        choice.reason
+        == "DistributionType EInvoiceB2C but no active consent; default priority: e-mail address known"
+    )
 
 
 @pytest.mark.parametrize("kind", ["payment_demand", "legal_notice"])

@@ -34,7 +34,11 @@ def test_queue_inserts_once_per_source_key(db, ledger_no):
     again = documents_queue(requests=[request(invoice, "claim:1:reminder", fee="99.00")])
     assert (first, again) == (1, 0)
     document = Document.objects.get()
-    assert (document.kind, document.status, document.facts) == ("reminder", DocumentStatus.QUEUED, {"fee": "35.00"})
+    assert (document.kind, document.status, document.facts) == (
+        "reminder",
+        DocumentStatus.QUEUED,
+        {"fee": "35.00"},
+    )
     assert document.invoice_id == invoice.id and document.booking_date == DAY
 
 
@@ -150,6 +154,10 @@ def test_database_refuses_a_customer_of_another_ledger(db, ledger_no):
         Document.objects.update(customer_id=stranger.id)
     with pytest.raises(IntegrityError), transaction.atomic():
         Document.objects.create(
-            ledger=ledger_no, customer=invoice.customer, invoice=invoice, kind="reminder", booking_date=DAY,
+            ledger=ledger_no,
+            customer=invoice.customer,
+            invoice=invoice,
+            kind="reminder",
+            booking_date=DAY,
             source_key="k",
         )
