@@ -31,18 +31,34 @@ from decimal import Decimal
 from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 
 # The posting columns invoices_register writes by COPY, in its order.
-POSTING_COLUMNS = ["transaction_id", "ledger_id", "invoice_id", "customer_id", "account_id", "component",
-                   "amount", "currency"]
+POSTING_COLUMNS = [
+    "transaction_id",
+    "ledger_id",
+    "invoice_id",
+    "customer_id",
+    "account_id",
+    "component",
+    "amount",
+    "currency",
+]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--invoices", type=int, default=100_000, help="invoices to register (default 100000)")
-    parser.add_argument("--batch-size", type=int, default=10_000,
-                        help="invoices per invoices_register call / transaction (default 10000)")
-    parser.add_argument("--customers", type=int, default=1_000,
-                        help="customers the invoices are spread over (default 1000; at most 9999 invoices "
-                             "per customer, the KID serial limit)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=10_000,
+        help="invoices per invoices_register call / transaction (default 10000)",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=1_000,
+        help="customers the invoices are spread over (default 1000; at most 9999 invoices "
+        "per customer, the KID serial limit)",
+    )
     args = parser.parse_args()
     if args.invoices < 1 or args.batch_size < 1 or args.customers < 1:
         parser.error("--invoices, --batch-size and --customers must be positive")
@@ -76,14 +92,21 @@ def run(args: argparse.Namespace) -> int:
     call_command("migrate", verbosity=0)
     progress(f"migrated in {time.perf_counter() - t:.1f} s")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_database(), current_setting('server_version'), "
-                       "current_setting('synchronous_commit'), current_setting('fsync'), "
-                       "current_setting('shared_buffers')")
+        cursor.execute(
+            "SELECT current_database(), current_setting('server_version'), "
+            "current_setting('synchronous_commit'), current_setting('fsync'), "
+            "current_setting('shared_buffers')"
+        )
         db_name, version, sync_commit, fsync, shared_buffers = cursor.fetchone()
     assert db_name.startswith("ledger_bench_"), db_name  # never run against the real database
 
-    ledger, _ = ledger_create(company_no="900000001", ledger_no="9001", country="NO", name="Bench ledger",
-                              client_name="Bench client")
+    ledger, _ = ledger_create(
+        company_no="900000001",
+        ledger_no="9001",
+        country="NO",
+        name="Bench ledger",
+        client_name="Bench client",
+    )
     customers = Customer.objects.bulk_create(
         Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
         for i in range(args.customers)
@@ -91,30 +114,40 @@ def run(args: argparse.Namespace) -> int:
     booking_date = ledger.today()
     invoice_date = booking_date - timedelta(days=3)
     inputs = [
-        InvoiceInput(customer=customers[i % len(customers)], invoice_no=f"B{i:08d}",
-                     invoice_date=invoice_date,
-                     amount=Decimal(10_000 + (i * 7919) % 1_000_000).scaleb(-2))  # 100.00 .. 10099.99
+        InvoiceInput(
+            customer=customers[i % len(customers)],
+            invoice_no=f"B{i:08d}",
+            invoice_date=invoice_date,
+            amount=Decimal(10_000 + (i * 7919) % 1_000_000).scaleb(-2),
+        )  # 100.00 .. 10099.99
         for i in range(n)
     ]
     expected_total = sum((item.amount for item in inputs), Decimal("0.00"))
 
-    print(f"register_invoices: {n} invoices, batch size {batch_size}, {len(customers)} customers, "
-          f"ledger {ledger.ledger_no} ({ledger.reference_scheme})")
-    print(f"database: {db_name} on PostgreSQL {version} (synchronous_commit={sync_commit}, fsync={fsync}, "
-          f"shared_buffers={shared_buffers})")
+    print(
+        f"register_invoices: {n} invoices, batch size {batch_size}, {len(customers)} customers, "
+        f"ledger {ledger.ledger_no} ({ledger.reference_scheme})"
+    )
+    print(
+        f"database: {db_name} on PostgreSQL {version} (synchronous_commit={sync_commit}, fsync={fsync}, "
+        f"shared_buffers={shared_buffers})"
+    )
 
     # --- Registration (timed per call, commit included) --------------------------------------------
     batch_times = []
-    batches = [inputs[start:start + batch_size] for start in range(0, n, batch_size)]
+    batches = [inputs[start : start + batch_size] for start in range(0, n, batch_size)]
     for number, batch in enumerate(batches, start=1):
         t0 = time.perf_counter()
-        registered = invoices_register(ledger=ledger, invoices=batch, actor="bench",
-                                       booking_date=booking_date)
+        registered = invoices_register(
+            ledger=ledger, invoices=batch, actor="bench", booking_date=booking_date
+        )
         elapsed = time.perf_counter() - t0
         batch_times.append(elapsed)
         check(len(registered) == len(batch), f"batch {number}: {len(registered)} registered of {len(batch)}")
-        progress(f"batch {number}/{len(batches)}: {len(batch)} invoices in {elapsed:.3f} s "
-                 f"({len(batch) / elapsed:,.0f} invoices/s)")
+        progress(
+            f"batch {number}/{len(batches)}: {len(batch)} invoices in {elapsed:.3f} s "
+            f"({len(batch) / elapsed:,.0f} invoices/s)"
+        )
     register_time = sum(batch_times)
     invoices_per_s = n / register_time
 
@@ -132,12 +165,15 @@ def run(args: argparse.Namespace) -> int:
     check(capital_sum == expected_total, f"capital postings sum to {capital_sum}, expected {expected_total}")
 
     per_batch = [len(b) / s for b, s in zip(batches, batch_times, strict=True)]
-    print(f"registration: {n} invoices, {posting_count} postings in {register_time:.2f} s = "
-          f"{invoices_per_s:,.0f} invoices/s ({posting_count / register_time:,.0f} postings/s); "
-          f"per batch min/median/max {min(per_batch):,.0f}/{statistics.median(per_batch):,.0f}/"
-          f"{max(per_batch):,.0f} invoices/s")
-    print(f"verified: {invoice_count} invoices, {transaction_count} transactions, "
-          f"postings sum to {posting_sum}")
+    print(
+        f"registration: {n} invoices, {posting_count} postings in {register_time:.2f} s = "
+        f"{invoices_per_s:,.0f} invoices/s ({posting_count / register_time:,.0f} postings/s); "
+        f"per batch min/median/max {min(per_batch):,.0f}/{statistics.median(per_batch):,.0f}/"
+        f"{max(per_batch):,.0f} invoices/s"
+    )
+    print(
+        f"verified: {invoice_count} invoices, {transaction_count} transactions, postings sum to {posting_sum}"
+    )
 
     # --- Floor: plain COPY of the same posting rows into a table without triggers or indexes --------
     rows = list(postings.order_by("id").values_list(*POSTING_COLUMNS))  # not timed
@@ -167,12 +203,16 @@ def run(args: argparse.Namespace) -> int:
 
     floor_rows_per_s = len(rows) / floor_time
     ratio = register_time / floor_time
-    print(f"floor: COPY of {len(rows)} posting rows into a temp table (no triggers, indexes, FKs, WAL) "
-          f"in {floor_time:.2f} s = {floor_rows_per_s:,.0f} rows/s = "
-          f"{floor_rows_per_s / 2:,.0f} invoice-equivalents/s")
-    print(f"       same COPY into a plain logged table: {logged_time:.2f} s = "
-          f"{len(rows) / logged_time:,.0f} rows/s (registration / logged floor = "
-          f"{register_time / logged_time:.1f} x)")
+    print(
+        f"floor: COPY of {len(rows)} posting rows into a temp table (no triggers, indexes, FKs, WAL) "
+        f"in {floor_time:.2f} s = {floor_rows_per_s:,.0f} rows/s = "
+        f"{floor_rows_per_s / 2:,.0f} invoice-equivalents/s"
+    )
+    print(
+        f"       same COPY into a plain logged table: {logged_time:.2f} s = "
+        f"{len(rows) / logged_time:,.0f} rows/s (registration / logged floor = "
+        f"{register_time / logged_time:.1f} x)"
+    )
     print(f"ratio: registration {register_time:.2f} s / floor {floor_time:.2f} s = {ratio:.1f} x")
     print(f"target >= 5,000 invoices/s: {'met' if invoices_per_s >= 5000 else 'NOT met'}")
 

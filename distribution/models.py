@@ -53,6 +53,7 @@ class DocumentStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived only"
     FAILED = "failed", "Failed"
     RETURNED = "returned", "Returned / bounced"
+    CANCELLED = "cancelled", "Not sent: nothing owed any more"
 
 
 # A document that failed this many send attempts stays failed (an operator looks at it).

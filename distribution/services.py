@@ -25,6 +25,7 @@ from django.utils import timezone
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import CustomerConsent, CustomerEvent, CustomerEventKind, InvoiceStatus, Ledger, User
 from ledger.outbox import write_atomic
+from ledger.selectors import invoice_balance
 
 from . import texts
 from .channels import channel_choose
@@ -314,6 +315,23 @@ def _record(
         setattr(document, key, value)
 
 
+# Kinds that ask for money: not sent once the claim is settled between queueing and distribution.
+_DEMANDS = frozenset(DocumentKind.values) - {
+    DocumentKind.INVOICE,
+    DocumentKind.PAYOUT_NOTICE,
+    DocumentKind.DEBT_SUMMARY,
+}
+
+
+def _nothing_owed(document: Document) -> bool:
+    if document.kind not in _DEMANDS or document.invoice is None or document.archive_name:
+        return False
+    balance = invoice_balance(document.invoice)
+    if document.kind == DocumentKind.COST_CLAIM:
+        return balance.fees + balance.interest <= 0
+    return document.invoice.status == InvoiceStatus.CLOSED or balance.open_amount <= 0
+
+
 def _process(document: Document, *, actor: str, profile) -> tuple[str, str]:
     """Choose, render, archive, send one claimed document. Returns (status, error)."""
     attempt_no = document.attempts + 1
@@ -324,6 +342,14 @@ def _process(document: Document, *, actor: str, profile) -> tuple[str, str]:
             document.address, document.channel_reason = choice.address, choice.reason
             document.channel_error = choice.error
             document.language = texts.language_for(document.customer.country)
+        if _nothing_owed(document):
+            _record(
+                document,
+                to_status=DocumentStatus.CANCELLED,
+                actor=actor,
+                reason="nothing owed any more when it was due to be rendered (paid, credited or closed)",
+            )
+            return DocumentStatus.CANCELLED, ""
         link = portal_link(document)
         if document.archive_name:
             # A retry sends exactly what was archived.

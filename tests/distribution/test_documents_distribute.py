@@ -408,3 +408,23 @@ def test_only_the_given_ledger_is_distributed(db, data_dir, ledger_no):
     theirs.refresh_from_db()
     assert (mine.status, theirs.status) == ("sent", "queued")
     assert Channel.PAPER == mine.channel
+
+
+def test_a_reminder_for_an_invoice_settled_meanwhile_is_not_sent(db, data_dir, ledger_no):
+    from ledger.services import invoice_credit
+
+    customer = CustomerFactory(ledger=ledger_no, email="kari@example.no")
+    settled = make_invoice(ledger_no, customer=customer, invoice_no="S-1")
+    still_open = make_invoice(ledger_no, customer=customer, invoice_no="S-2")
+    queue(settled)
+    queue(still_open)
+    summary_doc = queue(None, customer=customer, kind="debt_summary", key="summary")
+    invoice_credit(invoice=settled, actor="test", booking_date=DAY, reason="sold by mistake")
+    summary = documents_distribute(as_of=DAY)
+    assert summary["by_status"] == {"cancelled": 1, "sent": 2}
+    cancelled = Document.objects.get(invoice=settled)
+    assert (cancelled.status, cancelled.archive_name) == ("cancelled", "")
+    assert len(mail.outbox) == 2
+    # The debt summary lists what is still open, nothing else.
+    text = pdf_text(document_pdf(document=Document.objects.get(pk=summary_doc.pk)))
+    assert "S-2" in text and "S-1" not in text
