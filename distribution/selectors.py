@@ -86,3 +86,12 @@ def document_pdf(*, document: Document) -> bytes:
 
     with archive_storage().open(document.archive_name) as handle:
         return handle.read()
+
+
+def documents_past_retention(*, as_of, ledger: Ledger | None = None) -> QuerySet[Document]:
+    """Archived documents that may be deleted: past their retention date, and never while the invoice
+    they belong to is still open (seeds/000 section 6)."""
+    qs = Document.objects.filter(retention_until__lt=as_of).exclude(archive_name="")
+    if ledger is not None:
+        qs = qs.filter(ledger=ledger)
+    return qs.exclude(invoice__isnull=False, invoice__closed_on__isnull=True)

@@ -150,3 +150,15 @@ def test_worklist_is_scoped_to_the_users_client(db, data_dir, ledger_no):
     theirs = UserFactory(client=other.client)
     assert returned_mail_worklist(user=mine).count() == 0
     assert returned_mail_worklist(user=theirs).count() == 1
+
+
+def test_retention_never_releases_a_document_of_an_open_invoice(db, data_dir, ledger_no):
+    from distribution.selectors import documents_past_retention
+    from ledger.services import invoice_credit
+
+    open_doc = sent_document(ledger_no)
+    closed_doc = sent_document(ledger_no)
+    invoice_credit(invoice=closed_doc.invoice, actor="test", booking_date=LATER, reason="settled")
+    assert open_doc.retention_until == date(2036, 2, 20)
+    assert list(documents_past_retention(as_of=date(2036, 2, 20))) == []
+    assert list(documents_past_retention(as_of=date(2036, 2, 21))) == [closed_doc]
