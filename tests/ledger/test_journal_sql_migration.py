@@ -47,5 +47,11 @@ def test_an_event_cannot_name_another_ledgers_invoice(db):
     mine, theirs = InvoiceFactory(), InvoiceFactory()
     with pytest.raises(IntegrityError, match="invoiceevent_invoice_same_ledger"):
         with transaction.atomic():
-            InvoiceEvent.objects.create(ledger=mine.ledger, invoice=theirs, kind="registered", to_status="open",
-                                        booking_date="2026-01-05", actor="test")
+            InvoiceEvent.objects.create(
+                ledger=mine.ledger,
+                invoice=theirs,
+                kind="registered",
+                to_status="open",
+                booking_date="2026-01-05",
+                actor="test",
+            )
