@@ -5,6 +5,7 @@ No writes: rendering runs outside any database transaction.
 """
 
 import base64
+import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -143,11 +144,24 @@ def document_context(document: Document, *, link: str | None = None) -> dict:
     }
 
 
+_thread_state = threading.local()
+
+
+def _font_config():
+    """One WeasyPrint font configuration per thread: loading the fonts for every document would cost a
+    good part of the rendering time. (Our templates declare no @font-face, so nothing accumulates.)"""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if getattr(_thread_state, "font_config", None) is None:
+        _thread_state.font_config = FontConfiguration()
+    return _thread_state.font_config
+
+
 def document_render(document: Document, *, link: str | None = None) -> Rendered:
     """HTML from templates/documents/<kind>.html, then PDF. Fonts: the system's (DejaVu)."""
     from weasyprint import HTML  # imported here: loading pango takes a moment and most code never renders
 
     context = document_context(document, link=link)
     html = render_to_string(f"documents/{document.kind}.html", context)
-    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(font_config=_font_config())
     return Rendered(pdf=rendered.write_pdf(), pages=len(rendered.pages), html=html, context=context)

@@ -24,6 +24,7 @@ from ledger.outbox import write_atomic
 
 from . import texts
 from .models import Channel, Document
+from .templatetags.documents import day, money
 
 
 class SendFailed(LedgerError):
@@ -66,10 +67,10 @@ def message_for(document: Document, context: dict, *, attach: bool) -> Message:
         "name": document.customer.name,
         "intro": context["intro"] or context["title"],
         "total_label": labels["total_due"],
-        "total": format_money(context["total_due"]),
+        "total": money(context["total_due"], language),
         "currency": context["currency"],
         "due_label": labels["deadline"],
-        "due": due.isoformat() if due else "-",
+        "due": day(due, language) if due else "-",
         "reference_label": labels["reference"],
         "reference": context["reference"] or "-",
         "portal_label": labels["portal"],

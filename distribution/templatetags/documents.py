@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from ledger.money import to_money
 
@@ -36,3 +37,12 @@ def rate(value, language="en") -> str:
     """An interest rate as given ("12.25"), with a decimal comma in the Nordic languages."""
     text = str(value or "")
     return text if language == "en" else text.replace(".", ",")
+
+
+@register.filter
+def css_string(value) -> str:
+    """Text for a CSS string literal ("...") inside <style>: backslashes, quotes and angle brackets as CSS
+    escapes, line breaks as spaces. Safe as it is: HTML entities mean nothing inside <style>."""
+    text = str(value or "")
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
+    return mark_safe(text.replace("<", "\\3c ").replace(">", "\\3e "))

@@ -108,7 +108,7 @@ def test_reminder_by_email_with_portal_link_and_pdf_for_business(db, data_dir, l
     by_to = {m.to[0]: m for m in mail.outbox}
     to_private, to_business = by_to["kari@example.no"], by_to["ap@firma.no"]
     assert to_private.subject == f"Purring {a.invoice_no} fra Fjordkraft Demo AS"
-    assert "Å betale: 1035.00 NOK" in to_private.body and f"KID: {a.payment_ref}" in to_private.body
+    assert "Å betale: 1 035,00 NOK" in to_private.body and f"KID: {a.payment_ref}" in to_private.body
     assert to_private.attachments == []
     link = next(line for line in to_private.body.splitlines() if "https://portal.example.test/p/" in line)
     token = link.split("/p/")[1].rstrip("/")
@@ -191,6 +191,14 @@ def test_every_kind_renders_with_its_amounts(db, data_dir, ledger_no):
     assert "Utbetalt beløp 120,00 NOK" in payout_text and "12345678903" in payout_text
 
 
+def test_company_name_with_quotes_and_brackets_in_the_page_footer(db, data_dir):
+    ledger = LedgerFactory(country="NO", client_name='Berg & "Sønner" <AS>')
+    document = queue(make_invoice(ledger, customer=CustomerFactory(ledger=ledger, email="")))
+    documents_distribute(as_of=DAY)
+    text = pdf_text(document_pdf(document=Document.objects.get(pk=document.pk)))
+    assert 'Berg & "Sønner" <AS> · Purring · 1' in text
+
+
 def test_invoice_with_print_blocks_and_logo(db, data_dir, ledger_no):
     import base64
 
@@ -228,7 +236,7 @@ def test_sms_reminder_to_the_file_gateway(db, data_dir, ledger_no):
     assert (document.status, document.channel) == ("sent", "sms")
     message = json.loads((data_dir / "sms" / f"document-{document.pk}-1.json").read_text())
     assert message["to"] == "+4791234567"
-    assert f"faktura {invoice.invoice_no}, 1000.00 NOK" in message["text"]
+    assert f"faktura {invoice.invoice_no}, 1 000,00 NOK forfalt 19.01.2026" in message["text"]
     assert "https://portal.example.test/p/" in message["text"]
 
 
