@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from ledger.errors import InvalidTransition, ValidationFailed
@@ -611,8 +611,9 @@ def print_batches_write(
                     continue
                 _batch_write_files(batch)
                 now = timezone.now()
+                # The print batch is the paper letter's send attempt (after any that failed before).
                 Document.objects.filter(pk__in=[d.pk for d in docs]).update(
-                    status=DocumentStatus.SENT, sent_at=now, attempts=1
+                    status=DocumentStatus.SENT, sent_at=now, attempts=F("attempts") + 1
                 )
                 DocumentEvent.objects.bulk_create(
                     DocumentEvent(
@@ -620,7 +621,7 @@ def print_batches_write(
                         from_status=DocumentStatus.AWAITING_PRINT,
                         to_status=DocumentStatus.SENT,
                         channel=Channel.PAPER,
-                        attempt_no=1,
+                        attempt_no=d.attempts + 1,
                         reason=f"in print batch {batch.folder}",
                         detail={"batch": batch.folder},
                         actor=actor,

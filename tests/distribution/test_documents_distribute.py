@@ -436,3 +436,33 @@ def test_a_reminder_for_an_invoice_settled_meanwhile_is_not_sent(db, data_dir, l
     # The debt summary lists what is still open, nothing else.
     text = pdf_text(document_pdf(document=Document.objects.get(pk=summary_doc.pk)))
     assert "S-2" in text and "S-1" not in text
+
+
+def test_a_paper_letter_that_failed_once_is_printed_as_its_second_attempt(
+    db, data_dir, ledger_no, monkeypatch
+):
+    from distribution import services
+
+    real_render = services.document_render
+    calls = []
+
+    def flaky_render(document, **kwargs):
+        calls.append(document.pk)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return real_render(document, **kwargs)
+
+    monkeypatch.setattr(services, "document_render", flaky_render)
+    document = queue(make_invoice(ledger_no, customer=CustomerFactory(ledger=ledger_no, email="")))
+    first = documents_distribute(as_of=DAY)
+    assert first["errors"][0]["error"] == "OSError: disk full"
+    document.refresh_from_db()
+    assert (document.status, document.attempts, document.archive_name) == ("retry", 1, "")
+    documents_distribute(as_of=DAY)
+    document.refresh_from_db()
+    assert (document.status, document.attempts) == ("sent", 2)
+    assert list(
+        DocumentEvent.objects.filter(document=document, attempt_no__isnull=False)
+        .order_by("attempt_no")
+        .values_list("attempt_no", "to_status")
+    ) == [(1, "retry"), (2, "sent")]
