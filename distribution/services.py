@@ -58,7 +58,8 @@ from .senders import (
 logger = logging.getLogger(__name__)
 
 DISTRIBUTION_ACTOR = "distribution"
-CLAIM_BATCH = 100
+# Small claims: workers share the tail of the day evenly, and a dead worker strands few documents.
+CLAIM_BATCH = 25
 
 
 def _actor_fields(actor: User | str | None) -> tuple[int | None, str]:
