@@ -34,8 +34,9 @@ def _worker(name: str, data_dir: str, queue) -> None:
 
     summary = documents_distribute(as_of=date.fromisoformat(AS_OF))
     connections.close_all()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     queue.put(
-        (summary["documents"], len(summary["errors"]), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        (summary["documents"], len(summary["errors"]), usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
     )
 
 
@@ -125,13 +126,17 @@ def main() -> int:
         done = sum(o[0] for o in outcomes)
         errors = sum(o[1] for o in outcomes)
         peak_kib = max(o[2] for o in outcomes)
+        cpu_seconds = sum(o[3] for o in outcomes)
         check(done == args.documents, f"distributed {done} of {args.documents}")
         check(errors == 0, f"{errors} errors")
         check(Document.objects.filter(status="sent").count() == args.documents, "not every document sent")
         rate = done / elapsed
         print(f"{done} reminders rendered, archived and batched in {elapsed:.1f} s by {args.workers} workers")
         print(f"peak memory per worker {peak_kib / 1024:.0f} MiB")
+        # CPU time of the workers (PostgreSQL's share not included): what a free core would do.
+        print(f"worker CPU time {cpu_seconds:.1f} s = {done / cpu_seconds:.1f} documents per CPU-second")
         print(f"BENCH documents_render_archive {rate:.1f} documents/s")
+        print(f"BENCH documents_per_cpu_second {done / cpu_seconds:.1f} documents/s")
         print(f"BENCH documents_peak_memory {peak_kib / 1024:.0f} MiB")
     return 0
 

@@ -137,6 +137,12 @@ class Document(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "booking_date"], name="document_status_date_idx"),
+            # The claim walks this in id order and stops after a few rows, however long the queue.
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=["queued", "retry", "processing"]),
+                name="document_pending_idx",
+            ),
             models.Index(fields=["invoice"], name="document_invoice_idx"),
         ]
         ordering = ["created_at", "id"]
