@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -124,7 +125,8 @@ def _queue(requests: Sequence[DocumentRequest], *, resend_of: Sequence[int | Non
         if not isinstance(r.booking_date, date):
             raise ValidationFailed(f"request {n}: booking_date must be a date", code="invalid_booking_date")
         try:
-            facts = json.dumps(r.facts or {})
+            # Decimal and date values become strings ("35.00", "2026-03-01"), as the renderer reads them.
+            facts = json.dumps(r.facts or {}, cls=DjangoJSONEncoder)
         except (TypeError, ValueError) as exc:
             raise ValidationFailed(f"request {n}: facts are not JSON: {exc}", code="invalid_facts") from exc
         columns["ledger_id"].append(r.ledger_id)

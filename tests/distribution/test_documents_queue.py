@@ -42,6 +42,14 @@ def test_queue_inserts_once_per_source_key(db, ledger_no):
     assert document.invoice_id == invoice.id and document.booking_date == DAY
 
 
+def test_decimal_and_date_facts_are_stored_as_strings(db, ledger_no):
+    from decimal import Decimal
+
+    invoice = make_invoice(ledger_no)
+    documents_queue(requests=[request(invoice, "k", fee=Decimal("35.00"), deadline=date(2026, 3, 6))])
+    assert Document.objects.get().facts == {"fee": "35.00", "deadline": "2026-03-06"}
+
+
 def test_same_source_key_in_another_ledger_is_another_document(db, ledger_no):
     other = LedgerFactory(country="SE")
     a, b = make_invoice(ledger_no), make_invoice(other)
