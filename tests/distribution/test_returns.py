@@ -124,6 +124,10 @@ def test_return_guards(db, data_dir, ledger_no):
             document=paper, kind=ReturnKind.EMAIL_BOUNCED, reason="x", booking_date=LATER, actor="mta"
         )
     assert exc.value.code == "return_channel_mismatch"
+    # A refused return writes nothing: the document stays sent, no worklist item, no customer event.
+    paper.refresh_from_db()
+    assert paper.status == "sent" and not ReturnedDocument.objects.exists()
+    assert not CustomerEvent.objects.filter(kind=CustomerEventKind.RETURNED_MAIL).exists()
     with pytest.raises(ValidationFailed):
         document_return_register(document=paper, kind="lost", reason="x", booking_date=LATER, actor="ops")
     document_return_register(
