@@ -19,6 +19,7 @@ from django.utils import timezone
 from claims.models import BusinessDayRun
 from claims.services import SYSTEM_ACTOR, claims_escalate
 from cusin.inbox import inbox_scan
+from distribution.services import documents_distribute, invoice_documents_queue
 from ledger.bank_inbox import bank_inbox_scan
 from ledger.direct_debit import debit_attempts_settle, debit_claims_send
 from ledger.errors import LedgerError
@@ -39,10 +40,6 @@ def _direct_debit(ledger: Ledger, as_of: date) -> dict:
 
 
 def _distribution(ledger: Ledger, as_of: date) -> dict:
-    try:
-        from distribution.services import documents_distribute, invoice_documents_queue
-    except ImportError:
-        return {"skipped": "distribution is not installed"}
     queued = invoice_documents_queue(ledger=ledger, as_of=as_of)
     return {"invoices_queued": queued, **documents_distribute(as_of=as_of, ledger=ledger)}
 

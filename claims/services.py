@@ -30,6 +30,7 @@ from claims.models import (
     StepKind,
     UnpaidCostsRule,
 )
+from distribution.services import DocumentRequest, documents_queue
 from ledger.direct_debit import invoices_in_direct_debit
 from ledger.errors import ValidationFailed
 from ledger.models import (
@@ -745,10 +746,6 @@ def _queue_documents(run: _Run, documents: list) -> int:
     """Hand the day's letters to distribution (rendered and sent later, outside this transaction)."""
     if not documents:
         return 0
-    try:
-        from distribution.services import DocumentRequest, documents_queue
-    except ImportError:  # distribution not installed: the claim events still say which letter is due
-        return 0
     requests = [
         DocumentRequest(
             ledger_id=run.ledger.id,
@@ -841,7 +838,9 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         opened, closed = _sync_claims(ledger, first_offset, timezone.now())
         due, counted_at = _due_claims(ledger, as_of)
         # Direct debit is in charge of these until its attempts are used up; then reminders take over.
-        with_bank = set(invoices_in_direct_debit(ledger=ledger).values_list("id", flat=True)) if due else set()
+        with_bank = (
+            set(invoices_in_direct_debit(ledger=ledger).values_list("id", flat=True)) if due else set()
+        )
         due = [item for item in due if item.invoice_id not in with_bank]
         _load_balances(due)
         run = _Run(ledger, as_of, steps, settings)

@@ -172,6 +172,38 @@ NETS_BS_CVR = os.environ.get("NETS_BS_CVR", "00000000")
 NETS_BS_PBS_NO = os.environ.get("NETS_BS_PBS_NO", "00000000")
 NETS_BS_DEBTOR_GROUP = os.environ.get("NETS_BS_DEBTOR_GROUP", "00001")
 
+# --- Distribution (distribution/): archive, invoice portal links, SMS, print ----------------------
+# The document archive: local files under LEDGER_DATA_DIR/documents, or an S3-compatible bucket when
+# DOCUMENT_ARCHIVE_S3_BUCKET is set (needs boto3: pip install -e ".[s3]").
+DOCUMENT_ARCHIVE_S3_BUCKET = os.environ.get("DOCUMENT_ARCHIVE_S3_BUCKET", "")
+if DOCUMENT_ARCHIVE_S3_BUCKET:
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENT_ARCHIVE_S3_BUCKET,
+            "endpoint_url": os.environ.get("DOCUMENT_ARCHIVE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DOCUMENT_ARCHIVE_S3_REGION") or None,
+            "location": os.environ.get("DOCUMENT_ARCHIVE_S3_PREFIX", "documents"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(LEDGER_DATA_DIR / "documents")},
+    }
+# Links in e-mails and SMS point here; `invoiceportal` serves /<token>/ (signed, salt "invoiceportal").
+INVOICE_PORTAL_BASE_URL = os.environ.get("INVOICE_PORTAL_BASE_URL", "http://127.0.0.1:8000/portal")
+INVOICE_PORTAL_LINK_MAX_AGE_DAYS = int(os.environ.get("INVOICE_PORTAL_LINK_MAX_AGE_DAYS", "180"))
+# SMS: files under LEDGER_DATA_DIR/sms unless SMS_HTTP_URL names an HTTP gateway (JSON POST).
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_SENDER = os.environ.get("SMS_SENDER", "PayEx")
+SMS_HTTP_TIMEOUT_SECONDS = float(os.environ.get("SMS_HTTP_TIMEOUT_SECONDS", "10"))
+# A document claimed this long ago and still "processing" (its worker died) is taken over.
+DOCUMENT_CLAIM_STALE_SECONDS = int(os.environ.get("DOCUMENT_CLAIM_STALE_SECONDS", "900"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from distribution.sql import read_sql as read_distribution_sql
 from ledger.models import Posting
 from ledger.sql import read_sql
 from tests.factories import InvoiceFactory
@@ -23,7 +24,9 @@ def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
     posting = Posting.objects.get(invoice=invoice, component="capital")
     execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses to run with trigger events pending
 
-    # In reverse migration order: the later tenancy keys depend on journal.sql's unique keys.
+    # In reverse migration order: the later tenancy keys (and distribution's document keys) depend on
+    # journal.sql's unique keys.
+    execute(read_distribution_sql("documents_reverse.sql"))
     execute(read_sql("tenancy_keys_reverse.sql"))
     execute(read_sql("journal_reverse.sql"))
     with transaction.atomic():
@@ -32,6 +35,7 @@ def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
 
     execute(read_sql("journal.sql"))
     execute(read_sql("tenancy_keys.sql"))
+    execute(read_distribution_sql("documents.sql"))
     with pytest.raises(IntegrityError, match="append-only"):
         with transaction.atomic():
             Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))

@@ -4,8 +4,8 @@ from ledger.selectors import invoice_detail, invoice_get, ledger_get
 
 class Command(JsonCommand):
     help = (
-        "Print an invoice: status, balances by component, payment reference, its events, and its claim: "
-        "claim_level and next_event ({kind, date, amount}) as of --date."
+        "Print an invoice: status, balances by component, payment reference, its events, its documents and its "
+        "claim: claim_level and next_event ({kind, date, amount}) as of --date."
     )
 
     def add_arguments(self, parser):
@@ -14,13 +14,15 @@ class Command(JsonCommand):
         parser.add_argument("invoice_no")
 
     def run(self, **o):
-        # The claims app reads the ledger; the ledger app imports it only here, at run time.
+        # claims and distribution depend on ledger, never the other way round: imported here, not in ledger/.
         from claims.selectors import claim_status
+        from distribution.selectors import invoice_distribution_status, invoice_documents
 
         ledger = ledger_get(company_no=o["ledger"])
         detail = invoice_detail(ledger=ledger, invoice_no=o["invoice_no"])
+        invoice = invoice_get(ledger=ledger, invoice_no=o["invoice_no"])
         as_of = parse_date(o["date"]) if o.get("date") else None
-        detail.update(
-            claim_status(invoice=invoice_get(ledger=ledger, invoice_no=o["invoice_no"]), as_of=as_of)
-        )
+        detail.update(claim_status(invoice=invoice, as_of=as_of))
+        detail["distribution_status"] = invoice_distribution_status(invoice=invoice)
+        detail["documents"] = invoice_documents(invoice=invoice)
         return detail, True

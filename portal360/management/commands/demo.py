@@ -15,10 +15,11 @@ from claims.models import BusinessDayRun, Claim, ClaimStatus
 from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan
 from cusin.models import CusinFile
+from distribution.demo import demo_documents
 from ledger import references
 from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.management.base import JsonCommand, parse_date
-from ledger.models import Cause, Invoice, LegalEntity, User
+from ledger.models import Cause, Invoice, Ledger, LegalEntity, User
 from ledger.outbox import company_dir
 from ledger.payments import payments_import
 from ledger.services import (
@@ -158,6 +159,11 @@ class Command(JsonCommand):
         files = self._cusin_files(LEDGERS[0]["company_no"], today)
         bank = self._bank_file(LEDGERS[0], today)
         days_run += self._business_days(today)
+        # The letters of those days and one document of every other kind, rendered, archived and sent.
+        documents = {
+            ledger.company_no: demo_documents(ledger=ledger, as_of=today)
+            for ledger in Ledger.objects.filter(company_no__in=[spec["company_no"] for spec in LEDGERS])
+        }
         return {
             "ok": True,
             "url": "http://127.0.0.1:8000/admin/",
@@ -167,6 +173,7 @@ class Command(JsonCommand):
             "cusin_files": files,
             "bank_file": bank,
             "business_days_run": days_run,
+            "documents": documents,
             "claims_by_level": dict(
                 Claim.objects.values_list("level")
                 .annotate(n=Count("id"))

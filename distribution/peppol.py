@@ -1,0 +1,138 @@
+"""EHF / PEPPOL BIS Billing 3.0 UBL 2.1 invoice for a B2B document.
+
+Elements are written in the order the UBL 2.1 Invoice schema prescribes (the order of
+/work/shared/samples/peppol/BIS3_Invoice_positive.xml). The invoice PDF travels embedded as an
+AdditionalDocumentReference, as EHF receivers expect.
+"""
+
+import base64
+from decimal import ROUND_HALF_UP, Decimal
+
+from lxml import etree
+
+from ledger.money import ZERO, format_money
+
+from .models import Document
+
+UBL = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+# Electronic Address Scheme for an organisation number: Norway 0192, Sweden 0007, Denmark 0184, Finland 0216.
+EAS_BY_COUNTRY = {"NO": "0192", "SE": "0007", "DK": "0184", "FI": "0216"}
+
+
+def _cbc(parent, name, text, **attrs):
+    element = etree.SubElement(parent, f"{{{CBC}}}{name}", **attrs)
+    element.text = str(text)
+    return element
+
+
+def _cac(parent, name):
+    return etree.SubElement(parent, f"{{{CAC}}}{name}")
+
+
+def _party(parent, role: str, *, endpoint: str, country: str, name: str, address: dict, org_no: str):
+    party = _cac(_cac(parent, role), "Party")
+    _cbc(party, "EndpointID", endpoint, schemeID=EAS_BY_COUNTRY.get(country, "0192"))
+    _cbc(_cac(party, "PartyName"), "Name", name)
+    postal = _cac(party, "PostalAddress")
+    if address.get("line1"):
+        _cbc(postal, "StreetName", address["line1"])
+    if address.get("city"):
+        _cbc(postal, "CityName", address["city"])
+    if address.get("postal_code"):
+        _cbc(postal, "PostalZone", address["postal_code"])
+    _cbc(_cac(postal, "Country"), "IdentificationCode", country or "NO")
+    legal = _cac(party, "PartyLegalEntity")
+    _cbc(legal, "RegistrationName", name)
+    if org_no:
+        _cbc(legal, "CompanyID", org_no)
+
+
+def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> bytes:
+    invoice = document.invoice
+    ledger = document.ledger
+    customer = document.customer
+    currency = invoice.currency
+    total = invoice.amount
+    vat = invoice.vat_amount if invoice.vat_amount is not None else ZERO
+    net = invoice.amount_excl_vat if invoice.amount_excl_vat is not None else total - vat
+    if vat > 0 and net > 0:
+        category, percent = "S", (vat * 100 / net).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    else:
+        category, percent = "Z", Decimal("0")
+
+    root = etree.Element(f"{{{UBL}}}Invoice", nsmap={None: UBL, "cac": CAC, "cbc": CBC})
+    _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
+    _cbc(root, "ProfileID", PROFILE_ID)
+    _cbc(root, "ID", invoice.invoice_no)
+    _cbc(root, "IssueDate", invoice.invoice_date.isoformat())
+    _cbc(root, "DueDate", invoice.due_date.isoformat())
+    _cbc(root, "InvoiceTypeCode", "380")
+    if invoice.reference_text:
+        _cbc(root, "Note", invoice.reference_text)
+    _cbc(root, "DocumentCurrencyCode", currency)
+    _cbc(root, "BuyerReference", customer.customer_no)
+    reference = _cac(root, "AdditionalDocumentReference")
+    _cbc(reference, "ID", invoice.invoice_no)
+    _cbc(
+        _cac(reference, "Attachment"),
+        "EmbeddedDocumentBinaryObject",
+        base64.b64encode(pdf).decode(),
+        mimeCode="application/pdf",
+        filename=pdf_name,
+    )
+    _party(
+        root,
+        "AccountingSupplierParty",
+        endpoint=customer.edi_seller_id,
+        country=ledger.country,
+        name=ledger.client.name,
+        address={},
+        org_no=ledger.client.org_no,
+    )
+    _party(
+        root,
+        "AccountingCustomerParty",
+        endpoint=customer.edi_buyer_id,
+        country=customer.country or ledger.country,
+        name=customer.name,
+        address={"line1": customer.address_line1, "city": customer.city, "postal_code": customer.postal_code},
+        org_no=customer.national_id,
+    )
+    means = _cac(root, "PaymentMeans")
+    _cbc(means, "PaymentMeansCode", "30")
+    _cbc(means, "PaymentID", invoice.payment_ref)
+    if ledger.client_funds_account:
+        _cbc(_cac(means, "PayeeFinancialAccount"), "ID", ledger.client_funds_account)
+
+    tax_total = _cac(root, "TaxTotal")
+    _cbc(tax_total, "TaxAmount", format_money(vat), currencyID=currency)
+    subtotal = _cac(tax_total, "TaxSubtotal")
+    _cbc(subtotal, "TaxableAmount", format_money(net), currencyID=currency)
+    _cbc(subtotal, "TaxAmount", format_money(vat), currencyID=currency)
+    _tax_category(_cac(subtotal, "TaxCategory"), category, percent)
+
+    totals = _cac(root, "LegalMonetaryTotal")
+    _cbc(totals, "LineExtensionAmount", format_money(net), currencyID=currency)
+    _cbc(totals, "TaxExclusiveAmount", format_money(net), currencyID=currency)
+    _cbc(totals, "TaxInclusiveAmount", format_money(net + vat), currencyID=currency)
+    _cbc(totals, "PayableAmount", format_money(net + vat), currencyID=currency)
+
+    line = _cac(root, "InvoiceLine")
+    _cbc(line, "ID", "1")
+    _cbc(line, "InvoicedQuantity", "1", unitCode="EA")
+    _cbc(line, "LineExtensionAmount", format_money(net), currencyID=currency)
+    item = _cac(line, "Item")
+    _cbc(item, "Name", invoice.reference_text or ledger.default_reference_text or invoice.invoice_no)
+    _tax_category(_cac(item, "ClassifiedTaxCategory"), category, percent)
+    _cbc(_cac(line, "Price"), "PriceAmount", format_money(net), currencyID=currency)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _tax_category(parent, category: str, percent: Decimal) -> None:
+    _cbc(parent, "ID", category)
+    _cbc(parent, "Percent", str(percent))
+    _cbc(_cac(parent, "TaxScheme"), "ID", "VAT")

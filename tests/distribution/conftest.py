@@ -1,0 +1,49 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from ledger import services as ledger_services
+from tests.factories import CustomerFactory, LedgerFactory
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    """Archive, outboxes, SMS files and e-mail under a fresh LEDGER_DATA_DIR."""
+    settings.LEDGER_DATA_DIR = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_HTTP_URL = ""
+    settings.INVOICE_PORTAL_BASE_URL = "https://portal.example.test/p"
+    return tmp_path
+
+
+@pytest.fixture
+def ledger_no(db):
+    return LedgerFactory(country="NO", client_name="Fjordkraft Demo AS", client_funds_account="15032080000")
+
+
+def make_invoice(ledger, *, customer=None, amount="1000.00", invoice_no=None, **fields):
+    customer = customer or CustomerFactory(ledger=ledger)
+    item = ledger_services.InvoiceInput(
+        customer=customer,
+        invoice_no=invoice_no or f"F-{customer.customer_no}",
+        invoice_date=date(2026, 1, 5),
+        amount=Decimal(amount),
+        **fields,
+    )
+    return ledger_services.invoices_register(ledger=ledger, invoices=[item], actor="test")[0]
+
+
+def pdf_text(data: bytes) -> str:
+    import io
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
