@@ -12,12 +12,14 @@ back its records).
 """
 
 import hashlib
+import os
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
 
-from ledger.errors import InvalidTransition, NotFound
+from ledger.errors import NotFound
 from ledger.models import AccountRole, Ledger, TransactionKind, User
 from ledger.outbox import company_dir, write_atomic
 from ledger.services import Line, _actor_fields, _copy_rows, journal_book
@@ -198,110 +200,24 @@ def settlement_book(*, ledger: Ledger, as_of: date, actor: User | str | None = A
     running again writes it."""
     agreement = _agreement(ledger)
     period_end = settlement.period_end_before(agreement.frequency, as_of)
-    existing = (
-        Settlement.objects.filter(ledger=ledger, period_end__gte=period_end).order_by("-period_end").first()
-    )
-    if existing is not None:
-        pdf = balance_report_pdf_write(settlement=existing)
-        return {
-            "ok": True,
-            "ledger": ledger.company_no,
-            "settled": False,
-            **_settlement_summary(existing),
-            "pdf": pdf,
-        }
-
     written: list[Path] = []
     created_by_id, actor_label = _actor_fields(actor)
     try:
         with transaction.atomic():
+            # Checked under the lock: a second worker waits here, then finds the period settled.
             lock_ledger(ledger, "settlement")
-            if Settlement.objects.filter(ledger=ledger, period_end__gte=period_end).exists():
-                raise InvalidTransition(
-                    f"ledger {ledger.company_no} was settled up to {period_end} meanwhile",
-                    code="settlement_exists",
+            record = (
+                Settlement.objects.filter(ledger=ledger, period_end__gte=period_end)
+                .order_by("-period_end")
+                .first()
+            )
+            if record is None:
+                record = _settle(
+                    ledger, agreement, period_end, as_of, actor, created_by_id, actor_label, written
                 )
-            previous = Settlement.objects.filter(ledger=ledger).order_by("-period_end").first()
-            rows = settlement.unsettled_collections(ledger=ledger, until=period_end)
-            start = (
-                previous.period_end + timedelta(days=1)
-                if previous
-                else min(
-                    [settlement.natural_period_start(agreement.frequency, period_end)]
-                    + [r.booking_date for r in rows]
-                )
-            )
-            fee_lines = settlement.service_fees(ledger, start, period_end)
-            figures = settlement.figures(
-                agreement=agreement,
-                rows=rows,
-                fee_lines=fee_lines,
-                brought_forward=settlement.payable_balance(ledger),
-            )
-            lines = _settlement_lines(figures)
-            txn = None
-            if lines:
-                txn = journal_book(
-                    ledger=ledger,
-                    kind=TransactionKind.SETTLEMENT,
-                    booking_date=as_of,
-                    lines=lines,
-                    actor=actor,
-                    description=f"Settlement {start.isoformat()}..{period_end.isoformat()}",
-                )
-            report_name = f"BALANCEREPORT_{ledger.company_no}_{start:%Y%m%d}_{period_end:%Y%m%d}.xml"
-            record = Settlement.objects.create(
-                ledger=ledger,
-                period_start=start,
-                period_end=period_end,
-                booking_date=as_of,
-                currency=ledger.currency,
-                collected_capital=figures.collected_capital,
-                collected_interest=figures.collected_interest,
-                collected_fees=figures.collected_fees,
-                retained_fees=figures.retained_fees,
-                retained_interest=figures.retained_interest,
-                client_share=figures.client_share,
-                brought_forward=figures.brought_forward,
-                service_fees=figures.service_fees,
-                fees_deducted=agreement.fees_deducted,
-                payout=figures.payout,
-                carried_forward=figures.carried_forward,
-                transaction=txn,
-                balance_report_file=report_name,
-                created_by_id=created_by_id,
-                actor=actor_label,
-            )
-            _copy_rows(
-                SettlementItem._meta.db_table,
-                ["settlement_id", "transaction_id", "booking_date", "capital", "fees", "interest"],
-                ((record.id, r.transaction_id, r.booking_date, r.capital, r.fees, r.interest) for r in rows),
-            )
-            outbox = company_dir(ledger.company_no, "outbox")
-            report = settlement.balance_report_xml(
-                settlement=record,
-                agreement=agreement,
-                records=settlement.daily_records(agreement, rows),
-                sales=settlement.sales_specification(record),
-                fee_lines=fee_lines,
-            )
-            write_new_file(outbox / report_name, report, written)
-            if figures.payout > 0:
-                message_id = settlement.settlement_message_id(ledger, record)
-                content = settlement.settlement_pain001(
-                    settlement=record, agreement=agreement, message_id=message_id
-                )
-                record.payment_file = f"{message_id}.xml"
-                write_new_file(outbox / record.payment_file, content, written)
-            if agreement.ocr_report:
-                payments = settlement.ocr_payments(record, agreement)
-                if payments:
-                    content = settlement.ocr_settlement_file(
-                        settlement=record, agreement=agreement, payments=payments
-                    )
-                    record.ocr_file = f"OCRSETTLEMENT_{ledger.company_no}_{period_end:%Y%m%d}.txt"
-                    write_new_file(outbox / record.ocr_file, content, written)
-            record.save(update_fields=["payment_file", "ocr_file"])
+                settled = True
+            else:
+                settled = False
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -310,10 +226,94 @@ def settlement_book(*, ledger: Ledger, as_of: date, actor: User | str | None = A
     return {
         "ok": True,
         "ledger": ledger.company_no,
-        "settled": True,
+        "settled": settled,
         **_settlement_summary(record),
         "pdf": pdf,
     }
+
+
+def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_label, written) -> Settlement:
+    """Book and write one settlement (inside settlement_book's transaction and lock)."""
+    previous = Settlement.objects.filter(ledger=ledger).order_by("-period_end").first()
+    rows = settlement.unsettled_collections(ledger=ledger, until=period_end)
+    start = (
+        previous.period_end + timedelta(days=1)
+        if previous
+        else min(
+            [settlement.natural_period_start(agreement.frequency, period_end)]
+            + [r.booking_date for r in rows]
+        )
+    )
+    fee_lines = settlement.service_fees(ledger, start, period_end)
+    figures = settlement.figures(
+        agreement=agreement,
+        rows=rows,
+        fee_lines=fee_lines,
+        brought_forward=settlement.payable_balance(ledger),
+    )
+    lines = _settlement_lines(figures)
+    txn = None
+    if lines:
+        txn = journal_book(
+            ledger=ledger,
+            kind=TransactionKind.SETTLEMENT,
+            booking_date=as_of,
+            lines=lines,
+            actor=actor,
+            description=f"Settlement {start.isoformat()}..{period_end.isoformat()}",
+        )
+    report_name = f"BALANCEREPORT_{ledger.company_no}_{start:%Y%m%d}_{period_end:%Y%m%d}.xml"
+    record = Settlement.objects.create(
+        ledger=ledger,
+        period_start=start,
+        period_end=period_end,
+        booking_date=as_of,
+        currency=ledger.currency,
+        collected_capital=figures.collected_capital,
+        collected_interest=figures.collected_interest,
+        collected_fees=figures.collected_fees,
+        retained_fees=figures.retained_fees,
+        retained_interest=figures.retained_interest,
+        client_share=figures.client_share,
+        brought_forward=figures.brought_forward,
+        service_fees=figures.service_fees,
+        fees_deducted=agreement.fees_deducted,
+        payout=figures.payout,
+        carried_forward=figures.carried_forward,
+        transaction=txn,
+        balance_report_file=report_name,
+        created_by_id=created_by_id,
+        actor=actor_label,
+    )
+    _copy_rows(
+        SettlementItem._meta.db_table,
+        ["settlement_id", "transaction_id", "booking_date", "capital", "fees", "interest"],
+        ((record.id, r.transaction_id, r.booking_date, r.capital, r.fees, r.interest) for r in rows),
+    )
+    outbox = company_dir(ledger.company_no, "outbox")
+    report = settlement.balance_report_xml(
+        settlement=record,
+        agreement=agreement,
+        records=settlement.daily_records(agreement, rows),
+        sales=settlement.sales_specification(record),
+        fee_lines=fee_lines,
+    )
+    write_new_file(outbox / report_name, report, written)
+    if figures.payout > 0:
+        message_id = settlement.settlement_message_id(ledger, record)
+        content = settlement.settlement_pain001(settlement=record, agreement=agreement, message_id=message_id)
+        record.payment_file = f"{message_id}.xml"
+        write_new_file(outbox / record.payment_file, content, written)
+    if agreement.ocr_report:
+        payments = settlement.ocr_payments(record, agreement)
+        if payments:
+            content = settlement.ocr_settlement_file(
+                settlement=record, agreement=agreement, payments=payments
+            )
+            record.ocr_file = f"OCRSETTLEMENT_{ledger.company_no}_{period_end:%Y%m%d}.txt"
+            write_new_file(outbox / record.ocr_file, content, written)
+    record.save(update_fields=["payment_file", "ocr_file"])
+    return record
 
 
 def _settlement_summary(record: Settlement) -> dict:
@@ -332,10 +332,22 @@ def _settlement_summary(record: Settlement) -> dict:
 
 def balance_report_pdf_write(*, settlement: Settlement) -> str:
     """Render the Balance Report PDF from the XML already in the outbox, unless it is there already.
-    Returns the PDF's file name."""
+    Returns the PDF's file name. Runs outside the settlement's transaction and lock, so two workers
+    may render it at once: the file is published with a hard link, which never replaces a file, and
+    whoever comes second keeps the first one."""
     outbox = company_dir(settlement.ledger.company_no, "outbox")
     path = outbox / settlement.balance_report_file.replace(".xml", ".pdf")
     if not path.exists():
         content = balance_report_pdf(outbox / settlement.balance_report_file)
-        write_new_file(path, content, [])
+        handle, temporary = tempfile.mkstemp(dir=outbox, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            Path(temporary).unlink(missing_ok=True)
     return path.name

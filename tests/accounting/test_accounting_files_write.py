@@ -356,3 +356,21 @@ def test_settlement_booking_appears_as_its_own_action(day):
     path = company_dir(ledger.company_no, "outbox") / f"SIE4_{ledger.company_no}_20260305.si"
     sie = parse_sie4(path.read_bytes())
     assert sie["accounts"]["2930"] == "Skyldig oppdragsgiver, oppgjör"
+
+
+def test_two_workers_write_the_day_once(transactional_db, monkeypatch):
+    from tests.helpers import run_two_workers
+
+    ledger = ledger_with_account()
+    invoice = InvoiceFactory(
+        customer=CustomerFactory(ledger=ledger), amount=Decimal("250.00"), booking_date=DAY
+    )
+    book(ocr_file([pay(invoice.payment_ref, "250.00", "000000301")]))
+
+    results, errors = run_two_workers(
+        accounting_services, lambda: accounting_files_write(ledger=ledger, as_of=DAY), monkeypatch
+    )
+    assert errors == []
+    assert len(results["first"]["written"]) == 4
+    assert results["second"]["written"] == [] and len(results["second"]["unchanged"]) == 4
+    assert AccountingFile.objects.filter(ledger=ledger).count() == 4

@@ -55,24 +55,44 @@ def march(db):
         ledger=ledger, frequency=SettlementFrequency.MONTHLY, bank_account=CLIENT_ACCOUNT, ocr_report=True
     )
     prices = PriceList.objects.create(client=ledger.client, valid_from=date(2026, 1, 1), currency="NOK")
-    PriceItem.objects.create(price_list=prices, kind=PriceItemKind.INVOICE_REGISTERED, unit_price=Decimal("2.50"))
+    PriceItem.objects.create(
+        price_list=prices, kind=PriceItemKind.INVOICE_REGISTERED, unit_price=Decimal("2.50")
+    )
     PriceItem.objects.create(price_list=prices, kind=PriceItemKind.PAYMENT, unit_price=Decimal("1.00"))
     PriceItem.objects.create(
-        price_list=prices, kind=PriceItemKind.INVOICE_EVENT, event_kind="reminder_sent", unit_price=Decimal("5.00")
+        price_list=prices,
+        kind=PriceItemKind.INVOICE_EVENT,
+        event_kind="reminder_sent",
+        unit_price=Decimal("5.00"),
     )
     customer = CustomerFactory(ledger=ledger, customer_no="1001", name="Kari Nordmann")
     registered = date(2026, 3, 1)
-    a = InvoiceFactory(customer=customer, invoice_no="A-1", amount=Decimal("1000.00"), booking_date=registered)
+    a = InvoiceFactory(
+        customer=customer, invoice_no="A-1", amount=Decimal("1000.00"), booking_date=registered
+    )
     b = InvoiceFactory(customer=customer, invoice_no="B-1", amount=Decimal("500.00"), booking_date=registered)
     c = InvoiceFactory(customer=customer, invoice_no="C-1", amount=Decimal("300.00"), booking_date=registered)
     book_costs(a, fee=Decimal("35.00"), interest=Decimal("12.50"), day=registered)
-    book(ocr_file([pay(a.payment_ref, "1047.50", "000000101"), pay(b.payment_ref, "200.00", "000000102")]),
-         name="a.txt")
-    book(ocr_file([pay(c.payment_ref, "300.00", "000000103"), pay(stray_kid(7), "99.90", "000000104")],
-                  day=date(2026, 3, 10), number="0000002"), name="b.txt")
+    book(
+        ocr_file([pay(a.payment_ref, "1047.50", "000000101"), pay(b.payment_ref, "200.00", "000000102")]),
+        name="a.txt",
+    )
+    book(
+        ocr_file(
+            [pay(c.payment_ref, "300.00", "000000103"), pay(stray_kid(7), "99.90", "000000104")],
+            day=date(2026, 3, 10),
+            number="0000002",
+        ),
+        name="b.txt",
+    )
     InvoiceEvent.objects.create(
-        ledger=ledger, invoice=b, kind="reminder_sent", from_status="open", to_status="open",
-        booking_date=date(2026, 3, 15), actor="claims",
+        ledger=ledger,
+        invoice=b,
+        kind="reminder_sent",
+        from_status="open",
+        to_status="open",
+        booking_date=date(2026, 3, 15),
+        actor="claims",
     )
     return ledger, a, b, c
 
@@ -82,7 +102,10 @@ def outbox(ledger) -> Path:
 
 
 def role_amounts(txn) -> list[tuple[str, Decimal]]:
-    return [(p.account.role, p.amount) for p in Posting.objects.filter(transaction=txn).select_related("account").order_by("id")]
+    return [
+        (p.account.role, p.amount)
+        for p in Posting.objects.filter(transaction=txn).select_related("account").order_by("id")
+    ]
 
 
 def test_march_is_settled_with_worked_amounts(march):
@@ -91,7 +114,9 @@ def test_march_is_settled_with_worked_amounts(march):
     assert result["settled"] is True
     settlement = Settlement.objects.get(ledger=ledger)
     assert (settlement.period_start, settlement.period_end, settlement.booking_date) == (
-        date(2026, 3, 1), date(2026, 3, 31), SETTLE_DAY,
+        date(2026, 3, 1),
+        date(2026, 3, 31),
+        SETTLE_DAY,
     )
     assert settlement.collected_capital == Decimal("1500.00")
     assert settlement.collected_fees == Decimal("35.00") == settlement.retained_fees  # no cure no pay
@@ -119,12 +144,17 @@ def test_march_is_settled_with_worked_amounts(march):
     assert report["PaymentSummary"]["Payout"] == Decimal("1496.00")
     assert report["PaymentSummary"]["ServiceFeesDeducted"] == Decimal("16.50")
     assert report["PaymentSummary"]["ServiceFeesInvoiced"] == Decimal("0.00")
-    assert [(r["BookDate"], r["Capital"], r["Interest"], r["Fees"], r["ClientAmount"])
-            for r in report["ClientAssetDisbursement"]["Record"]] == [
+    assert [
+        (r["BookDate"], r["Capital"], r["Interest"], r["Fees"], r["ClientAmount"])
+        for r in report["ClientAssetDisbursement"]["Record"]
+    ] == [
         ("2026-03-02", Decimal("1200.00"), Decimal("12.50"), Decimal("35.00"), Decimal("1212.50")),
         ("2026-03-10", Decimal("300.00"), Decimal("0.00"), Decimal("0.00"), Decimal("300.00")),
     ]
-    assert [(s["InvoiceNo"], s["Capital"], s["Interest"], s["Fees"]) for s in report["SalesSpecification"]["Invoice"]] == [
+    assert [
+        (s["InvoiceNo"], s["Capital"], s["Interest"], s["Fees"])
+        for s in report["SalesSpecification"]["Invoice"]
+    ] == [
         ("A-1", Decimal("1000.00"), Decimal("12.50"), Decimal("35.00")),
         ("B-1", Decimal("200.00"), Decimal("0.00"), Decimal("0.00")),
         ("C-1", Decimal("300.00"), Decimal("0.00"), Decimal("0.00")),
@@ -160,7 +190,9 @@ def test_the_payout_equals_the_accounting_files_of_the_period(march):
         records, _ = csv_records(path)
         for r in records:
             if r["BookAccount"] in receivables and r["AccountingAction"] in ("payment", "allocation"):
-                day = from_files.setdefault(r["BookDate"], {"Capital": Decimal(0), "Fees": Decimal(0), "Interest": Decimal(0)})
+                day = from_files.setdefault(
+                    r["BookDate"], {"Capital": Decimal(0), "Fees": Decimal(0), "Interest": Decimal(0)}
+                )
                 day[receivables[r["BookAccount"]]] -= Decimal(r["Amount"])
     records = report["ClientAssetDisbursement"]["Record"]
     assert {r["BookDate"]: {k: r[k] for k in ("Capital", "Fees", "Interest")} for r in records} == from_files
@@ -172,7 +204,9 @@ def test_the_payout_equals_the_accounting_files_of_the_period(march):
 
     settle_rows, _ = csv_records(outbox(ledger) / f"ACCOUNTINGDETAIL_{ledger.company_no}_20260401.csv")
     bank = [r for r in settle_rows if r["BookAccount"] == "1920"]
-    assert [(r["AccountingAction"], Decimal(r["Amount"])) for r in bank] == [("settlement", -summary["Payout"])]
+    assert [(r["AccountingAction"], Decimal(r["Amount"])) for r in bank] == [
+        ("settlement", -summary["Payout"])
+    ]
     payable = [Decimal(r["Amount"]) for r in settle_rows if r["BookAccount"] == "2930"]
     assert sum(payable) == 0
 
@@ -222,7 +256,9 @@ def test_a_reversal_after_the_settlement_is_carried_forward(march):
     ledger, _, _, c = march
     settlement_book(ledger=ledger, as_of=SETTLE_DAY)
     payment = Payment.objects.get(ledger=ledger, invoice=c)
-    payment_reverse(payment=payment, actor="kari", reason="Returned by the bank", booking_date=date(2026, 4, 7))
+    payment_reverse(
+        payment=payment, actor="kari", reason="Returned by the bank", booking_date=date(2026, 4, 7)
+    )
 
     april = settlement_book(ledger=ledger, as_of=date(2026, 5, 1))
     settlement = Settlement.objects.get(pk=april["settlement"])
@@ -236,7 +272,10 @@ def test_a_reversal_after_the_settlement_is_carried_forward(march):
         (AccountRole.PAYABLE_TO_CLIENT, Decimal("300.00")),
     ]
     # C is paid again in May: first the 300.00 the client already had is recovered.
-    book(ocr_file([pay(c.payment_ref, "300.00", "000000105")], day=date(2026, 5, 5), number="0000003"), name="c.txt")
+    book(
+        ocr_file([pay(c.payment_ref, "300.00", "000000105")], day=date(2026, 5, 5), number="0000003"),
+        name="c.txt",
+    )
     may = Settlement.objects.get(pk=settlement_book(ledger=ledger, as_of=date(2026, 6, 1))["settlement"])
     assert may.brought_forward == Decimal("-300.00")
     assert may.client_share == Decimal("300.00")
@@ -295,18 +334,35 @@ def test_a_transaction_is_settled_at_most_once_by_the_database(march):
     other = Settlement.objects.get(ledger=ledger)
     with pytest.raises(IntegrityError), transaction.atomic():
         SettlementItem.objects.create(
-            settlement=other, transaction_id=item.transaction_id, booking_date=item.booking_date,
-            capital=Decimal("1.00"), fees=0, interest=0,
+            settlement=other,
+            transaction_id=item.transaction_id,
+            booking_date=item.booking_date,
+            capital=Decimal("1.00"),
+            fees=0,
+            interest=0,
         )
 
 
 def test_the_database_refuses_a_summary_that_does_not_add_up(march):
     ledger, *_ = march
     values = dict(
-        ledger=ledger, period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), booking_date=date(2026, 2, 1),
-        currency="NOK", collected_capital=Decimal("100.00"), collected_interest=0, collected_fees=0,
-        retained_fees=0, retained_interest=0, client_share=Decimal("90.00"), brought_forward=0,
-        service_fees=0, fees_deducted=True, payout=Decimal("90.00"), carried_forward=0, actor="test",
+        ledger=ledger,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        booking_date=date(2026, 2, 1),
+        currency="NOK",
+        collected_capital=Decimal("100.00"),
+        collected_interest=0,
+        collected_fees=0,
+        retained_fees=0,
+        retained_interest=0,
+        client_share=Decimal("90.00"),
+        brought_forward=0,
+        service_fees=0,
+        fees_deducted=True,
+        payout=Decimal("90.00"),
+        carried_forward=0,
+        actor="test",
         balance_report_file="x.xml",
     )
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -316,7 +372,9 @@ def test_the_database_refuses_a_summary_that_does_not_add_up(march):
     with pytest.raises(IntegrityError), transaction.atomic():
         PriceItem.objects.create(
             price_list=PriceList.objects.first(),
-            kind=PriceItemKind.PAYMENT, event_kind="reminder_sent", unit_price=Decimal("1.00"),
+            kind=PriceItemKind.PAYMENT,
+            event_kind="reminder_sent",
+            unit_price=Decimal("1.00"),
         )
 
 
@@ -343,3 +401,27 @@ def test_book_settlements_command(march):
     assert result["settled"] is True and result["payout"] == "1496.00"
     code, out = run("book_settlements", "--date", "2026-04-01", "--ledger", ledger.company_no)
     assert code == 0 and out["settlements"][0]["settled"] is False
+
+
+def test_two_workers_settle_a_period_once(transactional_db, monkeypatch):
+    from accounting import services as accounting_services
+    from tests.helpers import run_two_workers
+
+    ledger = ledger_with_account()
+    SettlementAgreement.objects.create(
+        ledger=ledger, frequency=SettlementFrequency.DAILY, bank_account=CLIENT_ACCOUNT
+    )
+    invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), amount=Decimal("250.00"))
+    book(ocr_file([pay(invoice.payment_ref, "250.00", "000000201")]))
+
+    results, errors = run_two_workers(
+        accounting_services, lambda: settlement_book(ledger=ledger, as_of=date(2026, 3, 3)), monkeypatch
+    )
+    assert errors == []
+    assert results["first"]["settled"] is True and results["first"]["payout"] == Decimal("250.00")
+    assert (
+        results["second"]["settled"] is False
+        and results["second"]["settlement"] == results["first"]["settlement"]
+    )
+    assert Settlement.objects.count() == 1 and SettlementItem.objects.count() == 1
+    assert JournalTransaction.objects.filter(ledger=ledger, kind=TransactionKind.SETTLEMENT).count() == 1
