@@ -374,3 +374,17 @@ def test_two_workers_write_the_day_once(transactional_db, monkeypatch):
     assert len(results["first"]["written"]) == 4
     assert results["second"]["written"] == [] and len(results["second"]["unchanged"]) == 4
     assert AccountingFile.objects.filter(ledger=ledger).count() == 4
+
+
+def test_markup_and_control_characters_in_the_data_cannot_break_the_xml(db):
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger, customer_no="1001")
+    invoice = InvoiceFactory(customer=customer, invoice_no="A&B</InvoiceNo>\x07", booking_date=DAY)
+    InvoiceEvent.objects.filter(invoice=invoice).update(reason="Kari & Ola <ok>\x01")
+    accounting_files_write(ledger=ledger, as_of=DAY)
+    outbox = company_dir(ledger.company_no, "outbox")
+    detail = valid_xml(outbox / f"ACCOUNTINGDETAIL_{ledger.company_no}_20260302.xml", "accounting-detail-1.0.xsd")
+    posting = detail["Transactions"]["Transaction"][0]["Posting"][0]
+    assert posting["InvoiceNo"] == "A&B</InvoiceNo>"
+    journal = valid_xml(outbox / f"BILLJOURNAL_{ledger.company_no}_20260302.xml", "bill-journal-1.0.xsd")
+    assert journal["Event"][0]["Reason"] == "Kari & Ola <ok>"
