@@ -14,7 +14,6 @@ and pays the rest from the client-funds bank account; payable-to-client ends at 
 balance (carried forward) when fees and reversals exceeded what came in.
 """
 
-import calendar
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -469,14 +468,3 @@ def ocr_settlement_file(*, settlement: Settlement, agreement: SettlementAgreemen
         transmission_number=number,
         assignment_number=number,
     )
-
-
-def month_name_range(start: date, end: date) -> str:
-    """'March 2026' for a whole month, else 'start – end' (for the PDF heading)."""
-    if (
-        start.day == 1
-        and end.day == calendar.monthrange(end.year, end.month)[1]
-        and (start.year, start.month) == (end.year, end.month)
-    ):
-        return f"{calendar.month_name[start.month]} {start.year}"
-    return f"{start.isoformat()} – {end.isoformat()}"

@@ -383,7 +383,9 @@ def test_markup_and_control_characters_in_the_data_cannot_break_the_xml(db):
     InvoiceEvent.objects.filter(invoice=invoice).update(reason="Kari & Ola <ok>\x01")
     accounting_files_write(ledger=ledger, as_of=DAY)
     outbox = company_dir(ledger.company_no, "outbox")
-    detail = valid_xml(outbox / f"ACCOUNTINGDETAIL_{ledger.company_no}_20260302.xml", "accounting-detail-1.0.xsd")
+    detail = valid_xml(
+        outbox / f"ACCOUNTINGDETAIL_{ledger.company_no}_20260302.xml", "accounting-detail-1.0.xsd"
+    )
     posting = detail["Transactions"]["Transaction"][0]["Posting"][0]
     assert posting["InvoiceNo"] == "A&B</InvoiceNo>"
     journal = valid_xml(outbox / f"BILLJOURNAL_{ledger.company_no}_20260302.xml", "bill-journal-1.0.xsd")

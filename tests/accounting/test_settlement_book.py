@@ -425,3 +425,23 @@ def test_two_workers_settle_a_period_once(transactional_db, monkeypatch):
     )
     assert Settlement.objects.count() == 1 and SettlementItem.objects.count() == 1
     assert JournalTransaction.objects.filter(ledger=ledger, kind=TransactionKind.SETTLEMENT).count() == 1
+
+
+def test_book_settlements_reports_a_failing_ledger_and_settles_the_others(march):
+    ledger, *_ = march
+    other = ledger_with_account(account="15030000002")
+    SettlementAgreement.objects.create(
+        ledger=other, frequency=SettlementFrequency.DAILY, bank_account="bad account!"
+    )
+    invoice = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("10.00"))
+    book(
+        ocr_file([pay(invoice.payment_ref, "10.00", "000000501")], account="15030000002", number="0000009"),
+        name="o.txt",
+    )
+
+    code, out = run("book_settlements", "--date", "2026-04-01")
+    assert code == 1 and out["ok"] is False
+    by_ledger = {r["ledger"]: r for r in out["settlements"]}
+    assert by_ledger[ledger.company_no]["settled"] is True
+    assert by_ledger[other.company_no]["error"]["code"] == "invalid_bank_account"
+    assert not Settlement.objects.filter(ledger=other).exists()

@@ -1,5 +1,6 @@
 from accounting.models import SettlementAgreement
 from accounting.services import settlement_book
+from ledger.errors import LedgerError
 from ledger.management.base import JsonCommand, parse_date
 from ledger.selectors import ledger_get
 
@@ -8,7 +9,8 @@ class Command(JsonCommand):
     help = (
         "Settle to the client the latest completed period (daily, weekly or monthly by agreement) before "
         "--date, booked on --date: Balance Report (XML + PDF), settlement transaction, pain.001 payout, "
-        "OCR settlement file. A period already settled is not settled again."
+        "OCR settlement file. A period already settled is not settled again. A ledger that fails books "
+        "nothing and does not stop the others; the exit status is 1 if any failed."
     )
 
     def add_arguments(self, parser):
@@ -22,9 +24,13 @@ class Command(JsonCommand):
         if o["ledger"]:
             ledgers = [ledger_get(company_no=o["ledger"])]
         else:
-            ledgers = [
-                a.ledger
-                for a in SettlementAgreement.objects.select_related("ledger").order_by("ledger__company_no")
-            ]
-        results = [settlement_book(ledger=ledger, as_of=as_of) for ledger in ledgers]
-        return {"ok": True, "date": as_of.isoformat(), "settlements": results}, True
+            agreements = SettlementAgreement.objects.select_related("ledger").order_by("ledger__company_no")
+            ledgers = [a.ledger for a in agreements]
+        results = []
+        for ledger in ledgers:
+            try:
+                results.append(settlement_book(ledger=ledger, as_of=as_of))
+            except LedgerError as exc:
+                results.append({"ok": False, "ledger": ledger.company_no, "error": exc.as_dict()})
+        ok = all(r["ok"] for r in results)
+        return {"ok": ok, "date": as_of.isoformat(), "settlements": results}, ok
