@@ -192,6 +192,35 @@ class Settlement(models.Model):
                 ),
                 name="settlement_client_share_adds_up",
             ),
+            # payout + carried_forward = client share + brought forward - the fees deducted; a negative
+            # result is carried forward and nothing is paid.
+            models.CheckConstraint(
+                condition=(
+                    Q(fees_deducted=True)
+                    & Q(
+                        payout=models.F("client_share")
+                        + models.F("brought_forward")
+                        - models.F("service_fees")
+                        - models.F("carried_forward")
+                    )
+                )
+                | (
+                    Q(fees_deducted=False)
+                    & Q(
+                        payout=models.F("client_share")
+                        + models.F("brought_forward")
+                        - models.F("carried_forward")
+                    )
+                ),
+                name="settlement_payout_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(carried_forward__lte=0) & (Q(payout=0) | Q(carried_forward=0)),
+                name="settlement_carried_forward_only_without_payout",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_fees__gte=0), name="settlement_service_fees_not_negative"
+            ),
         ]
         ordering = ["ledger", "-period_end"]
 

@@ -369,6 +369,18 @@ def test_the_database_refuses_a_summary_that_does_not_add_up(march):
         Settlement.objects.create(**values)
     with pytest.raises(IntegrityError), transaction.atomic():
         Settlement.objects.create(**{**values, "client_share": Decimal("100.00"), "payout": Decimal("-1.00")})
+    with pytest.raises(IntegrityError), transaction.atomic():  # 100.00 in, nothing deducted, 80.00 paid
+        Settlement.objects.create(**{**values, "client_share": Decimal("100.00"), "payout": Decimal("80.00")})
+    with pytest.raises(IntegrityError), transaction.atomic():  # paid and carried forward at once
+        Settlement.objects.create(
+            **{
+                **values,
+                "client_share": Decimal("100.00"),
+                "payout": Decimal("110.00"),
+                "carried_forward": Decimal("-10.00"),
+            }
+        )
+    Settlement.objects.create(**{**values, "client_share": Decimal("100.00"), "payout": Decimal("100.00")})
     with pytest.raises(IntegrityError), transaction.atomic():
         PriceItem.objects.create(
             price_list=PriceList.objects.first(),
