@@ -44,7 +44,7 @@ def _serialise(root) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _check_balanced(rows: list[PostingRow]) -> dict:
+def control_totals(rows: list[PostingRow]) -> dict:
     """Control totals; refuses a day whose transactions do not each sum to zero (the database already
     guarantees it; a file must never state otherwise)."""
     per_transaction: dict[int, Decimal] = {}
@@ -88,10 +88,12 @@ def _opt(tag: str, value, limit: int | None = None) -> str:
     return f"<{tag}>{_esc(text)}</{tag}>"
 
 
-def accounting_detail_xml(*, ledger: Ledger, booking_date: date, rows: list[PostingRow]) -> bytes:
+def accounting_detail_xml(
+    *, ledger: Ledger, booking_date: date, rows: list[PostingRow], totals: dict
+) -> bytes:
     """Built as text (a day may have hundreds of thousands of postings; an element tree per posting
-    is several times slower), then validated against the schema like every document we write."""
-    totals = _check_balanced(rows)
+    is several times slower), then validated against the schema like every document we write.
+    `totals` are control_totals(rows)."""
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<AccountingDetail Version="1.0">\n',
         f"<CompanyNo>{_esc(ledger.company_no)}</CompanyNo>\n",
@@ -159,11 +161,12 @@ CSV_COLUMNS = [
 ]
 
 
-def accounting_detail_csv(*, ledger: Ledger, booking_date: date, rows: list[PostingRow]) -> bytes:
+def accounting_detail_csv(
+    *, ledger: Ledger, booking_date: date, rows: list[PostingRow], totals: dict
+) -> bytes:
     """UTF-8, semicolon-separated, CR LF. A header row, one D record per posting (CSV_COLUMNS) and a
     last T record with the control totals in its own layout: T;transactions;postings;total debit;
     total credit;balance."""
-    totals = _check_balanced(rows)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

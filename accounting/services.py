@@ -69,26 +69,27 @@ def _day_contents(ledger: Ledger, as_of: date) -> list[tuple[str, bytes, int]]:
     contents = []
     rows = selectors.day_postings(ledger=ledger, booking_date=as_of)
     if rows:
+        totals = daily.control_totals(rows)  # refuses a transaction that does not balance
         contents.append(
             (
                 AccountingFileKind.ACCOUNTING_DETAIL_XML,
-                daily.accounting_detail_xml(ledger=ledger, booking_date=as_of, rows=rows),
+                daily.accounting_detail_xml(ledger=ledger, booking_date=as_of, rows=rows, totals=totals),
                 len(rows),
             )
         )
         contents.append(
             (
                 AccountingFileKind.ACCOUNTING_DETAIL_CSV,
-                daily.accounting_detail_csv(ledger=ledger, booking_date=as_of, rows=rows),
+                daily.accounting_detail_csv(ledger=ledger, booking_date=as_of, rows=rows, totals=totals),
                 len(rows),
             )
         )
-        totals = selectors.day_account_totals(ledger=ledger, booking_date=as_of)
+        accounts = selectors.day_account_totals(ledger=ledger, booking_date=as_of)
         contents.append(
             (
                 AccountingFileKind.SIE4,
-                daily.sie4(ledger=ledger, booking_date=as_of, totals=totals),
-                len(totals),
+                daily.sie4(ledger=ledger, booking_date=as_of, totals=accounts),
+                len(accounts),
             )
         )
     invoice_events = selectors.day_invoice_events(ledger=ledger, booking_date=as_of)

@@ -321,7 +321,7 @@ def test_a_transaction_that_does_not_balance_is_refused_before_anything_is_writt
     ledger, _, _ = day
     rows = day_postings(ledger=ledger, booking_date=DAY)
     with pytest.raises(LedgerError) as error:
-        daily.accounting_detail_xml(ledger=ledger, booking_date=DAY, rows=rows[:-1])
+        daily.control_totals(rows[:-1])
     assert error.value.code == "unbalanced_transaction"
 
 
