@@ -169,6 +169,9 @@ class Settlement(models.Model):
         JournalTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="settlement"
     )
     balance_report_file = models.CharField(max_length=255)
+    balance_report_pdf = models.CharField(
+        max_length=255, blank=True, help_text="set once the PDF is written (after the commit)"
+    )
     payment_file = models.CharField(max_length=255, blank=True, help_text="pain.001 to the client")
     ocr_file = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -332,14 +332,23 @@ def _settlement_summary(record: Settlement) -> dict:
 
 
 def balance_report_pdf_write(*, settlement: Settlement) -> str:
-    """Render the Balance Report PDF from the XML already in the outbox, unless it is there already.
+    """Render the Balance Report PDF from its XML in the outbox, unless it was written before.
     Returns the PDF's file name. Runs outside the settlement's transaction and lock, so two workers
     may render it at once: the file is published with a hard link, which never replaces a file, and
-    whoever comes second keeps the first one."""
+    whoever comes second keeps the first one. Once written it is recorded, so a client who has
+    fetched and removed the files does not make a later run fail."""
+    if settlement.balance_report_pdf:
+        return settlement.balance_report_pdf
     outbox = company_dir(settlement.ledger.company_no, "outbox")
+    xml_path = outbox / settlement.balance_report_file
     path = outbox / settlement.balance_report_file.replace(".xml", ".pdf")
     if not path.exists():
-        content = balance_report_pdf(outbox / settlement.balance_report_file)
+        if not xml_path.exists():
+            raise AccountingFileError(
+                f"{xml_path.name} is no longer in the outbox: the PDF cannot be rendered",
+                code="balance_report_missing",
+            )
+        content = balance_report_pdf(xml_path)
         handle, temporary = tempfile.mkstemp(dir=outbox, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
@@ -351,4 +360,6 @@ def balance_report_pdf_write(*, settlement: Settlement) -> str:
             pass
         finally:
             Path(temporary).unlink(missing_ok=True)
+    Settlement.objects.filter(pk=settlement.pk).update(balance_report_pdf=path.name)
+    settlement.balance_report_pdf = path.name
     return path.name

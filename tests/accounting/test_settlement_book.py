@@ -457,3 +457,29 @@ def test_book_settlements_reports_a_failing_ledger_and_settles_the_others(march)
     assert by_ledger[ledger.company_no]["settled"] is True
     assert by_ledger[other.company_no]["error"]["code"] == "invalid_bank_account"
     assert not Settlement.objects.filter(ledger=other).exists()
+
+
+def test_files_fetched_and_removed_by_the_client_do_not_break_a_later_run(march):
+    ledger, *_ = march
+    first = settlement_book(ledger=ledger, as_of=SETTLE_DAY)
+    assert Settlement.objects.get(ledger=ledger).balance_report_pdf == first["pdf"]
+    for path in outbox(ledger).iterdir():
+        path.unlink()
+    again = settlement_book(ledger=ledger, as_of=SETTLE_DAY)
+    assert again["settled"] is False and again["pdf"] == first["pdf"]
+    assert list(outbox(ledger).iterdir()) == []
+
+
+def test_a_pdf_whose_xml_is_gone_is_a_coded_error(march):
+    from accounting.services import balance_report_pdf_write
+
+    ledger, *_ = march
+    settlement_book(ledger=ledger, as_of=SETTLE_DAY)
+    settlement = Settlement.objects.get(ledger=ledger)
+    Settlement.objects.filter(pk=settlement.pk).update(balance_report_pdf="")
+    settlement.refresh_from_db()
+    for path in outbox(ledger).iterdir():
+        path.unlink()
+    with pytest.raises(LedgerError) as error:
+        balance_report_pdf_write(settlement=settlement)
+    assert error.value.code == "balance_report_missing"
