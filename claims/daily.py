@@ -4,8 +4,9 @@
 2. payments: bank files from the bank inbox (ledger/bank_inbox.py);
 3. direct_debit: settle the attempts at the bank, then send the next claims (ledger/direct_debit.py);
 4. claims: escalation with fees and the interest accrued so far (claims/services.py);
-5. distribution: the day's documents rendered and sent (distribution/), when installed;
-6. accounting: the day's accounting files (accounting/), when installed.
+5. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
+6. settlement: the client's settlement when a period of its agreement ended (accounting/);
+7. accounting: the day's accounting files (after the settlement: it is booked on the same day).
 
 Each part is its own transaction and is safe to run twice for the same date; a part that fails is reported
 (with its error code) and the parts after it still run. Each part also runs alone (`parts=`).
@@ -16,6 +17,8 @@ from datetime import date
 
 from django.utils import timezone
 
+from accounting.models import SettlementAgreement
+from accounting.services import accounting_files_write, settlement_book
 from claims.models import BusinessDayRun
 from claims.services import SYSTEM_ACTOR, claims_escalate
 from cusin.inbox import inbox_scan
@@ -28,7 +31,7 @@ from ledger.models import Ledger
 logger = logging.getLogger(__name__)
 
 GLOBAL_PARTS = ("inbox", "payments")
-LEDGER_PARTS = ("direct_debit", "claims", "distribution", "accounting")
+LEDGER_PARTS = ("direct_debit", "claims", "distribution", "settlement", "accounting")
 PARTS = GLOBAL_PARTS + LEDGER_PARTS
 
 
@@ -44,19 +47,18 @@ def _distribution(ledger: Ledger, as_of: date) -> dict:
     return {"invoices_queued": queued, **documents_distribute(as_of=as_of, ledger=ledger)}
 
 
-def _accounting(ledger: Ledger, as_of: date) -> dict:
-    try:
-        from accounting.services import accounting_files_write
-    except ImportError:
-        return {"skipped": "accounting is not installed"}
-    return accounting_files_write(ledger=ledger, as_of=as_of)
+def _settlement(ledger: Ledger, as_of: date) -> dict:
+    if not SettlementAgreement.objects.filter(ledger=ledger).exists():
+        return {"skipped": "no settlement agreement"}
+    return settlement_book(ledger=ledger, as_of=as_of)
 
 
 LEDGER_PART_RUNNERS = {
     "direct_debit": _direct_debit,
     "claims": lambda ledger, as_of: claims_escalate(ledger=ledger, as_of=as_of),
     "distribution": _distribution,
-    "accounting": _accounting,
+    "settlement": _settlement,
+    "accounting": lambda ledger, as_of: accounting_files_write(ledger=ledger, as_of=as_of),
 }
 
 

@@ -1,5 +1,6 @@
 """The claim process: dated statutory figures, each ledger's steps, and every claim's position in them."""
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -267,7 +268,7 @@ class BusinessDayRun(models.Model):
 
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
     business_date = models.DateField()
-    summary = models.JSONField(default=dict)
+    summary = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Max, Min
 
-from claims.daily import business_day_run
+from accounting.models import PriceItem, PriceItemKind, PriceList, SettlementAgreement, SettlementFrequency
+from claims.daily import LEDGER_PARTS, business_day_run
 from claims.models import BusinessDayRun, Claim, ClaimStatus
 from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan
@@ -158,6 +159,7 @@ class Command(JsonCommand):
         days_run = self._business_days(today - timedelta(days=3))
         files = self._cusin_files(LEDGERS[0]["company_no"], today)
         bank = self._bank_file(LEDGERS[0], today)
+        self._settlement_terms(Ledger.objects.get(company_no=LEDGERS[0]["company_no"]), today)
         days_run += self._business_days(today)
         # The letters of those days and one document of every other kind, rendered, archived and sent.
         documents = {
@@ -286,6 +288,31 @@ class Command(JsonCommand):
             invoices_register(ledger=ledger, invoices=[item], actor="demo", booking_date=item.invoice_date)
         return len(items)
 
+    def _settlement_terms(self, ledger, today: date) -> None:
+        """The Norwegian ledger settles weekly to the client, our fees deducted, with an OCR report."""
+        SettlementAgreement.objects.get_or_create(
+            ledger=ledger,
+            defaults={
+                "frequency": SettlementFrequency.WEEKLY,
+                "bank_account": "98765432106",
+                "ocr_report": True,
+            },
+        )
+        prices, created = PriceList.objects.get_or_create(
+            client=ledger.client,
+            valid_from=today - timedelta(days=365),
+            defaults={"currency": ledger.currency},
+        )
+        if created:
+            PriceItem.objects.bulk_create(
+                [
+                    PriceItem(price_list=prices, kind=PriceItemKind.INVOICE_REGISTERED, unit_price=Decimal("2.50")),
+                    PriceItem(price_list=prices, kind=PriceItemKind.PAYMENT, unit_price=Decimal("1.50")),
+                    PriceItem(price_list=prices, kind=PriceItemKind.INVOICE_EVENT, event_kind="collection_notice_sent",
+                              unit_price=Decimal("9.00")),
+                ]
+            )  # fmt: skip
+
     def _business_days(self, until: date) -> int:
         """Run the business days up to `until` that have not run yet: every day of the last four weeks,
         and before that every day a claim step fell due (the days between would find nothing to do)."""
@@ -295,7 +322,10 @@ class Command(JsonCommand):
         daily_from = until - timedelta(days=28)
         runs = 0
         while day and day <= until:
-            business_day_run(as_of=day, parts=["direct_debit", "claims"])
+            # The last day runs every part: its letters go out, the settlement and the accounting files.
+            business_day_run(
+                as_of=day, parts=["direct_debit", "claims"] + (list(LEDGER_PARTS) if day == until else [])
+            )
             runs += 1
             next_step = Claim.objects.filter(status=ClaimStatus.ACTIVE, next_on__gt=day).aggregate(
                 next_on=Min("next_on")
