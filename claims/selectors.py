@@ -27,10 +27,10 @@ def claim_steps(*, ledger: Ledger) -> list[ClaimStep]:
     )
 
 
-def _as_due(invoice: Invoice, claim: Claim | None) -> _Due:
+def _as_due(invoice: Invoice, claim: Claim | None, country: str) -> _Due:
     customer = invoice.customer
     business = customer.legal_entity == LegalEntity.BUSINESS
-    foreign = bool(customer.country) and customer.country != invoice.ledger.country
+    foreign = bool(customer.country) and customer.country != country
     if claim is None:
         return _Due(invoice.id, invoice.id, invoice.invoice_no, customer.id, invoice.due_date, business, foreign,
                     0, "", invoice.due_date, None, invoice.due_date, 0, None, ZERO, ZERO, ZERO, None)  # fmt: skip
@@ -65,33 +65,48 @@ def _next_event(run: _Run, item: _Due, claim: Claim | None, as_of: date) -> dict
         return {"kind": step.kind, "date": day.isoformat(), "amount": str(to_money(fee))}
 
 
+def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | None = None) -> dict[int, dict]:
+    """For a page of one ledger's invoices (customer loaded): each one's claim level, next event
+    ({kind, date, amount}) and accrued interest, in a fixed number of queries."""
+    as_of = as_of or ledger.today()
+    claims = {c.invoice_id: c for c in Claim.objects.filter(invoice_id__in=[i.id for i in invoices])}
+    settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
+    items = {invoice.id: _as_due(invoice, claims.get(invoice.id), ledger.country) for invoice in invoices}
+    _load_balances(list(items.values()))
+    run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings)
+    summaries = {}
+    for invoice in invoices:
+        item, claim = items[invoice.id], claims.get(invoice.id)
+        run.as_of = as_of  # _next_event moves it to the day it looks at
+        # A closed claim accrues nothing more: what was not booked by then is not owed.
+        unbooked = ZERO if invoice.status == InvoiceStatus.CLOSED else run.interest_until(item, as_of)
+        if invoice.status == InvoiceStatus.CLOSED or (
+            claim is not None and claim.status != ClaimStatus.ACTIVE
+        ):
+            next_event = None
+        elif invoice.status == InvoiceStatus.RESPITE and invoice.respite_until:
+            next_event = {"kind": "respite_ends", "date": (invoice.respite_until + timedelta(days=1)).isoformat(),
+                          "amount": None}  # fmt: skip
+        elif invoice.status == InvoiceStatus.DISPUTED:
+            next_event = None
+        else:
+            next_event = _next_event(run, item, claim, as_of)
+        summaries[invoice.id] = {
+            "claim_level": item.level or "due_date",
+            "claim_status": claim.status if claim else ClaimStatus.ACTIVE.value,
+            "next_event": next_event,
+            "accrued_interest": str(item.interest_booked + unbooked),
+            "interest_not_yet_booked": str(unbooked),
+        }
+    return summaries
+
+
 def claim_status(*, invoice: Invoice, as_of: date | None = None) -> dict:
     """Claim level, next event ({kind, date, amount}), accrued interest and the history of the claim."""
-    ledger = invoice.ledger
-    as_of = as_of or ledger.today()
-    claim = Claim.objects.filter(invoice=invoice).first()
-    settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
-    item = _as_due(invoice, claim)
-    _load_balances([item])
-    run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings)
-    # A closed claim accrues nothing more: what was not booked by then is not owed.
-    unbooked = ZERO if invoice.status == InvoiceStatus.CLOSED else run.interest_until(item, as_of)
-    if invoice.status == InvoiceStatus.CLOSED or (claim is not None and claim.status != ClaimStatus.ACTIVE):
-        next_event = None
-    elif invoice.status == InvoiceStatus.RESPITE and invoice.respite_until:
-        next_event = {"kind": "respite_ends", "date": (invoice.respite_until + timedelta(days=1)).isoformat(),
-                      "amount": None}  # fmt: skip
-    elif invoice.status == InvoiceStatus.DISPUTED:
-        next_event = None
-    else:
-        next_event = _next_event(run, item, claim, as_of)
-    history = ClaimEvent.objects.filter(invoice=invoice).order_by("booking_date", "id") if claim else []
+    summary = claim_summaries(ledger=invoice.ledger, invoices=[invoice], as_of=as_of)[invoice.id]
+    history = ClaimEvent.objects.filter(invoice=invoice).order_by("booking_date", "id")
     return {
-        "claim_level": item.level or "due_date",
-        "claim_status": claim.status if claim else ClaimStatus.ACTIVE.value,
-        "next_event": next_event,
-        "accrued_interest": str(item.interest_booked + unbooked),
-        "interest_not_yet_booked": str(unbooked),
+        **summary,
         "claim_history": [
             {
                 "kind": e.kind,
