@@ -27,6 +27,7 @@ from claims.models import (
     ClaimStep,
     FeeRule,
     FigureKind,
+    StatutoryFigure,
     StepKind,
     UnpaidCostsRule,
 )
@@ -93,6 +94,18 @@ COLLECTION_FEE_RULES = {FeeRule.COLLECTION_LIGHT, FeeRule.COLLECTION_HEAVY}
 
 
 # --- The process ---------------------------------------------------------------------------------
+
+
+STATUTORY_FIGURES = Path(__file__).resolve().parent / "data" / "figures.json"
+
+
+def statutory_figures_install() -> int:
+    """Load the shipped statutory figures (claims/data/figures.json) into an empty table, as migration
+    claims/0002 does; a table that has figures is left as the staff keep it. Returns rows added."""
+    if StatutoryFigure.objects.exists():
+        return 0
+    rows = json.loads(STATUTORY_FIGURES.read_text(encoding="utf-8"))["figures"]
+    return len(StatutoryFigure.objects.bulk_create(StatutoryFigure(**row) for row in rows))
 
 
 def default_process(country: str) -> list[dict]:

@@ -243,7 +243,7 @@ def test_bill_journal_reports_every_event_kind_even_ones_the_code_does_not_know(
     assert [(e["Kind"], e["Description"]) for e in journal["Event"]] == [
         ("reminder_sent", "Reminder sent"),
         ("collection_notice_sent", "Collection notice sent"),
-        ("moved_to_collection", "Moved to collection"),
+        ("moved_to_collection", "Moved to collection: payment demand sent"),
         ("respite_set", "Respite set"),  # a known kind keeps its label
     ]
     respite = journal["Event"][3]
