@@ -10,10 +10,12 @@ from django.db import connection
 from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .errors import FileRejected, NotFound
+from .errors import FileRejected, NotFound, ValidationFailed
 from .models import (
     AccountRole,
     Component,
+    Customer,
+    CustomerConsent,
     Invoice,
     InvoiceEvent,
     InvoiceStatus,
@@ -211,6 +213,128 @@ def invoice_detail(*, ledger: Ledger, invoice_no: str) -> dict:
             for e in invoice_events(invoice=invoice)
         ],
     }
+
+
+def invoices_balances(invoice_ids: Sequence[int]) -> dict[int, Balance]:
+    """Balances of a page of invoices in one grouped query (cheaper than annotating a sorted list)."""
+    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for invoice_id, component, total in (
+        Posting.objects.filter(invoice_id__in=list(invoice_ids))
+        .exclude(component="")
+        .values_list("invoice_id", "component")
+        .annotate(total=Sum("amount"))
+        .values_list("invoice_id", "component", "total")
+    ):
+        sums[invoice_id][component] = total
+    return {
+        invoice_id: Balance(
+            capital=sums[invoice_id].get(Component.CAPITAL, ZERO),
+            fees=sums[invoice_id].get(Component.FEE, ZERO),
+            interest=sums[invoice_id].get(Component.INTEREST, ZERO),
+        )
+        for invoice_id in invoice_ids
+    }
+
+
+def invoices_filtered(
+    *,
+    ledger: Ledger,
+    status: str | None = None,
+    customer_no: str | None = None,
+    external_id: str | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    invoice_date_from: date | None = None,
+    invoice_date_to: date | None = None,
+) -> QuerySet[Invoice]:
+    """A ledger's invoices by the API's filters (unordered, without balances: see invoices_balances)."""
+    qs = Invoice.objects.filter(ledger=ledger).select_related("customer", "ledger")
+    if status:
+        qs = qs.filter(status=status)
+    if customer_no:
+        qs = qs.filter(customer__ledger=ledger, customer__customer_no=customer_no)
+    if external_id:
+        qs = qs.filter(external_id=external_id)
+    if due_from:
+        qs = qs.filter(due_date__gte=due_from)
+    if due_to:
+        qs = qs.filter(due_date__lte=due_to)
+    if invoice_date_from:
+        qs = qs.filter(invoice_date__gte=invoice_date_from)
+    if invoice_date_to:
+        qs = qs.filter(invoice_date__lte=invoice_date_to)
+    return qs
+
+
+def invoice_get_by_external_id(*, ledger: Ledger, external_id: str) -> Invoice:
+    """The one invoice with this external id; NotFound if none, ValidationFailed if it is not unique."""
+    matches = list(
+        invoices_with_balances(
+            Invoice.objects.filter(ledger=ledger, external_id=external_id).select_related(
+                "customer", "ledger"
+            )
+        ).order_by("id")[:2]
+    )
+    if not matches or not external_id:
+        raise NotFound(
+            f"no invoice with external id {external_id!r} in ledger {ledger.company_no}",
+            code="invoice_not_found",
+        )
+    if len(matches) > 1:
+        raise ValidationFailed(
+            f"several invoices have external id {external_id!r}; ask by invoice number",
+            code="external_id_not_unique",
+            field="external_id",
+        )
+    return matches[0]
+
+
+def customer_get(*, ledger: Ledger, customer_no: str) -> Customer:
+    customer = (
+        Customer.objects.filter(ledger=ledger, customer_no=customer_no).select_related("ledger").first()
+    )
+    if customer is None:
+        raise NotFound(
+            f"customer {customer_no} not found in ledger {ledger.company_no}", code="customer_not_found"
+        )
+    return customer
+
+
+def customers_by_no(*, ledger: Ledger, customer_nos: Sequence[str]) -> dict[str, Customer]:
+    return {
+        c.customer_no: c
+        for c in Customer.objects.filter(ledger=ledger, customer_no__in=list(customer_nos)).select_related(
+            "ledger"
+        )
+    }
+
+
+def customer_consents(*, customer: Customer) -> QuerySet[CustomerConsent]:
+    return CustomerConsent.objects.filter(customer=customer).order_by("kind")
+
+
+def customer_open_invoices(*, customer: Customer) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.filter(ledger_id=customer.ledger_id, customer=customer)
+        .exclude(status=InvoiceStatus.CLOSED)
+        .select_related("customer", "ledger")
+    )
+
+
+def payments_for_ledger(*, ledger: Ledger, status: str | None = None) -> QuerySet[Payment]:
+    qs = Payment.objects.filter(ledger=ledger).select_related("invoice", "customer")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def payment_get(*, ledger: Ledger, payment_id: int) -> Payment:
+    payment = payments_for_ledger(ledger=ledger).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound(
+            f"payment {payment_id} not found in ledger {ledger.company_no}", code="payment_not_found"
+        )
+    return payment
 
 
 # --- Reconciliation ------------------------------------------------------------------------------

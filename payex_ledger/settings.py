@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "ledger",
     "cusin",
     "claims",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "accounting",
     "portal360",
     "invoiceportal",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -152,9 +154,45 @@ CUSIN_INBOX_STALE_SECONDS = int(os.environ.get("CUSIN_INBOX_STALE_SECONDS", "600
 NETS_DATA_TRANSMITTER = os.environ.get("NETS_DATA_TRANSMITTER", "00000000")
 NETS_AVTALEGIRO_AGREEMENT_ID = os.environ.get("NETS_AVTALEGIRO_AGREEMENT_ID", "000000000")
 
+# Caches: "api" holds the per-token rate-limit counters, shared by every web process (Redis when
+# configured, else a table in PostgreSQL created by api/migrations).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_cache"},
+}
+
+# REST API (api/ and each app's api.py). A token without its own limit gets API_RATE_LIMIT.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 200
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ledger Service API",
+    "DESCRIPTION": (
+        "Per-ledger REST API: invoices, customers, actions, payments, CUSIN upload and outbox files. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with `manage.py create_api_token`). "
+        "Errors are `application/problem+json` with a stable `code`. POSTs accept an `Idempotency-Key`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Tags from the first path segment after the ledger: invoices, customers, payments, files, ...
+    "SCHEMA_PATH_PREFIX": r"/api/v1/ledgers/\{company_no\}",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 LOGGING = {
