@@ -761,16 +761,25 @@ class FileListView(LedgerApiView):
         return Response({"next": next_url, "results": self.Output(rows, many=True).data})
 
 
+# The content types outbox files are served with (by their extension); anything else is octet-stream.
+DOWNLOAD_TYPES = ("application/xml", "text/plain", "text/csv", "application/json", "application/pdf")
+
+
 class FileDownloadView(LedgerApiView):
     @extend_schema(
         operation_id="files_download",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY)
+            for media_type in (*DOWNLOAD_TYPES, "application/octet-stream")
+        },
     )
     def get(self, request, company_no, name):
         path = outbox_file(self.ledger.company_no, name)
         if path is None:
             raise ApiProblem(status=404, code="file_not_found", detail=f"no file {name!r} in the outbox")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        content_type = mimetypes.guess_type(path.name)[0]
+        if content_type not in DOWNLOAD_TYPES:
+            content_type = "application/octet-stream"
         return FileResponse(
             path.open("rb"), as_attachment=True, filename=path.name, content_type=content_type
         )
