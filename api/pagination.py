@@ -78,10 +78,11 @@ def keyset_page(queryset: QuerySet, request, *, orderings: dict[str, str], defau
     cursor = request.query_params.get(CURSOR_PARAM)
     if cursor:
         value, last_id = _decode(cursor, ordering, queryset.model._meta.get_field(field))
+        # (field, id) after (value, last_id), written so that the first condition is an index range.
         if descending:
-            qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": last_id}))
+            qs = qs.filter(Q(**{f"{field}__lte": value}), Q(**{f"{field}__lt": value}) | Q(id__lt=last_id))
         else:
-            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": last_id}))
+            qs = qs.filter(Q(**{f"{field}__gte": value}), Q(**{f"{field}__gt": value}) | Q(id__gt=last_id))
     rows = list(qs[: limit + 1])
     next_url = None
     if len(rows) > limit:

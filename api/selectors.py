@@ -26,7 +26,12 @@ def ledgers_for_token(token: ApiToken) -> QuerySet[Ledger]:
 
 def ledger_for_token(*, token: ApiToken, company_no: str) -> Ledger:
     """The ledger, if the token reaches it; else NotFound, the same as for a ledger that does not exist."""
-    ledger = ledgers_for_token(token).filter(company_no=company_no).first()
+    if token.ledger_id is not None:  # loaded with the token: no second query
+        ledger = token.ledger if token.ledger.company_no == company_no else None
+        if ledger is not None and ledger.client_id != token.client_id:
+            ledger = None
+    else:
+        ledger = ledgers_for_token(token).filter(company_no=company_no).first()
     if ledger is None:
         raise NotFound(f"ledger {company_no} not found", code="ledger_not_found")
     return ledger

@@ -129,8 +129,16 @@ class ReadOnlyAdmin(TenantScopedAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("bank_archive_ref", "ledger", "amount", "currency", "payment_ref", "outcome", "status",
-                    "booking_date")
+    list_display = (
+        "bank_archive_ref",
+        "ledger",
+        "amount",
+        "currency",
+        "payment_ref",
+        "outcome",
+        "status",
+        "booking_date",
+    )
     list_filter = ("ledger", "status", "outcome")
     search_fields = ("bank_archive_ref", "payment_ref", "payer_name")
 

@@ -248,7 +248,8 @@ def invoices_filtered(
     invoice_date_to: date | None = None,
 ) -> QuerySet[Invoice]:
     """A ledger's invoices by the API's filters (unordered, without balances: see invoices_balances)."""
-    qs = Invoice.objects.filter(ledger=ledger).select_related("customer", "ledger")
+    # Through the ledger's related manager: each invoice gets `ledger` set without a join.
+    qs = ledger.invoices.select_related("customer").defer("print_blocks")
     if status:
         qs = qs.filter(status=status)
     if customer_no:
@@ -264,6 +265,18 @@ def invoices_filtered(
     if invoice_date_to:
         qs = qs.filter(invoice_date__lte=invoice_date_to)
     return qs
+
+
+def invoice_find(*, ledger: Ledger, invoice_no: str) -> Invoice:
+    """The invoice row with its customer (no balances: see invoices_balances); NotFound if none."""
+    invoice = (
+        ledger.invoices.select_related("customer").defer("print_blocks").filter(invoice_no=invoice_no).first()
+    )
+    if invoice is None:
+        raise NotFound(
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found"
+        )
+    return invoice
 
 
 def invoice_get_by_external_id(*, ledger: Ledger, external_id: str) -> Invoice:
@@ -315,9 +328,9 @@ def customer_consents(*, customer: Customer) -> QuerySet[CustomerConsent]:
 
 def customer_open_invoices(*, customer: Customer) -> QuerySet[Invoice]:
     return (
-        Invoice.objects.filter(ledger_id=customer.ledger_id, customer=customer)
+        customer.ledger.invoices.filter(customer=customer)
         .exclude(status=InvoiceStatus.CLOSED)
-        .select_related("customer", "ledger")
+        .select_related("customer")
     )
 
 

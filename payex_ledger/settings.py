@@ -154,16 +154,8 @@ CUSIN_INBOX_STALE_SECONDS = int(os.environ.get("CUSIN_INBOX_STALE_SECONDS", "600
 NETS_DATA_TRANSMITTER = os.environ.get("NETS_DATA_TRANSMITTER", "00000000")
 NETS_AVTALEGIRO_AGREEMENT_ID = os.environ.get("NETS_AVTALEGIRO_AGREEMENT_ID", "000000000")
 
-# Caches: "api" holds the per-token rate-limit counters, shared by every web process (Redis when
-# configured, else a table in PostgreSQL created by api/migrations).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_cache"},
-}
-
-# REST API (api/ and each app's api.py). A token without its own limit gets API_RATE_LIMIT.
+# REST API (api/ and each app's api.py). A token without its own limit gets API_RATE_LIMIT
+# (counted per token in PostgreSQL: api/throttling.py).
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200

@@ -5,6 +5,7 @@ import json
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -113,17 +114,34 @@ def test_rate_limit_per_token_is_429_with_retry_after(ledger):
     assert other.get(url(ledger, "invoices/")).status_code == 200  # the limit is per token
 
 
-def test_the_rate_limit_is_counted_in_the_shared_database_cache(ledger):
-    from django.core.cache import caches
+def test_the_rate_limit_is_counted_in_the_database_for_every_process(ledger):
     from django.db import connection
 
     limited = client_with(token_for(ledger, rate_limit="2/min"))
     limited.get(url(ledger, "invoices/"))
+    limited.get(url(ledger, "invoices/"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM api_cache")
-        assert cursor.fetchone()[0] == 1
-    caches["api"].clear()  # what another process sees is the table: clearing it resets the count
+        cursor.execute("SELECT requests FROM api_rate_counter")
+        assert cursor.fetchall() == [(2,)]
+        # What another process counted is in the same row: a third request from anywhere is refused.
+        cursor.execute("UPDATE api_rate_counter SET requests = 1")
     assert limited.get(url(ledger, "invoices/")).status_code == 200
+    assert limited.get(url(ledger, "invoices/")).status_code == 429
+
+
+def test_a_new_window_starts_a_new_count_and_forgets_the_old(ledger):
+    from django.db import connection
+
+    limited = client_with(token_for(ledger, rate_limit="1/min"))
+    with time_machine.travel("2026-03-01 10:00:30+00:00", tick=False):
+        assert limited.get(url(ledger, "invoices/")).status_code == 200
+        response = limited.get(url(ledger, "invoices/"))
+        assert response.status_code == 429 and response["Retry-After"] == "30"
+    with time_machine.travel("2026-03-01 10:01:00+00:00", tick=False):
+        assert limited.get(url(ledger, "invoices/")).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM api_rate_counter")
+        assert cursor.fetchone()[0] == 1
 
 
 def test_unknown_ledger_and_unknown_route_are_problem_json(ledger, api):
