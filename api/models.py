@@ -64,3 +64,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.status_code})"
+
+
+class RateCounter(models.Model):
+    """Requests of a token in one rate-limit window (api/throttling.py). The table is UNLOGGED
+    (api/migrations): written on every request, and losing a minute's counts in a crash is harmless."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    window_start = models.BigIntegerField(help_text="Unix time the window starts")
+    requests = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "window_start"], name="rate_counter_unique_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.token_id}@{self.window_start}: {self.requests}"

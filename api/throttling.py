@@ -2,7 +2,7 @@
 process and server counts against the same limit.
 
 One atomic statement per request (an upsert returning the new count) in an UNLOGGED table
-(api/migrations/0002_rate_counter.py). A counter, not DRF's default list of request times in the
+(api.models.RateCounter). A counter, not DRF's default list of request times in the
 cache: with limits of thousands per minute that list would be read and rewritten whole each time.
 """
 
@@ -15,11 +15,11 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from .models import ApiToken
 
 COUNT = """
-INSERT INTO api_rate_counter AS c (token_id, window_start, requests) VALUES (%s, %s, 1)
+INSERT INTO api_ratecounter AS c (token_id, window_start, requests) VALUES (%s, %s, 1)
 ON CONFLICT (token_id, window_start) DO UPDATE SET requests = c.requests + 1
 RETURNING c.requests
 """
-FORGET_OLD_WINDOWS = "DELETE FROM api_rate_counter WHERE token_id = %s AND window_start < %s"
+FORGET_OLD_WINDOWS = "DELETE FROM api_ratecounter WHERE token_id = %s AND window_start < %s"
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

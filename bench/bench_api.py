@@ -56,6 +56,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    # Stopped with SIGTERM (or SIGINT in the background): still drop the throwaway database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
     try:
         with throwaway_database():
             return run(args)

@@ -216,14 +216,15 @@ def invoice_detail(*, ledger: Ledger, invoice_no: str) -> dict:
 
 
 def invoices_balances(invoice_ids: Sequence[int]) -> dict[int, Balance]:
-    """Balances of a page of invoices in one grouped query (cheaper than annotating a sorted list)."""
+    """Balances of a page of invoices in one grouped query (cheaper than annotating a sorted list).
+
+    Plain SQL: the API calls this on every invoice read, and the ORM's compile cost is most of it.
+    """
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for invoice_id, component, total in (
-        Posting.objects.filter(invoice_id__in=list(invoice_ids))
-        .exclude(component="")
-        .values_list("invoice_id", "component")
-        .annotate(total=Sum("amount"))
-        .values_list("invoice_id", "component", "total")
+    for invoice_id, component, total in _fetch(
+        """SELECT invoice_id, component, sum(amount) FROM ledger_posting
+            WHERE invoice_id = ANY(%s) AND component <> '' GROUP BY invoice_id, component""",
+        [list(invoice_ids)],
     ):
         sums[invoice_id][component] = total
     return {

@@ -20,7 +20,7 @@ INDEXES = {
 
 
 class Migration(migrations.Migration):
-    dependencies = [("api", "0002_rate_counter"), ("ledger", "0010_misdirected_move")]
+    dependencies = [("api", "0002_ratecounter"), ("ledger", "0010_misdirected_move")]
 
     operations = [
         migrations.RunSQL(
