@@ -27,6 +27,10 @@ class LedgerApiView(APIView):
     def ledger(self) -> Ledger:
         return ledger_for_token(token=self.token, company_no=self.kwargs["company_no"])
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # token, scope, rate limit
+        self.ledger  # noqa: B018 - the ledger before anything else: another client's is a 404 first
+
     def create(self, request, *args, **kwargs):
         raise NotImplementedError
 
