@@ -123,3 +123,12 @@ def problem_exception_handler(exc, context):
             body["retry_after"] = int(response.headers.get("Retry-After", "1"))
     headers = {k: v for k, v in response.headers.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
     return _response(body, headers)
+
+
+def unknown_endpoint(request, *args, **kwargs):
+    """Every /api/ path no route matches: a problem+json 404 rather than Django's HTML page."""
+    from django.http import JsonResponse
+
+    hint = "" if request.path.endswith("/") else "; API paths end with a slash"
+    body = problem(status=404, code="unknown_endpoint", detail=f"no API endpoint {request.path}{hint}")
+    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)

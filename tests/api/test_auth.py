@@ -147,6 +147,9 @@ def test_a_new_window_starts_a_new_count_and_forgets_the_old(ledger):
 def test_unknown_ledger_and_unknown_route_are_problem_json(ledger, api):
     assert_problem(api.get(url(ledger, "invoices/NOPE/")), 404, "invoice_not_found")
     assert_problem(api.get("/api/v1/ledgers/0000/invoices/"), 404, "ledger_not_found")
+    assert_problem(api.get(url(ledger, "nothing-here/")), 404, "unknown_endpoint")
+    body = assert_problem(api.get(url(ledger, "invoices")), 404, "unknown_endpoint")
+    assert "end with a slash" in body["detail"]
     response = api.delete(url(ledger, "invoices/"))
     assert_problem(response, 405, "method_not_allowed")
     assert response["Content-Type"] == PROBLEM
