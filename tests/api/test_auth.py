@@ -7,11 +7,10 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.utils import timezone
 
 from api.models import ApiToken
-from api.services import api_token_create, token_hash
-from ledger.errors import ValidationFailed
+from api.services import api_token_create, api_token_revoke, token_hash
+from ledger.errors import NotFound, ValidationFailed
 from ledger.models import Invoice
 from tests.factories import LedgerFactory
 
@@ -69,9 +68,13 @@ def test_missing_or_wrong_token_is_401_problem(ledger, header, code):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_revoked_token_is_401(ledger):
+def test_a_revoked_token_is_401(ledger, other_ledger):
     secret = token_for(ledger)
-    ApiToken.objects.update(revoked_at=timezone.now())
+    token = ApiToken.objects.get()
+    assert client_with(secret).get(url(ledger, "invoices/")).status_code == 200
+    with pytest.raises(NotFound):  # only the token's own client may revoke it
+        api_token_revoke(token_id=token.id, client=other_ledger.client)
+    assert api_token_revoke(token_id=token.id, client=ledger.client).revoked_at is not None
     assert_problem(client_with(secret).get(url(ledger, "invoices/")), 401, "invalid_token")
 
 
