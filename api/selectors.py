@@ -12,7 +12,7 @@ from .services import token_hash
 def token_for_secret(secret: str) -> ApiToken | None:
     """The live token with this secret, or None (unknown and revoked look the same)."""
     return (
-        ApiToken.objects.select_related("ledger", "client")
+        ApiToken.objects.select_related("ledger")
         .filter(key_hash=token_hash(secret), revoked_at__isnull=True)
         .first()
     )
