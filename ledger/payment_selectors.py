@@ -19,6 +19,17 @@ def payment_unallocated(*, payment: Payment) -> Decimal:
     return -(total or ZERO)
 
 
+def payments_unallocated(*, payment_ids: list[int]) -> dict[int, Decimal]:
+    """What of each payment still sits on suspense (positive), for a page of payments in one query."""
+    totals = dict(
+        Posting.objects.filter(payment_id__in=payment_ids, account__role=AccountRole.SUSPENSE)
+        .values_list("payment_id")
+        .annotate(total=Sum("amount"))
+        .values_list("payment_id", "total")
+    )
+    return {payment_id: ZERO - totals.get(payment_id, ZERO) for payment_id in payment_ids}
+
+
 def customer_credit_balance(*, customer: Customer) -> Decimal:
     """The customer's surplus (credit balance) as a positive amount, from the postings."""
     total = Posting.objects.filter(

@@ -10,10 +10,12 @@ from django.db import connection
 from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .errors import FileRejected, NotFound
+from .errors import FileRejected, NotFound, ValidationFailed
 from .models import (
     AccountRole,
     Component,
+    Customer,
+    CustomerConsent,
     Invoice,
     InvoiceEvent,
     InvoiceStatus,
@@ -211,6 +213,172 @@ def invoice_detail(*, ledger: Ledger, invoice_no: str) -> dict:
             for e in invoice_events(invoice=invoice)
         ],
     }
+
+
+def invoices_balances(invoice_ids: Sequence[int]) -> dict[int, Balance]:
+    """Balances of a page of invoices in one grouped query (cheaper than annotating a sorted list).
+
+    Plain SQL: the API calls this on every invoice read, and the ORM's compile cost is most of it.
+    """
+    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for invoice_id, component, total in _fetch(
+        """SELECT invoice_id, component, sum(amount) FROM ledger_posting
+            WHERE invoice_id = ANY(%s) AND component <> '' GROUP BY invoice_id, component""",
+        [list(invoice_ids)],
+    ):
+        sums[invoice_id][component] = total
+    return {
+        invoice_id: Balance(
+            capital=sums[invoice_id].get(Component.CAPITAL, ZERO),
+            fees=sums[invoice_id].get(Component.FEE, ZERO),
+            interest=sums[invoice_id].get(Component.INTEREST, ZERO),
+        )
+        for invoice_id in invoice_ids
+    }
+
+
+# What an invoice read for the API loads: the invoice without its print blocks, and of the customer
+# only the number and what the claim process reads (a page of 50 would otherwise build 50 full customers).
+_INVOICE_READ = (
+    *(f.name for f in Invoice._meta.concrete_fields if f.name != "print_blocks"),
+    "customer__customer_no",
+    "customer__ledger_id",
+    "customer__legal_entity",
+    "customer__country",
+)
+
+
+def invoices_filtered(
+    *,
+    ledger: Ledger,
+    status: str | None = None,
+    customer_no: str | None = None,
+    external_id: str | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    invoice_date_from: date | None = None,
+    invoice_date_to: date | None = None,
+) -> QuerySet[Invoice]:
+    """A ledger's invoices by the API's filters (unordered, without balances: see invoices_balances)."""
+    # Through the ledger's related manager: each invoice gets `ledger` set without a join.
+    qs = ledger.invoices.select_related("customer").only(*_INVOICE_READ)
+    if status:
+        qs = qs.filter(status=status)
+    if customer_no:
+        # The customer's id first: with a constant id the planner uses the customer's own invoices
+        # (an index on customer_id) instead of walking the ledger's list and filtering.
+        customer_id = Customer.objects.filter(ledger=ledger, customer_no=customer_no).values_list(
+            "id", flat=True
+        )
+        qs = qs.filter(customer_id=customer_id.first() or 0)
+    if external_id:
+        qs = qs.filter(external_id=external_id)
+    if due_from:
+        qs = qs.filter(due_date__gte=due_from)
+    if due_to:
+        qs = qs.filter(due_date__lte=due_to)
+    if invoice_date_from:
+        qs = qs.filter(invoice_date__gte=invoice_date_from)
+    if invoice_date_to:
+        qs = qs.filter(invoice_date__lte=invoice_date_to)
+    return qs
+
+
+# invoice_find in plain SQL: it runs on every GET of an invoice, where compiling the ORM query cost
+# more than the database work. The columns are the model's, so the SQL follows the model.
+_INVOICE_FIND_FIELDS = [f for f in Invoice._meta.concrete_fields if f.name != "print_blocks"]
+_INVOICE_FIND_SQL = (
+    "SELECT "
+    + ", ".join(f"i.{f.column}" for f in _INVOICE_FIND_FIELDS)
+    + ", c.customer_no, c.legal_entity, c.country FROM ledger_invoice i JOIN ledger_customer c ON c.id = i.customer_id"
+    " WHERE i.ledger_id = %s AND i.invoice_no = %s"
+)
+
+
+def invoice_find(*, ledger: Ledger, invoice_no: str) -> Invoice:
+    """The invoice row (without print blocks) with its ledger and its customer's number (no balances:
+    see invoices_balances); NotFound if none."""
+    rows = _fetch(_INVOICE_FIND_SQL, [ledger.id, invoice_no])
+    if not rows:
+        raise NotFound(
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found"
+        )
+    *values, customer_no, legal_entity, country = rows[0]
+    invoice = Invoice.from_db("default", [f.attname for f in _INVOICE_FIND_FIELDS], values)
+    invoice.ledger = ledger
+    invoice.customer = Customer.from_db(
+        "default",
+        ["id", "ledger_id", "customer_no", "legal_entity", "country"],
+        [invoice.customer_id, ledger.id, customer_no, legal_entity, country],
+    )
+    return invoice
+
+
+def invoice_get_by_external_id(*, ledger: Ledger, external_id: str) -> Invoice:
+    """The one invoice with this external id; NotFound if none, ValidationFailed if it is not unique."""
+    matches = list(
+        ledger.invoices.filter(external_id=external_id).select_related("customer").only(*_INVOICE_READ)[:2]
+    )
+    if not matches or not external_id:
+        raise NotFound(
+            f"no invoice with external id {external_id!r} in ledger {ledger.company_no}",
+            code="invoice_not_found",
+        )
+    if len(matches) > 1:
+        raise ValidationFailed(
+            f"several invoices have external id {external_id!r}; ask by invoice number",
+            code="external_id_not_unique",
+            field="external_id",
+        )
+    return matches[0]
+
+
+def customer_get(*, ledger: Ledger, customer_no: str) -> Customer:
+    customer = (
+        Customer.objects.filter(ledger=ledger, customer_no=customer_no).select_related("ledger").first()
+    )
+    if customer is None:
+        raise NotFound(
+            f"customer {customer_no} not found in ledger {ledger.company_no}", code="customer_not_found"
+        )
+    return customer
+
+
+def customers_by_no(*, ledger: Ledger, customer_nos: Sequence[str]) -> dict[str, Customer]:
+    return {
+        c.customer_no: c
+        for c in Customer.objects.filter(ledger=ledger, customer_no__in=list(customer_nos)).select_related(
+            "ledger"
+        )
+    }
+
+
+def customer_consents(*, customer: Customer) -> QuerySet[CustomerConsent]:
+    return CustomerConsent.objects.filter(customer=customer).order_by("kind")
+
+
+def customer_open_invoices(*, customer: Customer) -> QuerySet[Invoice]:
+    return (
+        customer.ledger.invoices.filter(customer=customer)
+        .exclude(status=InvoiceStatus.CLOSED)
+        .select_related("customer")
+    )
+
+
+def payments_for_ledger(*, ledger: Ledger, status: str | None = None) -> QuerySet[Payment]:
+    qs = Payment.objects.filter(ledger=ledger).select_related("invoice", "customer")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def payment_get(*, ledger: Ledger, payment_id: int) -> Payment:
+    payment = payments_for_ledger(ledger=ledger).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound(
+            f"payment {payment_id} not found in ledger {ledger.company_no}", code="payment_not_found"
+        )
+    return payment
 
 
 # --- Reconciliation ------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served by us, not from a CDN
     "ledger",
     "cusin",
     "claims",
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "accounting",
     "portal360",
     "invoiceportal",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -204,9 +207,39 @@ SMS_HTTP_TIMEOUT_SECONDS = float(os.environ.get("SMS_HTTP_TIMEOUT_SECONDS", "10"
 # A document claimed this long ago and still "processing" (its worker died) is taken over.
 DOCUMENT_CLAIM_STALE_SECONDS = int(os.environ.get("DOCUMENT_CLAIM_STALE_SECONDS", "900"))
 
+# REST API (api/ and each app's api.py). A token without its own limit gets API_RATE_LIMIT
+# (counted per token in PostgreSQL: api/throttling.py).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 200
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ledger Service API",
+    "DESCRIPTION": (
+        "Per-ledger REST API: invoices, customers, actions, payments, CUSIN upload and outbox files. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with `manage.py create_api_token`). "
+        "Errors are `application/problem+json` with a stable `code`. POSTs accept an `Idempotency-Key`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Tags from the first path segment after the ledger: invoices, customers, payments, files, ...
+    "SCHEMA_PATH_PREFIX": r"/api/v1/ledgers/\{company_no\}",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 LOGGING = {

@@ -1,15 +1,27 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+import cusin.api
+import ledger.api
+from api.exceptions import unknown_endpoint
 
 
 def health(request):
     return JsonResponse({"status": "ok"})
 
 
+# The REST API: each app's api.py lists its routes under /api/v1/ (see DESIGN.md, section 3).
+api_v1 = [*ledger.api.urlpatterns, *cusin.api.urlpatterns]
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", unknown_endpoint),
 ]

@@ -1,0 +1,123 @@
+"""Customers: create, get, update (only what is sent), consents, open invoices, credit balance."""
+
+from decimal import Decimal
+
+from ledger.models import Customer, CustomerConsent, CustomerEvent
+from ledger.services import invoice_credit
+from tests.factories import CustomerFactory
+from tests.ledger.test_payments_import import book, ocr_file, pay
+
+from .conftest import assert_problem, invoice_in, url
+
+NEW = {
+    "customer_no": "5001",
+    "name": "Kari Nordmann",
+    "email": "kari@example.no",
+    "address_line1": "Storgata 1",
+    "postal_code": "0155",
+    "city": "Oslo",
+}
+
+
+def test_create_and_get_a_customer(ledger, api):
+    response = api.post(url(ledger, "customers/"), NEW, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["customer_no"] == "5001" and body["country"] == "NO" and body["legal_entity"] == "private"
+    customer = Customer.objects.get(ledger=ledger, customer_no="5001")
+    assert CustomerEvent.objects.filter(customer=customer, kind="created").count() == 1
+    assert api.get(url(ledger, "customers/5001/")).json() == body
+    assert_problem(api.post(url(ledger, "customers/"), NEW, format="json"), 409, "customer_exists")
+    assert_problem(api.get(url(ledger, "customers/5999/")), 404, "customer_not_found")
+
+
+def test_create_validation_errors_name_the_field_and_write_nothing(ledger, api):
+    for data, field in [
+        ({**NEW, "email": "not-an-email"}, "email"),
+        ({k: v for k, v in NEW.items() if k != "name"}, "name"),
+        ({**NEW, "customer_no": "has space"}, "customer_no"),
+        ({**NEW, "legal_entity": "alien"}, "legal_entity"),
+        ({**NEW, "country": "Norway"}, "country"),
+        ({**NEW, "postal_code": "9" * 21}, "postal_code"),
+    ]:
+        assert_problem(
+            api.post(url(ledger, "customers/"), data, format="json"), 400, "validation_failed", field
+        )
+    assert not Customer.objects.filter(ledger=ledger).exists()
+
+
+def test_update_changes_only_what_is_sent_and_records_a_new_address(ledger, api):
+    api.post(url(ledger, "customers/"), NEW, format="json")
+    response = api.patch(url(ledger, "customers/5001/"), {"address_line1": "Kirkegata 2"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["address_line1"] == "Kirkegata 2" and body["email"] == "kari@example.no"
+    assert body["name"] == "Kari Nordmann"
+    event = CustomerEvent.objects.get(customer__customer_no="5001", kind="legal_address_changed")
+    assert (
+        event.old_value["address_line1"] == "Storgata 1" and event.new_value["address_line1"] == "Kirkegata 2"
+    )
+    response = api.patch(url(ledger, "customers/5001/"), {"legal_entity": "business", "phone": "+47 22 33 44 55"},
+                         format="json")  # fmt: skip
+    assert response.json()["legal_entity"] == "business" and response.json()["phone"] == "+47 22 33 44 55"
+    assert_problem(api.patch(url(ledger, "customers/5001/"), {"email": "@"}, format="json"), 400,
+                   "validation_failed", "email")  # fmt: skip
+    assert_problem(api.patch(url(ledger, "customers/5999/"), {"city": "Bergen"}, format="json"), 404,
+                   "customer_not_found")  # fmt: skip
+
+
+def test_consents_are_set_and_cancelled(ledger, api):
+    CustomerFactory(ledger=ledger, customer_no="5001")
+    assert api.get(url(ledger, "customers/5001/consents/")).json() == {"results": []}
+    response = api.post(
+        url(ledger, "customers/5001/consents/"),
+        {
+            "consents": [
+                {"kind": "einvoice_b2c_no", "active": True},
+                {"kind": "avtalegiro_no", "active": True},
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert {(c["kind"], c["active"]) for c in response.json()["results"]} == {
+        ("einvoice_b2c_no", True),
+        ("avtalegiro_no", True),
+    }
+    response = api.post(
+        url(ledger, "customers/5001/consents/"), {"consents": [{"kind": "avtalegiro_no", "active": False}]},
+        format="json",
+    )  # fmt: skip
+    assert {(c["kind"], c["active"]) for c in response.json()["results"]} == {
+        ("einvoice_b2c_no", True),
+        ("avtalegiro_no", False),
+    }
+    assert CustomerConsent.objects.filter(customer__customer_no="5001", active=True).count() == 1
+    bad = {"consents": [{"kind": "carrier_pigeon", "active": True}]}
+    assert_problem(api.post(url(ledger, "customers/5001/consents/"), bad, format="json"), 400,
+                   "validation_failed", "consents[0].kind")  # fmt: skip
+    twice = {"consents": [{"kind": "kivra", "active": True}, {"kind": "kivra", "active": False}]}
+    assert_problem(api.post(url(ledger, "customers/5001/consents/"), twice, format="json"), 400,
+                   "validation_failed", "consents")  # fmt: skip
+
+
+def test_open_invoices_and_credit_balance(ledger, api):
+    customer = CustomerFactory(ledger=ledger, customer_no="1234567")
+    first = invoice_in(ledger, customer=customer, invoice_no="O-1", amount=Decimal("100.00"))
+    invoice_in(ledger, customer=customer, invoice_no="O-2", amount=Decimal("200.00"))
+    closed = invoice_in(ledger, customer=customer, invoice_no="O-3", amount=Decimal("300.00"))
+    invoice_credit(invoice=closed, actor="test")
+    invoice_in(ledger, invoice_no="X-1")  # another customer's
+    response = api.get(url(ledger, "customers/1234567/invoices/"))
+    assert [i["invoice_no"] for i in response.json()["results"]] == ["O-1", "O-2"]
+
+    assert api.get(url(ledger, "customers/1234567/credit-balance/")).json() == {
+        "customer_no": "1234567",
+        "currency": "NOK",
+        "credit_balance": "0.00",
+    }
+    ledger.settle_surplus_against_oldest = False  # keep the surplus as a credit balance
+    ledger.save(update_fields=["settle_surplus_against_oldest"])
+    book(ocr_file([pay(first.payment_ref, "150.00", "000000001")]))  # 50.00 too much
+    response = api.get(url(ledger, "customers/1234567/credit-balance/"))
+    assert response.json()["credit_balance"] == "50.00"
