@@ -13,6 +13,7 @@ from claims.services import (
     default_process,
     step_date,
 )
+from ledger.errors import LedgerError
 from ledger.models import Invoice, InvoiceStatus, Ledger, LegalEntity
 from ledger.money import ZERO, to_money
 
@@ -65,6 +66,20 @@ def _next_event(run: _Run, item: _Due, claim: Claim | None, as_of: date) -> dict
         return {"kind": step.kind, "date": day.isoformat(), "amount": str(to_money(fee))}
 
 
+def _planned_event(run: _Run, invoice: Invoice, item: _Due, claim: Claim | None, as_of: date) -> dict | None:
+    if invoice.status == InvoiceStatus.CLOSED or (claim is not None and claim.status != ClaimStatus.ACTIVE):
+        return None
+    if invoice.status == InvoiceStatus.RESPITE and invoice.respite_until:
+        return {
+            "kind": "respite_ends",
+            "date": (invoice.respite_until + timedelta(days=1)).isoformat(),
+            "amount": None,
+        }
+    if invoice.status == InvoiceStatus.DISPUTED:
+        return None
+    return _next_event(run, item, claim, as_of)
+
+
 def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | None = None) -> dict[int, dict]:
     """For a page of one ledger's invoices (customer loaded): each one's claim level, next event
     ({kind, date, amount}) and accrued interest, in a fixed number of queries."""
@@ -78,25 +93,20 @@ def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | No
     for invoice in invoices:
         item, claim = items[invoice.id], claims.get(invoice.id)
         run.as_of = as_of  # _next_event moves it to the day it looks at
-        # A closed claim accrues nothing more: what was not booked by then is not owed.
-        unbooked = ZERO if invoice.status == InvoiceStatus.CLOSED else run.interest_until(item, as_of)
-        if invoice.status == InvoiceStatus.CLOSED or (
-            claim is not None and claim.status != ClaimStatus.ACTIVE
-        ):
-            next_event = None
-        elif invoice.status == InvoiceStatus.RESPITE and invoice.respite_until:
-            next_event = {"kind": "respite_ends", "date": (invoice.respite_until + timedelta(days=1)).isoformat(),
-                          "amount": None}  # fmt: skip
-        elif invoice.status == InvoiceStatus.DISPUTED:
-            next_event = None
-        else:
-            next_event = _next_event(run, item, claim, as_of)
+        warning = ""
+        try:
+            # A closed claim accrues nothing more: what was not booked by then is not owed.
+            unbooked = ZERO if invoice.status == InvoiceStatus.CLOSED else run.interest_until(item, as_of)
+            next_event = _planned_event(run, invoice, item, claim, as_of)
+        except LedgerError as exc:  # e.g. a statutory figure missing: show what is booked, say why
+            unbooked, next_event, warning = ZERO, None, exc.message
         summaries[invoice.id] = {
             "claim_level": item.level or "due_date",
             "claim_status": claim.status if claim else ClaimStatus.ACTIVE.value,
             "next_event": next_event,
             "accrued_interest": str(item.interest_booked + unbooked),
             "interest_not_yet_booked": str(unbooked),
+            **({"claim_warning": warning} if warning else {}),
         }
     return summaries
 

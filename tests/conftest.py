@@ -13,3 +13,15 @@ def db(db):
     if not connection.needs_rollback:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.fixture(autouse=True)
+def _statutory_figures_after_flush(request):
+    """Tests with committed data (transactional_db) flush every table afterwards, the statutory figures
+    migration claims/0002 loaded too: a later such test gets them back, as a fresh database has them."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+        from claims.services import statutory_figures_install
+
+        statutory_figures_install()

@@ -42,11 +42,3 @@ def assert_verified(ledger):
 @pytest.fixture
 def day0():
     return date(2025, 1, 1)
-
-
-@pytest.fixture
-def statutory_figures(transactional_db):
-    """Tests with committed data flush every table afterwards, the migration's figures too: put them back."""
-    from claims.services import statutory_figures_install
-
-    statutory_figures_install()

@@ -19,9 +19,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_beat_schedules_the_business_day_and_a_worker_runs_it(
-    transactional_db, statutory_figures, settings, tmp_path
-):
+def test_beat_schedules_the_business_day_and_a_worker_runs_it(transactional_db, settings, tmp_path):
     settings.LEDGER_DATA_DIR = tmp_path / "data"
     ledger = LedgerFactory(country="NO")
     today = ledger.today()

@@ -120,7 +120,7 @@ def test_a_rejected_bank_file_goes_to_failed_with_its_error_and_the_day_goes_on(
     assert summary["ledgers"][0]["claims"]["steps_taken"] == 1
 
 
-def test_two_processes_running_the_same_day_charge_once(transactional_db, statutory_figures, data_dir):
+def test_two_processes_running_the_same_day_charge_once(transactional_db, data_dir):
     ledger = LedgerFactory(country="NO")
     customer = CustomerFactory(ledger=ledger)
     invoices = [InvoiceFactory(customer=customer, invoice_date=DAY0) for _ in range(30)]

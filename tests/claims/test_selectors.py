@@ -89,3 +89,14 @@ def test_show_invoice_prints_claim_level_and_next_event_as_of_a_date(db):
     assert shown["next_event"] == {"kind": "payment_demand", "date": "2025-02-20", "amount": "245.00"}
     assert shown["fees"] == "35.00"
     assert shown["accrued_interest"] == str(simple_interest("1000", "12.50", 21))
+
+
+def test_a_missing_statutory_figure_shows_what_is_booked_and_says_why(db):
+    ledger = LedgerFactory(country="SE")
+    # Overdue since December 2024: the Swedish rates loaded start on 1 January 2025.
+    invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=date(2024, 11, 20))
+
+    status = claim_status(invoice=invoice, as_of=date(2025, 1, 20))
+
+    assert status["accrued_interest"] == "0.00" and status["next_event"] is None
+    assert "no statutory figure late_interest_rate for SE on 2024-12-05" in status["claim_warning"]
