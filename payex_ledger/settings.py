@@ -136,7 +136,7 @@ CELERY_BEAT_SCHEDULE = {
     "claims-run-daily": {
         "task": "claims.run_daily",
         # BUSINESS_DAY_EVERY_SECONDS (tests, demos) runs it every so many seconds instead.
-        "schedule": float(os.environ["BUSINESS_DAY_EVERY_SECONDS"])
+        "schedule": int(os.environ["BUSINESS_DAY_EVERY_SECONDS"])
         if os.environ.get("BUSINESS_DAY_EVERY_SECONDS")
         else crontab(hour=int(os.environ.get("BUSINESS_DAY_HOUR", "5")), minute=0),
     },
@@ -203,7 +203,7 @@ INVOICE_PORTAL_LINK_MAX_AGE_DAYS = int(os.environ.get("INVOICE_PORTAL_LINK_MAX_A
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_SENDER = os.environ.get("SMS_SENDER", "PayEx")
-SMS_HTTP_TIMEOUT_SECONDS = float(os.environ.get("SMS_HTTP_TIMEOUT_SECONDS", "10"))
+SMS_HTTP_TIMEOUT_SECONDS = int(os.environ.get("SMS_HTTP_TIMEOUT_SECONDS", "10"))
 # A document claimed this long ago and still "processing" (its worker died) is taken over.
 DOCUMENT_CLAIM_STALE_SECONDS = int(os.environ.get("DOCUMENT_CLAIM_STALE_SECONDS", "900"))
 
