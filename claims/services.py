@@ -839,11 +839,12 @@ def _unpaid_costs(ledger: Ledger, settings: ClaimSettings, as_of: date, actor) -
 def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = SYSTEM_ACTOR) -> dict:
     """Run one ledger's claim process for a business day: every claim whose next step is due on or before
     `as_of` takes it (fee, interest so far, events, the letter queued). Safe to run twice."""
-    steps = claim_process_install(ledger=ledger)
-    settings, _ = ClaimSettings.objects.get_or_create(ledger=ledger)
     with transaction.atomic():
+        # One run per ledger at a time: a second worker waits here, then finds nothing due.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ESCALATION_LOCK, ledger.pk % 2**31])
+        steps = claim_process_install(ledger=ledger)
+        settings, _ = ClaimSettings.objects.get_or_create(ledger=ledger)
         respites_ended = _expire_respites(ledger, as_of, actor)
         costs_closed = _unpaid_costs(ledger, settings, as_of, actor)
         first = steps[0] if steps else None

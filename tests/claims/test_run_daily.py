@@ -13,7 +13,8 @@ import pytest
 from django.core.management import call_command
 
 from claims.daily import business_day_run
-from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind
+from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind, ClaimStep
+from claims.services import default_process
 from ledger.bank_inbox import bank_dir
 from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.models import InvoiceStatus, JournalTransaction
@@ -125,6 +126,9 @@ def test_two_processes_running_the_same_day_charge_once(transactional_db, data_d
     customer = CustomerFactory(ledger=ledger)
     invoices = [InvoiceFactory(customer=customer, invoice_date=DAY0) for _ in range(30)]
     business_day_run(as_of=day(31), parts=["claims"])  # the SMS reminders are out
+    # A ledger that has never run: both workers would install its claim process.
+    fresh = LedgerFactory(country="NO")
+    fresh_invoice = InvoiceFactory(customer=CustomerFactory(ledger=fresh), invoice_date=day(15))
 
     env = {**os.environ, "DATABASE_URL": database_url(), "LEDGER_DATA_DIR": str(data_dir)}
     command = [sys.executable, "manage.py", "run_daily", "--date", day(32).isoformat(), "--only", "claims"]
@@ -136,6 +140,8 @@ def test_two_processes_running_the_same_day_charge_once(transactional_db, data_d
     assert [worker.returncode for worker in workers] == [0, 0]
     taken = sorted(out["ledgers"][0]["claims"]["steps_taken"] for out in outputs)
     assert taken == [0, 30]
+    assert ClaimStep.objects.filter(ledger=fresh).count() == len(default_process("NO"))
+    assert [e.step_kind for e in ClaimEvent.objects.filter(invoice=fresh_invoice)] == ["sms_reminder"]
     for invoice in invoices:
         notices = ClaimEvent.objects.filter(
             invoice=invoice, kind=ClaimEventKind.STEP, step_kind="collection_notice"
