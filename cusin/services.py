@@ -24,7 +24,13 @@ from ledger.errors import InvalidTransition, LedgerError
 from ledger.models import Customer, Invoice, Ledger, LegalEntity
 from ledger.money import ZERO
 from ledger.national_ids import InvalidNationalId, validate_national_id
-from ledger.services import CustomerInput, InvoiceInput, customers_upsert, invoice_credit, invoices_register
+from ledger.services import (
+    CustomerInput,
+    InvoiceInput,
+    customers_upsert,
+    invoice_credit,
+    invoices_register_rows,
+)
 
 from . import receipts, xmlread
 from .models import CusinBatch, CusinFile, FileStatus
@@ -470,8 +476,9 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
                 if not c.customer_failed
                 for i in c.good_invoices
             ]
-            registered = invoices_register(
-                ledger=ledger, invoices=inputs, actor=actor, booking_date=booking_date
+            # The existence checks above, in this database transaction, are the ones registration makes.
+            registered = invoices_register_rows(
+                ledger=ledger, invoices=inputs, actor=actor, booking_date=booking_date, existence_checked=True
             )
             result.total = sum((i.amount for i in registered), ZERO)
             for c in checked:
