@@ -8,7 +8,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -457,7 +457,6 @@ class _Prepared:
     amount: Decimal
     due_date: date
     payment_ref: str | None
-    ids: dict = field(default_factory=dict)
 
 
 def _validate_invoice_inputs(ledger: Ledger, invoices: Sequence[InvoiceInput]) -> list[_Prepared]:
@@ -528,12 +527,17 @@ def _validate_invoice_inputs(ledger: Ledger, invoices: Sequence[InvoiceInput]) -
 
 
 def _existing(ledger: Ledger, column: str, values: Iterable[str]) -> set[str]:
+    """The values of `column` (invoice_no or payment_ref) already in the ledger: one plain query."""
     values = list(values)
     if not values:
         return set()
-    return set(
-        Invoice.objects.filter(ledger=ledger, **{f"{column}__in": values}).values_list(column, flat=True)
-    )
+    assert column in ("invoice_no", "payment_ref")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM ledger_invoice WHERE ledger_id = %s AND {column} = ANY(%s::text[])",
+            [ledger.id, values],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _assign_payment_refs(ledger: Ledger, prepared: list[_Prepared]) -> None:
@@ -644,6 +648,180 @@ def _copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> 
                 copy.write_row(row)
 
 
+@dataclass(frozen=True, slots=True)
+class RegisteredInvoice:
+    """What a bulk registration wrote for one invoice (plain values, no model instance)."""
+
+    id: int
+    transaction_id: int
+    invoice_no: str
+    payment_ref: str
+    amount: Decimal
+    due_date: date
+    reference_text: str
+    created_at: datetime
+
+
+INVOICE_TRANSACTION_COPY_COLUMNS = [
+    "id", "ledger_id", "booking_date", "kind", "cause", "description", "invoice_id", "created_by_id", "actor",
+    "created_at",
+]  # fmt: skip
+INVOICE_POSTING_COPY_COLUMNS = [
+    "transaction_id", "ledger_id", "invoice_id", "customer_id", "account_id", "component", "amount", "currency",
+]  # fmt: skip
+INVOICE_REGISTERED_EVENT_COPY_COLUMNS = [
+    "ledger_id", "invoice_id", "kind", "from_status", "to_status", "booking_date", "reason", "transaction_id",
+    "created_by_id", "actor", "created_at",
+]  # fmt: skip
+
+
+def invoices_register_rows(
+    *,
+    ledger: Ledger,
+    invoices: Sequence[InvoiceInput],
+    actor: User | str | None,
+    booking_date: date | None = None,
+    existence_checked: bool = False,
+) -> list[RegisteredInvoice]:
+    """`invoices_register` for bulk callers: the same rows written, plain values returned.
+
+    existence_checked=True: the caller has already looked up, inside its own database transaction,
+    that none of the invoice numbers and given payment references is in the ledger (a CUSIN batch
+    does, to report each one). The lookup is then not repeated; the unique keys still refuse a
+    duplicate (a concurrent registration), which raises ValidationFailed("registration_conflict").
+    """
+    if not invoices:
+        return []
+    booking_date = booking_date or ledger.today()
+    prepared = _validate_invoice_inputs(ledger, invoices)
+    if len(prepared) >= BULK_SIZE:
+        analyze_if_never_analyzed()
+    created_by_id, actor_label = _actor_fields(actor)
+    now = timezone.now()
+    ledger_id, currency = ledger.id, ledger.currency
+    try:
+        with transaction.atomic():
+            if not existence_checked:
+                duplicates = _existing(ledger, "invoice_no", [p.source.invoice_no for p in prepared])
+                if duplicates:
+                    raise ValidationFailed(
+                        f"invoice_no already registered: {', '.join(sorted(duplicates))}",
+                        code="duplicate_invoice_no",
+                        field="invoice_no",
+                    )
+                used_refs = _existing(
+                    ledger, "payment_ref", [p.payment_ref for p in prepared if p.payment_ref]
+                )
+                if used_refs:
+                    raise ValidationFailed(
+                        f"payment reference already in use: {', '.join(sorted(used_refs))}",
+                        code="duplicate_payment_ref",
+                        field="payment_ref",
+                    )
+            _assign_payment_refs(ledger, prepared)
+
+            accounts = _accounts_by_role(ledger)
+            invoice_ids = _next_ids("ledger_invoice", len(prepared))
+            transaction_ids = _next_ids("ledger_journaltransaction", len(prepared))
+            default_text = ledger.default_reference_text
+            result = [
+                RegisteredInvoice(
+                    id=invoice_id,
+                    transaction_id=transaction_id,
+                    invoice_no=p.source.invoice_no,
+                    payment_ref=p.payment_ref,
+                    amount=p.amount,
+                    due_date=p.due_date,
+                    reference_text=p.source.reference_text or default_text,
+                    created_at=now,
+                )
+                for p, invoice_id, transaction_id in zip(prepared, invoice_ids, transaction_ids, strict=True)
+            ]
+            # The rows are built while COPY sends them, straight from the inputs (no model instances).
+            _copy_rows(
+                "ledger_invoice",
+                INVOICE_COPY_COLUMNS,
+                (
+                    (
+                        r.id,
+                        ledger_id,
+                        p.source.customer.id,
+                        r.invoice_no,
+                        p.source.external_id,
+                        r.payment_ref,
+                        p.source.invoice_date,
+                        r.due_date,
+                        currency,
+                        r.amount,
+                        r.reference_text,
+                        p.source.amount_excl_vat,
+                        p.source.vat_amount,
+                        p.source.with_distribution,
+                        p.source.distribution_type,
+                        _copy_value(p.source.print_blocks),
+                        InvoiceStatus.OPEN,
+                        now,
+                    )
+                    for p, r in zip(prepared, result, strict=True)
+                ),
+            )
+            _copy_rows(
+                "ledger_journaltransaction",
+                INVOICE_TRANSACTION_COPY_COLUMNS,
+                (
+                    (
+                        r.transaction_id,
+                        ledger_id,
+                        booking_date,
+                        TransactionKind.INVOICE,
+                        "",
+                        f"Invoice {r.invoice_no}",
+                        r.id,
+                        created_by_id,
+                        actor_label,
+                        now,
+                    )
+                    for r in result
+                ),
+            )
+            capital_account = accounts[AccountRole.RECEIVABLE_CAPITAL]
+            clearing_account = accounts[AccountRole.INVOICE_CLEARING]
+
+            def posting_rows():
+                for p, r in zip(prepared, result, strict=True):
+                    common = (r.transaction_id, ledger_id, r.id, p.source.customer.id)
+                    yield (*common, capital_account, Component.CAPITAL, r.amount, currency)
+                    yield (*common, clearing_account, "", -r.amount, currency)
+
+            _copy_rows("ledger_posting", INVOICE_POSTING_COPY_COLUMNS, posting_rows())
+            _copy_rows(
+                "ledger_invoiceevent",
+                INVOICE_REGISTERED_EVENT_COPY_COLUMNS,
+                (
+                    (
+                        ledger_id,
+                        r.id,
+                        InvoiceEventKind.REGISTERED,
+                        "",
+                        InvoiceStatus.OPEN,
+                        booking_date,
+                        "",
+                        r.transaction_id,
+                        created_by_id,
+                        actor_label,
+                        now,
+                    )
+                    for r in result
+                ),
+            )
+    except IntegrityError as exc:
+        # A concurrent registration took the same invoice_no or reference between our check and COPY.
+        raise ValidationFailed(
+            f"invoice registration conflicts with existing data: {exc}", code="registration_conflict"
+        ) from exc
+    return result
+
+
 def invoices_register(
     *,
     ledger: Ledger,
@@ -655,156 +833,32 @@ def invoices_register(
 
     All or nothing: a bad invoice raises a ValidationFailed naming it, and nothing is written.
     """
-    if not invoices:
-        return []
-    booking_date = booking_date or ledger.today()
-    prepared = _validate_invoice_inputs(ledger, invoices)
-    if len(prepared) >= BULK_SIZE:
-        analyze_if_never_analyzed()
-    created_by_id, actor_label = _actor_fields(actor)
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            duplicates = _existing(ledger, "invoice_no", [p.source.invoice_no for p in prepared])
-            if duplicates:
-                raise ValidationFailed(
-                    f"invoice_no already registered: {', '.join(sorted(duplicates))}",
-                    code="duplicate_invoice_no",
-                    field="invoice_no",
-                )
-            used_refs = _existing(ledger, "payment_ref", [p.payment_ref for p in prepared if p.payment_ref])
-            if used_refs:
-                raise ValidationFailed(
-                    f"payment reference already in use: {', '.join(sorted(used_refs))}",
-                    code="duplicate_payment_ref",
-                    field="payment_ref",
-                )
-            _assign_payment_refs(ledger, prepared)
-
-            accounts = _accounts_by_role(ledger)
-            invoice_ids = _next_ids("ledger_invoice", len(prepared))
-            transaction_ids = _next_ids("ledger_journaltransaction", len(prepared))
-            result = []
-            for p, invoice_id, transaction_id in zip(prepared, invoice_ids, transaction_ids, strict=True):
-                p.ids = {"invoice": invoice_id, "transaction": transaction_id}
-                result.append(
-                    Invoice(
-                        id=invoice_id,
-                        ledger=ledger,
-                        customer=p.source.customer,
-                        invoice_no=p.source.invoice_no,
-                        external_id=p.source.external_id,
-                        payment_ref=p.payment_ref,
-                        invoice_date=p.source.invoice_date,
-                        due_date=p.due_date,
-                        currency=ledger.currency,
-                        amount=p.amount,
-                        reference_text=p.source.reference_text or ledger.default_reference_text,
-                        amount_excl_vat=p.source.amount_excl_vat,
-                        vat_amount=p.source.vat_amount,
-                        with_distribution=p.source.with_distribution,
-                        distribution_type=p.source.distribution_type,
-                        print_blocks=p.source.print_blocks,
-                        status=InvoiceStatus.OPEN,
-                        created_at=now,
-                    )
-                )
-            _copy_rows(
-                "ledger_invoice",
-                INVOICE_COPY_COLUMNS,
-                ([_copy_value(getattr(i, column)) for column in INVOICE_COPY_COLUMNS] for i in result),
-            )
-            _copy_rows(
-                "ledger_journaltransaction",
-                [
-                    "id",
-                    "ledger_id",
-                    "booking_date",
-                    "kind",
-                    "cause",
-                    "description",
-                    "invoice_id",
-                    "created_by_id",
-                    "actor",
-                    "created_at",
-                ],
-                (
-                    (
-                        p.ids["transaction"],
-                        ledger.id,
-                        booking_date,
-                        TransactionKind.INVOICE,
-                        "",
-                        f"Invoice {p.source.invoice_no}",
-                        p.ids["invoice"],
-                        created_by_id,
-                        actor_label,
-                        now,
-                    )
-                    for p in prepared
-                ),
-            )
-            capital_account = accounts[AccountRole.RECEIVABLE_CAPITAL]
-            clearing_account = accounts[AccountRole.INVOICE_CLEARING]
-
-            def posting_rows():
-                for p in prepared:
-                    common = (p.ids["transaction"], ledger.id, p.ids["invoice"], p.source.customer.id)
-                    yield (*common, capital_account, Component.CAPITAL, p.amount, ledger.currency)
-                    yield (*common, clearing_account, "", -p.amount, ledger.currency)
-
-            _copy_rows(
-                "ledger_posting",
-                [
-                    "transaction_id",
-                    "ledger_id",
-                    "invoice_id",
-                    "customer_id",
-                    "account_id",
-                    "component",
-                    "amount",
-                    "currency",
-                ],
-                posting_rows(),
-            )
-            _copy_rows(
-                "ledger_invoiceevent",
-                [
-                    "ledger_id",
-                    "invoice_id",
-                    "kind",
-                    "from_status",
-                    "to_status",
-                    "booking_date",
-                    "reason",
-                    "transaction_id",
-                    "created_by_id",
-                    "actor",
-                    "created_at",
-                ],
-                (
-                    (
-                        ledger.id,
-                        p.ids["invoice"],
-                        InvoiceEventKind.REGISTERED,
-                        "",
-                        InvoiceStatus.OPEN,
-                        booking_date,
-                        "",
-                        p.ids["transaction"],
-                        created_by_id,
-                        actor_label,
-                        now,
-                    )
-                    for p in prepared
-                ),
-            )
-    except IntegrityError as exc:
-        # A concurrent registration took the same invoice_no or reference between our check and COPY.
-        raise ValidationFailed(
-            f"invoice registration conflicts with existing data: {exc}", code="registration_conflict"
-        ) from exc
-    return result
+    registered = invoices_register_rows(
+        ledger=ledger, invoices=invoices, actor=actor, booking_date=booking_date
+    )
+    return [
+        Invoice(
+            id=r.id,
+            ledger=ledger,
+            customer=item.customer,
+            invoice_no=r.invoice_no,
+            external_id=item.external_id,
+            payment_ref=r.payment_ref,
+            invoice_date=item.invoice_date,
+            due_date=r.due_date,
+            currency=ledger.currency,
+            amount=r.amount,
+            reference_text=r.reference_text,
+            amount_excl_vat=item.amount_excl_vat,
+            vat_amount=item.vat_amount,
+            with_distribution=item.with_distribution,
+            distribution_type=item.distribution_type,
+            print_blocks=item.print_blocks,
+            status=InvoiceStatus.OPEN,
+            created_at=r.created_at,
+        )
+        for item, r in zip(invoices, registered, strict=True)
+    ]
 
 
 def invoice_register(
@@ -1208,6 +1262,7 @@ __all__ = [
     "invoice_respite_set",
     "invoice_write_off",
     "invoices_register",
+    "invoices_register_rows",
     "journal_book",
     "ledger_create",
 ]

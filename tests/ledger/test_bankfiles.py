@@ -234,6 +234,19 @@ def test_ocr_giro_truncated_and_damaged() -> None:
     refused(replace_line(data, 3, b"200192", b"320192"), "bad_date")
 
 
+def test_ocr_giro_transaction_records_out_of_order() -> None:
+    data = sample(OCR)
+    lines = data.split(b"\n")
+    # transaction 1's amount item 3 before its item 2 (counts and totals still right)
+    lines[3], lines[4] = lines[4], lines[3]
+    err = refused(b"\n".join(lines), "malformed")
+    assert err.line == 4 and "out of order" in err.message
+    # transaction 2's amount item 2 before its item 1
+    lines = data.split(b"\n")
+    lines[5], lines[6] = lines[6], lines[5]
+    assert refused(b"\n".join(lines), "malformed").line == 6
+
+
 def test_ocr_giro_accepts_crlf() -> None:
     data = sample(OCR)
     assert parse_bank_file(data.replace(b"\n", b"\r\n")).payments == parse(OCR).payments

@@ -223,3 +223,102 @@ def test_posting_to_a_row_that_does_not_exist_is_refused(db, field):
                 field: 987654321,
             }
             Posting.objects.create(ledger=ledger, amount=Decimal("1.00"), currency="NOK", **values)
+
+
+# --- The deferred checks are set-based (migration 0013): one check per statement, same guarantees ------
+
+
+def copy_postings(rows):
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY ledger_posting (transaction_id, ledger_id, account_id, amount, currency, component) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row((*row, ""))
+
+
+def pending_checks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ledger_journal_check")
+        return cursor.fetchone()[0]
+
+
+def test_one_unbalanced_transaction_among_many_in_one_copy_is_found_and_named(db):
+    ledger = LedgerFactory()
+    fee, bank = account(ledger, AccountRole.FEE_INCOME).pk, account(ledger, AccountRole.CLIENT_FUNDS_BANK).pk
+    with pytest.raises(IntegrityError, match=r"journal transaction (\d+) does not balance") as excinfo:
+        with transaction.atomic():
+            txns = [new_transaction(ledger) for _ in range(50)]
+            rows = []
+            for i, txn in enumerate(txns):
+                rows.append((txn.pk, ledger.pk, fee, Decimal("-10.00"), "NOK"))
+                rows.append((txn.pk, ledger.pk, bank, Decimal("9.99" if i == 37 else "10.00"), "NOK"))
+            copy_postings(rows)
+            fire_deferred_constraints()
+    assert excinfo.value.__cause__.diag.constraint_name == "posting_transaction_balanced"
+    assert str(txns[37].pk) in str(excinfo.value)
+    assert not JournalTransaction.objects.filter(ledger=ledger).exists()
+
+
+def test_one_transaction_without_postings_among_many_is_found(db):
+    ledger = LedgerFactory()
+    fee, bank = account(ledger, AccountRole.FEE_INCOME).pk, account(ledger, AccountRole.CLIENT_FUNDS_BANK).pk
+    with pytest.raises(IntegrityError, match="has no postings") as excinfo:
+        with transaction.atomic():
+            txns = [new_transaction(ledger) for _ in range(10)]
+            copy_postings(
+                row
+                for txn in txns[:-1]
+                for row in (
+                    (txn.pk, ledger.pk, fee, Decimal("-1.00"), "NOK"),
+                    (txn.pk, ledger.pk, bank, Decimal("1.00"), "NOK"),
+                )
+            )
+            fire_deferred_constraints()
+    assert excinfo.value.__cause__.diag.constraint_name == "journaltransaction_has_postings"
+    assert str(txns[-1].pk) in str(excinfo.value)
+
+
+def test_a_posting_added_later_to_a_booked_transaction_is_checked_again(db):
+    invoice = InvoiceFactory()
+    txn = JournalTransaction.objects.get(invoice=invoice)
+    with pytest.raises(IntegrityError, match="does not balance"):
+        with transaction.atomic():
+            Posting.objects.create(
+                transaction=txn,
+                ledger=invoice.ledger,
+                account=account(invoice.ledger, AccountRole.FEE_INCOME),
+                amount=Decimal("5.00"),
+                currency="NOK",
+            )
+            fire_deferred_constraints()
+
+
+def test_the_checks_can_be_made_immediate_by_name_and_leave_nothing_behind(db):
+    ledger = LedgerFactory()
+    with pytest.raises(IntegrityError, match="does not balance"):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS posting_transaction_balanced IMMEDIATE")
+            txn = new_transaction(ledger)
+            # Immediate: the first posting alone is refused at the end of its own statement.
+            Posting.objects.create(
+                transaction=txn,
+                ledger=ledger,
+                account=account(ledger, AccountRole.FEE_INCOME),
+                amount=Decimal("10.00"),
+                currency="NOK",
+            )
+    journal_book(
+        ledger=ledger,
+        kind=TransactionKind.FEE,
+        booking_date=ledger.today(),
+        actor="test",
+        lines=[
+            Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=Decimal("5")),
+            Line(role=AccountRole.FEE_INCOME, amount=Decimal("-5")),
+        ],
+    )
+    assert pending_checks() == 2  # the transaction's and its postings' checks wait for the commit
+    fire_deferred_constraints()
+    assert pending_checks() == 0  # each check removes its note once it has passed

@@ -55,3 +55,27 @@ def test_an_event_cannot_name_another_ledgers_invoice(db):
                 booking_date="2026-01-05",
                 actor="test",
             )
+
+
+def test_the_set_based_checks_reverse_to_the_per_row_ones_and_back(db):
+    ledger = InvoiceFactory().ledger
+    execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for sql in ("journal_checks_reverse.sql", "journal_checks.sql"):
+        execute(read_sql(sql))
+        with pytest.raises(IntegrityError, match="does not balance"):
+            with transaction.atomic():
+                execute("SET CONSTRAINTS ALL DEFERRED")
+                posting = Posting.objects.filter(ledger=ledger).first()
+                Posting.objects.create(
+                    transaction_id=posting.transaction_id,
+                    ledger=ledger,
+                    account_id=posting.account_id,
+                    amount=Decimal("1.00"),
+                    currency=posting.currency,
+                )
+                execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = 'posting_transaction_balanced'"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["ledger_journal_check"]
