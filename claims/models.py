@@ -147,6 +147,7 @@ class ClaimStep(models.Model):
 class UnpaidCostsRule(models.TextChoices):
     WRITE_OFF = "write_off", "Close them: write off the remaining fees and interest"
     KEEP_CHASING = "keep_chasing", "Keep chasing them as a cost claim"
+    NEXT_INVOICE = "next_invoice", "Carry them to the customer's next invoice"
 
 
 class ClaimSettings(models.Model):

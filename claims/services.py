@@ -56,6 +56,7 @@ from ledger.services import (
     _copy_rows,
     _int_array,
     _next_ids,
+    invoice_costs_carry,
     invoice_respite_clear,
     invoice_write_off,
 )
@@ -800,8 +801,10 @@ PAID_DOWN_LOOKBACK_DAYS = 31
 
 
 def _unpaid_costs(ledger: Ledger, settings: ClaimSettings, as_of: date, actor) -> int:
-    """Claims whose capital is paid but fees or interest remain: close them by the ledger's rule."""
-    if settings.unpaid_costs != UnpaidCostsRule.WRITE_OFF:
+    """Claims whose capital is paid but fees or interest remain: close them by the ledger's rule (write
+    them off, or carry them to the customer's newest open invoice; a claim with no such invoice yet stays a
+    cost claim until one comes)."""
+    if settings.unpaid_costs == UnpaidCostsRule.KEEP_CHASING:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
@@ -825,15 +828,30 @@ def _unpaid_costs(ledger: Ledger, settings: ClaimSettings, as_of: date, actor) -
             },
         )
         ids = [row[0] for row in cursor.fetchall()]
-    for invoice in Invoice.objects.filter(id__in=ids).select_related("ledger"):
-        invoice_write_off(
-            invoice=invoice,
-            cause=Cause.APPROVED_DIFF,
-            actor=actor,
-            reason="unpaid costs in arrear closed by the ledger's rule",
-            booking_date=as_of,
+    closed = 0
+    for invoice in Invoice.objects.filter(id__in=ids).select_related("ledger").order_by("id"):
+        if settings.unpaid_costs == UnpaidCostsRule.WRITE_OFF:
+            invoice_write_off(
+                invoice=invoice,
+                cause=Cause.APPROVED_DIFF,
+                actor=actor,
+                reason="unpaid costs in arrear closed by the ledger's rule",
+                booking_date=as_of,
+            )
+            closed += 1
+            continue
+        following = (
+            Invoice.objects.filter(
+                customer_id=invoice.customer_id, status=InvoiceStatus.OPEN, invoice_date__lte=as_of
+            )
+            .exclude(id__in=ids)
+            .order_by("-invoice_date", "-id")
+            .first()
         )
-    return len(ids)
+        if following is not None:
+            invoice_costs_carry(invoice=invoice, to_invoice=following, actor=actor, booking_date=as_of)
+            closed += 1
+    return closed
 
 
 def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = SYSTEM_ACTOR) -> dict:

@@ -343,6 +343,7 @@ class TransactionKind(models.TextChoices):
     SETTLEMENT = "settlement", "Settlement"
     REVERSAL = "reversal", "Reversal"
     MOVE = "move", "Payment moved to another ledger"
+    COST_TRANSFER = "cost_transfer", "Unpaid costs carried to the customer's next invoice"
 
 
 class Cause(models.TextChoices):
@@ -469,6 +470,7 @@ class InvoiceEventKind(models.TextChoices):
     MOVED_TO_SURVEILLANCE = "moved_to_surveillance", "Moved to long-term surveillance"
     HANDED_TO_FOREIGN_PARTNER = "handed_to_foreign_partner", "Handed to the foreign collection partner"
     INTEREST_BOOKED = "interest_booked", "Interest booked"
+    COSTS_CARRIED = "costs_carried", "Unpaid costs carried to or from another invoice"
 
 
 class InvoiceEvent(models.Model):

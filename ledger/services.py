@@ -1152,6 +1152,62 @@ def invoice_write_off(
     return txn
 
 
+def invoice_costs_carry(
+    *, invoice: Invoice, to_invoice: Invoice, actor: User | str | None, booking_date: date | None = None
+) -> JournalTransaction:
+    """Carry the fees and interest left on a paid invoice ("unpaid costs in arrear") to the same customer's
+    next open invoice, and close the first: the customer pays them with the next one."""
+    with transaction.atomic():
+        invoice, to_invoice = _lock_invoice(invoice), _lock_invoice(to_invoice)
+        _guard_not_closed(invoice, "carry its costs")
+        _guard_not_closed(to_invoice, "take over costs")
+        if (to_invoice.ledger_id, to_invoice.customer_id) != (invoice.ledger_id, invoice.customer_id) or (
+            to_invoice.pk == invoice.pk
+        ):
+            raise ValidationFailed(
+                f"costs of invoice {invoice.invoice_no} go only to another invoice of the same customer",
+                code="costs_other_customer",
+                field="to_invoice",
+            )
+        balance = invoice_balance(invoice)
+        if balance.capital != 0 or balance.fees + balance.interest <= 0:
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_no} has capital {balance.capital} and costs "
+                f"{balance.fees + balance.interest} open: only costs left after the capital is paid are carried",
+                code="no_costs_in_arrear",
+            )
+        booking_date = booking_date or invoice.ledger.today()
+        lines = []
+        for component, amount in ((Component.FEE, balance.fees), (Component.INTEREST, balance.interest)):
+            if amount:
+                role = RECEIVABLE_ROLE_BY_COMPONENT[component]
+                lines += [
+                    Line(role=role, amount=-amount, component=component, invoice=invoice),
+                    Line(role=role, amount=amount, component=component, invoice=to_invoice),
+                ]
+        txn = journal_book(
+            ledger=invoice.ledger,
+            kind=TransactionKind.COST_TRANSFER,
+            booking_date=booking_date,
+            lines=lines,
+            actor=actor,
+            invoice=invoice,
+            description=f"costs of {invoice.invoice_no} carried to {to_invoice.invoice_no}",
+        )
+        carried = balance.fees + balance.interest
+        _invoice_event(to_invoice, kind=InvoiceEventKind.COSTS_CARRIED, from_status=to_invoice.status,
+                       booking_date=booking_date, actor=actor, txn=txn,
+                       reason=f"{carried} of fees and interest carried from invoice {invoice.invoice_no}")  # fmt: skip
+        _invoice_event(invoice, kind=InvoiceEventKind.COSTS_CARRIED, from_status=invoice.status,
+                       booking_date=booking_date, actor=actor, txn=txn,
+                       reason=f"{carried} of fees and interest carried to invoice {to_invoice.invoice_no}")  # fmt: skip
+        invoice_close_if_settled(
+            invoice=invoice, booking_date=booking_date, actor=actor, txn=txn,
+            reason=f"costs carried to invoice {to_invoice.invoice_no}",
+        )  # fmt: skip
+    return txn
+
+
 def invoice_respite_set(
     *,
     invoice: Invoice,

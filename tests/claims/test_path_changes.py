@@ -181,3 +181,26 @@ def test_unpaid_costs_kept_as_a_cost_claim_keep_the_timeline_going(db):
     assert steps_taken(invoice)[-1][3] == simple_interest("1000", "12.50", 20) - simple_interest(
         "1000", "12.50", 18
     )
+
+
+def test_unpaid_costs_are_carried_to_the_customers_next_invoice(db):
+    ledger, invoice = norwegian_claim(allocation_order=AllocationOrder.CAPITAL_FIRST)
+    claim_settings_update(ledger=ledger, unpaid_costs="next_invoice")
+    run_days(ledger, day(0), day(33))
+    pay(invoice, "1000.00", day(34))
+    costs = invoice_balance(invoice).fees + invoice_balance(invoice).interest
+    assert costs == Decimal("35.00") + simple_interest("1000", "12.50", 18)
+
+    run_days(ledger, day(34), day(39))  # no next invoice yet: the costs wait on the paid one
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN
+
+    following = InvoiceFactory(customer=invoice.customer, invoice_date=day(40), amount=Decimal("500.00"))
+    run_days(ledger, day(40), day(40))
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.CLOSED and invoice_balance(invoice).open_amount == 0
+    carried = invoice_balance(following)
+    assert (carried.capital, carried.fees + carried.interest) == (Decimal("500.00"), costs)
+    assert "carried from invoice" in following.events.get(kind="costs_carried").reason
+    assert_verified(ledger)
