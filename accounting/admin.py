@@ -9,6 +9,7 @@ from .models import AccountingFile, PriceItem, PriceList, Settlement, Settlement
 
 class PriceItemInline(admin.TabularInline):
     model = PriceItem
+    fields = ("kind", "event_kind", "document_kind", "channel", "unit_price")
     extra = 1
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from distribution.models import Channel, DocumentKind
 from ledger.models import MONEY, Client, InvoiceEventKind, JournalTransaction, Ledger, User
 
 
@@ -76,10 +77,14 @@ class PriceItemKind(models.TextChoices):
     INVOICE_REGISTERED = "invoice_registered", "Per invoice registered"
     PAYMENT = "payment", "Per payment received"
     INVOICE_EVENT = "invoice_event", "Per invoice event (reminder, notice, ...)"
+    DOCUMENT = "document", "Per document distributed (by kind and channel)"
 
 
 class PriceItem(models.Model):
-    """One priced service. INVOICE_EVENT items name the event kind they count (e.g. reminder_sent)."""
+    """One priced service. INVOICE_EVENT items name the event kind they count (e.g. reminder_sent).
+    DOCUMENT items name a document kind and a channel, either blank for "any": a distributed document
+    is charged once, by the most specific item that matches it (kind and channel, then kind, then
+    channel, then any)."""
 
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(max_length=20, choices=PriceItemKind.choices)
@@ -89,21 +94,51 @@ class PriceItem(models.Model):
         help_text=f"for per-event prices: an invoice event kind, e.g. "
         f"{InvoiceEventKind.REGISTERED.value!r} or a claim step such as 'reminder_sent'",
     )
+    document_kind = models.CharField(
+        max_length=20,
+        choices=DocumentKind.choices,
+        blank=True,
+        help_text="for per-document prices: the document kind (blank: any kind)",
+    )
+    channel = models.CharField(
+        max_length=16,
+        choices=Channel.choices,
+        blank=True,
+        help_text="for per-document prices: the channel it went by (blank: any channel)",
+    )
     unit_price = models.DecimalField(**MONEY)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["price_list", "kind", "event_kind"], name="price_item_unique"),
+            # Blank document kind and channel on the other kinds keep this one row per service.
+            models.UniqueConstraint(
+                fields=["price_list", "kind", "event_kind", "document_kind", "channel"],
+                name="price_item_unique",
+            ),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="price_item_not_negative"),
+            models.CheckConstraint(condition=Q(kind__in=PriceItemKind.values), name="price_item_kind_valid"),
             models.CheckConstraint(
                 condition=(Q(kind="invoice_event") & ~Q(event_kind=""))
                 | (~Q(kind="invoice_event") & Q(event_kind="")),
                 name="price_item_event_kind_only_for_events",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="document") | Q(document_kind="", channel=""),
+                name="price_item_document_fields_only_for_documents",
+            ),
+            models.CheckConstraint(
+                condition=Q(document_kind="") | Q(document_kind__in=DocumentKind.values),
+                name="price_item_document_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="") | Q(channel__in=Channel.values),
+                name="price_item_channel_valid",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.event_kind} {self.unit_price}".replace("  ", " ")
+        detail = " ".join(filter(None, (self.event_kind, self.document_kind, self.channel)))
+        return f"{self.get_kind_display()} {detail} {self.unit_price}".replace("  ", " ")
 
 
 # --- Settlement: paying the client what was collected -------------------------------------------------

@@ -25,12 +25,20 @@ from django.db.models import Count
 from django.utils import timezone
 from lxml import etree
 
+from distribution.models import Channel, Document, DocumentKind, DocumentStatus
 from ledger.errors import ValidationFailed
 from ledger.models import AccountRole, InvoiceEvent, InvoiceEventKind, Ledger, Payment
 from ledger.money import ZERO
 from ledger.payouts import E, _account, _amount, _party, _text, _validate
 
-from .models import PriceItemKind, PriceList, Settlement, SettlementAgreement, SettlementFrequency
+from .models import (
+    PriceItem,
+    PriceItemKind,
+    PriceList,
+    Settlement,
+    SettlementAgreement,
+    SettlementFrequency,
+)
 from .selectors import event_description
 from .xmlfiles import validate
 
@@ -114,6 +122,19 @@ def payable_balance(ledger: Ledger) -> Decimal:
 # --- Our fees ----------------------------------------------------------------------------------------
 
 
+# A document is charged once it has left the queue: sent, archived for the print batch (the batch goes
+# out the next working day and nothing takes a document out of it), archived only (the archive-only
+# channel is a service too), or returned (it went out; the return is the address's fault, and the
+# re-sent copy is a document of its own). Not charged: queued, processing and retry (not distributed
+# yet), failed and cancelled (never distributed).
+DISTRIBUTED_STATUSES = (
+    DocumentStatus.SENT,
+    DocumentStatus.AWAITING_PRINT,
+    DocumentStatus.ARCHIVED,
+    DocumentStatus.RETURNED,
+)
+
+
 @dataclass(frozen=True)
 class FeeLine:
     item: str
@@ -121,6 +142,8 @@ class FeeLine:
     description: str
     count: int
     unit_price: Decimal
+    document_kind: str = ""
+    channel: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -142,12 +165,50 @@ def price_list_in_force(ledger: Ledger, day: date) -> PriceList | None:
     return price_list
 
 
+def distributed_documents(ledger: Ledger, start: date, end: date) -> dict[tuple[str, str], int]:
+    """(document kind, channel) -> how many of the ledger's documents booked in the period were
+    distributed (DISTRIBUTED_STATUSES): one GROUP BY."""
+    rows = (
+        Document.objects.filter(
+            ledger=ledger, booking_date__range=(start, end), status__in=DISTRIBUTED_STATUSES
+        )
+        .values_list("kind", "channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(kind, channel): n for kind, channel, n in rows}
+
+
+def document_item_for(items: dict[tuple[str, str], PriceItem], kind: str, channel: str) -> PriceItem | None:
+    """The most specific DOCUMENT price item for a document: kind and channel, then kind (any
+    channel), then channel (any kind), then any; None when the list prices no such document."""
+    for key in ((kind, channel), (kind, ""), ("", channel), ("", "")):
+        if key in items:
+            return items[key]
+    return None
+
+
+def document_description(item: PriceItem) -> str:
+    kind = DocumentKind(item.document_kind).label if item.document_kind else "Documents"
+    channel = f"by {Channel(item.channel).label}" if item.channel else "(any channel)"
+    return f"{kind} {channel}"
+
+
 def service_fees(ledger: Ledger, start: date, end: date) -> list[FeeLine]:
-    """The period's chargeable services counted from the journal and the events, priced by the list in
-    force at the period's end."""
+    """The period's chargeable services counted from the journal, the events and the documents
+    distributed, priced by the list in force at the period's end."""
     price_list = price_list_in_force(ledger, end)
     if price_list is None:
         return []
+    items = list(price_list.items.order_by("kind", "event_kind", "document_kind", "channel"))
+    document_items = {
+        (item.document_kind, item.channel): item for item in items if item.kind == PriceItemKind.DOCUMENT
+    }
+    document_counts: dict[int, int] = {}
+    if document_items:
+        for (kind, channel), n in distributed_documents(ledger, start, end).items():
+            if (item := document_item_for(document_items, kind, channel)) is not None:
+                document_counts[item.id] = document_counts.get(item.id, 0) + n
     event_counts = dict(
         InvoiceEvent.objects.filter(ledger=ledger, booking_date__range=(start, end))
         .values_list("kind")
@@ -157,17 +218,29 @@ def service_fees(ledger: Ledger, start: date, end: date) -> list[FeeLine]:
     payments = Payment.objects.filter(ledger=ledger, booking_date__range=(start, end)).count()
     labels = dict(InvoiceEventKind.choices)
     lines = []
-    for item in price_list.items.order_by("kind", "event_kind"):
+    for item in items:
         if item.kind == PriceItemKind.INVOICE_REGISTERED:
             count, description = event_counts.get(InvoiceEventKind.REGISTERED, 0), "Invoices registered"
         elif item.kind == PriceItemKind.PAYMENT:
             count, description = payments, "Payments received"
+        elif item.kind == PriceItemKind.DOCUMENT:
+            count, description = document_counts.get(item.id, 0), document_description(item)
         else:
             count, description = (
                 event_counts.get(item.event_kind, 0),
                 event_description(item.event_kind, labels),
             )
-        lines.append(FeeLine(item.kind, item.event_kind, description, count, item.unit_price))
+        lines.append(
+            FeeLine(
+                item.kind,
+                item.event_kind,
+                description,
+                count,
+                item.unit_price,
+                document_kind=item.document_kind,
+                channel=item.channel,
+            )
+        )
     return lines
 
 
@@ -371,6 +444,10 @@ def balance_report_xml(
         _sub(element, "Item", line.item)
         if line.event_kind:
             _sub(element, "EventKind", line.event_kind)
+        if line.document_kind:
+            _sub(element, "DocumentKind", line.document_kind)
+        if line.channel:
+            _sub(element, "Channel", line.channel)
         _sub(element, "Description", line.description[:200])
         _sub(element, "Count", line.count)
         _sub(element, "UnitPrice", _money(line.unit_price))

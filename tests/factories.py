@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 
+from distribution.models import Document
 from ledger import services
 from ledger.models import Client, Customer, Ledger, LegalEntity, User
 
@@ -79,3 +80,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     client = factory.SubFactory(ClientFactory)
     is_active = True
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A document that has been distributed (sent by e-mail unless told): archived with a checksum,
+    as the database requires of every document that left the queue. Paper goes to the legal address."""
+
+    class Meta:
+        model = Document
+
+    customer = factory.SubFactory(CustomerFactory)
+    ledger = factory.LazyAttribute(lambda o: o.customer.ledger)
+    kind = "reminder"
+    booking_date = date(2026, 1, 5)
+    source_key = factory.Sequence(lambda n: f"document-{n}")
+    status = "sent"
+    channel = "email"
+    route = factory.LazyAttribute(lambda o: "legal_address" if o.channel == "paper" else "")
+    archive_name = factory.LazyAttribute(lambda o: f"archive/{o.source_key}.pdf")
+    checksum = "0" * 64
+    retention_until = date(2036, 12, 31)
