@@ -6,10 +6,14 @@ AdditionalDocumentReference, as EHF receivers expect.
 """
 
 import base64
+import functools
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
+from django.conf import settings
 from lxml import etree
 
+from ledger.errors import ValidationFailed
 from ledger.money import ZERO, format_money
 
 from .models import Document
@@ -129,7 +133,28 @@ def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> byte
     _cbc(item, "Name", invoice.reference_text or ledger.default_reference_text or invoice.invoice_no)
     _tax_category(_cac(item, "ClassifiedTaxCategory"), category, percent)
     _cbc(_cac(line, "Price"), "PriceAmount", format_money(net), currencyID=currency)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    content = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    ubl_invoice_validate(content)
+    return content
+
+
+# The official OASIS UBL 2.1 schemas (xsd/ubl-2.1/, as published; the Invoice schema imports the rest).
+UBL_INVOICE_XSD = Path(settings.BASE_DIR) / "xsd" / "ubl-2.1" / "maindoc" / "UBL-Invoice-2.1.xsd"
+
+
+@functools.cache
+def _ubl_invoice_schema() -> etree.XMLSchema:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    return etree.XMLSchema(etree.parse(str(UBL_INVOICE_XSD), parser))
+
+
+def ubl_invoice_validate(content: bytes) -> None:
+    """Raise ValidationFailed unless `content` is a valid UBL 2.1 Invoice: nothing invalid is sent."""
+    schema = _ubl_invoice_schema()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    if not schema.validate(etree.fromstring(content, parser).getroottree()):
+        errors = "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:3])
+        raise ValidationFailed(f"the EHF invoice is not valid UBL 2.1: {errors}", code="ehf_invalid")
 
 
 def _tax_category(parent, category: str, percent: Decimal) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from lxml import etree
 
 from distribution.models import Document
-from distribution.peppol import CUSTOMIZATION_ID, PROFILE_ID, peppol_invoice_xml
+from distribution.peppol import CUSTOMIZATION_ID, PROFILE_ID, peppol_invoice_xml, ubl_invoice_validate
 from distribution.services import DocumentRequest, documents_queue
 from ledger.models import LegalEntity
 from tests.distribution.conftest import make_invoice
@@ -120,6 +120,10 @@ def test_ehf_invoice_follows_the_official_sample_and_peppol_sums(db, ledger_no):
     sample = etree.parse(str(SAMPLE)).getroot()
 
     assert root.tag == sample.tag
+    # Both are valid against the official UBL 2.1 Invoice schema (peppol_invoice_xml also checks before it
+    # returns anything).
+    ubl_invoice_validate(etree.tostring(root))
+    ubl_invoice_validate(SAMPLE.read_bytes())
     # Same element order as the official sample (UBL 2.1 schema order), at the top and in the parts.
     assert _is_subsequence(_order(sample), UBL_INVOICE_ORDER)  # the list above is the schema's order
     assert _is_subsequence(_order(root), UBL_INVOICE_ORDER), _order(root)
@@ -154,3 +158,18 @@ def test_ehf_invoice_follows_the_official_sample_and_peppol_sums(db, ledger_no):
     )
     assert attachment.get("mimeCode") == "application/pdf" and attachment.get("filename") == "invoice.pdf"
     assert {e.get("currencyID") for e in root.iter() if e.get("currencyID")} == {"NOK"}
+
+
+def test_an_invalid_ubl_invoice_is_refused_with_the_schema_error():
+    import pytest
+
+    from ledger.errors import ValidationFailed
+
+    broken = (
+        SAMPLE.read_bytes()
+        .replace(b"<cbc:IssueDate>", b"<cbc:IssueDay>")
+        .replace(b"</cbc:IssueDate>", b"</cbc:IssueDay>")
+    )
+    with pytest.raises(ValidationFailed) as error:
+        ubl_invoice_validate(broken)
+    assert error.value.code == "ehf_invalid" and "IssueDay" in error.value.message
