@@ -10,8 +10,10 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from api.renderers import PdfRenderer
 from api.views import LedgerApiView
 from ledger.selectors import customer_get, invoice_find
 
@@ -76,6 +78,8 @@ class InvoiceDocumentsView(LedgerApiView):
 
 
 class InvoiceDocumentPdfView(LedgerApiView):
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
     @extend_schema(operation_id="invoices_documents_pdf", responses=PDF_RESPONSE)
     def get(self, request, company_no, invoice_no, document_id):
         invoice = invoice_find(ledger=self.ledger, invoice_no=invoice_no)
@@ -84,6 +88,8 @@ class InvoiceDocumentPdfView(LedgerApiView):
 
 
 class CustomerDebtSummaryView(LedgerApiView):
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
     @extend_schema(
         operation_id="customers_debt_summary",
         description="A debt summary (all the customer's open invoices) as PDF, rendered and archived on the "

@@ -215,3 +215,12 @@ def test_debt_summary_of_an_unknown_customer_or_another_client_writes_nothing(
         client_with(None).get(url(ledger, "customers/1234567/debt-summary/")), 401, "not_authenticated"
     )
     assert not Document.objects.exists() and not DocumentEvent.objects.exists()
+
+
+@time_machine.travel("2026-02-20 10:00:00+00:00", tick=False)
+def test_a_client_that_accepts_only_pdf_gets_the_pdf(ledger, read_api, debts):
+    response = read_api.get(url(ledger, "customers/1234567/debt-summary/"), HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    problem = read_api.get(url(ledger, "customers/NOPE/debt-summary/"), HTTP_ACCEPT="application/pdf")
+    assert_problem(problem, 404, "customer_not_found")
