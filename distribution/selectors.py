@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models import QuerySet
 
+from ledger.errors import NotFound
 from ledger.models import Invoice, Ledger, User
 from ledger.selectors import ledgers_for_user
 
@@ -86,6 +87,36 @@ def document_pdf(*, document: Document) -> bytes:
 
     with archive_storage().open(document.archive_name) as handle:
         return handle.read()
+
+
+def invoice_document_get(*, invoice: Invoice, document_id: int) -> Document:
+    """One of the invoice's documents (the invoice from a tenant-scoped lookup), else NotFound."""
+    document = (
+        Document.objects.filter(ledger_id=invoice.ledger_id, invoice=invoice, pk=document_id)
+        .select_related("customer", "invoice")
+        .first()
+    )
+    if document is None:
+        raise NotFound(
+            f"document {document_id} not found for invoice {invoice.invoice_no}", code="document_not_found"
+        )
+    return document
+
+
+def archived_document_pdf(*, document: Document) -> bytes:
+    """The document's archived PDF; NotFound while it is not archived yet (queued, being rendered, failed)."""
+    if not document.archive_name:
+        raise NotFound(
+            f"document {document.pk} has no archived PDF yet (status {document.status})",
+            code="document_not_archived",
+        )
+    try:
+        return document_pdf(document=document)
+    except FileNotFoundError as exc:
+        raise NotFound(
+            f"the archived PDF of document {document.pk} is no longer in the archive",
+            code="document_pdf_missing",
+        ) from exc
 
 
 def documents_past_retention(*, as_of, ledger: Ledger | None = None) -> QuerySet[Document]:

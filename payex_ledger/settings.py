@@ -226,7 +226,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ledger Service API",
     "DESCRIPTION": (
-        "Per-ledger REST API: invoices, customers, actions, payments, CUSIN upload and outbox files. "
+        "Per-ledger REST API: invoices, customers, actions, payments, documents (PDF), CUSIN upload and "
+        "outbox files. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `manage.py create_api_token`). "
         "Errors are `application/problem+json` with a stable `code`. POSTs accept an `Idempotency-Key`."
     ),
@@ -239,7 +240,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Tags from the first path segment after the ledger: invoices, customers, payments, files, ...
     "SCHEMA_PATH_PREFIX": r"/api/v1/ledgers/\{company_no\}",
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets that share a field name ("kind", "status") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentKindEnum": "distribution.models.DocumentKind",
+        "DocumentStatusEnum": "distribution.models.DocumentStatus",
+        "DocumentChannelEnum": "distribution.models.Channel",
+        "PaperRouteEnum": "distribution.models.PaperRoute",
+        "ConsentKindEnum": "ledger.models.ConsentKind",
+    },
 }
 
 LOGGING = {

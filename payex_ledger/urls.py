@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import cusin.api
+import distribution.api
 import ledger.api
 from api.exceptions import unknown_endpoint
 
@@ -14,7 +15,7 @@ def health(request):
 
 
 # The REST API: each app's api.py lists its routes under /api/v1/ (see DESIGN.md, section 3).
-api_v1 = [*ledger.api.urlpatterns, *cusin.api.urlpatterns]
+api_v1 = [*ledger.api.urlpatterns, *cusin.api.urlpatterns, *distribution.api.urlpatterns]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

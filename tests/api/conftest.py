@@ -12,7 +12,15 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path):
+    """Outboxes and the document archive under a fresh LEDGER_DATA_DIR."""
     settings.LEDGER_DATA_DIR = tmp_path / "data"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.LEDGER_DATA_DIR / "documents")},
+        },
+    }
     return settings.LEDGER_DATA_DIR
 
 

@@ -4,6 +4,7 @@
 import pytest
 from django.urls import get_resolver, resolve
 
+from distribution.models import Document
 from ledger.models import Customer, Invoice, InvoiceEvent, JournalTransaction
 
 from .conftest import assert_problem, client_with, invoice_in
@@ -28,10 +29,13 @@ READS = [
     ("get", "invoices/A-1/"),
     ("get", "invoices-by-external-id/ext-1/"),
     ("get", "invoices/A-1/events/"),
+    ("get", "invoices/A-1/documents/"),
+    ("get", "invoices/A-1/documents/1/pdf/"),
     ("get", "customers/1234567/"),
     ("get", "customers/1234567/consents/"),
     ("get", "customers/1234567/invoices/"),
     ("get", "customers/1234567/credit-balance/"),
+    ("get", "customers/1234567/debt-summary/"),
     ("get", "payments/"),
     ("get", "payments/1/"),
     ("get", "files/"),
@@ -62,6 +66,7 @@ def counts():
         InvoiceEvent.objects.count(),
         JournalTransaction.objects.count(),
         Customer.objects.count(),
+        Document.objects.count(),
     )
 
 

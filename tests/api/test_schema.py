@@ -18,6 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from distribution.models import Document, DocumentKind
+from distribution.services import DocumentRequest, documents_distribute, documents_queue
 from ledger.outbox import company_dir, write_atomic
 from tests.factories import CustomerFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay, stray_kid
@@ -48,6 +50,7 @@ def test_generated_requests_get_no_500_and_answers_that_match_the_schema(ledger)
     book(ocr_file([pay(invoice.payment_ref, "100.00", "000000001"), pay(stray_kid(), "50.00", "000000002")]))
     write_atomic(company_dir(ledger.company_no, "outbox") / "receipt.xml", b"<Receipt/>")
     payment_id = ledger.payments.order_by("id").last().id
+    document_id = archived_invoice_document(invoice)
     secret = token_for(ledger, write=True, rate_limit="100000/min")
 
     raw = Client().get("/api/schema/?format=json")
@@ -61,6 +64,7 @@ def test_generated_requests_get_no_500_and_answers_that_match_the_schema(ledger)
         "external_id": "ext-1",
         "payment_id": payment_id,
         "name": "receipt.xml",
+        "document_id": document_id,
     }
     operations = [result.ok() for result in schema.get_all_operations()]
     # Credit and write-off close the invoice: run them last, so the other actions meet an open one.
@@ -69,6 +73,25 @@ def test_generated_requests_get_no_500_and_answers_that_match_the_schema(ledger)
     with same_connection_wsgi() as app:
         for operation in operations:
             _fuzz(operation, app, secret, {p: v for p, v in known.items() if "{" + p + "}" in operation.path})
+
+
+def archived_invoice_document(invoice) -> int:
+    """The invoice's `invoice` document, rendered and archived by the distribution run."""
+    documents_queue(
+        requests=[
+            DocumentRequest(
+                ledger_id=invoice.ledger_id,
+                customer_id=invoice.customer_id,
+                invoice_id=invoice.id,
+                kind=DocumentKind.INVOICE,
+                booking_date=invoice.invoice_date,
+                source_key=f"invoice:{invoice.id}",
+                facts={},
+            )
+        ]
+    )
+    assert documents_distribute(as_of=invoice.invoice_date, ledger=invoice.ledger)["errors"] == []
+    return Document.objects.get(invoice=invoice).id
 
 
 def _fuzz(operation, app, secret: str, path_parameters: dict) -> None:

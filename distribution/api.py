@@ -1,0 +1,120 @@
+"""REST API of documents, under /api/v1/ledgers/<company_no>/ (see payex_ledger/urls.py).
+
+An invoice's documents and their archived PDFs, and a customer's debt summary as PDF. Views are thin:
+the invoice or customer comes from the ledger's tenant-scoped selectors (the ledger from the token's
+scope, api/views.py), so a token never reaches another client's documents.
+"""
+
+from django.http import HttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from api.renderers import PdfRenderer
+from api.views import LedgerApiView
+from ledger.selectors import customer_get, invoice_find
+
+from .models import Channel, DocumentKind, DocumentStatus, PaperRoute
+from .selectors import archived_document_pdf, invoice_document_get, invoice_documents
+from .senders import pdf_file_name
+from .services import debt_summary_on_request
+
+PDF = "application/pdf"
+PDF_RESPONSE = {(200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description="the archived PDF")}
+
+
+def pdf_response(document, pdf: bytes) -> HttpResponse:
+    response = HttpResponse(pdf, content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{pdf_file_name(document)}"'
+    response["Content-Length"] = str(len(pdf))
+    return response
+
+
+class DocumentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    status = serializers.ChoiceField(choices=DocumentStatus.choices)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, allow_blank=True, help_text="empty until it is distributed"
+    )
+    route = serializers.ChoiceField(
+        choices=PaperRoute.choices, allow_blank=True, help_text="which address a paper letter went to"
+    )
+    channel_reason = serializers.CharField(source="reason", help_text="why this channel")
+    error = serializers.CharField(help_text="why the channel or sending failed, if it did")
+    address = serializers.DictField(help_text="the address used: postal, e-mail or phone number")
+    booking_date = serializers.DateField()
+    created_at = serializers.DateTimeField(source="created")
+    sent_at = serializers.DateTimeField(allow_null=True)
+    checksum = serializers.CharField(help_text="SHA-256 of the archived PDF; empty until archived")
+    pages = serializers.IntegerField(allow_null=True)
+    resend_of = serializers.IntegerField(allow_null=True, help_text="the returned document this re-sends")
+    pdf_url = serializers.URLField(allow_null=True, help_text="the archived PDF; null until archived")
+
+    class Meta:
+        ref_name = "InvoiceDocument"
+
+
+class InvoiceDocumentsView(LedgerApiView):
+    class Output(serializers.Serializer):
+        results = DocumentOutput(many=True, help_text="oldest first")
+
+        class Meta:
+            ref_name = "InvoiceDocumentList"
+
+    @extend_schema(operation_id="invoices_documents", responses={200: Output})
+    def get(self, request, company_no, invoice_no):
+        invoice = invoice_find(ledger=self.ledger, invoice_no=invoice_no)
+        rows = invoice_documents(invoice=invoice)
+        for row in rows:
+            archived = bool(row["archive"])
+            row["pdf_url"] = (
+                request.build_absolute_uri(f"{request.path}{row['id']}/pdf/") if archived else None
+            )
+        return Response(self.Output({"results": rows}).data)
+
+
+class InvoiceDocumentPdfView(LedgerApiView):
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(operation_id="invoices_documents_pdf", responses=PDF_RESPONSE)
+    def get(self, request, company_no, invoice_no, document_id):
+        invoice = invoice_find(ledger=self.ledger, invoice_no=invoice_no)
+        document = invoice_document_get(invoice=invoice, document_id=document_id)
+        return pdf_response(document, archived_document_pdf(document=document))
+
+
+class CustomerDebtSummaryView(LedgerApiView):
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        operation_id="customers_debt_summary",
+        description="A debt summary (all the customer's open invoices) as PDF, rendered and archived on the "
+        "first request of the ledger's business day and the same PDF on every later one that day. "
+        "It is archived only, never sent to the customer.",
+        responses=PDF_RESPONSE,
+    )
+    def get(self, request, company_no, customer_no):
+        customer = customer_get(ledger=self.ledger, customer_no=customer_no)
+        document = debt_summary_on_request(
+            customer=customer, booking_date=self.ledger.today(), actor=self.actor
+        )
+        return pdf_response(document, archived_document_pdf(document=document))
+
+
+LEDGER = "ledgers/<str:company_no>/"
+INVOICE = LEDGER + "invoices/<str:invoice_no>/"
+CUSTOMER = LEDGER + "customers/<str:customer_no>/"
+
+urlpatterns = [
+    path(INVOICE + "documents/", InvoiceDocumentsView.as_view(), name="api-invoice-documents"),
+    path(
+        INVOICE + "documents/<int:document_id>/pdf/",
+        InvoiceDocumentPdfView.as_view(),
+        name="api-invoice-document-pdf",
+    ),
+    path(CUSTOMER + "debt-summary/", CustomerDebtSummaryView.as_view(), name="api-customer-debt-summary"),
+]
