@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import (
@@ -572,6 +573,7 @@ MANIFEST_COLUMNS = [
     "country",
     "national_id",
     "pages",
+    "first_page",
     "file",
     "sha256",
 ]
@@ -616,16 +618,21 @@ def _batch_assign(*, ledger_id: int, as_of: date, actor: str) -> PrintBatch | No
 
 
 def _batch_write_files(batch: PrintBatch) -> None:
-    """The PDFs, then the manifest (the provider takes a folder once its manifest is there)."""
+    """The letters as one PDF (`batch.pdf`, in manifest order; each letter also on its own), then the
+    manifest with each letter's first page (the provider takes a folder once its manifest is there)."""
     folder = settings.LEDGER_DATA_DIR / batch.folder
     storage = archive_storage()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)
+    combined = PdfWriter()
     documents = batch.documents.select_related("customer", "invoice").order_by("id")
     for n, d in enumerate(documents, start=1):
         file_name = f"{n:05d}-{pdf_file_name(d)}"
-        write_atomic(folder / file_name, storage.open(d.archive_name).read())
+        content = storage.open(d.archive_name).read()
+        write_atomic(folder / file_name, content)
+        first_page = len(combined.pages) + 1
+        combined.append(io.BytesIO(content))
         a = d.address or {}
         writer.writerow(
             [
@@ -644,10 +651,14 @@ def _batch_write_files(batch: PrintBatch) -> None:
                 a.get("country", ""),
                 a.get("national_id", ""),
                 d.pages or 0,
+                first_page,
                 file_name,
                 d.checksum,
             ]
         )
+    pdf = io.BytesIO()
+    combined.write(pdf)
+    write_atomic(folder / "batch.pdf", pdf.getvalue())
     write_atomic(folder / "manifest.csv", out.getvalue().encode("utf-8"))
 
 

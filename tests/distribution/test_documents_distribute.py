@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail, signing
 from lxml import etree
+from pypdf import PdfReader
 
 from distribution.models import (
     Channel,
@@ -91,6 +92,10 @@ def test_payment_demand_on_paper_with_principal_costs_rate_and_reference(db, dat
         (str(document.pk), "Kari Nordmann", "Storgata 1", "legal_address", "1")
     ]
     assert (folder / rows[0]["file"]).read_bytes() == archived
+    # One PDF for the printer with every letter of the batch, where the manifest says it starts.
+    combined = PdfReader(folder / "batch.pdf")
+    assert len(combined.pages) == 1 and rows[0]["first_page"] == "1"
+    assert f"KID {invoice.payment_ref}" in combined.pages[0].extract_text()
     assert batch.folder == f"distribution/print/{ledger_no.company_no}/2026-02-20-001"
 
 
