@@ -116,12 +116,14 @@ def receivables_balance(*, ledger: Ledger, as_of: date) -> Decimal:
 
 
 def invoice_claims(*, ledger: Ledger, as_of: date) -> Report:
-    """Per item open on `as_of`: its status then and its latest event (the claim level reached: the
-    claim steps are events such as reminder_sent) with the event's date."""
+    """Per item open on `as_of`: its status then, its latest event with the event's date, its claim level
+    then (the last claim step taken) and the next step as planned then (kind and date)."""
     rows = _fetch(
         f"""WITH open AS ({_OPEN_AS_OF})
             SELECT i.invoice_no, c.customer_no, i.due_date, o.open,
-                   coalesce(e.to_status, ''), coalesce(e.kind, ''), e.booking_date
+                   coalesce(e.to_status, ''), coalesce(e.kind, ''), e.booking_date,
+                   coalesce(s.step_kind, 'due_date'), coalesce(ns.kind, first.kind, ''),
+                   CASE WHEN s.step_kind IS NULL THEN i.due_date + first.offset_days ELSE s.next_on END
               FROM open o
               JOIN ledger_invoice i ON i.id = o.invoice_id
               JOIN ledger_customer c ON c.id = i.customer_id
@@ -129,10 +131,19 @@ def invoice_claims(*, ledger: Ledger, as_of: date) -> Report:
                    SELECT ev.kind, ev.to_status, ev.booking_date FROM ledger_invoiceevent ev
                     WHERE ev.invoice_id = i.id AND ev.booking_date <= %s
                     ORDER BY ev.booking_date DESC, ev.id DESC LIMIT 1) e ON true
+              LEFT JOIN LATERAL (
+                   SELECT ce.step_kind, ce.position, ce.next_on FROM claims_claimevent ce
+                    WHERE ce.invoice_id = i.id AND ce.kind = 'step' AND ce.booking_date <= %s
+                    ORDER BY ce.booking_date DESC, ce.id DESC LIMIT 1) s ON true
+              LEFT JOIN claims_claimstep ns ON ns.ledger_id = i.ledger_id AND ns.position = s.position + 1
+                                            AND s.next_on IS NOT NULL
+              LEFT JOIN claims_claimstep first ON first.ledger_id = i.ledger_id AND first.position = 1
+                                               AND s.step_kind IS NULL
              ORDER BY i.invoice_no""",
-        [ledger.id, as_of, as_of],
+        [ledger.id, as_of, as_of, as_of],
     )
-    columns = ["invoice_no", "customer_no", "due_date", "open", "status", "last_event", "last_event_date"]
+    columns = ["invoice_no", "customer_no", "due_date", "open", "status", "last_event", "last_event_date",
+               "claim_level", "next_step", "next_step_date"]  # fmt: skip
     return Report("invoice_claims", f"Invoice claims {ledger.company_no} as of {as_of}", columns, rows)
 
 

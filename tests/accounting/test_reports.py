@@ -185,3 +185,35 @@ def test_a_user_sees_only_their_own_clients_reports(ledger):
             user=own, company_no=ledger.company_no, name="secrets", as_of=date(2026, 3, 4)
         )
     assert error.value.code == "unknown_report"
+
+
+def test_invoice_claims_show_the_claim_level_and_the_next_step_as_of_a_date(db):
+    from claims.services import claims_escalate
+    from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+
+    ledger = LedgerFactory(country="NO")
+    invoice = InvoiceFactory(
+        customer=CustomerFactory(ledger=ledger), invoice_date=date(2025, 1, 1), booking_date=date(2025, 1, 1)
+    )
+    for day in (date(2025, 1, 16), date(2025, 1, 18), date(2025, 2, 2)):  # late fee passed, SMS, notice
+        claims_escalate(ledger=ledger, as_of=day)
+
+    def row(as_of):
+        return as_dicts(reports.invoice_claims(ledger=ledger, as_of=as_of))[0]
+
+    before = row(date(2025, 1, 10))
+    assert (before["invoice_no"], before["claim_level"], before["next_step"]) == (
+        invoice.invoice_no,
+        "due_date",
+        "late_fee",
+    )
+    after_sms = row(date(2025, 1, 20))
+    assert (after_sms["claim_level"], after_sms["next_step"], after_sms["next_step_date"]) == (
+        "sms_reminder", "collection_notice", date(2025, 2, 2),
+    )  # fmt: skip
+    after_notice = row(date(2025, 2, 10))
+    # The notice's deadline is 16 February; the foreign hand-over is planned next (passed over for a
+    # domestic customer on the day).
+    assert (after_notice["claim_level"], after_notice["next_step"], after_notice["next_step_date"]) == (
+        "collection_notice", "foreign_handover", date(2025, 2, 17),
+    )  # fmt: skip

@@ -66,6 +66,11 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_di
             "legal_notice", "legal_action", "surveillance"} <= steps  # fmt: skip
     assert {"collection_notice", "payment_demand", "surveillance"} <= set(first["claims_by_level"])
 
+    # Each of the last four weeks' days left its accounting files, and the weeks their Balance Reports.
+    outbox = data_dir / "sftp" / "9999" / "outbox"
+    assert len(list(outbox.glob("SIE4_9999_*.si"))) >= 20
+    assert list(outbox.glob("BALANCEREPORT_9999_*.xml"))
+
     transactions = JournalTransaction.objects.count()
     second = run_demo()
     assert second["business_days_run"] == 0

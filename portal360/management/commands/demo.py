@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Min
 
 from accounting.models import PriceItem, PriceItemKind, PriceList, SettlementAgreement, SettlementFrequency
-from claims.daily import LEDGER_PARTS, business_day_run
+from claims.daily import business_day_run
 from claims.models import BusinessDayRun, Claim, ClaimStatus
 from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan
@@ -156,10 +156,10 @@ class Command(JsonCommand):
                 }
             )
         operator = self._users(ledger.client)
+        self._settlement_terms(Ledger.objects.get(company_no=LEDGERS[0]["company_no"]), today)
         days_run = self._business_days(today - timedelta(days=3))
         files = self._cusin_files(LEDGERS[0]["company_no"], today)
         bank = self._bank_file(LEDGERS[0], today)
-        self._settlement_terms(Ledger.objects.get(company_no=LEDGERS[0]["company_no"]), today)
         days_run += self._business_days(today)
         # The letters of those days and one document of every other kind, rendered, archived and sent.
         documents = {
@@ -322,10 +322,14 @@ class Command(JsonCommand):
         daily_from = until - timedelta(days=28)
         runs = 0
         while day and day <= until:
-            # The last day runs every part: its letters go out, the settlement and the accounting files.
-            business_day_run(
-                as_of=day, parts=["direct_debit", "claims"] + (list(LEDGER_PARTS) if day == until else [])
-            )
+            # Every day of the last four weeks books its settlement and writes its accounting files; the
+            # last day also renders and sends its letters.
+            parts = ["direct_debit", "claims"]
+            if day >= daily_from:
+                parts += ["settlement", "accounting"]
+            if day == until:
+                parts.append("distribution")
+            business_day_run(as_of=day, parts=parts)
             runs += 1
             next_step = Claim.objects.filter(status=ClaimStatus.ACTIVE, next_on__gt=day).aggregate(
                 next_on=Min("next_on")
