@@ -1,5 +1,6 @@
 """Statutory figures as of a date: one query per run, then lookups in memory."""
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,12 +34,27 @@ class RatePeriod:
     rate: Decimal  # % per year
 
 
+# Staff change a figure a few times a year; a read may show the old one for this long.
+READ_CACHE_SECONDS = 60
+_READ_CACHE: dict[str, tuple[float, "Figures"]] = {}
+
+
 class Figures:
     """The figures of one country."""
 
     def __init__(self, country: str, rows: list[Figure]):
         self.country = country
         self.rows = rows
+
+    @classmethod
+    def cached(cls, country: str) -> "Figures":
+        """The figures as loaded at most READ_CACHE_SECONDS ago in this process: for reads (the API, the
+        UI) that ask for them on every request. The daily run always loads them fresh."""
+        now = time.monotonic()
+        hit = _READ_CACHE.get(country)
+        if hit is None or now - hit[0] > READ_CACHE_SECONDS:
+            hit = _READ_CACHE[country] = (now, cls.load(country))
+        return hit[1]
 
     @classmethod
     def load(cls, country: str) -> "Figures":

@@ -24,7 +24,7 @@ def claim_steps(*, ledger: Ledger) -> list[ClaimStep]:
     if steps:
         return steps
     return _validate_steps(
-        ledger, default_process(ledger.country), Figures.load(ledger.country), ledger.today()
+        ledger, default_process(ledger.country), Figures.cached(ledger.country), ledger.today()
     )
 
 
@@ -88,7 +88,7 @@ def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | No
     settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
     items = {invoice.id: _as_due(invoice, claims.get(invoice.id), ledger.country) for invoice in invoices}
     _load_balances(list(items.values()))
-    run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings)
+    run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings, Figures.cached(ledger.country))
     summaries = {}
     for invoice in invoices:
         item, claim = items[invoice.id], claims.get(invoice.id)

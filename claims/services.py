@@ -6,6 +6,7 @@ written with COPY and one UPDATE. Running the same day twice finds nothing due t
 claim's `next_on` has moved on, and a step is recorded at most once per claim in the database).
 """
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -109,9 +110,13 @@ def statutory_figures_install() -> int:
     return len(StatutoryFigure.objects.bulk_create(StatutoryFigure(**row) for row in rows))
 
 
+@functools.cache
+def _default_processes() -> dict:
+    return json.loads(DEFAULT_PROCESSES.read_text(encoding="utf-8"))
+
+
 def default_process(country: str) -> list[dict]:
-    processes = json.loads(DEFAULT_PROCESSES.read_text(encoding="utf-8"))
-    return processes.get(country, [])
+    return [dict(step) for step in _default_processes().get(country, [])]
 
 
 def step_check(step: ClaimStep, figures: Figures, on: date) -> None:
@@ -414,10 +419,17 @@ def _pause_days(due: list[_Due], counted_at: dict[int, object]) -> dict[int, int
 class _Run:
     """The decisions of one ledger's business day, before they are written."""
 
-    def __init__(self, ledger: Ledger, as_of: date, steps: list[ClaimStep], settings: ClaimSettings):
+    def __init__(
+        self,
+        ledger: Ledger,
+        as_of: date,
+        steps: list[ClaimStep],
+        settings: ClaimSettings,
+        figures: Figures | None = None,
+    ):
         self.ledger, self.as_of, self.settings = ledger, as_of, settings
         self.steps = {s.position: s for s in steps}
-        self.figures = Figures.load(ledger.country)
+        self.figures = figures or Figures.load(ledger.country)
         self.rates: dict[date, list] = {}
 
     def interest_until(self, item: _Due, through: date) -> Decimal:

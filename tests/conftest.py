@@ -25,3 +25,11 @@ def _statutory_figures_after_flush(request):
         from claims.services import statutory_figures_install
 
         statutory_figures_install()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figures_read_cache():
+    """Each test reads the statutory figures as its own database has them."""
+    from claims import figures
+
+    figures._READ_CACHE.clear()
