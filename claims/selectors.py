@@ -16,6 +16,7 @@ from claims.services import (
 from ledger.errors import LedgerError
 from ledger.models import Invoice, InvoiceStatus, Ledger, LegalEntity
 from ledger.money import ZERO, to_money
+from ledger.selectors import Balance
 
 
 def claim_steps(*, ledger: Ledger) -> list[ClaimStep]:
@@ -106,6 +107,8 @@ def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | No
             "next_event": next_event,
             "accrued_interest": str(item.interest_booked + unbooked),
             "interest_not_yet_booked": str(unbooked),
+            # The open amounts by component, read with the interest's history: callers need not read them again.
+            "balance": Balance(capital=item.capital, fees=item.fees, interest=item.interest),
             **({"claim_warning": warning} if warning else {}),
         }
     return summaries
@@ -114,6 +117,7 @@ def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | No
 def claim_status(*, invoice: Invoice, as_of: date | None = None) -> dict:
     """Claim level, next event ({kind, date, amount}), accrued interest and the history of the claim."""
     summary = claim_summaries(ledger=invoice.ledger, invoices=[invoice], as_of=as_of)[invoice.id]
+    del summary["balance"]
     history = ClaimEvent.objects.filter(invoice=invoice).order_by("booking_date", "id")
     return {
         **summary,

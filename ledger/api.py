@@ -36,7 +36,6 @@ from ledger.selectors import (
     invoice_events,
     invoice_find,
     invoice_get_by_external_id,
-    invoices_balances,
     invoices_filtered,
     payment_get,
     payments_for_ledger,
@@ -65,11 +64,11 @@ def with_invoice_details(invoices: list[Invoice]) -> list[Invoice]:
     # The claims app reads the ledger; the ledger app imports it only when a request runs.
     from claims.selectors import claim_summaries
 
-    balances = invoices_balances([invoice.id for invoice in invoices])
+    # The claim summaries read each invoice's postings (for the interest) and give its balance too.
     claims = claim_summaries(ledger=invoices[0].ledger, invoices=invoices) if invoices else {}
     for invoice in invoices:
-        invoice.balance = balances[invoice.id]
         invoice.claim_summary = claims[invoice.id]
+        invoice.balance = invoice.claim_summary["balance"]
     return invoices
 
 

@@ -215,28 +215,6 @@ def invoice_detail(*, ledger: Ledger, invoice_no: str) -> dict:
     }
 
 
-def invoices_balances(invoice_ids: Sequence[int]) -> dict[int, Balance]:
-    """Balances of a page of invoices in one grouped query (cheaper than annotating a sorted list).
-
-    Plain SQL: the API calls this on every invoice read, and the ORM's compile cost is most of it.
-    """
-    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for invoice_id, component, total in _fetch(
-        """SELECT invoice_id, component, sum(amount) FROM ledger_posting
-            WHERE invoice_id = ANY(%s) AND component <> '' GROUP BY invoice_id, component""",
-        [list(invoice_ids)],
-    ):
-        sums[invoice_id][component] = total
-    return {
-        invoice_id: Balance(
-            capital=sums[invoice_id].get(Component.CAPITAL, ZERO),
-            fees=sums[invoice_id].get(Component.FEE, ZERO),
-            interest=sums[invoice_id].get(Component.INTEREST, ZERO),
-        )
-        for invoice_id in invoice_ids
-    }
-
-
 # What an invoice read for the API loads: the invoice without its print blocks, and of the customer
 # only the number and what the claim process reads (a page of 50 would otherwise build 50 full customers).
 _INVOICE_READ = (
@@ -259,7 +237,7 @@ def invoices_filtered(
     invoice_date_from: date | None = None,
     invoice_date_to: date | None = None,
 ) -> QuerySet[Invoice]:
-    """A ledger's invoices by the API's filters (unordered, without balances: see invoices_balances)."""
+    """A ledger's invoices by the API's filters (unordered, without balances: the API reads them with claims.selectors.claim_summaries)."""
     # Through the ledger's related manager: each invoice gets `ledger` set without a join.
     qs = ledger.invoices.select_related("customer").only(*_INVOICE_READ)
     if status:
@@ -297,7 +275,7 @@ _INVOICE_FIND_SQL = (
 
 def invoice_find(*, ledger: Ledger, invoice_no: str) -> Invoice:
     """The invoice row (without print blocks) with its ledger and its customer's number (no balances:
-    see invoices_balances); NotFound if none."""
+    see claims.selectors.claim_summaries); NotFound if none."""
     rows = _fetch(_INVOICE_FIND_SQL, [ledger.id, invoice_no])
     if not rows:
         raise NotFound(
