@@ -1,8 +1,9 @@
 """Reads of the claim process: where a claim stands, what comes next, and what happened."""
 
+import time
 from datetime import date, timedelta
 
-from claims.figures import Figures
+from claims.figures import READ_CACHE_SECONDS, Figures
 from claims.models import Claim, ClaimEvent, ClaimSettings, ClaimStatus, ClaimStep
 from claims.services import (
     _Due,
@@ -27,6 +28,20 @@ def claim_steps(*, ledger: Ledger) -> list[ClaimStep]:
     return _validate_steps(
         ledger, default_process(ledger.country), Figures.cached(ledger.country), ledger.today()
     )
+
+
+# A ledger's claim steps and settings as read at most READ_CACHE_SECONDS ago in this process (reads only):
+# an operator's change to the process shows in the API within a minute, and escalation always reads it fresh.
+_CONFIG_CACHE: dict[int, tuple[float, list[ClaimStep], ClaimSettings]] = {}
+
+
+def _claim_config(ledger: Ledger) -> tuple[list[ClaimStep], ClaimSettings]:
+    now = time.monotonic()
+    hit = _CONFIG_CACHE.get(ledger.id)
+    if hit is None or now - hit[0] > READ_CACHE_SECONDS:
+        settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
+        hit = _CONFIG_CACHE[ledger.id] = (now, claim_steps(ledger=ledger), settings)
+    return hit[1], hit[2]
 
 
 def _as_due(invoice: Invoice, claim: Claim | None, country: str) -> _Due:
@@ -86,10 +101,10 @@ def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | No
     ({kind, date, amount}) and accrued interest, in a fixed number of queries."""
     as_of = as_of or ledger.today()
     claims = {c.invoice_id: c for c in Claim.objects.filter(invoice_id__in=[i.id for i in invoices])}
-    settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
+    steps, settings = _claim_config(ledger)
     items = {invoice.id: _as_due(invoice, claims.get(invoice.id), ledger.country) for invoice in invoices}
     _load_balances(list(items.values()))
-    run = _Run(ledger, as_of, claim_steps(ledger=ledger), settings, Figures.cached(ledger.country))
+    run = _Run(ledger, as_of, steps, settings, Figures.cached(ledger.country))
     summaries = {}
     for invoice in invoices:
         item, claim = items[invoice.id], claims.get(invoice.id)

@@ -30,6 +30,7 @@ def _statutory_figures_after_flush(request):
 @pytest.fixture(autouse=True)
 def _fresh_figures_read_cache():
     """Each test reads the statutory figures as its own database has them."""
-    from claims import figures
+    from claims import figures, selectors
 
     figures._READ_CACHE.clear()
+    selectors._CONFIG_CACHE.clear()
