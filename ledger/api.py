@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from api.exceptions import ApiProblem
+from api.negotiation import DownloadNegotiation
 from api.pagination import CURSOR_PARAM, keyset_page, page_limit, page_parameters, page_serializer
 from api.views import LedgerApiView
 from ledger import services
@@ -826,6 +827,8 @@ DOWNLOAD_TYPES = ("application/xml", "text/plain", "text/csv", "application/json
 
 
 class FileDownloadView(LedgerApiView):
+    content_negotiation_class = DownloadNegotiation
+
     @extend_schema(
         operation_id="files_download",
         responses={

@@ -19,6 +19,12 @@ def test_list_and_download_outbox_files(ledger, read_api):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"<Receipt n='1'/>"
     assert "attachment" in response["Content-Disposition"]
+    # Whatever the client accepts, it gets the file as what it is (not a 406).
+    for accept in ("application/xml", "application/pdf", "text/html"):
+        response = read_api.get(body["results"][0]["url"], HTTP_ACCEPT=accept)
+        assert response.status_code == 200, accept
+        assert response["Content-Type"] == "application/xml"
+        assert b"".join(response.streaming_content) == b"<Receipt n='0'/>"
 
 
 def test_path_traversal_and_other_folders_are_not_reachable(ledger, other_ledger, read_api):
