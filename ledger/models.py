@@ -2,7 +2,9 @@
 
 Balances are never stored: an invoice's capital, fees and interest are sums of its postings.
 The database enforces the journal (see ledger/sql/journal.sql): postings are non-zero, each
-transaction sums to zero per currency, and nothing in the journal is updated or deleted.
+transaction sums to zero per currency, and nothing in the journal is updated or deleted. Every
+reference between the ledger's tables stays inside one ledger, checked once per statement
+(ledger/sql/tenancy_checks.sql); ledgers, customers, invoices, payments and accounts are never deleted.
 """
 
 import zoneinfo
@@ -206,10 +208,14 @@ class InvoiceStatus(models.TextChoices):
 class Invoice(models.Model):
     """One open item (claim). Its balances are sums of its postings (see selectors.invoice_balances)."""
 
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="invoices")
-    # Keyed in the database by invoice_customer_same_ledger (ledger/sql/journal.sql).
+    # Keyed in the database by invoice_customer_same_ledger (ledger/sql/tenancy_checks.sql): the customer
+    # is of the invoice's ledger, so the ledger exists. Indexed by invoice_no_unique_per_ledger and the
+    # API's (customer_id, due_date, id) (api/migrations/0003_invoice_list_indexes.py).
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="invoices", db_constraint=False, db_index=False
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="invoices", db_constraint=False
+        Customer, on_delete=models.PROTECT, related_name="invoices", db_constraint=False, db_index=False
     )
     invoice_no = models.CharField(max_length=40)
     external_id = models.CharField(max_length=80, blank=True)
@@ -249,7 +255,7 @@ class Invoice(models.Model):
                 name="invoice_closed_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["ledger", "status", "due_date"], name="invoice_status_due_idx")]
+        # (ledger, status, due_date) is indexed by the API's invoice_api_status_due_idx.
 
     def __str__(self):
         return f"{self.invoice_no}"
@@ -286,9 +292,18 @@ class Payment(models.Model):
         NO_MATCH = "no_match", "Valid reference that matches nothing"
         OTHER_LEDGER = "other_ledger", "Reference of another ledger"
 
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="payments")
+    # ledger and file are keyed in the database by payment_ledger_exists and payment_file_exists
+    # (ledger/sql/tenancy_checks.sql); the ledger's index is payment_archive_ref_unique.
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="payments", db_constraint=False, db_index=False
+    )
     file = models.ForeignKey(
-        "PaymentFile", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        "PaymentFile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_constraint=False,
     )
     bank_archive_ref = models.CharField(max_length=64)
     amount = models.DecimalField(**MONEY)
@@ -303,7 +318,7 @@ class Payment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     match_detail = models.CharField(max_length=24, choices=MatchDetail.choices, blank=True)
-    # Keyed in the database by composite (x_id, ledger_id) keys (ledger/sql/tenancy_keys.sql).
+    # Keyed in the database by composite (x_id, ledger_id) keys (ledger/sql/tenancy_checks.sql).
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments", db_constraint=False
     )
@@ -366,12 +381,16 @@ class Cause(models.TextChoices):
 class JournalTransaction(models.Model):
     """One business event, booked as postings that sum to zero. Append-only."""
 
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="transactions")
+    # Keyed in the database by journaltransaction_ledger_exists (ledger/sql/tenancy_checks.sql); indexed
+    # by transaction_ledger_date_idx.
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="transactions", db_constraint=False, db_index=False
+    )
     booking_date = models.DateField()
     kind = models.CharField(max_length=16, choices=TransactionKind.choices)
     cause = models.CharField(max_length=32, choices=Cause.choices, blank=True)
     description = models.CharField(max_length=200, blank=True)
-    # Keyed in the database by composite (x_id, ledger_id) keys (ledger/sql/tenancy_keys.sql).
+    # Keyed in the database by composite (x_id, ledger_id) keys (ledger/sql/tenancy_checks.sql).
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
@@ -395,9 +414,9 @@ class JournalTransaction(models.Model):
 class Posting(models.Model):
     """One line of a transaction. Positive amounts are debits, negative amounts credits."""
 
-    # The database keys of these references are the composite (x_id, ledger_id) foreign keys of
-    # ledger/sql/journal.sql, which also keep a posting inside its own ledger; Django's own single-column
-    # keys would check the same rows a second time at commit.
+    # The database keys of these references are the (x_id, ledger_id) checks of
+    # ledger/sql/tenancy_checks.sql, which also keep a posting inside its own ledger; Django's own
+    # single-column keys would check the same rows a second time at commit.
     transaction = models.ForeignKey(
         JournalTransaction, on_delete=models.PROTECT, related_name="postings", db_constraint=False
     )
@@ -477,8 +496,10 @@ class InvoiceEvent(models.Model):
     """Every change to an invoice: who, when, from which status to which, and why."""
 
     # ledger, invoice and transaction are keyed in the database by composite (x_id, ledger_id) keys
-    # (ledger/sql/tenancy_keys.sql): an event can only name its own ledger's invoice and transaction.
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    # (ledger/sql/tenancy_checks.sql): an event can only name its own ledger's invoice and transaction.
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by invoiceevent_ledger_date_idx
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events", db_constraint=False)
     kind = models.CharField(max_length=32, choices=InvoiceEventKind.choices)
     from_status = models.CharField(max_length=10, choices=InvoiceStatus.choices, blank=True)
@@ -552,7 +573,7 @@ class CustomerEventKind(models.TextChoices):
 class CustomerEvent(models.Model):
     """Every change the Customer Journal reports: who, when, what it was and what it became."""
 
-    # Keyed in the database by the composite (customer_id, ledger_id) key (ledger/sql/tenancy_keys.sql).
+    # Keyed in the database by the composite (customer_id, ledger_id) key (ledger/sql/tenancy_checks.sql).
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="events", db_constraint=False

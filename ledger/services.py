@@ -629,11 +629,17 @@ def _next_ledger_serials(ledger: Ledger, count: int) -> int:
 
 
 def _next_ids(table: str, count: int) -> list[int]:
+    if count <= 0:
+        return []
     with connection.cursor() as cursor:
+        # One text value instead of `count` rows: fetching 100,000 rows costs more than splitting them.
         cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count]
+            f"SELECT string_agg(nextval(pg_get_serial_sequence('{table}', 'id'))::text, ',')"
+            " FROM generate_series(1, %s)",
+            [count],
         )
-        return [row[0] for row in cursor.fetchall()]
+        (ids,) = cursor.fetchone()
+    return [int(i) for i in ids.split(",")]
 
 
 def _copy_value(value):

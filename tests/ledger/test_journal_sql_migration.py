@@ -20,12 +20,13 @@ def execute(sql):
 
 
 def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
-    invoice = InvoiceFactory()
+    invoice, foreign = InvoiceFactory(), InvoiceFactory()
     posting = Posting.objects.get(invoice=invoice, component="capital")
     execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses to run with trigger events pending
 
-    # In reverse migration order: the later tenancy keys (and distribution's document keys) depend on
-    # journal.sql's unique keys.
+    # In reverse migration order: the set-based checks give the composite keys back, and the later
+    # tenancy keys (and distribution's document keys) depend on journal.sql's unique keys.
+    execute(read_sql("tenancy_checks_reverse.sql"))
     execute(read_distribution_sql("documents_reverse.sql"))
     execute(read_sql("tenancy_keys_reverse.sql"))
     execute(read_sql("journal_reverse.sql"))
@@ -39,6 +40,25 @@ def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
     with pytest.raises(IntegrityError, match="append-only"):
         with transaction.atomic():
             Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))
+    with pytest.raises(IntegrityError, match="posting_invoice_same_ledger"):  # the per-row key
+        with transaction.atomic():
+            execute("SET CONSTRAINTS ALL DEFERRED")  # the balance check waits; the key does not
+            Posting.objects.create(**_posting_values(posting), invoice=foreign)
+    execute(read_sql("tenancy_checks.sql"))
+    with pytest.raises(IntegrityError, match="posting_invoice_same_ledger"):  # the set-based check
+        with transaction.atomic():
+            execute("SET CONSTRAINTS ALL DEFERRED")  # the balance check waits; the key does not
+            Posting.objects.create(**_posting_values(posting), invoice=foreign)
+
+
+def _posting_values(posting):
+    return {
+        "transaction_id": posting.transaction_id,
+        "ledger_id": posting.ledger_id,
+        "account_id": posting.account_id,
+        "amount": Decimal("1.00"),
+        "currency": "NOK",
+    }
 
 
 def test_an_event_cannot_name_another_ledgers_invoice(db):
