@@ -19,19 +19,23 @@ BULK_TABLES = (
 )
 
 
-def analyze_if_never_analyzed(tables: tuple[str, ...] = BULK_TABLES) -> list[str]:
-    """ANALYZE each table that has rows but no statistics yet; returns the tables analyzed."""
-    with connection.cursor() as cursor:
-        # pg_stats, unlike pg_stat_user_tables.last_analyze, changes inside the transaction that analyzed.
-        cursor.execute(
-            """SELECT t FROM unnest(%s::text[]) AS t
-                WHERE NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = t)""",
-            [list(tables)],
-        )
-        analyzed = []
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")')
-            if cursor.fetchone()[0]:  # an empty table would get statistics that say nothing
-                cursor.execute(f'ANALYZE "{name}"')
-                analyzed.append(name)
+def analyze_if_never_analyzed(tables: tuple[str, ...] = BULK_TABLES, *, cursor=None) -> list[str]:
+    """ANALYZE each table that has rows but no statistics yet; returns the tables analyzed.
+
+    `cursor`: a psycopg cursor to use instead of Django's (the payments import's writer thread)."""
+    if cursor is None:
+        with connection.cursor() as cursor:
+            return analyze_if_never_analyzed(tables, cursor=cursor)
+    # pg_stats, unlike pg_stat_user_tables.last_analyze, changes inside the transaction that analyzed.
+    cursor.execute(
+        """SELECT t FROM unnest(%s::text[]) AS t
+            WHERE NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = t)""",
+        [list(tables)],
+    )
+    analyzed = []
+    for (name,) in cursor.fetchall():
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")')
+        if cursor.fetchone()[0]:  # an empty table would get statistics that say nothing
+            cursor.execute(f'ANALYZE "{name}"')
+            analyzed.append(name)
     return analyzed

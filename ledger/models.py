@@ -400,7 +400,10 @@ class JournalTransaction(models.Model):
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: nothing looks transactions up by user (and users are never deleted).
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     actor = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -514,7 +517,10 @@ class InvoiceEvent(models.Model):
         related_name="+",
         db_constraint=False,
     )
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: nothing looks events up by user (and users are never deleted).
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     actor = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
 

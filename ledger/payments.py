@@ -18,8 +18,10 @@ Operator services (each one database transaction, recorded with who and why as a
 """
 
 import hashlib
+import queue
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,6 +32,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from . import bankfiles, references
+from .bulk import gc_paused
 from .dbstats import BULK_TABLES, analyze_if_never_analyzed
 from .errors import FileRejected, InvalidTransition, NotFound, ValidationFailed
 from .models import (
@@ -63,7 +66,6 @@ from .services import (
     Line,
     _accounts_by_role,
     _actor_fields,
-    _copy_rows,
     _guard_not_closed,
     _int_array,
     _invoice_event,
@@ -77,9 +79,12 @@ from .services import (
 BANK_ACTOR = "bank"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
+# The components as plain strings: planning touches them millions of times in a large file, and an
+# enum member costs several times a str to look up and hash (they compare and hash equal).
+CAPITAL, FEE, INTEREST = Component.CAPITAL.value, Component.FEE.value, Component.INTEREST.value
 COMPONENT_ORDER = {
-    AllocationOrder.CAPITAL_FIRST: (Component.CAPITAL, Component.FEE, Component.INTEREST),
-    AllocationOrder.COSTS_FIRST: (Component.FEE, Component.INTEREST, Component.CAPITAL),
+    AllocationOrder.CAPITAL_FIRST: (CAPITAL, FEE, INTEREST),
+    AllocationOrder.COSTS_FIRST: (FEE, INTEREST, CAPITAL),
 }
 
 
@@ -121,13 +126,13 @@ class _OpenItem:
     @property
     def open_amount(self) -> Decimal:
         parts = self.parts
-        return parts[Component.CAPITAL] + parts[Component.FEE] + parts[Component.INTEREST]
+        return parts[CAPITAL] + parts[FEE] + parts[INTEREST]
 
     @classmethod
     def of(
         cls, invoice: "Invoice | _InvoiceRow", capital: Decimal, fees: Decimal, interest: Decimal
     ) -> "_OpenItem":
-        parts = {Component.CAPITAL: capital, Component.FEE: fees, Component.INTEREST: interest}
+        parts = {CAPITAL: capital, FEE: fees, INTEREST: interest}
         closed = invoice.status == InvoiceStatus.CLOSED or capital + fees + interest <= 0
         return cls(invoice=invoice, parts=parts, closed=closed)
 
@@ -284,6 +289,12 @@ def _load_items(ledger_id: int, where: str, params: Sequence) -> dict[int, _Open
 
 def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Plan]:
     """Match and allocate every payment in memory, in file order. Locks the invoices it touches."""
+    return list(_plan_each(ledger, payments))
+
+
+def _plan_each(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> Iterator[_Plan]:
+    """`_plan` one payment at a time: the queries run at the first step, then each payment's plan is
+    yielded as it is decided (one per payment, in file order), so that writing can start at once."""
     order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
     refs = {_clean_reference(p.reference) for p in payments} - {""}
     items = _load_items(ledger.id, "i.payment_ref = ANY(%s::text[])", [sorted(refs)])
@@ -340,7 +351,6 @@ def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Pl
             for lst in overdue.values():
                 lst.sort(key=lambda i: (i.invoice.due_date, i.invoice.invoice_date, i.invoice.id))
 
-    plans = []
     for p in payments:
         ref = _clean_reference(p.reference)
         item = by_ref.get(ref)
@@ -354,16 +364,14 @@ def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Pl
             else:
                 detail = Payment.MatchDetail.NO_MATCH
             misdirected = ",".join(elsewhere.get(ref, []))[:100]
-            plans.append(
-                _Plan(
-                    bank=p,
-                    reference=ref,
-                    status=Payment.Status.UNIDENTIFIED,
-                    outcome=Payment.Outcome.MISDIRECTED if misdirected else Payment.Outcome.UNIDENTIFIED,
-                    match_detail=detail,
-                    misdirected=misdirected,
-                    suspense=p.amount,
-                )
+            yield _Plan(
+                bank=p,
+                reference=ref,
+                status=Payment.Status.UNIDENTIFIED,
+                outcome=Payment.Outcome.MISDIRECTED if misdirected else Payment.Outcome.UNIDENTIFIED,
+                match_detail=detail,
+                misdirected=misdirected,
+                suspense=p.amount,
             )
             continue
 
@@ -393,26 +401,92 @@ def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Pl
                 if remaining <= 0:
                     break
         plan.credit = remaining
-        plans.append(plan)
-    return plans
+        yield plan
 
 
-def _payment_lines(ledger: Ledger, plan: _Plan, payment_id: int) -> list[Line]:
-    lines = [Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=plan.amount, payment_id=payment_id)]
+def _posting_rows(ledger: Ledger, plan: _Plan, accounts: dict[str, int]) -> list[tuple]:
+    """A planned payment's postings, as COPY rows: the money in on the client-funds account, placed on
+    the invoices' components, the customer's credit balance (surplus) or suspense (unidentified).
+
+    What `journal_book` checks before it books holds here too: at least two postings, none zero,
+    summing to zero (the amounts are the bank file's and the invoices' own two-decimal Decimals).
+    `accounts` maps roles (and components, to their receivable account) to account ids: `_account_ids`."""
+    transaction_id, payment_id, ledger_id, currency = (
+        plan.transaction_id,
+        plan.payment_id,
+        ledger.id,
+        ledger.currency,
+    )
+    lines = [(CLIENT_FUNDS_BANK, plan.amount, "", None, None)]
     for placed in plan.placed:
-        lines += _receivable_lines(placed.item.invoice, placed.taken, payment_id)
+        invoice = placed.item.invoice
+        for component, amount in placed.taken.items():
+            lines.append((component, -amount, component, invoice.id, invoice.customer_id))
     if plan.credit > 0:
-        lines.append(
-            Line(
-                role=AccountRole.CUSTOMER_CREDIT,
-                amount=-plan.credit,
-                customer=plan.customer,
-                payment_id=payment_id,
+        lines.append((CUSTOMER_CREDIT, -plan.credit, "", None, plan.item.invoice.customer_id))
+    if plan.suspense > 0:
+        lines.append((SUSPENSE, -plan.suspense, "", None, None))
+    if len(lines) < 2:
+        raise ValidationFailed(
+            f"payment {plan.bank.archive_ref}: a transaction needs at least two postings",
+            code="unbalanced_transaction",
+        )
+    total = ZERO
+    rows = []
+    for role, amount, component, invoice_id, customer_id in lines:
+        account_id = accounts.get(role)
+        if account_id is None or not amount:
+            _refuse_posting(ledger, plan, role, amount)
+        total += amount
+        rows.append(
+            (
+                transaction_id,
+                ledger_id,
+                account_id,
+                invoice_id,
+                customer_id,
+                payment_id,
+                component,
+                amount,
+                currency,
             )
         )
-    if plan.suspense > 0:
-        lines.append(Line(role=AccountRole.SUSPENSE, amount=-plan.suspense, payment_id=payment_id))
-    return lines
+    if total:
+        raise ValidationFailed(
+            f"payment {plan.bank.archive_ref}: postings sum to {total}, not zero",
+            code="unbalanced_transaction",
+        )
+    return rows
+
+
+# Roles as plain strings, for the same reason as the components above.
+CLIENT_FUNDS_BANK, CUSTOMER_CREDIT, SUSPENSE = (
+    AccountRole.CLIENT_FUNDS_BANK.value,
+    AccountRole.CUSTOMER_CREDIT.value,
+    AccountRole.SUSPENSE.value,
+)
+
+
+def _account_ids(ledger: Ledger) -> dict[str, int]:
+    """The ledger's account ids by role, and by component for the component's receivable account."""
+    by_role = _accounts_by_role(ledger)
+    by_component = {
+        str(component): by_role[role]
+        for component, role in RECEIVABLE_ROLE_BY_COMPONENT.items()
+        if role in by_role
+    }
+    return {**{str(role): account_id for role, account_id in by_role.items()}, **by_component}
+
+
+def _refuse_posting(ledger: Ledger, plan: _Plan, role: str, amount: Decimal):
+    if not amount:
+        raise ValidationFailed(
+            f"payment {plan.bank.archive_ref}: a posting amount must not be zero", code="zero_posting"
+        )
+    role = RECEIVABLE_ROLE_BY_COMPONENT.get(role, role)
+    raise ValidationFailed(
+        f"ledger {ledger.company_no} has no account for {[AccountRole(role)]}", code="account_missing"
+    )
 
 
 # The columns the import writes with COPY (the rest keep their NULL defaults).
@@ -435,53 +509,124 @@ INVOICE_EVENT_COPY_COLUMNS = [
 ]  # fmt: skip
 
 
-def _checked_amounts(lines: Sequence[Line], archive_ref: str) -> list[Decimal]:
-    """What journal_book checks before it books: at least two postings, none zero, summing to zero."""
-    amounts = [to_money(line.amount) for line in lines]
-    if len(amounts) < 2:
-        raise ValidationFailed(
-            f"payment {archive_ref}: a transaction needs at least two postings", code="unbalanced_transaction"
-        )
-    if any(a == 0 for a in amounts):
-        raise ValidationFailed(
-            f"payment {archive_ref}: a posting amount must not be zero", code="zero_posting"
-        )
-    total = sum(amounts, ZERO)
-    if total != 0:
-        raise ValidationFailed(
-            f"payment {archive_ref}: postings sum to {total}, not zero", code="unbalanced_transaction"
-        )
-    return amounts
+WRITE_CHUNK = (
+    10_000  # payments per round of COPYs: the next round is prepared while the database stores this one
+)
 
 
-def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> None:
+class _BackgroundWriter:
+    """Runs the import's statements in a thread of their own, on the same connection and transaction.
+
+    The import's time is half Python (deciding and building the rows) and half PostgreSQL (storing them,
+    keeping the indexes and checking the keys). Done one after the other, the two add up; here the main
+    thread prepares the next round of rows while this thread waits for PostgreSQL to store the last
+    one (waiting on the server releases the GIL). The main thread does not use the connection until
+    `close`; psycopg connections are thread-safe, so even if it did, it would wait its turn.
+    A failed statement stops the writer; the error is raised in the main thread, and the caller's
+    transaction rolls back as ever.
+    """
+
+    def __init__(self):
+        connection.ensure_connection()
+        self.raw = connection.connection  # psycopg's connection: Django's wrapper is per thread
+        self.jobs: queue.Queue = queue.Queue(maxsize=2)  # bounded: at most two rounds of rows in memory
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.thread = threading.Thread(target=self._run, name="payments-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with self.raw.cursor() as cursor:
+            while (job := self.jobs.get()) is not None:
+                if self.error is None and not self.cancelled:
+                    try:
+                        job(cursor)
+                    except BaseException as exc:  # noqa: BLE001 (handed to the main thread)
+                        self.error = exc
+
+    def submit(self, job: Callable) -> None:
+        self._raise_error()
+        self.jobs.put(job)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            with connection.wrap_database_errors:  # a key conflict is an IntegrityError, as with bulk_create
+                raise self.error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:  # the main thread failed: the writer skips what is queued, then the caller rolls back
+            self.cancelled = True
+            self.jobs.put(None)
+            self.thread.join()
+        return False
+
+
+def _copy_with(cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    if rows:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _write(
+    ledger: Ledger, file_row: PaymentFile, plans: Iterable[_Plan], actor, *, count: int | None = None
+) -> None:
     """Write the planned payments set-based, in the caller's database transaction.
 
     The same rows `journal_book` and `invoice_close_if_settled` would write one payment at a time:
-    a Payment row each, one PAYMENT journal transaction each with the postings of `_payment_lines`, a
+    a Payment row each, one PAYMENT journal transaction each with the postings of `_posting_rows`, a
     paid / partially_paid event per placement, and for each placement that settles its invoice the
     invoice closed (closed_on = booking date) with a `closed` event. Ids are reserved up front, rows go
-    in with COPY, and the closes are one UPDATE. The database checks balances and keys as ever.
+    in with COPY, and the closes are one UPDATE per round. The database checks balances and keys as
+    ever.
 
-    The rows are generated while COPY sends them (no list of them is kept): Python builds the next
-    rows while the server stores the last ones, and the garbage collector has no pile of fresh rows
-    to walk through again and again.
+    `plans` may be a generator (`_plan_each`): the plans are taken WRITE_CHUNK at a time, and each
+    round's rows are built here while a `_BackgroundWriter` stores the round before. `count` is how
+    many plans there are (the ids to reserve), when `plans` has no len().
     """
-    if not plans:
+    count = len(plans) if count is None else count
+    if not count:
         return
-    accounts = _accounts_by_role(ledger)
+    accounts = _account_ids(ledger)
     created_by_id, actor_label = _actor_fields(actor)
     now = timezone.now()
-    ledger_id, currency = ledger.id, ledger.currency
-    payment_ids = _next_ids("ledger_payment", len(plans))
-    transaction_ids = _next_ids("ledger_journaltransaction", len(plans))
-    for plan, payment_id, transaction_id in zip(plans, payment_ids, transaction_ids, strict=True):
-        plan.payment_id, plan.transaction_id = payment_id, transaction_id
-
-    def payment_rows():
+    payment_ids = iter(_next_ids("ledger_payment", count))
+    transaction_ids = iter(_next_ids("ledger_journaltransaction", count))
+    # Statistics before the key checks plan their lookups (ledger/dbstats.py): the first round's
+    # payment rows are in the table by the time its postings are checked.
+    analyze = count >= BULK_SIZE
+    fields = dict(ledger=ledger, file_row=file_row, accounts=accounts, created_by_id=created_by_id,
+                  actor_label=actor_label, now=now)  # fmt: skip
+    with _BackgroundWriter() as writer:
+        chunk: list[_Plan] = []
         for plan in plans:
-            bank, invoice = plan.bank, plan.item.invoice if plan.item else None
-            yield (
+            plan.payment_id, plan.transaction_id = next(payment_ids), next(transaction_ids)
+            chunk.append(plan)
+            if len(chunk) == WRITE_CHUNK:
+                writer.submit(_round(chunk, analyze=analyze, **fields))
+                chunk, analyze = [], False
+        if chunk:
+            writer.submit(_round(chunk, analyze=analyze, **fields))
+
+
+def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now, analyze) -> Callable:
+    """Build one round's rows (here, in the main thread) and return the job that stores them."""
+    ledger_id = ledger.id
+    payments, transactions, postings, events = [], [], [], []
+    for plan in plans:
+        bank, invoice = plan.bank, plan.item.invoice if plan.item else None
+        payments.append(
+            (
                 plan.payment_id,
                 ledger_id,
                 file_row.id,
@@ -503,121 +648,76 @@ def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> 
                 plan.misdirected,
                 now,
             )
-
-    def transaction_rows():
-        for plan in plans:
-            bank = plan.bank
-            yield (
+        )
+        transactions.append(
+            (
                 plan.transaction_id,
                 ledger_id,
                 bank.booking_date,
                 TransactionKind.PAYMENT,
                 "",
                 f"Payment {bank.archive_ref} {plan.reference}".strip()[:200],
-                plan.item.invoice.id if plan.item else None,
+                invoice.id if invoice else None,
                 plan.payment_id,
                 created_by_id,
                 actor_label,
                 now,
             )
-
-    def posting_rows():
-        for plan in plans:
-            lines = _payment_lines(ledger, plan, plan.payment_id)
-            for line, amount in zip(lines, _checked_amounts(lines, plan.bank.archive_ref), strict=True):
-                account_id = accounts.get(line.role)
-                if account_id is None:
-                    raise ValidationFailed(
-                        f"ledger {ledger.company_no} has no account for {[line.role]}", code="account_missing"
-                    )
-                invoice = line.invoice
-                if line.customer is not None:
-                    customer_id = line.customer.id
-                else:
-                    customer_id = invoice.customer_id if invoice is not None else None
-                yield (
-                    plan.transaction_id,
+        )
+        postings += _posting_rows(ledger, plan, accounts)
+        for placed in plan.placed:
+            placed_invoice = placed.item.invoice
+            note = f"payment {bank.archive_ref}{' (surplus)' if placed.surplus else ''}: {placed.amount}"
+            events.append(
+                (
                     ledger_id,
-                    account_id,
-                    invoice.id if invoice is not None else None,
-                    customer_id,
-                    line.payment_id,
-                    line.component,
-                    amount,
-                    currency,
-                )
-
-    def paid_event_rows():
-        for plan in plans:
-            for placed in plan.placed:
-                invoice = placed.item.invoice
-                note = f"payment {plan.bank.archive_ref}{' (surplus)' if placed.surplus else ''}: {placed.amount}"
-                yield (
-                    ledger_id,
-                    invoice.id,
+                    placed_invoice.id,
                     InvoiceEventKind.PAID if placed.settles else InvoiceEventKind.PARTIALLY_PAID,
-                    invoice.status,
-                    invoice.status,
-                    plan.bank.booking_date,
+                    placed_invoice.status,
+                    placed_invoice.status,
+                    bank.booking_date,
                     note[:500],
                     plan.transaction_id,
                     created_by_id,
                     actor_label,
                     now,
                 )
+            )
+    closes, closed_events = _closes(
+        ledger, plans, created_by_id=created_by_id, actor_label=actor_label, now=now
+    )
 
-    with connection.wrap_database_errors:  # a key conflict is an IntegrityError, as with bulk_create
-        _copy_rows("ledger_payment", PAYMENT_COPY_COLUMNS, payment_rows())
-        _copy_rows("ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transaction_rows())
-        if len(plans) >= BULK_SIZE:
-            # Statistics before the postings' key checks plan their lookups (ledger/dbstats.py); the
-            # payment table's first rows are the ones just copied.
-            analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"))
-        _copy_rows("ledger_posting", POSTING_COPY_COLUMNS, posting_rows())
-        _copy_rows("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, paid_event_rows())
-        _close_settled(ledger, plans, created_by_id=created_by_id, actor_label=actor_label, now=now)
+    def store(cursor) -> None:
+        _copy_with(cursor, "ledger_payment", PAYMENT_COPY_COLUMNS, payments)
+        _copy_with(cursor, "ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions)
+        if analyze:
+            analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"), cursor=cursor)
+        _copy_with(cursor, "ledger_posting", POSTING_COPY_COLUMNS, postings)
+        _copy_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events)
+        if closes:
+            _close_invoices(cursor, ledger, closes)
+            _copy_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_events)
+
+    return store
 
 
-def _close_settled(ledger: Ledger, plans: list[_Plan], *, created_by_id, actor_label, now) -> None:
-    """Close the invoices the payments settle with one UPDATE and write their `closed` events: what
-    invoice_close_if_settled does for each (status closed, closed_on = booking date, no respite)."""
-    closes = [(placed.item.invoice, plan) for plan in plans for placed in plan.placed if placed.settles]
-    if not closes:
-        return
-    for status in {invoice.status for invoice, _ in closes}:
+def _closes(ledger: Ledger, plans: list[_Plan], *, created_by_id, actor_label, now) -> tuple[list, list]:
+    """The invoices this round's payments settle, as (id, closed_on), and their `closed` events: what
+    invoice_close_if_settled does for each (status closed, closed_on = booking date, no respite). The
+    invoices are marked closed in memory at once, for the rounds that follow."""
+    settled = [(placed.item.invoice, plan) for plan in plans for placed in plan.placed if placed.settles]
+    for status in {invoice.status for invoice, _ in settled}:
         if (InvoiceStatus(status), InvoiceStatus.CLOSED) not in ALLOWED_TRANSITIONS:
-            invoice = next(invoice for invoice, _ in closes if invoice.status == status)
+            invoice = next(invoice for invoice, _ in settled if invoice.status == status)
             raise InvalidTransition(
                 f"invoice {invoice.invoice_no}: cannot go from {invoice.status} to {InvoiceStatus.CLOSED.value}"
             )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE ledger_invoice AS i
-               SET status = %s, closed_on = v.closed_on, respite_until = NULL
-              FROM unnest(%s::bigint[], %s::date[]) AS v(id, closed_on)
-             WHERE i.id = v.id AND i.ledger_id = %s AND i.status <> %s
-            """,
-            [
-                InvoiceStatus.CLOSED.value,
-                # Array literals as text, as services._next_customer_serials does: cheaper than lists.
-                _int_array(invoice.id for invoice, _ in closes),
-                "{" + ",".join(plan.bank.booking_date.isoformat() for _, plan in closes) + "}",
-                ledger.id,
-                InvoiceStatus.CLOSED.value,
-            ],
-        )
-        if cursor.rowcount != len(closes):
-            raise InvalidTransition(
-                f"{len(closes) - cursor.rowcount} of the {len(closes)} invoices the payments settle "
-                "are closed already or not of this ledger",
-                code="invoice_closed",
-            )
-
-    def closed_event_rows():
-        for invoice, plan in closes:
-            booking_date = plan.bank.booking_date
-            yield (
+    closes, events = [], []
+    for invoice, plan in settled:
+        booking_date = plan.bank.booking_date
+        closes.append((invoice.id, booking_date))
+        events.append(
+            (
                 ledger.id,
                 invoice.id,
                 InvoiceEventKind.CLOSED,
@@ -630,13 +730,34 @@ def _close_settled(ledger: Ledger, plans: list[_Plan], *, created_by_id, actor_l
                 actor_label,
                 now,
             )
-            invoice.status, invoice.closed_on, invoice.respite_until = (
-                InvoiceStatus.CLOSED,
-                booking_date,
-                None,
-            )
+        )
+        invoice.status, invoice.closed_on, invoice.respite_until = InvoiceStatus.CLOSED, booking_date, None
+    return closes, events
 
-    _copy_rows("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_event_rows())
+
+def _close_invoices(cursor, ledger: Ledger, closes: list[tuple[int, date]]) -> None:
+    cursor.execute(
+        """
+        UPDATE ledger_invoice AS i
+           SET status = %s, closed_on = v.closed_on, respite_until = NULL
+          FROM unnest(%s::bigint[], %s::date[]) AS v(id, closed_on)
+         WHERE i.id = v.id AND i.ledger_id = %s AND i.status <> %s
+        """,
+        [
+            InvoiceStatus.CLOSED.value,
+            # Array literals as text, as services._next_customer_serials does: cheaper than lists.
+            _int_array(invoice_id for invoice_id, _ in closes),
+            "{" + ",".join(closed_on.isoformat() for _, closed_on in closes) + "}",
+            ledger.id,
+            InvoiceStatus.CLOSED.value,
+        ],
+    )
+    if cursor.rowcount != len(closes):
+        raise InvalidTransition(
+            f"{len(closes) - cursor.rowcount} of the {len(closes)} invoices the payments settle "
+            "are closed already or not of this ledger",
+            code="invoice_closed",
+        )
 
 
 def _empty_summary(name: str, fmt: str, ledger: Ledger | None) -> dict:
@@ -690,6 +811,13 @@ def payments_import(
     The matched / partially_paid / overpaid / double_paid / unidentified counts add up to `payments`,
     the number booked; `misdirected` counts the unidentified payments bearing another ledger's reference.
     """
+    with gc_paused():
+        return _payments_import(
+            data=data, file_name=file_name, company_no=company_no, format=format, actor=actor
+        )
+
+
+def _payments_import(*, data, file_name, company_no, format, actor) -> dict:
     digest = hashlib.sha256(data).hexdigest()
     created_by_id, actor_label = _actor_fields(actor)
     ledger = None
@@ -774,19 +902,6 @@ def payments_import(
             summary["duplicates_skipped"] = sum(1 for p in bookable if p.archive_ref in already)
             bookable = [p for p in bookable if p.archive_ref not in already]
 
-            plans = _plan(ledger, bookable)
-            booked_by_date: dict[date, Decimal] = defaultdict(Decimal)
-            for plan in plans:
-                summary[_OUTCOME_KEYS[plan.outcome]] += 1
-                if plan.outcome == Payment.Outcome.MISDIRECTED:
-                    summary["misdirected"] += 1
-                booked_by_date[plan.bank.booking_date] += plan.amount
-            summary["status"] = PaymentFileStatus.ACCEPTED
-            summary["payments"] = len(plans)
-            summary["total_amount"] = str(to_money(sum(booked_by_date.values(), ZERO)))
-            summary["booked_by_date"] = {
-                d.isoformat(): str(to_money(a)) for d, a in sorted(booked_by_date.items())
-            }
             file_row = PaymentFile.objects.create(
                 ledger=ledger,
                 file_name=file_name[:255],
@@ -794,11 +909,30 @@ def payments_import(
                 digest=digest,
                 size=len(data),
                 status=PaymentFileStatus.ACCEPTED,
-                summary=summary,
+                summary={},  # below, once the plans are counted
                 created_by_id=created_by_id,
                 actor=actor_label,
             )
-            _write(ledger, file_row, plans, actor)
+            booked_by_date: dict[date, Decimal] = defaultdict(Decimal)
+
+            def counted(plans: Iterable[_Plan]) -> Iterator[_Plan]:
+                for plan in plans:
+                    summary[_OUTCOME_KEYS[plan.outcome]] += 1
+                    if plan.outcome == Payment.Outcome.MISDIRECTED:
+                        summary["misdirected"] += 1
+                    booked_by_date[plan.bank.booking_date] += plan.amount
+                    yield plan
+
+            # Planned and written together: each round of plans is stored while the next is decided.
+            _write(ledger, file_row, counted(_plan_each(ledger, bookable)), actor, count=len(bookable))
+            summary["status"] = PaymentFileStatus.ACCEPTED
+            summary["payments"] = len(bookable)
+            summary["total_amount"] = str(to_money(sum(booked_by_date.values(), ZERO)))
+            summary["booked_by_date"] = {
+                d.isoformat(): str(to_money(a)) for d, a in sorted(booked_by_date.items())
+            }
+            PaymentFile.objects.filter(pk=file_row.pk).update(summary=summary)
+            file_row.summary = summary
     except IntegrityError as exc:
         # Only a concurrent import of the same file or payments gets here (the ledger lock prevents it
         # within one database); nothing of this import was written.

@@ -16,7 +16,10 @@
 --     credited or closed, a payment reversed, a customer anonymised, never deleted.
 --
 -- Ledger rows (ledger_id) of payments and journal transactions, and the payment's file, are checked the
--- same way: Django's single-column keys on those columns are dropped by the same migration.
+-- same way: Django's single-column keys on those columns are dropped by the same migration. The unique
+-- (id, ledger_id) keys of journal transactions, payments and accounts were there for the foreign keys
+-- to refer to; nothing refers to them now (the id alone is unique), so they go too. Invoices and
+-- customers keep theirs: distribution's document keys refer to them.
 
 ALTER TABLE ledger_posting
     DROP CONSTRAINT posting_transaction_same_ledger,
@@ -35,6 +38,9 @@ ALTER TABLE ledger_payment
     DROP CONSTRAINT payment_customer_same_ledger;
 ALTER TABLE ledger_customerevent DROP CONSTRAINT customerevent_customer_same_ledger;
 ALTER TABLE ledger_invoice DROP CONSTRAINT invoice_customer_same_ledger;
+ALTER TABLE ledger_journaltransaction DROP CONSTRAINT journaltransaction_id_ledger_unique;
+ALTER TABLE ledger_payment DROP CONSTRAINT payment_id_ledger_unique;
+ALTER TABLE ledger_account DROP CONSTRAINT account_id_ledger_unique;
 
 -- What a failed check raises: the foreign key's own error, with the constraint's old name.
 CREATE FUNCTION ledger_key_violation(tbl text, constraint_name text, key_columns text, key_values text, parent text)

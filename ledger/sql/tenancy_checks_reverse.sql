@@ -33,6 +33,9 @@ DROP TRIGGER IF EXISTS posting_keys_check ON ledger_posting;
 DROP FUNCTION IF EXISTS ledger_posting_keys_check();
 DROP FUNCTION IF EXISTS ledger_key_violation(text, text, text, text, text);
 
+ALTER TABLE ledger_journaltransaction ADD CONSTRAINT journaltransaction_id_ledger_unique UNIQUE (id, ledger_id);
+ALTER TABLE ledger_payment ADD CONSTRAINT payment_id_ledger_unique UNIQUE (id, ledger_id);
+ALTER TABLE ledger_account ADD CONSTRAINT account_id_ledger_unique UNIQUE (id, ledger_id);
 ALTER TABLE ledger_invoice
     ADD CONSTRAINT invoice_customer_same_ledger FOREIGN KEY (customer_id, ledger_id)
         REFERENCES ledger_customer (id, ledger_id);

@@ -1,0 +1,142 @@
+"""A file is written in rounds (ledger.payments.WRITE_CHUNK payments each) by a background writer
+while the next round is planned: the rounds see each other's effects, and a failure in any round
+books nothing of the file."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from ledger import payments
+from ledger.errors import InvalidTransition
+from ledger.models import Account, AccountRole, Invoice, InvoiceEvent, Payment, PaymentFile, Posting
+from tests.factories import CustomerFactory, InvoiceFactory
+from tests.ledger.test_payments_import import (
+    PAY_DAY,
+    assert_verified,
+    book,
+    ledger_with_account,
+    ocr_file,
+    pay,
+    stray_kid,
+)
+
+
+@pytest.fixture
+def rounds_of_two(monkeypatch):
+    monkeypatch.setattr(payments, "WRITE_CHUNK", 2)
+
+
+def test_payments_across_rounds_see_each_other(db, rounds_of_two):
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    not_due = {"customer": customer, "invoice_date": PAY_DAY - timedelta(days=3)}  # no surplus settling
+    twice = InvoiceFactory(amount=Decimal("100.00"), **not_due)
+    in_parts = InvoiceFactory(amount=Decimal("300.00"), **not_due)
+    exact = InvoiceFactory(amount=Decimal("50.00"), **not_due)
+    data = ocr_file(
+        [
+            pay(twice.payment_ref, "100.00", "000000001"),  # round 1: closes it
+            pay(in_parts.payment_ref, "120.00", "000000002"),  # round 1: partly
+            pay(in_parts.payment_ref, "100.00", "000000003"),  # round 2: partly
+            pay(twice.payment_ref, "100.00", "000000004"),  # round 2: paid twice -> credit balance
+            pay(in_parts.payment_ref, "80.00", "000000005"),  # round 3: the rest, closes it
+            pay(stray_kid(), "7.00", "000000006"),  # round 3: unidentified
+            pay(exact.payment_ref, "50.00", "000000007"),  # round 4
+        ]
+    )
+    summary = book(data)
+    assert summary["status"] == "accepted"
+    assert (summary["payments"], summary["matched"], summary["partially_paid"]) == (7, 3, 2)
+    assert (summary["double_paid"], summary["unidentified"], summary["total_amount"]) == (1, 1, "557.00")
+    assert PaymentFile.objects.get(pk=summary["payment_file"]).summary["payments"] == 7
+
+    for invoice in (twice, in_parts, exact):
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.closed_on) == ("closed", PAY_DAY)
+    # Closed once each, paid events for every placement, in file order.
+    assert InvoiceEvent.objects.filter(invoice__ledger=ledger, kind="closed").count() == 3
+    assert list(
+        InvoiceEvent.objects.filter(invoice=in_parts, kind__in=["paid", "partially_paid"])
+        .order_by("transaction_id")
+        .values_list("kind", flat=True)
+    ) == ["partially_paid", "partially_paid", "paid"]
+    double = Payment.objects.get(ledger=ledger, bank_archive_ref__startswith="000000004")
+    assert double.outcome == Payment.Outcome.DOUBLE
+    credit = Posting.objects.filter(payment=double, account__role=AccountRole.CUSTOMER_CREDIT).get()
+    assert (credit.amount, credit.customer_id) == (Decimal("-100.00"), customer.id)
+    assert_verified(ledger)
+
+
+def test_a_failure_in_a_later_round_books_nothing_of_the_file(db, rounds_of_two):
+    from ledger.errors import ValidationFailed
+
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
+    # The fifth payment (third round) overpays: it needs the customer-credit account, which is gone.
+    Account.objects.filter(ledger=ledger, role=AccountRole.CUSTOMER_CREDIT).update(role="")
+    specs = [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices[:4], 1)]
+    data = ocr_file([*specs, pay(invoices[4].payment_ref, "150.00", "000000005")])
+    with pytest.raises(ValidationFailed) as caught:
+        book(data)
+    assert caught.value.code == "account_missing"
+    assert not Payment.objects.filter(ledger=ledger).exists()
+    assert not PaymentFile.objects.filter(ledger=ledger).exists()
+    assert set(Invoice.objects.filter(ledger=ledger).values_list("status", flat=True)) == {"open"}
+
+
+def test_a_database_error_in_the_writer_books_nothing_of_the_file(db, rounds_of_two, monkeypatch):
+    """PostgreSQL refuses a row of the third round in the writer thread: the caller gets the import's
+    import_conflict error (from the IntegrityError) and the transaction rolls back whole."""
+    from ledger.errors import ValidationFailed
+
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
+    foreign = InvoiceFactory()  # another ledger's invoice
+    real_posting_rows = payments._posting_rows
+
+    def posting_on_another_ledgers_invoice(ledger, plan, accounts):
+        rows = real_posting_rows(ledger, plan, accounts)
+        if plan.bank.archive_ref.startswith("000000005"):
+            rows[-1] = (
+                *rows[-1][:3],
+                foreign.id,
+                *rows[-1][4:],
+            )
+        return rows
+
+    monkeypatch.setattr(payments, "_posting_rows", posting_on_another_ledgers_invoice)
+    data = ocr_file(
+        [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices, 1)]
+    )
+    with pytest.raises(ValidationFailed, match="posting_invoice_same_ledger") as caught:
+        book(data)
+    assert caught.value.code == "import_conflict"
+    assert not Payment.objects.filter(ledger=ledger).exists()
+    assert not PaymentFile.objects.filter(ledger=ledger).exists()
+    assert set(Invoice.objects.filter(ledger=ledger).values_list("status", flat=True)) == {"open"}
+
+
+def test_a_refused_close_in_a_later_round_books_nothing_of_the_file(db, rounds_of_two, monkeypatch):
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
+    real_closes = payments._closes
+
+    def close_an_invoice_twice(ledger, plans, **kwargs):
+        closes, events = real_closes(ledger, plans, **kwargs)
+        if any(plan.bank.archive_ref.startswith("000000005") for plan in plans):
+            closes.append(closes[0])  # the UPDATE finds it closed already: not every invoice closes
+        return closes, events
+
+    monkeypatch.setattr(payments, "_closes", close_an_invoice_twice)
+    data = ocr_file(
+        [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices, 1)]
+    )
+    with pytest.raises(InvalidTransition) as caught:
+        book(data)
+    assert caught.value.code == "invoice_closed"
+    assert not Payment.objects.filter(ledger=ledger).exists()
+    assert set(Invoice.objects.filter(ledger=ledger).values_list("status", flat=True)) == {"open"}
