@@ -22,7 +22,9 @@ The measured file is written with `ledger.bankfiles.write.write_ocr_giro` to dis
 Measured, in this process:
   1. the import: reading the file's bytes + `payments_import(data=..., file_name=...)`, the whole call
      (digest, parse, matching, booking, commit with the deferred balance and key checks). Printed with
-     where its time went: parse, _plan, _write, commit, the rest (lock, dedup query, summary, file row).
+     where its time went: parse, planning and writing (`_write`: the two run together, in rounds, the
+     writes in a background thread), of which the rows built in the main thread (`_round`), commit,
+     and the rest (lock, dedup query, summary, file row).
   2. the floor: `ledger.bankfiles.parse_bank_file(data)` of the same bytes, alone.
   ratio = import time / floor time.
 
@@ -259,7 +261,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
 
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
-    timers = [_Timed(bankfiles, "parse_bank_file"), _Timed(payments, "_plan"), _Timed(payments, "_write")]
+    timers = [_Timed(bankfiles, "parse_bank_file"), _Timed(payments, "_round"), _Timed(payments, "_write")]
     commit_time = [0.0]
     real_commit = connection._commit
 
@@ -289,7 +291,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         for timer in timers:
             timer.restore()
         del connection._commit
-    parse_in_import, plan_time, write_time = (timer.seconds for timer in timers)
+    parse_in_import, rows_time, write_time = (timer.seconds for timer in timers)
     per_s = n_payments / import_time
 
     # --- Checks -------------------------------------------------------------------------------------
@@ -332,13 +334,14 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     check(len(parsed.payments) == n_payments, f"floor parsed {len(parsed.payments)} payments")
     ratio = import_time / floor_time
 
-    rest = import_time - parse_in_import - plan_time - write_time - commit_time[0]
+    rest = import_time - parse_in_import - write_time - commit_time[0]
     print(
         f"import: {n_payments} payments in {import_time:.2f} s = {per_s:,.0f} payments/s"
         + (" (under cProfile)" if profiler else "")
     )
     print(
-        f"        parse {parse_in_import:.2f} s, _plan {plan_time:.2f} s, _write {write_time:.2f} s, "
+        f"        parse {parse_in_import:.2f} s, plan + write {write_time:.2f} s (of which rows built "
+        f"{rows_time:.2f} s), "
         f"commit {commit_time[0]:.2f} s (deferred balance / key checks), rest {rest:.2f} s"
     )
     print(
