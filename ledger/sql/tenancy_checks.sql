@@ -13,7 +13,7 @@
 --   * The rows referred to are never deleted and never change their id or ledger: what a foreign key
 --     protects on the referenced side (NO ACTION), and what lets the checks above take no row locks.
 --     Invoices, payments, customers and accounts are kept for the ledger's history; an invoice is
---     credited or closed, a payment reversed, a customer anonymised, never deleted.
+--     credited or closed, a payment reversed or refunded, never deleted.
 --
 -- Ledger rows (ledger_id) of payments and journal transactions, and the payment's file, are checked the
 -- same way: Django's single-column keys on those columns are dropped by the same migration. The unique
