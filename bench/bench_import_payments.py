@@ -262,6 +262,9 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
 
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
     timers = [_Timed(bankfiles, "parse_bank_file"), _Timed(payments, "_round"), _Timed(payments, "_write")]
+    # In the writer thread: the statements themselves.
+    store_timers = [_Timed(payments, "_copy_with"), _Timed(payments, "_close_invoices")]
+    load_timer = _Timed(payments, "_load_items")
     commit_time = [0.0]
     real_commit = connection._commit
 
@@ -288,7 +291,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             profiler.disable()
         import_time = time.perf_counter() - t0
     finally:
-        for timer in timers:
+        for timer in (*timers, *store_timers, load_timer):
             timer.restore()
         del connection._commit
     parse_in_import, rows_time, write_time = (timer.seconds for timer in timers)
@@ -343,6 +346,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         f"        parse {parse_in_import:.2f} s, plan + write {write_time:.2f} s (of which rows built "
         f"{rows_time:.2f} s), "
         f"commit {commit_time[0]:.2f} s (deferred balance / key checks), rest {rest:.2f} s"
+    )
+    print(
+        f"        in plan + write: invoices locked and balances read {load_timer.seconds:.2f} s; "
+        f"the writer's COPYs {store_timers[0].seconds:.2f} s and closing UPDATEs {store_timers[1].seconds:.2f} s"
     )
     print(
         f"floor: parse_bank_file of the same {size_mb:.1f} MiB in {floor_time:.2f} s = "

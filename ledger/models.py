@@ -340,7 +340,12 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["ledger", "bank_archive_ref"], name="payment_archive_ref_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
-        indexes = [models.Index(fields=["ledger", "status"], name="payment_ledger_status_idx")]
+        # The worklist of unidentified payments; the other statuses are read by invoice, customer or file.
+        indexes = [
+            models.Index(
+                fields=["ledger"], name="payment_unidentified_idx", condition=Q(status="unidentified")
+            )
+        ]
 
     def __str__(self):
         return f"{self.bank_archive_ref} {self.amount}"
@@ -397,8 +402,9 @@ class JournalTransaction(models.Model):
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # Reversed at most once (transaction_reversed_once); only the few reversals are indexed.
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", db_index=False
     )
     # Not indexed: nothing looks transactions up by user (and users are never deleted).
     created_by = models.ForeignKey(
@@ -409,6 +415,11 @@ class JournalTransaction(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ledger", "booking_date"], name="transaction_ledger_date_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="transaction_reversed_once"
+            )
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.kind} {self.booking_date}"
@@ -516,6 +527,7 @@ class InvoiceEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # read with the event, never looked up by
     )
     # Not indexed: nothing looks events up by user (and users are never deleted).
     created_by = models.ForeignKey(
