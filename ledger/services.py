@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from . import references
@@ -246,7 +247,7 @@ def customers_upsert(
         existing = {
             c.customer_no: c
             for c in Customer.objects.select_for_update().filter(
-                ledger=ledger, customer_no__in=list(values_by_no)
+                ledger=ledger, customer_no__in=customer_nos_in(values_by_no)
             )
         }
         new_numbers = [no for no in values_by_no if no not in existing]
@@ -550,7 +551,7 @@ def _existing(ledger: Ledger, column: str, values: Iterable[str]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {column} FROM ledger_invoice WHERE ledger_id = %s AND {column} = ANY(%s::text[])",
-            [ledger.id, values],
+            [ledger.id, _text_array(values)],  # a literal: psycopg's list adaptation costs more
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -609,6 +610,17 @@ def _assign_payment_refs(ledger: Ledger, prepared: list[_Prepared]) -> None:
 
 def _int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+def _text_array(values: Iterable[str]) -> str:
+    """A text[] literal: in it every value is quoted, with its backslashes and quotes escaped."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def customer_nos_in(numbers: Iterable[str]) -> RawSQL:
+    """For `customer_no__in=`: the numbers as one text[] parameter. Building a 500-value IN list
+    (the ORM, psycopg) costs several times more than the query."""
+    return RawSQL("SELECT unnest(%s::text[])", [_text_array(numbers)])
 
 
 def _next_customer_serials(counts: Counter) -> dict[int, list[int]]:
