@@ -6,10 +6,12 @@ batches, each batch in one database transaction together with its CusinBatch row
 invoice fails alone, and a crash mid-file can be re-run to book only what was not booked yet.
 """
 
+import gc
 import hashlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -151,20 +153,37 @@ def cusin_import(
         return receipt
 
     CusinFile.objects.filter(pk=file_row.pk).update(passed_xsd_validation=True)
-    _book_batches(
-        file_row=file_row,
-        path=path,
-        ledger=ledger,
-        actor=actor,
-        booking_date=booking_date or ledger.today(),
-        batch_size=batch_size,
-        index=index,
-        progress=progress,
-    )
+    with _collecting_new_objects_only():
+        _book_batches(
+            file_row=file_row,
+            path=path,
+            ledger=ledger,
+            actor=actor,
+            booking_date=booking_date or ledger.today(),
+            batch_size=batch_size,
+            index=index,
+            progress=progress,
+        )
     receipt = _finish(file_row=file_row, header=header, ledger=ledger)
     if write_outbox:
         receipts.write_to_outbox(receipt, company_no)
     return receipt
+
+
+@contextmanager
+def _collecting_new_objects_only():
+    """Keep the objects the process had before the block out of the garbage collector's passes.
+
+    Booking makes so many objects that the collector's full passes run every few batches, and each
+    went over every object of the process (Django's, lxml's...): some 0.6 s of CPU for a file of
+    50,000 invoices. gc.freeze() sets the objects that exist now aside until gc.unfreeze() puts
+    them back: their collection, should any become garbage meanwhile, is only put off until then.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _claim_file(*, ledger, name, serial, digest, size, source) -> tuple[CusinFile, bool]:
