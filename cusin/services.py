@@ -474,7 +474,7 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
             customers = {**existing_customers, **upserted}
             inputs = [
                 InvoiceInput(
-                    customer=customers[c.record.customer_no],
+                    customer=customer,
                     invoice_no=i.invoice_no,
                     invoice_date=i.invoice_date,
                     due_date=i.due_date,
@@ -485,11 +485,12 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
                     amount_excl_vat=i.amount_excl_vat,
                     vat_amount=i.vat_amount,
                     with_distribution=i.with_distribution,
-                    distribution_type=customers[c.record.customer_no].distribution_type,
+                    distribution_type=customer.distribution_type,
                     print_blocks=i.print_blocks,
                 )
                 for c in checked
-                if not c.customer_failed
+                if not c.customer_failed and c.good_invoices
+                for customer in (customers[c.record.customer_no],)
                 for i in c.good_invoices
             ]
             # The existence checks above, in this database transaction, are the ones registration makes.

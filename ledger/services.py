@@ -281,9 +281,10 @@ def customers_upsert(
             )
             for row in new_rows
         ]
+        created = f"\t{CustomerEventKind.CREATED.value}{event_date}{{}}\t{{}}\t{source_text}{event_tail}"
         for customer in new_customers:
             customer.ledger = ledger
-            event(customer, CustomerEventKind.CREATED)
+            events.append(f"{event_head}{customer.id}{created}")  # event(customer, CREATED), formatted once
 
         changed = []
         for no, customer in existing.items():
@@ -691,11 +692,15 @@ def _copy_field(value) -> str:
     return str(value)
 
 
+# json.dumps' output, without its check for reference cycles (none in data read from a file or request).
+_json_text = json.JSONEncoder(check_circular=False).encode
+
+
 def _copy_json(value) -> str:
     if value == {}:  # what most customer events carry as their old or new value
         return "{}"
-    # json.dumps escapes tabs and newlines inside strings, so only its backslashes need doubling.
-    return json.dumps(value).replace("\\", "\\\\")
+    # The encoder escapes tabs and newlines inside strings, so only its backslashes need doubling.
+    return _json_text(value).replace("\\", "\\\\")
 
 
 def _copy_lines(table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
@@ -809,8 +814,8 @@ def invoices_register_rows(
                 (
                     f"{r.id}\t{ledger_id}\t{p.source.customer.id}\t{_copy_field(r.invoice_no)}\t"
                     f"{_copy_field(p.source.external_id)}\t{_copy_field(r.payment_ref)}\t"
-                    f"{_copy_field(p.source.invoice_date)}\t{_copy_field(r.due_date)}\t{currency_text}\t"
-                    f"{_copy_field(r.amount)}\t{_copy_field(r.reference_text)}\t"
+                    f"{p.source.invoice_date}\t{r.due_date}\t{currency_text}\t{r.amount}\t"
+                    f"{_copy_field(r.reference_text)}\t"
                     f"{_copy_field(p.source.amount_excl_vat)}\t{_copy_field(p.source.vat_amount)}\t"
                     f"{_copy_field(p.source.with_distribution)}\t{_copy_field(p.source.distribution_type)}\t"
                     f"{_copy_field(p.source.print_blocks)}\t{open_text}\t{now_text}\n"
@@ -834,8 +839,8 @@ def invoices_register_rows(
             def posting_lines():
                 for p, r in zip(prepared, result, strict=True):
                     common = f"{r.transaction_id}\t{ledger_id}\t{r.id}\t{p.source.customer.id}"
-                    yield f"{common}{capital}{_copy_field(r.amount)}{currency_end}"
-                    yield f"{common}{clearing}{_copy_field(-r.amount)}{currency_end}"
+                    yield f"{common}{capital}{r.amount}{currency_end}"
+                    yield f"{common}{clearing}{-r.amount}{currency_end}"
 
             _copy_lines("ledger_posting", INVOICE_POSTING_COPY_COLUMNS, posting_lines())
             registered_kind = InvoiceEventKind.REGISTERED.value
