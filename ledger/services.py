@@ -307,6 +307,11 @@ def customers_upsert(
     return by_no
 
 
+CONSENT_COPY_COLUMNS = [
+    "ledger_id", "customer_id", "kind", "active", "changed_on", "source", "notify_payer", "bank_ref",
+]  # fmt: skip
+
+
 def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> None:
     wanted = {
         (by_no[item.customer_no].id, kind): active
@@ -315,12 +320,16 @@ def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> No
     }
     if not wanted:
         return
-    customer_ids = {cid for cid, _ in wanted}
+    customer_ids = RawSQL("SELECT unnest(%s::bigint[])", [_int_array({cid for cid, _ in wanted})])
     current = {
         (c.customer_id, c.kind): c for c in CustomerConsent.objects.filter(customer_id__in=customer_ids)
     }
     customers_by_id = {c.id: c for c in by_no.values()}
-    to_create, to_update = [], []
+    to_create, to_update = [], []  # new ones as COPY lines (CONSENT_COPY_COLUMNS)
+    # What every new consent shares: active from the booking date, the source, the model's defaults.
+    new_tail = f"\tt\t{booking_date}\t{_copy_field(source)}\t" + "\t".join(
+        _copy_field(CustomerConsent._meta.get_field(name).get_default()) for name in CONSENT_COPY_COLUMNS[-2:]
+    )
     for (customer_id, kind), active in wanted.items():
         consent = current.get((customer_id, kind))
         if consent is None and not active:
@@ -328,15 +337,7 @@ def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> No
         if consent is not None and consent.active == active:
             continue
         if consent is None:
-            consent = CustomerConsent(
-                ledger=ledger,
-                customer_id=customer_id,
-                kind=kind,
-                active=True,
-                changed_on=booking_date,
-                source=source,
-            )
-            to_create.append(consent)
+            to_create.append(f"{ledger.id}\t{customer_id}\t{_copy_field(kind)}{new_tail}\n")
         else:
             consent.active, consent.changed_on, consent.source = active, booking_date, source
             to_update.append(consent)
@@ -345,7 +346,8 @@ def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> No
             CustomerEventKind.CONSENT_ACTIVATED if active else CustomerEventKind.CONSENT_CANCELLED,
             new={"consent": kind},
         )
-    CustomerConsent.objects.bulk_create(to_create)
+    if to_create:
+        _copy_lines("ledger_customerconsent", CONSENT_COPY_COLUMNS, to_create)
     CustomerConsent.objects.bulk_update(to_update, ["active", "changed_on", "source"])
 
 
