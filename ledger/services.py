@@ -246,9 +246,10 @@ def customers_upsert(
     with transaction.atomic():
         existing = {
             c.customer_no: c
-            for c in Customer.objects.select_for_update().filter(
-                ledger=ledger, customer_no__in=customer_nos_in(values_by_no)
-            )
+            # In customer_no order: the order the rows are locked in, and the events are made in.
+            for c in Customer.objects.select_for_update()
+            .filter(ledger=ledger, customer_no__in=customer_nos_in(values_by_no))
+            .order_by("customer_no")
         }
         new_numbers = [no for no in values_by_no if no not in existing]
         new_ids = _next_ids("ledger_customer", len(new_numbers))
