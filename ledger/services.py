@@ -255,24 +255,24 @@ def customers_upsert(
         new_ids = _next_ids("ledger_customer", len(new_numbers))
         # COPY, not bulk_create: a CUSIN file brings up to 25,000 new customers at a time. The rows are
         # built from the values, and the instances returned positionally (keywords cost more).
+        shared = {
+            "status": CustomerStatus.ACTIVE,
+            "last_reference_serial": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
         new_rows = [
-            {
-                "id": customer_id,
-                "ledger_id": ledger.id,
-                "customer_no": no,
-                **values_by_no[no],
-                "status": CustomerStatus.ACTIVE,
-                "last_reference_serial": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+            {"id": customer_id, "ledger_id": ledger.id, "customer_no": no, **values_by_no[no], **shared}
             for no, customer_id in zip(new_numbers, new_ids, strict=True)
         ]
+        shared_text = "".join(f"\t{_copy_field(shared[column])}" for column in CUSTOMER_COPY_COLUMNS[-4:])
         _copy_lines(
             "ledger_customer",
             CUSTOMER_COPY_COLUMNS,
             (
-                "\t".join([_copy_field(row[column]) for column in CUSTOMER_COPY_COLUMNS]) + "\n"
+                f"{row['id']}\t{ledger.id}\t{_copy_field(row['customer_no'])}\t"
+                + "\t".join([_copy_field(row[name]) for name in CUSTOMER_FIELDS])
+                + f"{shared_text}\n"
                 for row in new_rows
             ),
         )
