@@ -83,26 +83,33 @@ def _text(element: etree._Element | None, path: str | None = None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
-def _decimal(element: etree._Element, path: str) -> Decimal | None:
-    value = _text(element, path)
+def _children(element: etree._Element | None) -> dict[str, etree._Element]:
+    """The element's children by tag, read in one pass (a find() per field costs more than this).
+
+    Only for elements whose schema type allows each child tag at most once.
+    """
+    return {child.tag: child for child in element} if element is not None else {}
+
+
+def _decimal(value: str) -> Decimal | None:
     return Decimal(value) if value else None
 
 
-def _date(element: etree._Element, path: str) -> date | None:
-    value = _text(element, path)
+def _date(value: str) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
 def _address(element: etree._Element | None) -> dict:
     if element is None:
         return {}
+    fields = _children(element)
     return {
-        "addressee": _text(element, "Addressee"),
-        "street": _text(element, "StreetAddress"),
-        "co": _text(element, "CoAddress"),
-        "postal_code": _text(element, "ZipCode"),
-        "city": _text(element, "City"),
-        "country": _text(element, "CountryCode"),
+        "addressee": _text(fields.get("Addressee")),
+        "street": _text(fields.get("StreetAddress")),
+        "co": _text(fields.get("CoAddress")),
+        "postal_code": _text(fields.get("ZipCode")),
+        "city": _text(fields.get("City")),
+        "country": _text(fields.get("CountryCode")),
     }
 
 
@@ -111,29 +118,39 @@ def _rules(elements, names: dict) -> dict[str, bool]:
 
 
 def _customer(info: etree._Element) -> CustomerRecord:
-    reg_no = info.find("RegNo")
-    addresses = {a.get("AddressType"): a for a in info.iterfind("DistributionAddressInfo/Addresses/Address")}
-    bill_type = info.find("DistributionInfo/Set/BillTypes/BillType[@DistributionBillType='I_Invoice']")
-    consents = _rules(info.iterfind("PaymentInfo/Set/PaymentRules/PaymentRule"), PAYMENT_RULES)
+    # The schema fixes the paths below: PaymentInfo/Set/PaymentRules, DistributionInfo/Set/BillTypes
+    # and DistributionAddressInfo/Addresses each have exactly one child per step.
+    fields = _children(info)
+    reg_no = fields.get("RegNo")
+    address_info = _children(fields.get("DistributionAddressInfo"))
+    addresses = {a.get("AddressType"): a for a in address_info.get("Addresses", ())}
+    bill_type = None
+    if (distribution := fields.get("DistributionInfo")) is not None:
+        bill_type = next(
+            (b for b in distribution[0][0] if b.get("DistributionBillType") == "I_Invoice"), None
+        )
+    payment = fields.get("PaymentInfo")
+    consents = _rules(payment[0][0], PAYMENT_RULES) if payment is not None else {}
     if bill_type is not None:
         consents |= _rules(bill_type.iterfind("DistributionRules/DistributionRule"), DISTRIBUTION_RULES)
-    legal_entity = _text(info, "LegalEntity")
-    protected = _text(info, "ProtectedIdentity")
+    legal_entity = _text(fields.get("LegalEntity"))
+    protected = _text(fields.get("ProtectedIdentity"))
+    edi = _children(fields.get("EDIInfo"))
     return CustomerRecord(
-        name=_text(info, "Name"),
+        name=_text(fields.get("Name")),
         legal_entity=LEGAL_ENTITIES.get(legal_entity) if legal_entity else None,
         reg_no=_text(reg_no),
         reg_no_country=reg_no.get("CountryCode", "") if reg_no is not None else "",
         legal_address=_address(addresses.get("LegalAddress")),
         billing_address=_address(addresses.get("BillingAddress")),
-        email=_text(info, "DistributionAddressInfo/E-MailAddress"),
-        phone=_text(info, "DistributionAddressInfo/PhoneNumber"),
+        email=_text(address_info.get("E-MailAddress")),
+        phone=_text(address_info.get("PhoneNumber")),
         consents=consents,
         distribution_type=_text(bill_type, "DistributionType") if bill_type is not None else "",
         edi={
-            "van": _text(info, "EDIInfo/VAN"),
-            "buyer_id": _text(info, "EDIInfo/BuyerId"),
-            "seller_id": _text(info, "EDIInfo/SellerId"),
+            "van": _text(edi.get("VAN")),
+            "buyer_id": _text(edi.get("BuyerId")),
+            "seller_id": _text(edi.get("SellerId")),
         },
         protected_identity=protected in ("1", "true") if protected else None,
     )
@@ -155,41 +172,46 @@ def _columns(columns: etree._Element | None) -> dict[str, str]:
     return values
 
 
-def _print_blocks(invoice: etree._Element) -> list | None:
-    blocks = invoice.findall(
-        "DistributionInfo/InvoicePrintInfo/InvoicePrintBlocks/StandardPrintBlock/BasePrintBlock/"
-        "SubOrderBlocks/SubOrderBlock"
-    )
-    if not blocks:
+def _print_blocks(distribution: etree._Element | None) -> list | None:
+    if distribution is None:
         return None
-    return [
-        {
-            "table_type": block.get("TableType"),
-            "head": _columns(block.find("ColumnHeadLine/Columns")),
-            "rows": [_columns(row.find("Columns")) for row in block.iterfind("Rows/Row")],
-        }
-        for block in blocks
-    ]
+    # DistributionInfo/InvoicePrintInfo/InvoicePrintBlocks/StandardPrintBlock/BasePrintBlock: one
+    # child per step (the schema), so indexed; BasePrintBlock's only child is SubOrderBlocks, if any.
+    base = distribution[0][0][0][0]
+    if not len(base):
+        return None
+    blocks = []
+    for block in base[0]:
+        head, rows = {}, []
+        for part in block:  # ColumnHeadLine/Columns, then Rows/Row/Columns (each optional)
+            if part.tag == "ColumnHeadLine":
+                head = _columns(part[0])
+            elif part.tag == "Rows":
+                rows = [_columns(row[0]) for row in part]
+        blocks.append({"table_type": block.get("TableType"), "head": head, "rows": rows})
+    return blocks or None
 
 
 def _invoice(element: etree._Element) -> InvoiceRecord:
-    amount = element.find("Amount")
+    fields = _children(element)
+    amount = fields["Amount"]
+    amounts = _children(amount)
     try:
-        print_blocks, print_block_error = _print_blocks(element), ""
+        print_blocks, print_block_error = _print_blocks(fields.get("DistributionInfo")), ""
     except PrintBlockError as exc:
         print_blocks, print_block_error = None, str(exc)
     return InvoiceRecord(
         line=element.sourceline,
-        invoice_no=_text(element, "InvoiceNo"),
+        invoice_no=_text(fields.get("InvoiceNo")),
         with_distribution=element.tag == "InvoiceWithDistribution",
-        invoice_date=_date(element, "InvoiceDate"),
-        due_date=_date(element, "DueDate"),
+        invoice_date=_date(_text(fields.get("InvoiceDate"))),
+        due_date=_date(_text(fields.get("DueDate"))),
         currency=amount.get("Currency", ""),
-        amount_excl_vat=_decimal(amount, "AmountExclVat"),
-        vat_amount=_decimal(amount, "VatAmount"),
-        total_amount=_decimal(amount, "TotalAmount"),
-        payment_ref=_text(element, "PaymentRefNo"),
-        reference_text=_text(element, "InvoiceReferenceText"),
+        amount_excl_vat=_decimal(_text(amounts.get("AmountExclVat"))),
+        vat_amount=_decimal(_text(amounts.get("VatAmount"))),
+        total_amount=_decimal(_text(amounts.get("TotalAmount"))),
+        payment_ref=_text(fields.get("PaymentRefNo")),
+        reference_text=_text(fields.get("InvoiceReferenceText")),
         print_blocks=print_blocks,
         print_block_error=print_block_error,
     )
@@ -199,9 +221,11 @@ def _credit(element: etree._Element) -> CreditRecord:
     amount = element.find("Amount")
     total = None
     if amount is not None:
-        given = _decimal(amount, "TotalAmount")
+        given = _decimal(_text(amount, "TotalAmount"))
         total = (
-            given if given is not None else _decimal(amount, "AmountExclVat") + _decimal(amount, "VatAmount")
+            given
+            if given is not None
+            else _decimal(_text(amount, "AmountExclVat")) + _decimal(_text(amount, "VatAmount"))
         )
     return CreditRecord(
         line=element.sourceline,
@@ -215,13 +239,14 @@ def _credit(element: etree._Element) -> CreditRecord:
 
 
 def parse_record(element: etree._Element) -> CusinRecord:
-    info = element.find("CustomerInfo")
+    fields = _children(element)
+    info = fields.get("CustomerInfo")
     record = CusinRecord(
         line=element.sourceline,
-        customer_no=_text(element, "CustomerNo"),
+        customer_no=_text(fields.get("CustomerNo")),
         customer=_customer(info) if info is not None and len(info) else None,
     )
-    for item in element.iterfind("Invoices/*"):
+    for item in fields.get("Invoices", ()):
         if item.tag == "CreditInvoice":
             credit = _credit(item)
             record.credits.append(credit)

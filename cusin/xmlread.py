@@ -141,6 +141,10 @@ class FileIndex:
 INVOICE_TAGS = ("InvoiceWithDistribution", "InvoiceWithoutDistribution")
 
 
+def _stripped(element: etree._Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
 def validate(path: Path, version: str) -> FileIndex:
     """Validate the whole file against its version's schema, streaming, and index its numbers."""
     index = FileIndex()
@@ -155,17 +159,17 @@ def validate(path: Path, version: str) -> FileIndex:
     )
     try:
         for _, element in context:
-            index.first_customer_line.setdefault(
-                (element.findtext("CustomerNo") or "").strip(), element.sourceline
-            )
-            for invoice in element.iterfind("Invoices/*"):
+            # Children by tag in one pass (cheaper than a find() each). Not by position: libxml2 may
+            # report a content error only after this element's end, so it may not be valid yet.
+            fields = {child.tag: child for child in element}
+            index.first_customer_line.setdefault(_stripped(fields.get("CustomerNo")), element.sourceline)
+            for invoice in fields.get("Invoices", ()):
                 if invoice.tag not in INVOICE_TAGS:
                     continue
                 index.invoices += 1
-                index.first_invoice_line.setdefault(
-                    (invoice.findtext("InvoiceNo") or "").strip(), invoice.sourceline
-                )
-                ref = "".join((invoice.findtext("PaymentRefNo") or "").split())
+                parts = {child.tag: child for child in invoice}
+                index.first_invoice_line.setdefault(_stripped(parts.get("InvoiceNo")), invoice.sourceline)
+                ref = "".join(_stripped(parts.get("PaymentRefNo")).split())
                 if ref:
                     index.first_ref_line.setdefault(ref, invoice.sourceline)
             _release(element)

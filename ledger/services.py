@@ -10,11 +10,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from . import references
 from .dbstats import analyze_if_never_analyzed
@@ -32,6 +33,7 @@ from .models import (
     Customer,
     CustomerConsent,
     CustomerEventKind,
+    CustomerStatus,
     Invoice,
     InvoiceEvent,
     InvoiceEventKind,
@@ -180,6 +182,13 @@ CUSTOMER_EVENT_COPY_COLUMNS = [
 ]  # fmt: skip
 
 
+# Looked up once: the Choices' .values builds a new list on every access.
+_LEGAL_ENTITIES = tuple(LegalEntity.values)
+_CONSENT_KINDS = frozenset(ConsentKind.values)
+# Customer(*values) takes the concrete fields in this order (positional: cheaper than keywords).
+_CUSTOMER_CONCRETE_FIELDS = tuple(Customer._meta.concrete_fields)
+
+
 def _customer_values(ledger: Ledger, item: CustomerInput) -> dict:
     if not item.customer_no or len(item.customer_no) > 30:
         raise ValidationFailed(
@@ -189,11 +198,11 @@ def _customer_values(ledger: Ledger, item: CustomerInput) -> dict:
         raise ValidationFailed(
             f"customer {item.customer_no}: name is required", code="missing_field", field="name"
         )
-    if item.legal_entity not in LegalEntity.values:
+    if item.legal_entity not in _LEGAL_ENTITIES:
         raise ValidationFailed(
             f"customer {item.customer_no}: unknown legal entity {item.legal_entity!r}", field="legal_entity"
         )
-    unknown = set(item.consents) - set(ConsentKind.values)
+    unknown = set(item.consents) - _CONSENT_KINDS if item.consents else None
     if unknown:
         raise ValidationFailed(
             f"customer {item.customer_no}: unknown consent {sorted(unknown)}", field="consents"
@@ -221,53 +230,62 @@ def customers_upsert(
         )
     created_by_id, actor_label = _actor_fields(actor)
     now = timezone.now()
-    events = []  # rows for COPY, in CUSTOMER_EVENT_COPY_COLUMNS order
+    events = []  # COPY lines, in CUSTOMER_EVENT_COPY_COLUMNS order
+    # The fields every event of this call shares, formatted once.
+    event_head = f"{ledger.id}\t"
+    event_date = f"\t{_copy_field(booking_date)}\t"
+    event_tail = f"\t{_copy_field(created_by_id)}\t{_copy_field(actor_label)}\t{_copy_field(now)}\n"
+    source_text = _copy_field(source)
 
     def event(customer, kind, old=None, new=None, reason=""):
         events.append(
-            (
-                ledger.id,
-                customer.id,
-                kind,
-                booking_date,
-                Jsonb(old or {}),
-                Jsonb(new or {}),
-                reason or source,
-                created_by_id,
-                actor_label,
-                now,
-            )
+            f"{event_head}{customer.id}\t{_copy_field(kind)}{event_date}{_copy_json(old or {})}\t"
+            f"{_copy_json(new or {})}\t{_copy_field(reason) if reason else source_text}{event_tail}"
         )
 
     with transaction.atomic():
         existing = {
             c.customer_no: c
-            for c in Customer.objects.select_for_update().filter(
-                ledger=ledger, customer_no__in=list(values_by_no)
-            )
+            # In customer_no order: the order the rows are locked in, and the events are made in.
+            for c in Customer.objects.select_for_update()
+            .filter(ledger=ledger, customer_no__in=customer_nos_in(values_by_no))
+            .order_by("customer_no")
         }
         new_numbers = [no for no in values_by_no if no not in existing]
-        new_customers = [
-            Customer(
-                id=customer_id,
-                ledger=ledger,
-                customer_no=no,
-                created_at=now,
-                updated_at=now,
-                **values_by_no[no],
-            )
-            for no, customer_id in zip(
-                new_numbers, _next_ids("ledger_customer", len(new_numbers)), strict=True
-            )
+        new_ids = _next_ids("ledger_customer", len(new_numbers))
+        # COPY, not bulk_create: a CUSIN file brings up to 25,000 new customers at a time. The rows are
+        # built from the values, and the instances returned positionally (keywords cost more).
+        shared = {
+            "status": CustomerStatus.ACTIVE,
+            "last_reference_serial": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        new_rows = [
+            {"id": customer_id, "ledger_id": ledger.id, "customer_no": no, **values_by_no[no], **shared}
+            for no, customer_id in zip(new_numbers, new_ids, strict=True)
         ]
-        # COPY, not bulk_create: a CUSIN file brings up to 25,000 new customers at a time.
-        _copy_rows(
+        shared_text = "".join(f"\t{_copy_field(shared[column])}" for column in CUSTOMER_COPY_COLUMNS[-4:])
+        _copy_lines(
             "ledger_customer",
             CUSTOMER_COPY_COLUMNS,
-            ([_copy_value(getattr(c, column)) for column in CUSTOMER_COPY_COLUMNS] for c in new_customers),
+            (
+                f"{row['id']}\t{ledger.id}\t{_copy_field(row['customer_no'])}\t"
+                + "\t".join([_copy_field(row[name]) for name in CUSTOMER_FIELDS])
+                + f"{shared_text}\n"
+                for row in new_rows
+            ),
         )
+        new_customers = [
+            Customer(
+                *[row[f.attname] if f.attname in row else f.get_default() for f in _CUSTOMER_CONCRETE_FIELDS]
+            )
+            for row in new_rows
+        ]
+        created = f"\t{CustomerEventKind.CREATED.value}{event_date}{{}}\t{{}}\t{source_text}{event_tail}"
         for customer in new_customers:
-            event(customer, CustomerEventKind.CREATED)
+            customer.ledger = ledger
+            events.append(f"{event_head}{customer.id}{created}")  # event(customer, CREATED), formatted once
 
         changed = []
         for no, customer in existing.items():
@@ -286,8 +304,13 @@ def customers_upsert(
 
         by_no = {**existing, **{c.customer_no: c for c in new_customers}}
         _consents_apply(ledger, by_no, customers, booking_date, source, event)
-        _copy_rows("ledger_customerevent", CUSTOMER_EVENT_COPY_COLUMNS, events)
+        _copy_lines("ledger_customerevent", CUSTOMER_EVENT_COPY_COLUMNS, events)
     return by_no
+
+
+CONSENT_COPY_COLUMNS = [
+    "ledger_id", "customer_id", "kind", "active", "changed_on", "source", "notify_payer", "bank_ref",
+]  # fmt: skip
 
 
 def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> None:
@@ -298,12 +321,16 @@ def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> No
     }
     if not wanted:
         return
-    customer_ids = {cid for cid, _ in wanted}
+    customer_ids = RawSQL("SELECT unnest(%s::bigint[])", [_int_array({cid for cid, _ in wanted})])
     current = {
         (c.customer_id, c.kind): c for c in CustomerConsent.objects.filter(customer_id__in=customer_ids)
     }
     customers_by_id = {c.id: c for c in by_no.values()}
-    to_create, to_update = [], []
+    to_create, to_update = [], []  # new ones as COPY lines (CONSENT_COPY_COLUMNS)
+    # What every new consent shares: active from the booking date, the source, the model's defaults.
+    new_tail = f"\tt\t{booking_date}\t{_copy_field(source)}\t" + "\t".join(
+        _copy_field(CustomerConsent._meta.get_field(name).get_default()) for name in CONSENT_COPY_COLUMNS[-2:]
+    )
     for (customer_id, kind), active in wanted.items():
         consent = current.get((customer_id, kind))
         if consent is None and not active:
@@ -311,15 +338,7 @@ def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> No
         if consent is not None and consent.active == active:
             continue
         if consent is None:
-            consent = CustomerConsent(
-                ledger=ledger,
-                customer_id=customer_id,
-                kind=kind,
-                active=True,
-                changed_on=booking_date,
-                source=source,
-            )
-            to_create.append(consent)
+            to_create.append(f"{ledger.id}\t{customer_id}\t{_copy_field(kind)}{new_tail}\n")
         else:
             consent.active, consent.changed_on, consent.source = active, booking_date, source
             to_update.append(consent)
@@ -328,7 +347,8 @@ def _consents_apply(ledger, by_no, customers, booking_date, source, event) -> No
             CustomerEventKind.CONSENT_ACTIVATED if active else CustomerEventKind.CONSENT_CANCELLED,
             new={"consent": kind},
         )
-    CustomerConsent.objects.bulk_create(to_create)
+    if to_create:
+        _copy_lines("ledger_customerconsent", CONSENT_COPY_COLUMNS, to_create)
     CustomerConsent.objects.bulk_update(to_update, ["active", "changed_on", "source"])
 
 
@@ -535,7 +555,7 @@ def _existing(ledger: Ledger, column: str, values: Iterable[str]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {column} FROM ledger_invoice WHERE ledger_id = %s AND {column} = ANY(%s::text[])",
-            [ledger.id, values],
+            [ledger.id, _text_array(values)],  # a literal: psycopg's list adaptation costs more
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -596,6 +616,17 @@ def _int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
+def _text_array(values: Iterable[str]) -> str:
+    """A text[] literal: in it every value is quoted, with its backslashes and quotes escaped."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def customer_nos_in(numbers: Iterable[str]) -> RawSQL:
+    """For `customer_no__in=`: the numbers as one text[] parameter. Building a 500-value IN list
+    (the ORM, psycopg) costs several times more than the query."""
+    return RawSQL("SELECT unnest(%s::text[])", [_text_array(numbers)])
+
+
 def _next_customer_serials(counts: Counter) -> dict[int, list[int]]:
     """Reserve consecutive KID serials per customer with one UPDATE."""
     ids = list(counts)
@@ -642,16 +673,52 @@ def _next_ids(table: str, count: int) -> list[int]:
     return [int(i) for i in ids.split(",")]
 
 
-def _copy_value(value):
-    # COPY needs JSON columns wrapped; everything else psycopg adapts by type.
-    return Jsonb(value) if isinstance(value, dict | list) else value
-
-
 def _copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+# The bulk paths below (customers and invoices, some 300,000 rows for a CUSIN file) write COPY's text
+# format themselves: psycopg's write_row adapts every value by its type, which cost more than the rest
+# of building the rows. A row is a line of tab-separated fields; NULL is \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value) -> str:
+    """One value as a field of COPY's text format (as psycopg's text dumpers would write it)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_COPY_ESCAPES)
+        return value
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        return _copy_json(value)
+    return str(value)
+
+
+# json.dumps' output, without its check for reference cycles (none in data read from a file or request).
+_json_text = json.JSONEncoder(check_circular=False).encode
+
+
+def _copy_json(value) -> str:
+    if value == {}:  # what most customer events carry as their old or new value
+        return "{}"
+    # The encoder escapes tabs and newlines inside strings, so only its backslashes need doubling.
+    return _json_text(value).replace("\\", "\\\\")
+
+
+def _copy_lines(table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """COPY rows given as lines of COPY's text format (see _copy_field), sent 1,000 at a time."""
+    lines = iter(lines)
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            while chunk := "".join(islice(lines, 1000)):
+                copy.write(chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -743,80 +810,55 @@ def invoices_register_rows(
                 )
                 for p, invoice_id, transaction_id in zip(prepared, invoice_ids, transaction_ids, strict=True)
             ]
-            # The rows are built while COPY sends them, straight from the inputs (no model instances).
-            _copy_rows(
+            # The rows are built as COPY's text lines while COPY sends them, straight from the inputs (no
+            # model instances); what every row of a table shares is formatted once.
+            now_text = _copy_field(now)
+            date_text = _copy_field(booking_date)
+            who = f"{_copy_field(created_by_id)}\t{_copy_field(actor_label)}\t{now_text}\n"
+            currency_text = _copy_field(currency)
+            open_text = InvoiceStatus.OPEN.value
+            _copy_lines(
                 "ledger_invoice",
                 INVOICE_COPY_COLUMNS,
                 (
-                    (
-                        r.id,
-                        ledger_id,
-                        p.source.customer.id,
-                        r.invoice_no,
-                        p.source.external_id,
-                        r.payment_ref,
-                        p.source.invoice_date,
-                        r.due_date,
-                        currency,
-                        r.amount,
-                        r.reference_text,
-                        p.source.amount_excl_vat,
-                        p.source.vat_amount,
-                        p.source.with_distribution,
-                        p.source.distribution_type,
-                        _copy_value(p.source.print_blocks),
-                        InvoiceStatus.OPEN,
-                        now,
-                    )
+                    f"{r.id}\t{ledger_id}\t{p.source.customer.id}\t{_copy_field(r.invoice_no)}\t"
+                    f"{_copy_field(p.source.external_id)}\t{_copy_field(r.payment_ref)}\t"
+                    f"{p.source.invoice_date}\t{r.due_date}\t{currency_text}\t{r.amount}\t"
+                    f"{_copy_field(r.reference_text)}\t"
+                    f"{_copy_field(p.source.amount_excl_vat)}\t{_copy_field(p.source.vat_amount)}\t"
+                    f"{_copy_field(p.source.with_distribution)}\t{_copy_field(p.source.distribution_type)}\t"
+                    f"{_copy_field(p.source.print_blocks)}\t{open_text}\t{now_text}\n"
                     for p, r in zip(prepared, result, strict=True)
                 ),
             )
-            _copy_rows(
+            invoice_kind = TransactionKind.INVOICE.value
+            _copy_lines(
                 "ledger_journaltransaction",
                 INVOICE_TRANSACTION_COPY_COLUMNS,
                 (
-                    (
-                        r.transaction_id,
-                        ledger_id,
-                        booking_date,
-                        TransactionKind.INVOICE,
-                        "",
-                        f"Invoice {r.invoice_no}",
-                        r.id,
-                        created_by_id,
-                        actor_label,
-                        now,
-                    )
+                    f"{r.transaction_id}\t{ledger_id}\t{date_text}\t{invoice_kind}\t\t"
+                    f"{_copy_field(f'Invoice {r.invoice_no}')}\t{r.id}\t{who}"
                     for r in result
                 ),
             )
-            capital_account = accounts[AccountRole.RECEIVABLE_CAPITAL]
-            clearing_account = accounts[AccountRole.INVOICE_CLEARING]
+            capital = f"\t{accounts[AccountRole.RECEIVABLE_CAPITAL]}\t{Component.CAPITAL.value}\t"
+            clearing = f"\t{accounts[AccountRole.INVOICE_CLEARING]}\t\t"
+            currency_end = f"\t{currency_text}\n"
 
-            def posting_rows():
+            def posting_lines():
                 for p, r in zip(prepared, result, strict=True):
-                    common = (r.transaction_id, ledger_id, r.id, p.source.customer.id)
-                    yield (*common, capital_account, Component.CAPITAL, r.amount, currency)
-                    yield (*common, clearing_account, "", -r.amount, currency)
+                    common = f"{r.transaction_id}\t{ledger_id}\t{r.id}\t{p.source.customer.id}"
+                    yield f"{common}{capital}{r.amount}{currency_end}"
+                    yield f"{common}{clearing}{-r.amount}{currency_end}"
 
-            _copy_rows("ledger_posting", INVOICE_POSTING_COPY_COLUMNS, posting_rows())
-            _copy_rows(
+            _copy_lines("ledger_posting", INVOICE_POSTING_COPY_COLUMNS, posting_lines())
+            registered_kind = InvoiceEventKind.REGISTERED.value
+            _copy_lines(
                 "ledger_invoiceevent",
                 INVOICE_REGISTERED_EVENT_COPY_COLUMNS,
                 (
-                    (
-                        ledger_id,
-                        r.id,
-                        InvoiceEventKind.REGISTERED,
-                        "",
-                        InvoiceStatus.OPEN,
-                        booking_date,
-                        "",
-                        r.transaction_id,
-                        created_by_id,
-                        actor_label,
-                        now,
-                    )
+                    f"{ledger_id}\t{r.id}\t{registered_kind}\t\t{open_text}\t{date_text}\t\t"
+                    f"{r.transaction_id}\t{who}"
                     for r in result
                 ),
             )

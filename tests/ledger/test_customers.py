@@ -102,3 +102,40 @@ def test_bad_customer_is_refused_and_nothing_written(db, fields, field):
     assert excinfo.value.field == field
     assert not Customer.objects.filter(ledger=ledger).exists()
     assert not CustomerEvent.objects.filter(ledger=ledger).exists()
+
+
+# Text as COPY's text format must carry it: tab, newline, carriage return, backslash, quotes, non-ASCII.
+AWKWARD = 'Tab\there, line\nbreak\r\\ back\\slash "quoted" \\N æøå'
+
+
+def test_awkward_text_is_stored_as_given(db):
+    ledger = LedgerFactory()
+    billing = {"name": AWKWARD, "line1": 'c/o \\ "x"\t'}
+    result = customers_upsert(
+        ledger=ledger,
+        actor=AWKWARD,
+        booking_date=DAY,
+        source=AWKWARD,
+        customers=[
+            CustomerInput(
+                customer_no='7\\"1',
+                name=AWKWARD,
+                city=AWKWARD,
+                billing_address=billing,
+                consents={"avtalegiro_no": True},
+            )
+        ],
+    )
+    stored = Customer.objects.get(ledger=ledger, customer_no='7\\"1')
+    assert (stored.name, stored.city, stored.billing_address) == (AWKWARD, AWKWARD, billing)
+    assert result['7\\"1'].pk == stored.pk and result['7\\"1'].name == AWKWARD
+    assert {(e.kind, e.reason, e.actor) for e in CustomerEvent.objects.filter(customer=stored)} == {
+        ("created", AWKWARD, AWKWARD),
+        ("consent_activated", AWKWARD, AWKWARD),
+    }
+    assert CustomerConsent.objects.get(customer=stored).source == AWKWARD
+    # Looked up again by number (a text[] parameter), so nothing new is created.
+    again = customers_upsert(
+        ledger=ledger, actor="x", customers=[CustomerInput(customer_no='7\\"1', name=AWKWARD, city=AWKWARD)]
+    )
+    assert again['7\\"1'].pk == stored.pk

@@ -281,3 +281,33 @@ def test_document_data_is_kept_for_the_renderer(db):
         "IT support",
     )
     assert invoice.print_blocks == blocks
+
+
+def test_awkward_text_is_stored_as_given(db):
+    # COPY's text format must carry tabs, newlines, carriage returns, backslashes and quotes.
+    awkward = 'Tab\there, line\nbreak\r\\ back\\slash "quoted" \\N æøå'
+    customer = CustomerFactory()
+    blocks = [{"table_type": "A7", "head": {"1": awkward}, "rows": [{"1": "\\", "2": '"\t\n'}]}]
+    invoice = invoices_register(
+        ledger=customer.ledger,
+        actor=awkward,
+        invoices=[
+            InvoiceInput(
+                customer=customer,
+                invoice_no='A\t1\\"',
+                invoice_date=date(2026, 1, 5),
+                amount=Decimal("100.00"),
+                external_id=awkward,
+                reference_text=awkward,
+                distribution_type="Email\\",
+                print_blocks=blocks,
+            )
+        ],
+    )[0]
+    stored = Invoice.objects.get(pk=invoice.pk)
+    assert (stored.invoice_no, stored.external_id, stored.reference_text) == ('A\t1\\"', awkward, awkward)
+    assert (stored.distribution_type, stored.print_blocks) == ("Email\\", blocks)
+    assert (stored.amount_excl_vat, stored.vat_amount) == (None, None)
+    txn = JournalTransaction.objects.get(invoice=invoice)
+    assert (txn.description, txn.actor) == ('Invoice A\t1\\"', awkward)
+    assert InvoiceEvent.objects.get(invoice=invoice).actor == awkward
