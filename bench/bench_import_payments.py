@@ -263,7 +263,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
     timers = [_Timed(bankfiles, "parse_bank_file"), _Timed(payments, "_round"), _Timed(payments, "_write")]
     # In the writer thread: the statements themselves.
-    store_timers = [_Timed(payments, "_copy_with"), _Timed(payments, "_close_invoices")]
+    store_timers = [_Timed(payments, "_copy_lines_with"), _Timed(payments, "_close_invoices")]
     load_timer = _Timed(payments, "_load_items")
     commit_time = [0.0]
     real_commit = connection._commit

@@ -66,6 +66,7 @@ from .services import (
     Line,
     _accounts_by_role,
     _actor_fields,
+    _copy_field,
     _guard_not_closed,
     _int_array,
     _invoice_event,
@@ -512,6 +513,8 @@ INVOICE_EVENT_COPY_COLUMNS = [
 WRITE_CHUNK = (
     10_000  # payments per round of COPYs: the next round is prepared while the database stores this one
 )
+# The first round is small, so that the writer starts at once instead of waiting for a whole round.
+FIRST_ROUND = 1_000
 
 
 class _BackgroundWriter:
@@ -571,11 +574,12 @@ class _BackgroundWriter:
         return False
 
 
-def _copy_with(cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-    if rows:
+def _copy_lines_with(cursor, table: str, columns: Sequence[str], lines: list[str]) -> None:
+    """COPY lines of COPY's text format, already built: one write per 1,000 lines."""
+    if lines:
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for start in range(0, len(lines), 1000):
+                copy.write("".join(lines[start : start + 1000]))
 
 
 def _write(
@@ -590,7 +594,8 @@ def _write(
     in with COPY, and the closes are one UPDATE per round. The database checks balances and keys as
     ever.
 
-    `plans` may be a generator (`_plan_each`): the plans are taken WRITE_CHUNK at a time, and each
+    `plans` may be a generator (`_plan_each`): the plans are taken WRITE_CHUNK at a time (the first
+    round FIRST_ROUND), and each
     round's rows are built here while a `_BackgroundWriter` stores the round before. `count` is how
     many plans there are (the ids to reserve), when `plans` has no len().
     """
@@ -609,102 +614,102 @@ def _write(
                   actor_label=actor_label, now=now)  # fmt: skip
     with _BackgroundWriter() as writer:
         chunk: list[_Plan] = []
+        round_size, first = FIRST_ROUND, True
         for plan in plans:
             plan.payment_id, plan.transaction_id = next(payment_ids), next(transaction_ids)
             chunk.append(plan)
-            if len(chunk) == WRITE_CHUNK:
-                writer.submit(_round(chunk, analyze=analyze, **fields))
-                chunk, analyze = [], False
+            if len(chunk) == round_size:
+                writer.submit(_round(chunk, analyze=first and analyze, **fields))
+                chunk, round_size, first = [], WRITE_CHUNK, False
         if chunk:
-            writer.submit(_round(chunk, analyze=analyze, **fields))
+            writer.submit(_round(chunk, analyze=first and analyze, **fields))
 
 
 def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now, analyze) -> Callable:
-    """Build one round's rows (here, in the main thread) and return the job that stores them."""
-    ledger_id = ledger.id
+    """Build one round's rows (here, in the main thread) and return the job that stores them.
+
+    The rows are built as lines of COPY's text format (services._copy_field), so that the writer thread
+    only sends them: formatting there would hold the interpreter lock while PostgreSQL waits for data.
+    """
+    text = _copy_field  # escapes what came from the bank file (tabs, newlines, backslashes)
+    ledger_id, file_id = ledger.id, _nullable(file_row.id)
+    who = f"{_nullable(created_by_id)}\t{text(actor_label)}\t{now.isoformat()}\n"
     payments, transactions, postings, events = [], [], [], []
     for plan in plans:
         bank, invoice = plan.bank, plan.item.invoice if plan.item else None
+        invoice_id = invoice.id if invoice else "\\N"
+        customer_id = invoice.customer_id if invoice else "\\N"
         payments.append(
-            (
-                plan.payment_id,
-                ledger_id,
-                file_row.id,
-                bank.archive_ref,
-                plan.amount,
-                bank.currency,
-                plan.reference[:40],
-                bank.payer_name[:200],
-                bank.payer_account[:40],
-                bank.receiving_account[:40],
-                bank.text,
-                bank.booking_date,
-                bank.value_date,
-                plan.status,
-                plan.outcome,
-                plan.match_detail,
-                invoice.id if invoice else None,
-                invoice.customer_id if invoice else None,
-                plan.misdirected,
-                now,
-            )
+            f"{plan.payment_id}\t{ledger_id}\t{file_id}\t{text(bank.archive_ref)}\t{plan.amount}\t"
+            f"{text(bank.currency)}\t{text(plan.reference[:40])}\t{text(bank.payer_name[:200])}\t"
+            f"{text(bank.payer_account[:40])}\t{text(bank.receiving_account[:40])}\t{text(bank.text)}\t"
+            f"{bank.booking_date}\t{bank.value_date}\t{plan.status}\t{plan.outcome}\t{plan.match_detail}\t"
+            f"{invoice_id}\t{customer_id}\t{text(plan.misdirected)}\t{now.isoformat()}\n"
         )
+        description = text(f"Payment {bank.archive_ref} {plan.reference}".strip()[:200])
         transactions.append(
-            (
-                plan.transaction_id,
-                ledger_id,
-                bank.booking_date,
-                TransactionKind.PAYMENT,
-                "",
-                f"Payment {bank.archive_ref} {plan.reference}".strip()[:200],
-                invoice.id if invoice else None,
-                plan.payment_id,
-                created_by_id,
-                actor_label,
-                now,
-            )
+            f"{plan.transaction_id}\t{ledger_id}\t{bank.booking_date}\t{PAYMENT}\t\t{description}\t"
+            f"{invoice_id}\t{plan.payment_id}\t{who}"
         )
-        postings += _posting_rows(ledger, plan, accounts)
+        for (
+            transaction_id,
+            _,
+            account_id,
+            line_invoice,
+            line_customer,
+            payment_id,
+            component,
+            amount,
+            currency,
+        ) in _posting_rows(ledger, plan, accounts):
+            postings.append(
+                f"{transaction_id}\t{ledger_id}\t{account_id}\t{_nullable(line_invoice)}\t"
+                f"{_nullable(line_customer)}\t{payment_id}\t{component}\t{amount}\t{currency}\n"
+            )
         for placed in plan.placed:
             placed_invoice = placed.item.invoice
-            note = f"payment {bank.archive_ref}{' (surplus)' if placed.surplus else ''}: {placed.amount}"
-            events.append(
-                (
-                    ledger_id,
-                    placed_invoice.id,
-                    InvoiceEventKind.PAID if placed.settles else InvoiceEventKind.PARTIALLY_PAID,
-                    placed_invoice.status,
-                    placed_invoice.status,
-                    bank.booking_date,
-                    note[:500],
-                    plan.transaction_id,
-                    created_by_id,
-                    actor_label,
-                    now,
-                )
+            note = text(
+                f"payment {bank.archive_ref}{' (surplus)' if placed.surplus else ''}: {placed.amount}"[:500]
             )
-    closes, closed_events = _closes(
-        ledger, plans, created_by_id=created_by_id, actor_label=actor_label, now=now
-    )
+            kind = PAID if placed.settles else PARTIALLY_PAID
+            events.append(
+                f"{ledger_id}\t{placed_invoice.id}\t{kind}\t{placed_invoice.status}\t{placed_invoice.status}\t"
+                f"{bank.booking_date}\t{note}\t{plan.transaction_id}\t{who}"
+            )
+    closes, closed_events = _closes(ledger, plans, who=who)
 
     def store(cursor) -> None:
-        _copy_with(cursor, "ledger_payment", PAYMENT_COPY_COLUMNS, payments)
-        _copy_with(cursor, "ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions)
+        _copy_lines_with(cursor, "ledger_payment", PAYMENT_COPY_COLUMNS, payments)
+        _copy_lines_with(cursor, "ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions)
         if analyze:
             analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"), cursor=cursor)
-        _copy_with(cursor, "ledger_posting", POSTING_COPY_COLUMNS, postings)
-        _copy_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events)
+        _copy_lines_with(cursor, "ledger_posting", POSTING_COPY_COLUMNS, postings)
+        _copy_lines_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events)
         if closes:
             _close_invoices(cursor, ledger, closes)
-            _copy_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_events)
+            _copy_lines_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_events)
 
     return store
 
 
-def _closes(ledger: Ledger, plans: list[_Plan], *, created_by_id, actor_label, now) -> tuple[list, list]:
-    """The invoices this round's payments settle, as (id, closed_on), and their `closed` events: what
-    invoice_close_if_settled does for each (status closed, closed_on = booking date, no respite). The
-    invoices are marked closed in memory at once, for the rounds that follow."""
+# Choices as plain strings, formatted into COPY lines.
+PAYMENT = TransactionKind.PAYMENT.value
+PAID, PARTIALLY_PAID, CLOSED = (
+    InvoiceEventKind.PAID.value,
+    InvoiceEventKind.PARTIALLY_PAID.value,
+    InvoiceEventKind.CLOSED.value,
+)
+
+
+def _nullable(value) -> str:
+    return "\\N" if value is None else str(value)
+
+
+def _closes(ledger: Ledger, plans: list[_Plan], *, who: str) -> tuple[list, list]:
+    """The invoices this round's payments settle, as (id, closed_on), and their `closed` events as COPY
+    lines (`who`: the lines' created_by, actor and created_at): what invoice_close_if_settled does for
+    each (status closed, closed_on = booking date, no respite). The invoices are marked closed in
+    memory at once, for the rounds that follow."""
     settled = [(placed.item.invoice, plan) for plan in plans for placed in plan.placed if placed.settles]
     for status in {invoice.status for invoice, _ in settled}:
         if (InvoiceStatus(status), InvoiceStatus.CLOSED) not in ALLOWED_TRANSITIONS:
@@ -716,22 +721,16 @@ def _closes(ledger: Ledger, plans: list[_Plan], *, created_by_id, actor_label, n
     for invoice, plan in settled:
         booking_date = plan.bank.booking_date
         closes.append((invoice.id, booking_date))
+        reason = _copy_field(f"paid by payment {plan.bank.archive_ref}"[:500])
         events.append(
-            (
-                ledger.id,
-                invoice.id,
-                InvoiceEventKind.CLOSED,
-                invoice.status,
-                InvoiceStatus.CLOSED,
-                booking_date,
-                f"paid by payment {plan.bank.archive_ref}"[:500],
-                plan.transaction_id,
-                created_by_id,
-                actor_label,
-                now,
-            )
+            f"{ledger.id}\t{invoice.id}\t{CLOSED}\t{invoice.status}\t{CLOSED}\t{booking_date}\t{reason}\t"
+            f"{plan.transaction_id}\t{who}"
         )
-        invoice.status, invoice.closed_on, invoice.respite_until = InvoiceStatus.CLOSED, booking_date, None
+        invoice.status, invoice.closed_on, invoice.respite_until = (
+            InvoiceStatus.CLOSED.value,
+            booking_date,
+            None,
+        )
     return closes, events
 
 

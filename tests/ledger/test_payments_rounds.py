@@ -25,6 +25,7 @@ from tests.ledger.test_payments_import import (
 @pytest.fixture
 def rounds_of_two(monkeypatch):
     monkeypatch.setattr(payments, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(payments, "FIRST_ROUND", 2)
 
 
 def test_payments_across_rounds_see_each_other(db, rounds_of_two):
@@ -140,3 +141,31 @@ def test_a_refused_close_in_a_later_round_books_nothing_of_the_file(db, rounds_o
     assert caught.value.code == "invoice_closed"
     assert not Payment.objects.filter(ledger=ledger).exists()
     assert set(Invoice.objects.filter(ledger=ledger).values_list("status", flat=True)) == {"open"}
+
+
+def test_awkward_text_from_the_bank_is_stored_as_given(db):
+    """The rows go to COPY as text lines built by the import: tabs, newlines, backslashes and quotes
+    in what the bank sent must arrive unchanged, not split a row or end a field."""
+    from ledger.bankfiles.write import PaymentSpec, write_camt054
+
+    ledger = ledger_with_account(currency="EUR", country="FI")
+    awkward = 'Tab\there, new\nline, back\\slash, "quotes" and \\N'  # (XML turns a CR into LF)
+    data = write_camt054(
+        [
+            PaymentSpec(
+                reference="",
+                amount=Decimal("12.50"),
+                payer_name=awkward[:60],
+                text=awkward,
+                archive_ref="AW\\1",
+            )
+        ],
+        receiving_account="15030000001",
+        booking_date=PAY_DAY,
+    )
+    summary = book(data, name="camt.xml")
+    assert summary["status"] == "accepted", summary["errors"]
+    payment = Payment.objects.get(ledger=ledger)
+    assert (payment.payer_name, payment.text, payment.bank_archive_ref) == (awkward[:60], awkward, "AW\\1")
+    assert payment.status == Payment.Status.UNIDENTIFIED
+    assert_verified(ledger)
