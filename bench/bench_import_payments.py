@@ -22,9 +22,10 @@ The measured file is written with `ledger.bankfiles.write.write_ocr_giro` to dis
 Measured, in this process:
   1. the import: reading the file's bytes + `payments_import(data=..., file_name=...)`, the whole call
      (digest, parse, matching, booking, commit with the deferred balance and key checks). Printed with
-     where its time went: parse, planning and writing (`_write`: the two run together, in rounds, the
-     writes in a background thread), of which the rows built in the main thread (`_round`), commit,
-     and the rest (lock, dedup query, summary, file row).
+     where its time went: opening the file (`open_bank_file`: the checks made up front), reading,
+     planning and writing (`_book_rounds`: the file is parsed, planned and built into rows round by
+     round in the main thread while a background thread stores the round before), of which the rows
+     built (`_round`), commit, and the rest (lock, dedup query, summary, file row).
   2. the floor: `ledger.bankfiles.parse_bank_file(data)` of the same bytes, alone.
   ratio = import time / floor time.
 
@@ -261,7 +262,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
 
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
-    timers = [_Timed(bankfiles, "parse_bank_file"), _Timed(payments, "_round"), _Timed(payments, "_write")]
+    timers = [_Timed(bankfiles, "open_bank_file"), _Timed(payments, "_round"), _Timed(payments, "_book_rounds")]
     # In the writer thread: the statements themselves.
     store_timers = [_Timed(payments, "_copy_lines_with"), _Timed(payments, "_close_invoices")]
     load_timer = _Timed(payments, "_load_items")
@@ -343,12 +344,12 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         + (" (under cProfile)" if profiler else "")
     )
     print(
-        f"        parse {parse_in_import:.2f} s, plan + write {write_time:.2f} s (of which rows built "
+        f"        open {parse_in_import:.2f} s, read + plan + write {write_time:.2f} s (of which rows built "
         f"{rows_time:.2f} s), "
         f"commit {commit_time[0]:.2f} s (deferred balance / key checks), rest {rest:.2f} s"
     )
     print(
-        f"        in plan + write: invoices locked and balances read {load_timer.seconds:.2f} s; "
+        f"        in read + plan + write: invoices locked and balances read {load_timer.seconds:.2f} s; "
         f"the writer's COPYs {store_timers[0].seconds:.2f} s and closing UPDATEs {store_timers[1].seconds:.2f} s"
     )
     print(

@@ -21,10 +21,11 @@ import hashlib
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
@@ -211,13 +212,6 @@ def _events_and_closes(
 # --- Bank files in --------------------------------------------------------------------------------
 
 
-def _ledger_for_file(bank_file: bankfiles.BankFile, company_no: str | None) -> Ledger:
-    accounts = [a for a in bank_file.receiving_accounts if a] or sorted(
-        {p.receiving_account for p in bank_file.payments if p.receiving_account}
-    )
-    return ledger_for_account(accounts=accounts, company_no=company_no)
-
-
 @dataclass
 class _Plan:
     bank: bankfiles.BankPayment
@@ -290,82 +284,114 @@ def _load_items(ledger_id: int, where: str, params: Sequence) -> dict[int, _Open
 
 def _plan(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> list[_Plan]:
     """Match and allocate every payment in memory, in file order. Locks the invoices it touches."""
-    return list(_plan_each(ledger, payments))
+    return _Planner(ledger).plan(payments)
 
 
-def _plan_each(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> Iterator[_Plan]:
-    """`_plan` one payment at a time: the queries run at the first step, then each payment's plan is
-    yielded as it is decided (one per payment, in file order), so that writing can start at once."""
-    order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
-    refs = {_clean_reference(p.reference) for p in payments} - {""}
-    items = _load_items(ledger.id, "i.payment_ref = ANY(%s::text[])", [sorted(refs)])
-    by_ref = {item.invoice.payment_ref: item for item in items.values()}
+class _Planner:
+    """Plans a file's payments round by round (`plan`), in file order, as if all at once.
 
-    # Another ledger's references, for misdirected payments (KIDs do not say which ledger they are of).
-    unknown = [r for r in refs if r not in by_ref and references.has_valid_check_digit(r)]
-    elsewhere: dict[str, list[str]] = defaultdict(list)
-    if unknown:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT i.payment_ref, l.company_no
-                  FROM ledger_invoice AS i JOIN ledger_ledger AS l ON l.id = i.ledger_id
-                 WHERE i.payment_ref = ANY(%s::text[]) AND i.ledger_id <> %s
-                 ORDER BY l.company_no
-                """,
-                [unknown, ledger.id],
-            )
-            for ref, company_no in cursor.fetchall():
-                elsewhere[ref].append(company_no)
+    Each round looks up what it needs that earlier rounds have not: the invoices its references name
+    (locked, with their balances), other ledgers' references, and the open invoices of customers whose
+    payment leaves a surplus. What the rounds decide stays in memory (the invoices' open components),
+    so a later payment sees an earlier one's effect, and every invoice is one object whichever way it
+    was found (by reference, or as a customer's open invoice).
+    """
 
-    # Surplus can only arise on an invoice paid more than it has open (or closed): load those
-    # customers' open overdue invoices up front, so surplus is settled against the oldest.
-    overdue: dict[int, list[_OpenItem]] = defaultdict(list)
-    if ledger.settle_surplus_against_oldest and payments:
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.order = COMPONENT_ORDER[AllocationOrder(ledger.allocation_order)]
+        self.items: dict[int, _OpenItem] = {}  # invoice id -> item
+        self.by_ref: dict[str, _OpenItem] = {}
+        self.refs_looked_up: set[str] = set()
+        self.by_customer: dict[int, list[_OpenItem]] = defaultdict(list)
+        self.elsewhere: dict[str, list[str]] = defaultdict(list)  # reference -> other ledgers' CompanyNo
+        self.overdue: dict[int, list[_OpenItem]] = {}  # customer id -> open invoices, oldest first
+
+    def plan(self, payments: Sequence[bankfiles.BankPayment]) -> list[_Plan]:
+        self._look_up_references(payments)
+        if self.ledger.settle_surplus_against_oldest and payments:
+            self._load_surplus_customers(payments)
+        return [self._plan_one(p) for p in payments]
+
+    def _add(self, items: dict[int, _OpenItem]) -> None:
+        for invoice_id, item in items.items():
+            if invoice_id not in self.items:
+                self.items[invoice_id] = item
+                self.by_ref[item.invoice.payment_ref] = item
+                self.by_customer[item.invoice.customer_id].append(item)
+
+    def preload(self, references: set[str]) -> None:
+        """Look up a whole file's references at once, before its first round."""
+        self._look_up({_clean_reference(r) for r in references})
+
+    def _look_up_references(self, payments) -> None:
+        self._look_up({_clean_reference(p.reference) for p in payments})
+
+    def _look_up(self, refs: set[str]) -> None:
+        refs = refs - {""} - self.refs_looked_up
+        new = sorted(r for r in refs if r not in self.by_ref)
+        if new:
+            self._add(_load_items(self.ledger.id, "i.payment_ref = ANY(%s::text[])", [new]))
+        self.refs_looked_up |= refs
+        # Another ledger's references, for misdirected payments (KIDs do not say which ledger they are of).
+        unknown = [r for r in new if r not in self.by_ref and references.has_valid_check_digit(r)]
+        if unknown:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    SELECT i.payment_ref, l.company_no
+                      FROM ledger_invoice AS i JOIN ledger_ledger AS l ON l.id = i.ledger_id
+                     WHERE i.payment_ref = ANY(%s::text[]) AND i.ledger_id <> %s
+                     ORDER BY l.company_no
+                    """,
+                    [unknown, self.ledger.id],
+                )
+                for ref, company_no in cursor.fetchall():
+                    self.elsewhere[ref].append(company_no)
+
+    def _load_surplus_customers(self, payments) -> None:
+        """Surplus can only arise on an invoice paid more than it has open (or closed): load those
+        customers' open invoices before planning, so that surplus is settled against the oldest overdue.
+        All their open invoices, whatever the due date: which are overdue depends on each payment's date."""
         paid: dict[int, Decimal] = defaultdict(Decimal)
         for p in payments:
-            item = by_ref.get(_clean_reference(p.reference))
+            item = self.by_ref.get(_clean_reference(p.reference))
             if item is not None:
                 paid[item.invoice.id] += p.amount
         customers = {
-            items[pk].invoice.customer_id
+            self.items[pk].invoice.customer_id
             for pk, amount in paid.items()
-            if items[pk].closed or amount > items[pk].open_amount
-        }
-        if customers:
-            latest = max(p.booking_date for p in payments)
-            new = _load_items(
-                ledger.id,
-                "i.customer_id = ANY(%s::bigint[]) AND i.status = %s AND i.due_date < %s"
-                " AND NOT (i.id = ANY(%s::bigint[]))",
-                [_int_array(sorted(customers)), InvoiceStatus.OPEN.value, latest, _int_array(items)],
+            if self.items[pk].closed or amount > self.items[pk].open_amount
+        } - set(self.overdue)
+        if not customers:
+            return
+        self._add(
+            _load_items(
+                self.ledger.id,
+                "i.customer_id = ANY(%s::bigint[]) AND i.status = %s AND NOT (i.id = ANY(%s::bigint[]))",
+                [_int_array(sorted(customers)), InvoiceStatus.OPEN.value, _int_array(self.items)],
             )
-            items.update(new)
-            for item in items.values():
-                invoice = item.invoice
-                if (
-                    invoice.customer_id in customers
-                    and invoice.status == InvoiceStatus.OPEN
-                    and invoice.due_date < latest
-                ):
-                    overdue[invoice.customer_id].append(item)
-            for lst in overdue.values():
-                lst.sort(key=lambda i: (i.invoice.due_date, i.invoice.invoice_date, i.invoice.id))
+        )
+        for customer_id in customers:
+            self.overdue[customer_id] = sorted(
+                (item for item in self.by_customer[customer_id] if item.invoice.status == InvoiceStatus.OPEN),
+                key=lambda i: (i.invoice.due_date, i.invoice.invoice_date, i.invoice.id),
+            )
 
-    for p in payments:
+    def _plan_one(self, p: bankfiles.BankPayment) -> _Plan:
         ref = _clean_reference(p.reference)
-        item = by_ref.get(ref)
+        item = self.by_ref.get(ref)
         if item is None:
             if not ref:
                 detail = Payment.MatchDetail.NO_REFERENCE
             elif not references.has_valid_check_digit(ref):
                 detail = Payment.MatchDetail.INVALID_CHECK_DIGIT
-            elif ref in elsewhere:
+            elif ref in self.elsewhere:
                 detail = Payment.MatchDetail.OTHER_LEDGER
             else:
                 detail = Payment.MatchDetail.NO_MATCH
-            misdirected = ",".join(elsewhere.get(ref, []))[:100]
-            yield _Plan(
+            misdirected = ",".join(self.elsewhere.get(ref, []))[:100]
+            return _Plan(
                 bank=p,
                 reference=ref,
                 status=Payment.Status.UNIDENTIFIED,
@@ -374,8 +400,8 @@ def _plan_each(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> Ite
                 misdirected=misdirected,
                 suspense=p.amount,
             )
-            continue
 
+        order = self.order
         plan = _Plan(bank=p, reference=ref, status=Payment.Status.ALLOCATED, outcome="", item=item)
         remaining = p.amount
         if item.closed:
@@ -393,7 +419,7 @@ def _plan_each(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> Ite
                 else Payment.Outcome.OVERPAID
             )
         if remaining > 0:
-            for other in overdue.get(item.invoice.customer_id, []):
+            for other in self.overdue.get(item.invoice.customer_id, []):
                 if other is item or other.closed or other.invoice.due_date >= p.booking_date:
                     continue
                 taken = other.take(remaining, order)
@@ -402,7 +428,7 @@ def _plan_each(ledger: Ledger, payments: Sequence[bankfiles.BankPayment]) -> Ite
                 if remaining <= 0:
                     break
         plan.credit = remaining
-        yield plan
+        return plan
 
 
 def _posting_rows(ledger: Ledger, plan: _Plan, accounts: dict[str, int]) -> list[tuple]:
@@ -582,47 +608,50 @@ def _copy_lines_with(cursor, table: str, columns: Sequence[str], lines: list[str
                 copy.write("".join(lines[start : start + 1000]))
 
 
-def _write(
-    ledger: Ledger, file_row: PaymentFile, plans: Iterable[_Plan], actor, *, count: int | None = None
-) -> None:
-    """Write the planned payments set-based, in the caller's database transaction.
+def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> None:
+    """Write planned payments set-based, in the caller's database transaction, as one round (see
+    `_round`): what `journal_book` and `invoice_close_if_settled` would write one payment at a time."""
+    if plans:
+        fields = _round_fields(ledger, file_row, actor)
+        _assign_ids(plans)
+        with _BackgroundWriter() as writer:
+            writer.submit(_round(plans, analyze=len(plans) >= BULK_SIZE, **fields))
 
-    The same rows `journal_book` and `invoice_close_if_settled` would write one payment at a time:
-    a Payment row each, one PAYMENT journal transaction each with the postings of `_posting_rows`, a
-    paid / partially_paid event per placement, and for each placement that settles its invoice the
-    invoice closed (closed_on = booking date) with a `closed` event. Ids are reserved up front, rows go
-    in with COPY, and the closes are one UPDATE per round. The database checks balances and keys as
-    ever.
 
-    `plans` may be a generator (`_plan_each`): the plans are taken WRITE_CHUNK at a time (the first
-    round FIRST_ROUND), and each
-    round's rows are built here while a `_BackgroundWriter` stores the round before. `count` is how
-    many plans there are (the ids to reserve), when `plans` has no len().
-    """
-    count = len(plans) if count is None else count
-    if not count:
-        return
-    accounts = _account_ids(ledger)
+def _round_fields(ledger: Ledger, file_row: PaymentFile, actor) -> dict:
     created_by_id, actor_label = _actor_fields(actor)
-    now = timezone.now()
-    payment_ids = iter(_next_ids("ledger_payment", count))
-    transaction_ids = iter(_next_ids("ledger_journaltransaction", count))
-    # Statistics before the key checks plan their lookups (ledger/dbstats.py): the first round's
-    # payment rows are in the table by the time its postings are checked.
-    analyze = count >= BULK_SIZE
-    fields = dict(ledger=ledger, file_row=file_row, accounts=accounts, created_by_id=created_by_id,
-                  actor_label=actor_label, now=now)  # fmt: skip
-    with _BackgroundWriter() as writer:
-        chunk: list[_Plan] = []
-        round_size, first = FIRST_ROUND, True
-        for plan in plans:
-            plan.payment_id, plan.transaction_id = next(payment_ids), next(transaction_ids)
-            chunk.append(plan)
-            if len(chunk) == round_size:
-                writer.submit(_round(chunk, analyze=first and analyze, **fields))
-                chunk, round_size, first = [], WRITE_CHUNK, False
-        if chunk:
-            writer.submit(_round(chunk, analyze=first and analyze, **fields))
+    return dict(ledger=ledger, file_row=file_row, accounts=_account_ids(ledger), created_by_id=created_by_id,
+                actor_label=actor_label, now=timezone.now())  # fmt: skip
+
+
+class _IdBlock:
+    """Payment and transaction ids reserved `count` at a time, handed out as rounds need them."""
+
+    def __init__(self, count: int):
+        self.payment_ids: list[int] = []
+        self.transaction_ids: list[int] = []
+        self._reserve(count)
+
+    def _reserve(self, count: int) -> None:
+        if count > 0:
+            self.payment_ids += _next_ids("ledger_payment", count)
+            self.transaction_ids += _next_ids("ledger_journaltransaction", count)
+
+    def assign(self, plans: list[_Plan]) -> None:
+        self._reserve(len(plans) - len(self.payment_ids))
+        for plan, payment_id, transaction_id in zip(
+            plans, self.payment_ids, self.transaction_ids, strict=False
+        ):
+            plan.payment_id, plan.transaction_id = payment_id, transaction_id
+        del self.payment_ids[: len(plans)], self.transaction_ids[: len(plans)]
+
+
+def _assign_ids(plans: list[_Plan]) -> None:
+    """Reserve the rows' ids up front: the postings and events name their payment and transaction."""
+    payment_ids = _next_ids("ledger_payment", len(plans))
+    transaction_ids = _next_ids("ledger_journaltransaction", len(plans))
+    for plan, payment_id, transaction_id in zip(plans, payment_ids, transaction_ids, strict=True):
+        plan.payment_id, plan.transaction_id = payment_id, transaction_id
 
 
 def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now, analyze) -> Callable:
@@ -829,13 +858,49 @@ def _payments_import(*, data, file_name, company_no, format, actor) -> dict:
                 code="file_too_large",
             )
         try:
-            bank_file = bankfiles.parse_bank_file(data, format=format, name=file_name)
+            bank = bankfiles.open_bank_file(data, format=format, name=file_name)
         except bankfiles.BankFileError as exc:
             raise PaymentFileRejected(exc.message, code=exc.code, line=exc.line) from exc
-        fmt = bank_file.format
-        if bank_file.test:
+        fmt = bank.format
+        if bank.test:
             raise PaymentFileRejected("the file is marked as a test file; it is not booked", code="test_file")
-        ledger = _ledger_for_file(bank_file, company_no)
+        ledger = ledger_for_account(accounts=bank.receiving_accounts, company_no=company_no)
+        summary = _empty_summary(file_name, fmt, ledger)
+        try:
+            with transaction.atomic():
+                # One import per ledger at a time: archive references and invoice balances stay consistent.
+                Ledger.objects.select_for_update().filter(pk=ledger.pk).first()
+                earlier = PaymentFile.objects.filter(
+                    ledger=ledger, digest=digest, status=PaymentFileStatus.ACCEPTED
+                ).first()
+                fields = dict(ledger=ledger, file_name=file_name[:255], format=fmt, digest=digest, size=len(data),
+                              created_by_id=created_by_id, actor=actor_label)  # fmt: skip
+                if earlier is not None:
+                    summary["status"] = PaymentFileStatus.DUPLICATE
+                    summary["duplicates_skipped"] = bank.count
+                    summary["duplicate_of"] = {"payment_file": earlier.pk, "file": earlier.file_name}
+                    row = PaymentFile.objects.create(
+                        status=PaymentFileStatus.DUPLICATE, summary=summary, **fields
+                    )
+                    return {**summary, "payment_file": row.pk}
+
+                file_row = PaymentFile.objects.create(status=PaymentFileStatus.ACCEPTED, summary={}, **fields)
+                # Read, planned and written in rounds: a round is stored while the next is read and decided.
+                _book_rounds(
+                    ledger=ledger, file_row=file_row, payments=bank.payments(), references=bank.references(),
+                    expected=bank.count,
+                    actor=actor, summary=summary,
+                )  # fmt: skip
+                summary["status"] = PaymentFileStatus.ACCEPTED
+                PaymentFile.objects.filter(pk=file_row.pk).update(summary=summary)
+        except bankfiles.BankFileError as exc:  # found while reading: nothing of the file was kept
+            raise PaymentFileRejected(exc.message, code=exc.code, line=exc.line) from exc
+        except IntegrityError as exc:
+            # Only a concurrent import of the same file or payments gets here (the ledger lock prevents it
+            # within one database); nothing of this import was written.
+            raise ValidationFailed(
+                f"{file_name}: conflicts with a concurrent import: {exc}", code="import_conflict"
+            ) from exc
     except FileRejected as exc:  # ours, or the ledger lookup's
         summary = _empty_summary(file_name, fmt, ledger)
         summary["status"] = PaymentFileStatus.REJECTED
@@ -852,93 +917,80 @@ def _payments_import(*, data, file_name, company_no, format, actor) -> dict:
             actor=actor_label,
         )
         return {**summary, "payment_file": row.pk}
-
-    summary = _empty_summary(file_name, fmt, ledger)
-    try:
-        with transaction.atomic():
-            # One import per ledger at a time: archive references and invoice balances stay consistent.
-            Ledger.objects.select_for_update().filter(pk=ledger.pk).first()
-            earlier = PaymentFile.objects.filter(
-                ledger=ledger, digest=digest, status=PaymentFileStatus.ACCEPTED
-            ).first()
-            if earlier is not None:
-                summary["status"] = PaymentFileStatus.DUPLICATE
-                summary["duplicates_skipped"] = len(bank_file.payments)
-                summary["duplicate_of"] = {"payment_file": earlier.pk, "file": earlier.file_name}
-                row = PaymentFile.objects.create(
-                    ledger=ledger,
-                    file_name=file_name[:255],
-                    format=fmt,
-                    digest=digest,
-                    size=len(data),
-                    status=PaymentFileStatus.DUPLICATE,
-                    summary=summary,
-                    created_by_id=created_by_id,
-                    actor=actor_label,
-                )
-                return {**summary, "payment_file": row.pk}
-
-            bookable = []
-            for p in bank_file.payments:
-                if p.currency != ledger.currency:
-                    summary["errors"].append(
-                        _payment_error(
-                            p,
-                            "currency_mismatch",
-                            f"{p.currency} {p.amount}: ledger {ledger.company_no} books {ledger.currency} only",
-                        )
-                    )
-                elif p.kind != "payment" or p.amount <= 0:
-                    summary["errors"].append(
-                        _payment_error(
-                            p, "not_a_payment", f"{p.kind} of {p.amount}: only incoming payments are booked"
-                        )
-                    )
-                else:
-                    bookable.append(p)
-            summary["not_booked"] = len(summary["errors"])
-            already = _archive_refs_booked(ledger, [p.archive_ref for p in bookable])
-            summary["duplicates_skipped"] = sum(1 for p in bookable if p.archive_ref in already)
-            bookable = [p for p in bookable if p.archive_ref not in already]
-
-            file_row = PaymentFile.objects.create(
-                ledger=ledger,
-                file_name=file_name[:255],
-                format=fmt,
-                digest=digest,
-                size=len(data),
-                status=PaymentFileStatus.ACCEPTED,
-                summary={},  # below, once the plans are counted
-                created_by_id=created_by_id,
-                actor=actor_label,
-            )
-            booked_by_date: dict[date, Decimal] = defaultdict(Decimal)
-
-            def counted(plans: Iterable[_Plan]) -> Iterator[_Plan]:
-                for plan in plans:
-                    summary[_OUTCOME_KEYS[plan.outcome]] += 1
-                    if plan.outcome == Payment.Outcome.MISDIRECTED:
-                        summary["misdirected"] += 1
-                    booked_by_date[plan.bank.booking_date] += plan.amount
-                    yield plan
-
-            # Planned and written together: each round of plans is stored while the next is decided.
-            _write(ledger, file_row, counted(_plan_each(ledger, bookable)), actor, count=len(bookable))
-            summary["status"] = PaymentFileStatus.ACCEPTED
-            summary["payments"] = len(bookable)
-            summary["total_amount"] = str(to_money(sum(booked_by_date.values(), ZERO)))
-            summary["booked_by_date"] = {
-                d.isoformat(): str(to_money(a)) for d, a in sorted(booked_by_date.items())
-            }
-            PaymentFile.objects.filter(pk=file_row.pk).update(summary=summary)
-            file_row.summary = summary
-    except IntegrityError as exc:
-        # Only a concurrent import of the same file or payments gets here (the ledger lock prevents it
-        # within one database); nothing of this import was written.
-        raise ValidationFailed(
-            f"{file_name}: conflicts with a concurrent import: {exc}", code="import_conflict"
-        ) from exc
     return {**summary, "payment_file": file_row.pk}
+
+
+def _book_rounds(
+    *,
+    ledger,
+    file_row,
+    payments: Iterator[bankfiles.BankPayment],
+    references: set[str],
+    expected: int,
+    actor,
+    summary,
+):
+    """Book the file's payments in rounds (FIRST_ROUND, then WRITE_CHUNK payments): each round's
+    payments are checked (currency, kind, archive reference booked before), planned (`_Planner`) and
+    built here, then stored by a `_BackgroundWriter` while the next round is read and planned.
+    Fills in the summary's counts."""
+    planner = _Planner(ledger)
+    planner.preload(references)
+    fields = _round_fields(ledger, file_row, actor)
+    booked_by_date: dict[date, Decimal] = defaultdict(Decimal)
+    booked = 0
+    # The rows' ids for as many payments as the file declares, up front: the main thread's queries
+    # wait for the writer's statement in progress, so the fewer it makes the better.
+    ids = _IdBlock(expected)
+    with _BackgroundWriter() as writer:
+        size, first = FIRST_ROUND, True
+        while batch := list(islice(payments, size)):
+            plans = planner.plan(_bookable(ledger, batch, summary))
+            for plan in plans:
+                summary[_OUTCOME_KEYS[plan.outcome]] += 1
+                if plan.outcome == Payment.Outcome.MISDIRECTED:
+                    summary["misdirected"] += 1
+                booked_by_date[plan.bank.booking_date] += plan.amount
+            booked += len(plans)
+            if plans:
+                ids.assign(plans)
+                # Statistics before the key checks plan their lookups (ledger/dbstats.py): the first
+                # round's payment rows are in the table by the time its postings are checked.
+                writer.submit(_round(plans, analyze=first and expected >= BULK_SIZE, **fields))
+                first = False
+            size = WRITE_CHUNK
+    summary["payments"] = booked
+    summary["total_amount"] = str(to_money(sum(booked_by_date.values(), ZERO)))
+    summary["booked_by_date"] = {d.isoformat(): str(to_money(a)) for d, a in sorted(booked_by_date.items())}
+
+
+def _bookable(
+    ledger: Ledger, batch: list[bankfiles.BankPayment], summary: dict
+) -> list[bankfiles.BankPayment]:
+    """The payments of a round that can be booked: incoming, in the ledger's currency, not booked before.
+    The others are counted in the summary (errors, not_booked, duplicates_skipped)."""
+    bookable = []
+    for p in batch:
+        if p.currency != ledger.currency:
+            summary["errors"].append(
+                _payment_error(
+                    p,
+                    "currency_mismatch",
+                    f"{p.currency} {p.amount}: ledger {ledger.company_no} books {ledger.currency} only",
+                )
+            )
+        elif p.kind != "payment" or p.amount <= 0:
+            summary["errors"].append(
+                _payment_error(
+                    p, "not_a_payment", f"{p.kind} of {p.amount}: only incoming payments are booked"
+                )
+            )
+        else:
+            bookable.append(p)
+    summary["not_booked"] = len(summary["errors"])
+    already = _archive_refs_booked(ledger, [p.archive_ref for p in bookable])
+    summary["duplicates_skipped"] += sum(1 for p in bookable if p.archive_ref in already)
+    return [p for p in bookable if p.archive_ref not in already]
 
 
 def _archive_refs_booked(ledger: Ledger, archive_refs: list[str]) -> set[str]:

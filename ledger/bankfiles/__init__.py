@@ -10,7 +10,7 @@ Writers for test and benchmark files are in `ledger.bankfiles.write`.
 
 from .bgmax import parse_bgmax
 from .camt054 import parse_camt054
-from .detect import detect_format, parse_bank_file
+from .detect import detect_format, open_bank_file, parse_bank_file
 from .model import (
     FORMAT_BGMAX,
     FORMAT_CAMT054,
@@ -28,6 +28,7 @@ __all__ = [
     "FORMAT_CAMT054",
     "FORMAT_OCR_GIRO",
     "BankFile",
+    "open_bank_file",
     "BankFileError",
     "BankPayment",
     "detect_format",

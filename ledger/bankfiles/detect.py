@@ -50,3 +50,67 @@ def parse_bank_file(data: bytes, *, format: str | None = None, name: str = "") -
         if not name:
             raise
         raise BankFileError(exc.code, f"{name}: {exc.message}", exc.line) from exc
+
+
+class _ParsedFile:
+    """A file parsed whole, seen as a stream (what `open_bank_file` gives for BgMax and camt.054)."""
+
+    def __init__(self, bank_file: BankFile):
+        self.bank_file = bank_file
+        self.format, self.test, self.file_id = bank_file.format, bank_file.test, bank_file.file_id
+        self.receiving_accounts = bank_file.receiving_accounts or tuple(
+            sorted({p.receiving_account for p in bank_file.payments if p.receiving_account})
+        )
+        self.count = len(bank_file.payments)
+
+    def references(self) -> set[str]:
+        return {p.reference for p in self.bank_file.payments if p.reference}
+
+    def payments(self):
+        return iter(self.bank_file.payments)
+
+
+class _NamedErrors:
+    """A stream whose errors name the file, as parse_bank_file's do."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name = stream, name
+        self.format, self.test, self.file_id = stream.format, stream.test, stream.file_id
+        self.receiving_accounts, self.count = stream.receiving_accounts, stream.count
+
+    def references(self) -> set[str]:
+        return self.stream.references()
+
+    def payments(self):
+        try:
+            yield from self.stream.payments()
+        except BankFileError as exc:
+            if not self.name:
+                raise
+            raise BankFileError(exc.code, f"{self.name}: {exc.message}", exc.line) from exc
+
+
+def open_bank_file(data: bytes, *, format: str | None = None, name: str = ""):
+    """Open an incoming bank payment file to be read payment by payment; raises BankFileError.
+
+    The result has `format`, `test`, `file_id`, `receiving_accounts`, `count` (payments, as the file
+    declares them), `references()` (the payment references, read ahead) and `payments()`, an iterator
+    of BankPayment in file order. An OCR Giro file is
+    parsed and checked while `payments()` runs (OcrGiroStream): its last checks fail only at its end,
+    so the caller must be ready to undo what it did with the payments before. The other formats are
+    parsed whole here.
+    """
+    from .ocr_giro import OcrGiroStream
+
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("open_bank_file() needs bytes")
+    data = bytes(data)
+    fmt = format or detect_format(data)
+    if fmt != FORMAT_OCR_GIRO:
+        return _ParsedFile(parse_bank_file(data, format=fmt, name=name))
+    try:
+        return _NamedErrors(OcrGiroStream(data, name=name), name)
+    except BankFileError as exc:
+        if not name:
+            raise
+        raise BankFileError(exc.code, f"{name}: {exc.message}", exc.line) from exc

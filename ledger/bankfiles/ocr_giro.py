@@ -8,6 +8,9 @@ are refused with `not_a_payment_file`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import netsgiro
 from netsgiro import converters as ng_converters
 from netsgiro import records as ng_records
@@ -19,7 +22,6 @@ from .model import (
     BankPayment,
     check_totals,
     money_from_minor,
-    unique_archive_refs,
 )
 
 CURRENCY = "NOK"
@@ -94,182 +96,230 @@ def _parse_record(lineno: int, line: str, dates: _Dates):
     return record
 
 
-def _assignment_payments(start: ng_records.AssignmentStart, transactions: dict[int, list]) -> list[dict]:
-    """The payments of one assignment, in file order, from each transaction's amount items 1-3."""
-    payments = []
-    for number, (lineno, item1, item2, item3) in transactions.items():
-        if item2 is None:
-            raise BankFileError("malformed", f"transaction {number} has no amount item 2", lineno)
-        amount = money_from_minor(item1.amount)
-        if item1.sign == "-":
-            amount = -amount
-        debit_account = (item2.debit_account or "").strip()
-        archive = (item2.reference or "").strip() or "0"
-        payments.append(
-            dict(
-                archive_ref=f"{archive}-{start.assignment_number}-{number:07d}",
-                amount=amount,
-                currency=CURRENCY,
-                reference=(item1.kid or "").strip(),
-                text=((item3.text if item3 is not None else None) or "").strip(),
-                payer_name="",
-                payer_account="" if not debit_account.strip("0") else debit_account,
-                booking_date=item1.nets_date,
-                value_date=item1.nets_date,
-                receiving_account=start.assignment_account,
-                line=lineno,
-                kind="reversal" if item1.transaction_type in _REVERSALS else "payment",
+def _payment(start: ng_records.AssignmentStart, number: int, lineno: int, item1, item2, item3) -> BankPayment:
+    """One transaction's payment, from its amount items 1-3."""
+    if item2 is None:
+        raise BankFileError("malformed", f"transaction {number} has no amount item 2", lineno)
+    amount = money_from_minor(item1.amount)
+    if item1.sign == "-":
+        amount = -amount
+    debit_account = (item2.debit_account or "").strip()
+    archive = (item2.reference or "").strip() or "0"
+    return BankPayment(
+        archive_ref=f"{archive}-{start.assignment_number}-{number:07d}",
+        amount=amount,
+        currency=CURRENCY,
+        reference=(item1.kid or "").strip(),
+        text=((item3.text if item3 is not None else None) or "").strip(),
+        payer_name="",
+        payer_account="" if not debit_account.strip("0") else debit_account,
+        booking_date=item1.nets_date,
+        value_date=item1.nets_date,
+        receiving_account=start.assignment_account,
+        line=lineno,
+        kind="reversal" if item1.transaction_type in _REVERSALS else "payment",
+    )
+
+
+class OcrGiroStream:
+    """An OCR Giro file read one payment at a time, checked as it is read.
+
+    Opening it checks what can be checked at once (not empty, not AvtaleGiro, a transmission start
+    first and a transmission end last) and reads the assignments' receiving accounts. `payments()`
+    then parses record by record (netsgiro checks each) and yields each transaction's payment as soon
+    as it is complete; the end records' counts and totals are checked when they are reached, so a
+    file is only known to be good once `payments()` has run to its end. `parse_ocr_giro` reads it
+    whole; the payments import books while it reads, in one database transaction that a bad file rolls
+    back.
+    """
+
+    format = FORMAT_OCR_GIRO
+    test = False
+
+    def __init__(self, data: bytes, *, name: str = ""):
+        self.lines = _lines(data)
+        if not self.lines:
+            raise BankFileError("malformed", "empty OCR Giro file")
+        for lineno, line in self.lines:
+            if line.startswith("NY21"):
+                raise BankFileError(
+                    "not_a_payment_file",
+                    "this is an AvtaleGiro file (service code 21: agreements or payment claims), "
+                    "not an OCR Giro payment file",
+                    lineno,
+                )
+        self.dates = _Dates()
+        first_line, self.start = self.lines[0][0], _parse_record(*self.lines[0], self.dates)
+        if not isinstance(self.start, ng_records.TransmissionStart):
+            raise BankFileError(
+                "malformed", "the first record must be a transmission start (NY000010)", first_line
             )
+        self.end_line, self.end = self.lines[-1][0], _parse_record(*self.lines[-1], self.dates)
+        if not isinstance(self.end, ng_records.TransmissionEnd):
+            raise BankFileError(
+                "malformed",
+                "the last record must be a transmission end (NY000089); truncated?",
+                self.end_line,
+            )
+        accounts = [
+            _parse_record(lineno, line, self.dates).assignment_account
+            for lineno, line in self.lines[1:-1]
+            if line[6:8] == "20"  # assignment start records
+        ]
+        self.receiving_accounts = tuple(dict.fromkeys(a for a in accounts if a))
+        self.file_id = self.start.transmission_number
+        self.count = self.end.num_transactions or 0  # as declared; payments() checks it
+
+    def references(self) -> set[str]:
+        """The KIDs of the file's transactions, read straight from the amount item 1 records (columns
+        50-74), so that the invoices can be looked up before the records are parsed; `payments()`
+        gives each payment's own, checked."""
+        return {line[49:74].strip() for _, line in self.lines if line[6:8] == "30"} - {""}
+
+    def payments(self) -> Iterator[BankPayment]:
+        total_tx = total_amount = 0
+        seen_refs: dict[str, int] = {}
+        current: ng_records.AssignmentStart | None = None
+        current_records = current_amount = 0
+        current_numbers: set[int] = set()
+        pending = None  # the transaction being read: [number, line, item 1, item 2, item 3]
+
+        def complete(pending):
+            payment = _payment(current, *pending)
+            # Archive references are unique in the file: a repeat gets #2, #3, ... in file order.
+            n = seen_refs.get(payment.archive_ref, 0) + 1
+            seen_refs[payment.archive_ref] = n
+            if n > 1:
+                payment = replace(payment, archive_ref=f"{payment.archive_ref}#{n}")
+            return payment
+
+        for lineno, line in self.lines[1:-1]:
+            rec = _parse_record(lineno, line, self.dates)
+            if isinstance(rec, ng_records.AssignmentStart):
+                if current is not None:
+                    raise BankFileError(
+                        "malformed", "assignment start before the previous assignment's end", lineno
+                    )
+                if rec.service_code != netsgiro.ServiceCode.OCR_GIRO:
+                    raise BankFileError(
+                        "not_a_payment_file",
+                        f"service code {int(rec.service_code):02d} is not OCR Giro",
+                        lineno,
+                    )
+                current, current_records, current_numbers, current_amount = rec, 1, set(), 0
+                continue
+            if current is None:
+                raise BankFileError("malformed", f"{type(rec).__name__} record outside an assignment", lineno)
+            current_records += 1
+            if isinstance(rec, ng_records.AssignmentEnd):
+                if pending is not None:
+                    yield complete(pending)
+                    pending = None
+                if rec.num_transactions != len(current_numbers):
+                    raise BankFileError(
+                        "record_count_mismatch",
+                        f"assignment {current.assignment_number} end record says {rec.num_transactions} "
+                        f"transactions, found {len(current_numbers)}",
+                        lineno,
+                    )
+                if rec.num_records != current_records:
+                    raise BankFileError(
+                        "record_count_mismatch",
+                        f"assignment {current.assignment_number} end record says {rec.num_records} records, "
+                        f"found {current_records}",
+                        lineno,
+                    )
+                if (rec.total_amount or 0) != current_amount:
+                    raise BankFileError(
+                        "control_total_mismatch",
+                        f"assignment {current.assignment_number} end record says "
+                        f"{money_from_minor(rec.total_amount or 0)} NOK, transactions sum to "
+                        f"{money_from_minor(current_amount)}",
+                        lineno,
+                    )
+                total_tx += len(current_numbers)
+                total_amount += current_amount
+                current = None
+                continue
+            if isinstance(rec, ng_records.TransactionAmountItem1):
+                if rec.transaction_number in current_numbers:
+                    raise BankFileError(
+                        "malformed", f"transaction number {rec.transaction_number} repeated", lineno
+                    )
+                if pending is not None:
+                    yield complete(pending)
+                current_numbers.add(rec.transaction_number)
+                pending = [rec.transaction_number, lineno, rec, None, None]
+                current_amount += -rec.amount if rec.sign == "-" else rec.amount
+            elif isinstance(rec, ng_records.TransactionRecord):
+                if pending is None or pending[0] != rec.transaction_number:
+                    raise BankFileError("malformed", "transaction record without its amount item 1", lineno)
+                if (
+                    isinstance(rec, ng_records.TransactionAmountItem2)
+                    and pending[3] is None
+                    and pending[4] is None
+                ):
+                    pending[3] = rec
+                elif (
+                    isinstance(rec, ng_records.TransactionAmountItem3)
+                    and pending[3] is not None
+                    and pending[4] is None
+                ):
+                    pending[4] = rec
+                else:
+                    raise BankFileError(
+                        "malformed",
+                        f"transaction {rec.transaction_number}: {type(rec).__name__} out of order "
+                        "(amount item 1, then 2, then an optional 3)",
+                        lineno,
+                    )
+            else:
+                raise BankFileError("malformed", f"unexpected {type(rec).__name__} record", lineno)
+        if current is not None:
+            raise BankFileError(
+                "malformed", f"assignment {current.assignment_number} has no end record", self.end_line
+            )
+
+        end, all_records = self.end, len(self.lines)
+        if end.num_transactions != total_tx:
+            raise BankFileError(
+                "record_count_mismatch",
+                f"transmission end record says {end.num_transactions} transactions, found {total_tx}",
+                self.end_line,
+            )
+        if end.num_records != all_records:
+            raise BankFileError(
+                "record_count_mismatch",
+                f"transmission end record says {end.num_records} records, found {all_records}",
+                self.end_line,
+            )
+        if end.total_amount != total_amount:
+            raise BankFileError(
+                "control_total_mismatch",
+                f"transmission end record says {money_from_minor(end.total_amount)} NOK, "
+                f"transactions sum to {money_from_minor(total_amount)}",
+                self.end_line,
+            )
+
+    @property
+    def totals(self) -> dict:
+        return (
+            {CURRENCY: money_from_minor(self.end.total_amount)} if self.count or self.end.total_amount else {}
         )
-    return payments
 
 
 def parse_ocr_giro(data: bytes, *, name: str = "") -> BankFile:
-    lines = _lines(data)
-    if not lines:
-        raise BankFileError("malformed", "empty OCR Giro file")
-
-    for lineno, line in lines:
-        if line.startswith("NY21"):
-            raise BankFileError(
-                "not_a_payment_file",
-                "this is an AvtaleGiro file (service code 21: agreements or payment claims), "
-                "not an OCR Giro payment file",
-                lineno,
-            )
-
-    dates = _Dates()
-    recs = [(lineno, _parse_record(lineno, line, dates)) for lineno, line in lines]
-
-    first_line, start = recs[0]
-    if not isinstance(start, ng_records.TransmissionStart):
-        raise BankFileError(
-            "malformed", "the first record must be a transmission start (NY000010)", first_line
-        )
-    end_line, end = recs[-1]
-    if not isinstance(end, ng_records.TransmissionEnd):
-        raise BankFileError(
-            "malformed", "the last record must be a transmission end (NY000089); truncated?", end_line
-        )
-
-    # Walk the assignments ourselves: we need line numbers and the end records' control figures, and
-    # the payments are built straight from the records (netsgiro's Transmission / Transaction objects
-    # would validate every field a second time; for a 100,000-payment file that was a third of the parse).
-    raw: list[dict] = []
-    accounts: list[str] = []
-    total_tx = 0
-    total_amount = 0
-    current: ng_records.AssignmentStart | None = None
-    current_records = 0
-    current_tx: dict[int, list] = {}  # transaction number -> [line, amount item 1, item 2, item 3]
-    current_amount = 0
-    for lineno, rec in recs[1:-1]:
-        if isinstance(rec, ng_records.AssignmentStart):
-            if current is not None:
-                raise BankFileError(
-                    "malformed", "assignment start before the previous assignment's end", lineno
-                )
-            if rec.service_code != netsgiro.ServiceCode.OCR_GIRO:
-                raise BankFileError(
-                    "not_a_payment_file", f"service code {int(rec.service_code):02d} is not OCR Giro", lineno
-                )
-            current, current_records, current_tx, current_amount = rec, 1, {}, 0
-            continue
-        if current is None:
-            raise BankFileError("malformed", f"{type(rec).__name__} record outside an assignment", lineno)
-        current_records += 1
-        if isinstance(rec, ng_records.AssignmentEnd):
-            if rec.num_transactions != len(current_tx):
-                raise BankFileError(
-                    "record_count_mismatch",
-                    f"assignment {current.assignment_number} end record says {rec.num_transactions} "
-                    f"transactions, found {len(current_tx)}",
-                    lineno,
-                )
-            if rec.num_records != current_records:
-                raise BankFileError(
-                    "record_count_mismatch",
-                    f"assignment {current.assignment_number} end record says {rec.num_records} records, "
-                    f"found {current_records}",
-                    lineno,
-                )
-            if (rec.total_amount or 0) != current_amount:
-                raise BankFileError(
-                    "control_total_mismatch",
-                    f"assignment {current.assignment_number} end record says {money_from_minor(rec.total_amount or 0)}"
-                    f" NOK, transactions sum to {money_from_minor(current_amount)}",
-                    lineno,
-                )
-            raw += _assignment_payments(current, current_tx)
-            accounts.append(current.assignment_account)
-            total_tx += len(current_tx)
-            total_amount += current_amount
-            current = None
-            continue
-        if isinstance(rec, ng_records.TransactionAmountItem1):
-            if rec.transaction_number in current_tx:
-                raise BankFileError(
-                    "malformed", f"transaction number {rec.transaction_number} repeated", lineno
-                )
-            current_tx[rec.transaction_number] = [lineno, rec, None, None]
-            current_amount += -rec.amount if rec.sign == "-" else rec.amount
-        elif isinstance(rec, ng_records.TransactionRecord):
-            parts = current_tx.get(rec.transaction_number)
-            if parts is None:
-                raise BankFileError("malformed", "transaction record without its amount item 1", lineno)
-            if isinstance(rec, ng_records.TransactionAmountItem2) and parts[2] is None and parts[3] is None:
-                parts[2] = rec
-            elif (
-                isinstance(rec, ng_records.TransactionAmountItem3)
-                and parts[2] is not None
-                and parts[3] is None
-            ):
-                parts[3] = rec
-            else:
-                raise BankFileError(
-                    "malformed",
-                    f"transaction {rec.transaction_number}: {type(rec).__name__} out of order "
-                    "(amount item 1, then 2, then an optional 3)",
-                    lineno,
-                )
-        else:
-            raise BankFileError("malformed", f"unexpected {type(rec).__name__} record", lineno)
-    if current is not None:
-        raise BankFileError(
-            "malformed", f"assignment {current.assignment_number} has no end record", end_line
-        )
-
-    all_records = len(recs)
-    if end.num_transactions != total_tx:
-        raise BankFileError(
-            "record_count_mismatch",
-            f"transmission end record says {end.num_transactions} transactions, found {total_tx}",
-            end_line,
-        )
-    if end.num_records != all_records:
-        raise BankFileError(
-            "record_count_mismatch",
-            f"transmission end record says {end.num_records} records, found {all_records}",
-            end_line,
-        )
-    if end.total_amount != total_amount:
-        raise BankFileError(
-            "control_total_mismatch",
-            f"transmission end record says {money_from_minor(end.total_amount)} NOK, "
-            f"transactions sum to {money_from_minor(total_amount)}",
-            end_line,
-        )
-
-    refs = unique_archive_refs([r["archive_ref"] for r in raw])
-    payments = tuple(BankPayment(**{**r, "archive_ref": ref}) for r, ref in zip(raw, refs, strict=True))
-
-    totals = {CURRENCY: money_from_minor(end.total_amount)} if payments or end.total_amount else {}
+    stream = OcrGiroStream(data, name=name)
+    payments = tuple(stream.payments())
+    totals = (
+        {CURRENCY: money_from_minor(stream.end.total_amount)} if payments or stream.end.total_amount else {}
+    )
     check_totals(payments, totals)
     return BankFile(
         format=FORMAT_OCR_GIRO,
-        file_id=start.transmission_number,
+        file_id=stream.file_id,
         created=None,
-        receiving_accounts=tuple(dict.fromkeys(accounts)),
+        receiving_accounts=stream.receiving_accounts,
         payments=payments,
         totals=totals,
     )

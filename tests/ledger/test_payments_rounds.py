@@ -169,3 +169,41 @@ def test_awkward_text_from_the_bank_is_stored_as_given(db):
     assert (payment.payer_name, payment.text, payment.bank_archive_ref) == (awkward[:60], awkward, "AW\\1")
     assert payment.status == Payment.Status.UNIDENTIFIED
     assert_verified(ledger)
+
+
+def test_a_bad_end_record_found_after_rounds_were_stored_rejects_the_whole_file(db, rounds_of_two):
+    """The OCR Giro file is read while it is booked: its end records are checked last, after rounds
+    have gone to the database. A wrong transmission total still books nothing and rejects the file."""
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
+    data = ocr_file(
+        [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices, 1)]
+    )
+    end_record = data.splitlines()[-1]
+    assert b"00000000000050000" in end_record  # the transmission total, in øre
+    tampered = data.replace(end_record, end_record.replace(b"00000000000050000", b"00000000000050100"))
+
+    out = book(tampered)
+    assert (out["status"], out["errors"][0]["code"]) == ("rejected", "control_total_mismatch")
+    assert "transmission end record" in out["errors"][0]["message"]
+    assert not Payment.objects.filter(ledger=ledger).exists()
+    assert set(Invoice.objects.filter(ledger=ledger).values_list("status", flat=True)) == {"open"}
+    assert PaymentFile.objects.get(pk=out["payment_file"]).status == "rejected"
+    assert book(data)["status"] == "accepted"  # the good file, afterwards, books as usual
+    assert_verified(ledger)
+
+
+def test_a_record_broken_in_a_later_round_rejects_the_whole_file(db, rounds_of_two):
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
+    data = ocr_file(
+        [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices, 1)]
+    )
+    lines = data.splitlines(keepends=True)
+    lines[-4] = lines[-4][:40] + b"X" + lines[-4][41:]  # in the last transaction's records
+    out = book(b"".join(lines))
+    assert out["status"] == "rejected"
+    assert out["errors"][0]["line"] == len(lines) - 3
+    assert not Payment.objects.filter(ledger=ledger).exists()
