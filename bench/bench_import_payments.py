@@ -262,7 +262,11 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
 
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
-    timers = [_Timed(bankfiles, "open_bank_file"), _Timed(payments, "_round"), _Timed(payments, "_book_rounds")]
+    timers = [
+        _Timed(bankfiles, "open_bank_file"),
+        _Timed(payments, "_round"),
+        _Timed(payments, "_book_rounds"),
+    ]
     # In the writer thread: the statements themselves.
     store_timers = [_Timed(payments, "_copy_lines_with"), _Timed(payments, "_close_invoices")]
     load_timer = _Timed(payments, "_load_items")

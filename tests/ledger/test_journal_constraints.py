@@ -326,7 +326,12 @@ def test_the_checks_can_be_made_immediate_by_name_and_leave_nothing_behind(db):
 
 def test_a_transaction_is_reversed_at_most_once(db):
     original = JournalTransaction.objects.filter(invoice=InvoiceFactory()).get()
-    reversal = {"ledger_id": original.ledger_id, "booking_date": "2026-01-06", "kind": "reversal", "actor": "t"}
+    reversal = {
+        "ledger_id": original.ledger_id,
+        "booking_date": "2026-01-06",
+        "kind": "reversal",
+        "actor": "t",
+    }
     with transaction.atomic():
         JournalTransaction.objects.create(reverses=original, **reversal)
         with pytest.raises(IntegrityError, match="transaction_reversed_once"), transaction.atomic():
