@@ -6,12 +6,10 @@ batches, each batch in one database transaction together with its CusinBatch row
 invoice fails alone, and a crash mid-file can be re-run to book only what was not booked yet.
 """
 
-import gc
 import hashlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledger import references
+from ledger.bulk import gc_paused
 from ledger.errors import InvalidTransition, LedgerError
 from ledger.models import Customer, Invoice, Ledger, LegalEntity
 from ledger.money import ZERO
@@ -123,11 +122,21 @@ def cusin_import(
         )
         if finished:
             return file_row.receipt  # the same file again: nothing more to book, the same receipt
-        index = xmlread.validate(path, header.version)
-        if index.invoices > settings.CUSIN_MAX_INVOICES:
-            raise xmlread.CusinFileError(
-                "TooManyInvoices",
-                f"the file has {index.invoices} invoices; at most {settings.CUSIN_MAX_INVOICES} per file",
+        with (
+            gc_paused(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cusin-validator") as validator,
+        ):
+            # The validation pass runs alongside the booking (see _book_batches).
+            validation = validator.submit(_validate, path, header.version)
+            _book_batches(
+                file_row=file_row,
+                path=path,
+                ledger=ledger,
+                actor=actor,
+                booking_date=booking_date or ledger.today(),
+                batch_size=batch_size,
+                validation=validation,
+                progress=progress,
             )
     except xmlread.CusinFileError as exc:
         receipt = rejected_receipt(name, company_no, exc)
@@ -152,38 +161,10 @@ def cusin_import(
             receipts.write_to_outbox(receipt, company_no)
         return receipt
 
-    CusinFile.objects.filter(pk=file_row.pk).update(passed_xsd_validation=True)
-    with _collecting_new_objects_only():
-        _book_batches(
-            file_row=file_row,
-            path=path,
-            ledger=ledger,
-            actor=actor,
-            booking_date=booking_date or ledger.today(),
-            batch_size=batch_size,
-            index=index,
-            progress=progress,
-        )
     receipt = _finish(file_row=file_row, header=header, ledger=ledger)
     if write_outbox:
         receipts.write_to_outbox(receipt, company_no)
     return receipt
-
-
-@contextmanager
-def _collecting_new_objects_only():
-    """Keep the objects the process had before the block out of the garbage collector's passes.
-
-    Booking makes so many objects that the collector's full passes run every few batches, and each
-    went over every object of the process (Django's, lxml's...): some 0.6 s of CPU for a file of
-    50,000 invoices. gc.freeze() sets the objects that exist now aside until gc.unfreeze() puts
-    them back: their collection, should any become garbage meanwhile, is only put off until then.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _claim_file(*, ledger, name, serial, digest, size, source) -> tuple[CusinFile, bool]:
@@ -227,10 +208,31 @@ def _claim_file(*, ledger, name, serial, digest, size, source) -> tuple[CusinFil
     return row, False
 
 
-def _record_batches(path: Path, size: int):
+def _validate(path: Path, version: str) -> xmlread.FileIndex:
+    """The validation pass (in its own thread: no database here)."""
+    index = xmlread.validate(path, version)
+    if index.invoices > settings.CUSIN_MAX_INVOICES:
+        raise xmlread.CusinFileError(
+            "TooManyInvoices",
+            f"the file has {index.invoices} invoices; at most {settings.CUSIN_MAX_INVOICES} per file",
+        )
+    return index
+
+
+def _record_batches(path: Path, size: int, index: xmlread.FileIndex):
+    """The file's records in batches; `index` learns where each number first appears as they are read
+    (in file order, so a number's first line is known before any repeat of it is booked)."""
     batch = []
     for element in xmlread.iter_records(path):
-        batch.append(parse_record(element))  # parsed before the reader clears the element
+        record = parse_record(element)  # parsed before the reader clears the element
+        index.first_customer_line.setdefault(record.customer_no, record.line)
+        for invoice in record.invoices:
+            index.invoices += 1
+            index.first_invoice_line.setdefault(invoice.invoice_no, invoice.line)
+            ref = "".join(invoice.payment_ref.split())
+            if ref:
+                index.first_ref_line.setdefault(ref, invoice.line)
+        batch.append(record)
         if len(batch) >= size:
             yield batch
             batch = []
@@ -252,10 +254,21 @@ def _read_ahead(batches):
             yield batch
 
 
-def _book_batches(*, file_row, path, ledger, actor, booking_date, batch_size, index, progress) -> None:
+def _book_batches(*, file_row, path, ledger, actor, booking_date, batch_size, validation, progress) -> None:
+    """Book the file batch by batch while `validation` (the validation pass, in another thread) runs.
+
+    Until the validation pass has passed the whole file, the batches booked meanwhile are held in one
+    database transaction: a file it rejects books nothing (and if booking meets something the schema
+    forbids first, the validation's finding is the file's error). From then on each batch commits
+    on its own, and a re-run books only the batches not booked yet.
+    """
     done = set(CusinBatch.objects.filter(file=file_row).values_list("batch_no", flat=True))
-    invoices_read = 0
-    for batch_no, records in enumerate(_read_ahead(_record_batches(path, batch_size)), start=1):
+    index = xmlread.FileIndex()  # filled in as the records are read
+    batches = enumerate(_read_ahead(_record_batches(path, batch_size, index)), start=1)
+    invoices_read, total = 0, None
+
+    def book(batch_no, records):
+        nonlocal invoices_read
         invoices_read += sum(len(r.invoices) for r in records)
         if batch_no not in done:  # batches an earlier run booked are skipped
             _book_batch(
@@ -267,8 +280,24 @@ def _book_batches(*, file_row, path, ledger, actor, booking_date, batch_size, in
                 booking_date=booking_date,
                 index=index,
             )
-        if progress:
-            progress(invoices_read, index.invoices)
+        if progress and total is not None:
+            progress(invoices_read, total)
+
+    try:
+        with transaction.atomic():
+            for batch_no, records in batches:
+                book(batch_no, records)
+                if validation.done():
+                    break
+            total = validation.result().invoices  # a CusinFileError here rolls the held batches back
+            CusinFile.objects.filter(pk=file_row.pk).update(passed_xsd_validation=True)
+    except Exception:
+        validation.result()  # the file's own error, if it has one
+        raise
+    if progress:
+        progress(invoices_read, total)
+    for batch_no, records in batches:
+        book(batch_no, records)
 
 
 @dataclass

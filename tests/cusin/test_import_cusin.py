@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import threading
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -250,6 +251,35 @@ def test_a_rejected_file_may_be_sent_again_with_its_serial(no_ledger, tmp_path):
     assert cusin_import(path=fixed, booking_date=DAY)["status"] == "accepted"
 
 
+def test_a_file_found_invalid_while_it_books_books_nothing(no_ledger, tmp_path, monkeypatch):
+    """The validation pass runs alongside the booking: the batches booked before it has passed the
+    whole file are held in one transaction, so an error at the file's end still books nothing."""
+    customers = [customer(str(n), invoice(f"V-{n}")) for n in range(1, 10)]
+    path = write(tmp_path, customers)
+    path.write_text(
+        path.read_text().replace("<InvoiceNo>V-9</InvoiceNo>", "<InvoiceNo>V-9</InvoiceNo><Bogus/>")
+    )
+    real_validate, booked = cusin_services._validate, threading.Event()
+
+    def validate_after_some_batches(*args):
+        assert booked.wait(timeout=30)  # the first batches are booked (held) before the verdict
+        return real_validate(*args)
+
+    real_book_batch = cusin_services._book_batch
+
+    def book_batch(**kwargs):
+        real_book_batch(**kwargs)
+        if kwargs["batch_no"] == 2:
+            booked.set()
+
+    monkeypatch.setattr(cusin_services, "_validate", validate_after_some_batches)
+    monkeypatch.setattr(cusin_services, "_book_batch", book_batch)
+    receipt = cusin_import(path=path, booking_date=DAY, batch_size=2)
+    assert (receipt["status"], receipt["errors"][0]["code"]) == ("rejected", "SchemaViolation")
+    assert_nothing_booked(no_ledger)
+    assert not CusinBatch.objects.exists()
+
+
 def test_schema_violation_rejects_whole_file_with_line(no_ledger, tmp_path):
     path = write(tmp_path, [customer("1", invoice("A1")), customer("2", invoice("A2"))])
     text = path.read_text().replace("<InvoiceNo>A2</InvoiceNo>", "<InvoiceNo>A2</InvoiceNo><Bogus/>")
@@ -461,17 +491,28 @@ def test_a_crash_mid_file_can_be_rerun_and_books_only_the_rest(no_ledger, tmp_pa
     customers = [customer(str(n), invoice(f"C-{n}")) for n in range(1, 8)]
     customers.append(customer("1", invoice("C-dup")))  # a record error in the last batch
     path = write(tmp_path, customers)
-    real_book_batch = cusin_services._book_batch
+    real_book_batch, real_validate = cusin_services._book_batch, cusin_services._validate
+    validated = threading.Event()
+
+    def validate(*args):  # the validation pass runs alongside; let it finish during the first batch
+        index = real_validate(*args)
+        validated.set()
+        return index
 
     def crash_on_third(**kwargs):
+        if kwargs["batch_no"] == 1:
+            assert validated.wait(timeout=30)
         if kwargs["batch_no"] == 3:
             raise RuntimeError("worker killed")
         return real_book_batch(**kwargs)
+
+    monkeypatch.setattr(cusin_services, "_validate", validate)
 
     monkeypatch.setattr(cusin_services, "_book_batch", crash_on_third)
     with pytest.raises(RuntimeError):
         cusin_import(path=path, booking_date=DAY, batch_size=3)
     assert Invoice.objects.filter(ledger=no_ledger).count() == 6  # batches 1 and 2 were committed
+    # (batch 1 once the validation pass had passed the file, batch 2 on its own)
     assert CusinFile.objects.get().status == "processing"
 
     monkeypatch.setattr(cusin_services, "_book_batch", real_book_batch)
