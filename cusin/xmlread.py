@@ -126,10 +126,12 @@ def schema(version: str) -> etree.XMLSchema:
 
 @dataclass
 class FileIndex:
-    """What the validation pass learnt: the invoice count and where each number first appears.
+    """Where each number first appears in a file, and its invoice count.
 
     An invoice number, payment reference or customer number seen again later in the file is a
-    repeat; knowing the first line of each up front keeps that decision the same on a re-run.
+    repeat. The booking fills this in as it reads the records, in file order, so that a number's
+    first line is known before any repeat of it is booked, on a re-run too. The validation pass
+    counts the invoices only.
     """
 
     invoices: int = 0
@@ -141,12 +143,8 @@ class FileIndex:
 INVOICE_TAGS = ("InvoiceWithDistribution", "InvoiceWithoutDistribution")
 
 
-def _stripped(element: etree._Element | None) -> str:
-    return (element.text or "").strip() if element is not None else ""
-
-
 def validate(path: Path, version: str) -> FileIndex:
-    """Validate the whole file against its version's schema, streaming, and index its numbers."""
+    """Validate the whole file against its version's schema, streaming, and count its invoices."""
     index = FileIndex()
     etree.clear_error_log()
     # Only CUSINInfo ends reach Python: libxml2 validates everything else without a callback.
@@ -159,19 +157,11 @@ def validate(path: Path, version: str) -> FileIndex:
     )
     try:
         for _, element in context:
-            # Children by tag in one pass (cheaper than a find() each). Not by position: libxml2 may
-            # report a content error only after this element's end, so it may not be valid yet.
-            fields = {child.tag: child for child in element}
-            index.first_customer_line.setdefault(_stripped(fields.get("CustomerNo")), element.sourceline)
-            for invoice in fields.get("Invoices", ()):
-                if invoice.tag not in INVOICE_TAGS:
-                    continue
-                index.invoices += 1
-                parts = {child.tag: child for child in invoice}
-                index.first_invoice_line.setdefault(_stripped(parts.get("InvoiceNo")), invoice.sourceline)
-                ref = "".join(_stripped(parts.get("PaymentRefNo")).split())
-                if ref:
-                    index.first_ref_line.setdefault(ref, invoice.sourceline)
+            # By tag, not by position: libxml2 may report a content error only after this element's
+            # end, so it may not be valid yet.
+            for child in element:
+                if child.tag == "Invoices":
+                    index.invoices += sum(1 for invoice in child if invoice.tag in INVOICE_TAGS)
             _release(element)
     except etree.XMLSyntaxError as exc:
         last = exc.error_log.last_error
