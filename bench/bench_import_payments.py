@@ -268,7 +268,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         _Timed(payments, "_book_rounds"),
     ]
     # In the writer thread: the statements themselves.
-    store_timers = [_Timed(payments, "_copy_lines_with"), _Timed(payments, "_close_invoices")]
+    store_timers = [_Timed(payments, "_copy_lines"), _Timed(payments, "_close_invoices")]
     load_timer = _Timed(payments, "_load_items")
     commit_time = [0.0]
     real_commit = connection._commit

@@ -68,6 +68,7 @@ from .services import (
     _accounts_by_role,
     _actor_fields,
     _copy_field,
+    _copy_lines,
     _guard_not_closed,
     _int_array,
     _invoice_event,
@@ -600,14 +601,6 @@ class _BackgroundWriter:
         return False
 
 
-def _copy_lines_with(cursor, table: str, columns: Sequence[str], lines: list[str]) -> None:
-    """COPY lines of COPY's text format, already built: one write per 1,000 lines."""
-    if lines:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for start in range(0, len(lines), 1000):
-                copy.write("".join(lines[start : start + 1000]))
-
-
 def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> None:
     """Write planned payments set-based, in the caller's database transaction, as one round (see
     `_round`): what `journal_book` and `invoice_close_if_settled` would write one payment at a time."""
@@ -708,15 +701,16 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
     closes, closed_events = _closes(ledger, plans, who=who)
 
     def store(cursor) -> None:
-        _copy_lines_with(cursor, "ledger_payment", PAYMENT_COPY_COLUMNS, payments)
-        _copy_lines_with(cursor, "ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions)
+        _copy_lines("ledger_payment", PAYMENT_COPY_COLUMNS, payments, cursor=cursor)
+        _copy_lines("ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions, cursor=cursor)
         if analyze:
             analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"), cursor=cursor)
-        _copy_lines_with(cursor, "ledger_posting", POSTING_COPY_COLUMNS, postings)
-        _copy_lines_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events)
+        _copy_lines("ledger_posting", POSTING_COPY_COLUMNS, postings, cursor=cursor)
+        if events:
+            _copy_lines("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events, cursor=cursor)
         if closes:
             _close_invoices(cursor, ledger, closes)
-            _copy_lines_with(cursor, "ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_events)
+            _copy_lines("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_events, cursor=cursor)
 
     return store
 

@@ -712,13 +712,17 @@ def _copy_json(value) -> str:
     return _json_text(value).replace("\\", "\\\\")
 
 
-def _copy_lines(table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
-    """COPY rows given as lines of COPY's text format (see _copy_field), sent 1,000 at a time."""
+def _copy_lines(table: str, columns: Sequence[str], lines: Iterable[str], *, cursor=None) -> None:
+    """COPY rows given as lines of COPY's text format (see _copy_field), sent 1,000 at a time.
+
+    `cursor`: a psycopg cursor to use instead of Django's (the payments import's writer thread)."""
+    if cursor is None:
+        with connection.cursor() as cursor:
+            return _copy_lines(table, columns, lines, cursor=cursor)
     lines = iter(lines)
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            while chunk := "".join(islice(lines, 1000)):
-                copy.write(chunk)
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        while chunk := "".join(islice(lines, 1000)):
+            copy.write(chunk)
 
 
 @dataclass(frozen=True, slots=True)
