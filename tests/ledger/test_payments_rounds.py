@@ -207,3 +207,46 @@ def test_a_record_broken_in_a_later_round_rejects_the_whole_file(db, rounds_of_t
     assert out["status"] == "rejected"
     assert out["errors"][0]["line"] == len(lines) - 3
     assert not Payment.objects.filter(ledger=ledger).exists()
+
+
+def test_surplus_in_a_later_round_settles_the_oldest_and_later_rounds_see_it(db, rounds_of_two):
+    """The overdue invoices are loaded in the round whose surplus needs them; a later round that pays
+    one of them by reference finds the same invoice, already part paid by that surplus."""
+    from datetime import date
+
+    ledger = ledger_with_account()
+    customer = CustomerFactory(ledger=ledger)
+    not_due = {"customer": customer, "invoice_date": PAY_DAY - timedelta(days=3)}
+    first, second, third = (InvoiceFactory(amount=Decimal("100.00"), **not_due) for _ in range(3))
+    overdue = InvoiceFactory(customer=customer, amount=Decimal("300.00"), invoice_date=date(2025, 12, 1))
+    oldest = InvoiceFactory(
+        customer=customer, amount=Decimal("50.00"), invoice_date=date(2025, 11, 1)
+    )  # not in the file
+    data = ocr_file(
+        [
+            pay(first.payment_ref, "100.00", "000000001"),  # round 1: exact
+            pay(third.payment_ref, "10.00", "000000002"),  # round 1: partial
+            pay(second.payment_ref, "220.00", "000000003"),  # round 2: 120.00 surplus -> the overdue ones
+            pay(third.payment_ref, "90.00", "000000004"),  # round 2: the rest of the third
+            pay(overdue.payment_ref, "230.00", "000000005"),  # round 3: what the surplus left open
+        ]
+    )
+    summary = book(data)
+    assert (summary["matched"], summary["partially_paid"], summary["overpaid"]) == (3, 1, 1)
+
+    surplus = Payment.objects.get(ledger=ledger, bank_archive_ref__startswith="000000003")
+    placed = dict(
+        Posting.objects.filter(payment=surplus, invoice__isnull=False).values_list("invoice_id", "amount")
+    )
+    # the oldest first (loaded for the surplus), then the one the file also pays by reference
+    assert placed == {
+        second.id: Decimal("-100.00"),
+        oldest.id: Decimal("-50.00"),
+        overdue.id: Decimal("-70.00"),
+    }
+    last = Payment.objects.get(ledger=ledger, bank_archive_ref__startswith="000000005")
+    assert last.outcome == Payment.Outcome.EXACT  # 300.00 - 70.00 left, paid exactly
+    for invoice in (first, second, third, overdue, oldest):
+        invoice.refresh_from_db()
+        assert invoice.status == "closed", invoice.invoice_no
+    assert_verified(ledger)
