@@ -537,9 +537,8 @@ INVOICE_EVENT_COPY_COLUMNS = [
 ]  # fmt: skip
 
 
-WRITE_CHUNK = (
-    10_000  # payments per round of COPYs: the next round is prepared while the database stores this one
-)
+# Payments per round of COPYs: the next round is prepared while the database stores this one.
+WRITE_CHUNK = 10_000
 # The first round is small, so that the writer starts at once instead of waiting for a whole round.
 FIRST_ROUND = 1_000
 
@@ -606,7 +605,7 @@ def _write(ledger: Ledger, file_row: PaymentFile, plans: list[_Plan], actor) -> 
     `_round`): what `journal_book` and `invoice_close_if_settled` would write one payment at a time."""
     if plans:
         fields = _round_fields(ledger, file_row, actor)
-        _assign_ids(plans)
+        _IdBlock(len(plans)).assign(plans)
         with _BackgroundWriter() as writer:
             writer.submit(_round(plans, analyze=len(plans) >= BULK_SIZE, **fields))
 
@@ -618,7 +617,8 @@ def _round_fields(ledger: Ledger, file_row: PaymentFile, actor) -> dict:
 
 
 class _IdBlock:
-    """Payment and transaction ids reserved `count` at a time, handed out as rounds need them."""
+    """Payment and transaction ids reserved up front (the postings and events name them), `count` at a
+    time, handed out as rounds need them."""
 
     def __init__(self, count: int):
         self.payment_ids: list[int] = []
@@ -637,14 +637,6 @@ class _IdBlock:
         ):
             plan.payment_id, plan.transaction_id = payment_id, transaction_id
         del self.payment_ids[: len(plans)], self.transaction_ids[: len(plans)]
-
-
-def _assign_ids(plans: list[_Plan]) -> None:
-    """Reserve the rows' ids up front: the postings and events name their payment and transaction."""
-    payment_ids = _next_ids("ledger_payment", len(plans))
-    transaction_ids = _next_ids("ledger_journaltransaction", len(plans))
-    for plan, payment_id, transaction_id in zip(plans, payment_ids, transaction_ids, strict=True):
-        plan.payment_id, plan.transaction_id = payment_id, transaction_id
 
 
 def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now, analyze) -> Callable:

@@ -47,9 +47,14 @@ def parse_bank_file(data: bytes, *, format: str | None = None, name: str = "") -
     try:
         return parser(data, name=name)
     except BankFileError as exc:
-        if not name:
-            raise
-        raise BankFileError(exc.code, f"{name}: {exc.message}", exc.line) from exc
+        _raise_named(exc, name)
+
+
+def _raise_named(exc: BankFileError, name: str):
+    """Raise the error again, naming the file it is about (as it is when there is no name)."""
+    if not name:
+        raise exc
+    raise BankFileError(exc.code, f"{name}: {exc.message}", exc.line) from exc
 
 
 class _ParsedFile:
@@ -85,9 +90,7 @@ class _NamedErrors:
         try:
             yield from self.stream.payments()
         except BankFileError as exc:
-            if not self.name:
-                raise
-            raise BankFileError(exc.code, f"{self.name}: {exc.message}", exc.line) from exc
+            _raise_named(exc, self.name)
 
 
 def open_bank_file(data: bytes, *, format: str | None = None, name: str = ""):
@@ -95,10 +98,9 @@ def open_bank_file(data: bytes, *, format: str | None = None, name: str = ""):
 
     The result has `format`, `test`, `file_id`, `receiving_accounts`, `count` (payments, as the file
     declares them), `references()` (the payment references, read ahead) and `payments()`, an iterator
-    of BankPayment in file order. An OCR Giro file is
-    parsed and checked while `payments()` runs (OcrGiroStream): its last checks fail only at its end,
-    so the caller must be ready to undo what it did with the payments before. The other formats are
-    parsed whole here.
+    of BankPayment in file order. An OCR Giro file is parsed and checked while `payments()` runs
+    (OcrGiroStream): its last checks fail only at its end, so the caller must be ready to undo what it
+    did with the payments before. The other formats are parsed whole here.
     """
     from .ocr_giro import OcrGiroStream
 
@@ -109,8 +111,6 @@ def open_bank_file(data: bytes, *, format: str | None = None, name: str = ""):
     if fmt != FORMAT_OCR_GIRO:
         return _ParsedFile(parse_bank_file(data, format=fmt, name=name))
     try:
-        return _NamedErrors(OcrGiroStream(data, name=name), name)
+        return _NamedErrors(OcrGiroStream(data), name)
     except BankFileError as exc:
-        if not name:
-            raise
-        raise BankFileError(exc.code, f"{name}: {exc.message}", exc.line) from exc
+        _raise_named(exc, name)

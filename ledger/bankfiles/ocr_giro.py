@@ -136,7 +136,7 @@ class OcrGiroStream:
     format = FORMAT_OCR_GIRO
     test = False
 
-    def __init__(self, data: bytes, *, name: str = ""):
+    def __init__(self, data: bytes):
         self.lines = _lines(data)
         if not self.lines:
             raise BankFileError("malformed", "empty OCR Giro file")
@@ -301,15 +301,9 @@ class OcrGiroStream:
                 self.end_line,
             )
 
-    @property
-    def totals(self) -> dict:
-        return (
-            {CURRENCY: money_from_minor(self.end.total_amount)} if self.count or self.end.total_amount else {}
-        )
-
 
 def parse_ocr_giro(data: bytes, *, name: str = "") -> BankFile:
-    stream = OcrGiroStream(data, name=name)
+    stream = OcrGiroStream(data)
     payments = tuple(stream.payments())
     totals = (
         {CURRENCY: money_from_minor(stream.end.total_amount)} if payments or stream.end.total_amount else {}
