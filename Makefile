@@ -25,6 +25,7 @@ demo: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
+	./scripts/browser-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
