@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Cause
 
+
 def _reason(required: bool = True) -> forms.CharField:
     return forms.CharField(label=_("Reason"), max_length=500, required=required)
 

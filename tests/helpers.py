@@ -89,7 +89,9 @@ def sign_in(client, user):
 
     from portal360.middleware import SESSION_VERIFIED_AT
 
-    device = EmailDevice.objects.filter(user=user).first() or EmailDevice.objects.create(user=user, name="test")
+    device = EmailDevice.objects.filter(user=user).first() or EmailDevice.objects.create(
+        user=user, name="test"
+    )
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
