@@ -235,7 +235,9 @@ class Customer(models.Model):
         # the name prefix by customer_name_search_idx (ledger_id, upper(name) varchar_pattern_ops), made
         # by migration 0017 in SQL.
         indexes = [
-            models.Index(fields=["national_id"], condition=~Q(national_id=""), name="customer_national_id_idx"),
+            models.Index(
+                fields=["national_id"], condition=~Q(national_id=""), name="customer_national_id_idx"
+            ),
             models.Index(Lower("email"), condition=~Q(email=""), name="customer_email_search_idx"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="customer_phone_search_idx"),
         ]
