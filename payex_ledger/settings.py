@@ -84,6 +84,8 @@ AUTHENTICATION_BACKENDS = [
     # First: counts failed sign-ins and refuses a locked-out user before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # A client's own OpenID Connect sign-in, "by agreement" (portal360.models.ClientFederation).
+    "portal360.oidc.ClientOIDCBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .models import News
+from .models import ClientFederation, News
 
 
 def _login(request, extra_context=None):
@@ -36,3 +36,9 @@ class NewsAdmin(admin.ModelAdmin):
     list_display = ("title", "client", "published_at", "visible")
     list_filter = ("visible", "client")
     search_fields = ("title", "body")
+
+
+@admin.register(ClientFederation)
+class ClientFederationAdmin(admin.ModelAdmin):
+    list_display = ("client", "enabled", "slug", "issuer", "oidc_client_id", "secret_env")
+    list_filter = ("enabled",)

@@ -74,3 +74,30 @@ class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevic
             return True
         self.throttle_increment()
         return False
+
+
+class ClientFederation(models.Model):
+    """Sign-in "by agreement" (seeds 000 section 8): the client's own OpenID Connect provider signs its
+    users in to 360 instead of our password and code. Off until our staff enable it; the client secret
+    stays in the environment (`secret_env` names the variable), never in the database."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="federation")
+    enabled = models.BooleanField(default=False)
+    slug = models.SlugField(max_length=40, unique=True, help_text="the sign-in URL: /360/sso/<slug>/")
+    label = models.CharField(max_length=100, help_text="the button: e.g. 'Sign in with Fjord Kraft ID'")
+    issuer = models.URLField(help_text="the provider's issuer; its /.well-known/openid-configuration is read")
+    oidc_client_id = models.CharField(max_length=200, help_text="our client id at the provider")
+    secret_env = models.CharField(
+        max_length=100, help_text="name of the environment variable holding the client secret"
+    )
+    scopes = models.CharField(max_length=200, default="openid email")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(secret_env__regex=r"^[A-Z][A-Z0-9_]*$"), name="federation_secret_env_name"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.client}: {self.issuer}"

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
+from .oidc import FederationCallbackView, FederationStartView
 from .views import auth, customers, invoices, start
 
 app_name = "portal360"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("login/code/", auth.login_code, name="login_code"),
     path("logout/", auth.logout, name="logout"),
     path("language/", set_language, name="set_language"),
+    path("sso/callback/", FederationCallbackView.as_view(), name="oidc_callback"),
+    path("sso/<slug:slug>/", FederationStartView.as_view(), name="oidc_start"),
     path("password-reset/", auth_views.PasswordResetView.as_view(**_reset), name="password_reset"),
     path(
         "password-reset/sent/",

@@ -69,7 +69,15 @@ def login(request):
                 request.session[SESSION_VERIFIED_AT] = trusted_at
                 return redirect(_next_url(request))
         return redirect(f"{reverse('portal360:login_code')}?{urlencode({'next': _next_url(request)})}")
-    return render(request, "portal360/auth/login.html", {"form": form, "next": _next_url(request)})
+    return render(
+        request,
+        "portal360/auth/login.html",
+        {
+            "form": form,
+            "next": _next_url(request),
+            "federation_failed": request.GET.get("federation") == "failed",
+        },
+    )
 
 
 @never_cache
