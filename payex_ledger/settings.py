@@ -114,12 +114,13 @@ AXES_VERBOSE = False
 # Sessions end after this much idle time (each request moves the expiry on).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies only over HTTPS in production (a TLS proxy in front); DJANGO_SECURE_COOKIES=0 for a local trial.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # the load balancer's check may come over plain HTTP
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
@@ -160,7 +161,7 @@ LANGUAGE_CODE = "en"
 # The 360 UI and the invoice portal: Norwegian bokmål, English, Swedish, Danish (LocaleMiddleware picks
 # from the browser, the language switch from the session cookie).
 LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English"), ("sv", "Svenska"), ("da", "Dansk")]
-LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 TIME_ZONE = "UTC"
 # The day the beat-scheduled business day runs for (each ledger books in its own time zone).
 BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Oslo")

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Cause
 
+from .labels import CLAIM_LEVEL, INVOICE_STATUS
+
 
 def _reason(required: bool = True) -> forms.CharField:
     return forms.CharField(label=_("Reason"), max_length=500, required=required)
@@ -48,6 +50,16 @@ class SearchForm(forms.Form):
         ),
     )
     page = forms.IntegerField(min_value=1, max_value=1000, required=False)
+
+
+class InvoiceFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=lambda: [("", _("Any"))] + [
+        (code, text) for code, text in INVOICE_STATUS.items()
+    ])  # fmt: skip
+    level = forms.ChoiceField(label=_("Claim level"), required=False, choices=lambda: [("", _("Any"))] + [
+        (code, text) for code, text in CLAIM_LEVEL.items() if code
+    ])  # fmt: skip
+    page = forms.IntegerField(min_value=1, max_value=100000, required=False, widget=forms.HiddenInput)
 
 
 class RespiteForm(forms.Form):

@@ -113,7 +113,18 @@ CUSTOMER_EVENT = {
     "notification_sent": _("Notification sent"),
 }
 
+CHANNEL = {
+    "einvoice_b2c": _("eFaktura (B2C)"),
+    "kivra": "Kivra",
+    "email": _("E-mail"),
+    "sms": "SMS",
+    "paper": _("Paper"),
+    "einvoice_b2b": "EHF / PEPPOL",
+    "archive_only": _("Archive only"),
+}
+
 TABLES = {
+    "channel": CHANNEL,
     "invoice_status": INVOICE_STATUS,
     "claim_level": CLAIM_LEVEL,
     "next_event": NEXT_EVENT,

@@ -33,7 +33,13 @@ from ledger.models import (
 )
 from ledger.money import ZERO
 from ledger.payment_selectors import customer_credit_balance
-from ledger.selectors import customer_get, invoice_events, invoice_get, invoices_with_balances
+from ledger.selectors import (
+    customer_get,
+    invoice_events,
+    invoice_get,
+    invoices_filtered,
+    invoices_with_balances,
+)
 
 from .models import News
 
@@ -119,6 +125,26 @@ def news_for(*, client: Client | None, limit: int = 10) -> list[News]:
     qs = News.objects.filter(visible=True)
     qs = qs.filter(Q(client__isnull=True) | Q(client=client)) if client else qs.filter(client__isnull=True)
     return list(qs[:limit])
+
+
+def invoice_list(*, ledger: Ledger, status: str = "", level: str = "", page: int = 1) -> dict:
+    """The ledger's invoices (section Services) by status and claim level, overdue first, a page at a
+    time with each one's open amount and claim level (a fixed number of queries)."""
+    qs = invoices_filtered(ledger=ledger, status=status or None)
+    if level == "due_date":
+        qs = qs.filter(Q(claim__isnull=True) | Q(claim__level=""))
+    elif level:
+        qs = qs.filter(claim__level=level)
+    offset = (page - 1) * PAGE_SIZE
+    invoices = list(qs.order_by("due_date", "id")[offset : offset + PAGE_SIZE + 1])
+    has_next = len(invoices) > PAGE_SIZE
+    invoices = invoices[:PAGE_SIZE]
+    summaries = claim_summaries(ledger=ledger, invoices=invoices) if invoices else {}
+    return {
+        "rows": [(invoice, summaries[invoice.id]) for invoice in invoices],
+        "page": page,
+        "has_next": has_next,
+    }
 
 
 # --- Customer search -----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from ledger.models import Client
 from ledger.selectors import ledgers_for_user
 
 from ..access import SESSION_CLIENT, SESSION_LEDGER, context_ledgers
-from ..selectors import news_for, start_figures
+from ..forms import InvoiceFilterForm
+from ..selectors import invoice_list, news_for, start_figures
 from .common import page
 
 
@@ -55,8 +56,23 @@ def choose_client(request):
 
 
 def services(request):
+    """Ledger information: the invoices and claims of the chosen ledger, by status and claim level."""
     ctx = context_ledgers(request)
-    return page(request, "portal360/services.html", {"ledger": ctx.ledger}, section="services")
+    form = InvoiceFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    listing = (
+        invoice_list(ledger=ctx.ledger, status=filters.get("status") or "", level=filters.get("level") or "",
+                     page=filters.get("page") or 1)
+        if ctx.ledger else None
+    )  # fmt: skip
+    query = {k: v for k, v in filters.items() if v and k != "page"}
+    template = (
+        "portal360/_invoice_list.html"
+        if request.htmx and not request.htmx.boosted
+        else "portal360/services.html"
+    )
+    return page(request, template, {"ledger": ctx.ledger, "form": form, "listing": listing, "query": query},
+                section="services")  # fmt: skip
 
 
 def company(request):

@@ -181,3 +181,19 @@ def test_read_only_users_see_no_actions_and_may_not_post(client, reader, ledger,
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.OPEN
     assert Payment.objects.count() == 0
+
+
+def test_services_lists_the_ledgers_invoices_by_status_and_level(signed_in, ledger, customer, invoice):
+    from claims.models import Claim, StepKind
+
+    second = InvoiceFactory(customer=customer, invoice_no="F-1002")
+    Claim.objects.create(ledger=ledger, invoice=second, level=StepKind.REMINDER, position=1,
+                         deadline=date(2026, 2, 1), next_on=date(2026, 2, 10))  # fmt: skip
+    invoice_dispute_open(invoice=invoice, actor="t", reason="complaint")
+    every = signed_in.get("/360/services/").content.decode()
+    assert "F-1001" in every and "F-1002" in every
+    disputed = signed_in.get("/360/services/", {"status": "disputed"}).content.decode()
+    assert "F-1001" in disputed and "F-1002" not in disputed
+    reminded = signed_in.get("/360/services/", {"level": "reminder"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "F-1002" in reminded and "F-1001" not in reminded and "<html" not in reminded
+    assert signed_in.get("/360/services/", {"status": "bogus"}).status_code == 200
