@@ -164,3 +164,51 @@ class AddressForm(forms.Form):
         return self.cleaned_data["country"].upper()
 
     reason = _reason(required=False)
+
+
+class ComplaintForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("favour", _("In the customer's favour: credit")), ("resume", _("Not in the customer's favour: resume the claim"))],
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    amount = _amount(help_text=_("Credit: leave empty to credit the whole claim."))
+    note = forms.CharField(label=_("Note"), max_length=500)
+
+
+class ReaddressForm(forms.Form):
+    line1 = forms.CharField(label=_("Address"), max_length=200)
+    line2 = forms.CharField(label=_("Address, line 2"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20)
+    city = forms.CharField(label=_("City"), max_length=100)
+    country = forms.RegexField(label=_("Country"), regex=r"^[A-Za-z]{2}$", max_length=2)
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+
+class UnreachableForm(forms.Form):
+    reason = _reason()
+
+
+class AllocateToInvoiceForm(forms.Form):
+    invoice = forms.CharField(label=_("Invoice number or KID/OCR"), max_length=40)
+    amount = _amount(help_text=_("Leave empty to place as much as is open."))
+    reason = _reason()
+
+
+class RefundForm(forms.Form):
+    bank_account = forms.CharField(
+        label=_("Bank account"), max_length=40, required=False,
+        help_text=_("Leave empty for the account it was paid from."),
+    )  # fmt: skip
+    reason = _reason()
+
+
+class CallOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[
+        ("promise_to_pay", _("Reached: promised to pay")), ("reached", _("Reached: no promise")),
+        ("no_answer", _("No answer")), ("wrong_number", _("Wrong number")),
+    ], widget=forms.RadioSelect)  # fmt: skip
+    promised_until = forms.DateField(label=_("Promised to pay by"), widget=DateInput, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)

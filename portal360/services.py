@@ -1,4 +1,5 @@
-"""Writes of the operator UI's own: the sign-in code's device and the device-trust mark.
+"""Writes of the operator UI's own: the sign-in code's device and the device-trust mark, and who has
+taken which worklist item.
 
 Everything an operator does to the ledger goes through the domain services (ledger, distribution); only
 the second factor is kept here.
@@ -8,14 +9,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from ledger.errors import ValidationFailed
+from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import SecondFactorChannel, User
 
-from .models import SmsDevice
+from .models import SmsDevice, WorklistClaim
 
 DEVICE_COOKIE = "ls360_device"
 _DEVICE_SALT = "portal360.device"
@@ -71,3 +72,49 @@ def device_trusted(*, user: User, mark: str | None) -> int | None:
     except signing.BadSignature:
         return None
     return value["t"] if value.get("u") == user.pk else None
+
+
+# --- Worklists: take and release ------------------------------------------------------------------
+
+# A take older than this is free again (the operator left without releasing it).
+WORKLIST_TAKE_HOURS = 8
+
+
+def worklist_take(*, kind: str, item_id: int, ledger, user: User) -> WorklistClaim:
+    """Take an item for `user`: one conditional INSERT, so two operators never both get it. Refused
+    (InvalidTransition `worklist_item_taken`) while another operator holds it."""
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO portal360_worklistclaim (kind, item_id, ledger_id, taken_by_id, taken_at)
+            VALUES (%s, %s, %s, %s, %s)
+            ON CONFLICT (kind, item_id) DO UPDATE SET taken_by_id = EXCLUDED.taken_by_id, taken_at = EXCLUDED.taken_at
+             WHERE portal360_worklistclaim.taken_by_id = EXCLUDED.taken_by_id
+                OR portal360_worklistclaim.taken_at < %s
+            RETURNING id
+            """,
+            [kind, item_id, ledger.id, user.pk, now, now - timedelta(hours=WORKLIST_TAKE_HOURS)],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            holder = WorklistClaim.objects.select_related("taken_by").get(kind=kind, item_id=item_id)
+            raise InvalidTransition(
+                f"{holder.taken_by.get_full_name() or holder.taken_by.username} is working on this item",
+                code="worklist_item_taken",
+            )
+        return WorklistClaim.objects.get(pk=row[0])
+
+
+def worklist_release(*, kind: str, item_id: int, user: User) -> bool:
+    """Give an item back (only its holder, or our staff, may)."""
+    with transaction.atomic():
+        qs = WorklistClaim.objects.filter(kind=kind, item_id=item_id)
+        if not user.is_our_staff:
+            qs = qs.filter(taken_by=user)
+        return qs.delete()[0] > 0
+
+
+def worklist_done(*, kind: str, item_id: int) -> None:
+    """The item was worked and left its list: its take goes with it. Call inside the action's transaction."""
+    WorklistClaim.objects.filter(kind=kind, item_id=item_id).delete()

@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
 from .oidc import FederationCallbackView, FederationStartView
-from .views import auth, customers, invoices, start
+from .views import auth, customers, invoices, start, worklists
 
 app_name = "portal360"
 
@@ -45,6 +45,16 @@ urlpatterns = [
     path("client/", start.choose_client, name="choose_client"),
     path("customers/", customers.search, name="search"),
     path("services/", start.services, name="services"),
+    # Worklists
+    path("worklists/<slug:kind>/", worklists.worklist, name="worklist"),
+    path("worklists/<slug:kind>/<int:item_id>/", worklists.worklist_item_page, name="worklist_item"),
+    path("worklists/<slug:kind>/<int:item_id>/take/", worklists.worklist_take_view, name="worklist_take"),
+    path(
+        "worklists/<slug:kind>/<int:item_id>/release/",
+        worklists.worklist_release_view,
+        name="worklist_release",
+    ),
+    path("worklists/<slug:kind>/<int:item_id>/<slug:action>/", worklists.worklist_act, name="worklist_act"),
     path("company/", start.company, name="company"),
     path("reports/", start.reports, name="reports"),
     path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),
