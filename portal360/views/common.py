@@ -35,7 +35,12 @@ def page(request, template: str, context: dict, *, section: str, status: int = 2
         "clients": list(Client.objects.order_by("name")) if request.user.is_our_staff else [],
         "may_act": request.user.may_act,
     }
-    return render(request, template, {**base, **context}, status=status)
+    response = render(request, template, {**base, **context}, status=status)
+    if request.method == "POST" and request.htmx:
+        # A form answered in place (its errors, a token shown once): the address bar keeps the page's URL,
+        # so a reload does not post again. A redirect after a POST still moves it.
+        response["HX-Push-Url"] = "false"
+    return response
 
 
 def acted(request, error: LedgerError | None, *, success: str, to: str, form=None) -> HttpResponse | None:
