@@ -1,0 +1,56 @@
+"""Requests per client address, counted in PostgreSQL (fixed windows, one upsert per request) so that
+every web process shares one limit. Two counters: all portal requests, and links that did not open
+(guessing costs the guesser, not us: once over the limit no token is even looked up)."""
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from rest_framework.throttling import SimpleRateThrottle
+
+COUNT = """
+INSERT INTO invoiceportal_ratecounter AS c (key, window_start, requests) VALUES (%s, %s, %s)
+ON CONFLICT (key, window_start) DO UPDATE SET requests = c.requests + EXCLUDED.requests
+RETURNING c.requests
+"""
+FORGET = "DELETE FROM invoiceportal_ratecounter WHERE key = %s AND window_start < %s"
+
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    return SimpleRateThrottle.parse_rate(None, getattr(settings, name, default) or default)
+
+
+def client_address(request) -> str:
+    # Behind a proxy REMOTE_ADDR is the proxy: the deployment sets it from the proxy's header
+    # (e.g. gunicorn --forwarded-allow-ips), never from a header the client controls.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _count(key: str, period: int, add: int) -> tuple[int, int]:
+    now = time.time()
+    window_start = int(now // period) * period
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT, [key, window_start, add])
+        count = cursor.fetchone()[0]
+        if count == add and add:
+            cursor.execute(FORGET, [key, window_start])
+    return count, max(1, int(window_start + period - now + 0.999))
+
+
+def hit(request) -> int | None:
+    """Count this request; the seconds to wait if the address is over a limit, else None."""
+    address = client_address(request)
+    limit, period = _rate("INVOICE_PORTAL_RATE_LIMIT", "120/min")
+    count, wait = _count(f"req:{address}", period, 1)
+    if count > limit:
+        return wait
+    bad_limit, bad_period = _rate("INVOICE_PORTAL_BAD_LINK_LIMIT", "20/hour")
+    bad, bad_wait = _count(f"bad:{address}", bad_period, 0)
+    if bad >= bad_limit:
+        return bad_wait
+    return None
+
+
+def bad_link(request) -> None:
+    _, period = _rate("INVOICE_PORTAL_BAD_LINK_LIMIT", "20/hour")
+    _count(f"bad:{client_address(request)}", period, 1)
