@@ -408,7 +408,7 @@ def direct_debit_signup_complete(
     send_debit_claims run claims the customer's invoices in the scheme's claim file."""
     with transaction.atomic():
         signup = (
-            DirectDebitSignup.objects.select_for_update()
+            DirectDebitSignup.objects.select_for_update(of=("self",))
             .select_related("ledger", "customer")
             .get(pk=signup.pk)
         )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("<str:token>/contact/", views.contact, name="contact"),
     path("<str:token>/pay/", views.pay, name="pay"),
     path("<str:token>/paid/<str:provider_ref>/", views.paid, name="paid"),
+    # Anything else under /p/ (a link cut or pasted wrong) gets the same friendly page.
+    re_path(r"^.*$", views.no_link),
 ]

@@ -10,7 +10,6 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -70,26 +69,31 @@ CONSENT_NAMES = {
 
 
 def _error_text(exc: LedgerError) -> str:
-    """The customer's words for a refused action (the service's own message is for operators)."""
+    """The customer's words for a refused action (the service's own message is for operators); lazy:
+    the page renders them in its language."""
     messages = {
-        "message_required": _("Please write what is wrong with the invoice."),
-        "message_too_long": _("Please keep the message under 450 characters."),
-        "already_disputed": _("This invoice is already disputed. We will be in touch."),
-        "invoice_disputed": _(
+        "message_required": gettext_lazy("Please write what is wrong with the invoice."),
+        "message_too_long": gettext_lazy("Please keep the message under 450 characters."),
+        "already_disputed": gettext_lazy("This invoice is already disputed. We will be in touch."),
+        "invoice_disputed": gettext_lazy(
             "The invoice is disputed; nothing else can be done until the dispute is handled."
         ),
-        "invoice_closed": _("This invoice is closed."),
-        "respite_days_invalid": _("Please choose how long a respite you need."),
-        "respite_too_long": _("A respite this long cannot be asked for here. Please contact the creditor."),
-        "respite_request_pending": _("You have already asked for a respite; it is being handled."),
-        "email_invalid": _("Please check the e-mail address."),
-        "phone_invalid": _("Please check the phone number."),
-        "contact_required": _("Please give an e-mail address or a phone number."),
-        "nothing_to_pay": _("There is nothing to pay on this invoice."),
-        "account_invalid": _("Please check the account number."),
-        "amount_invalid": _("Please check the amount."),
+        "invoice_closed": gettext_lazy("This invoice is closed."),
+        "respite_days_invalid": gettext_lazy("Please choose how long a respite you need."),
+        "respite_too_long": gettext_lazy(
+            "A respite this long cannot be asked for here. Please contact the creditor."
+        ),
+        "respite_request_pending": gettext_lazy("You have already asked for a respite; it is being handled."),
+        "email_invalid": gettext_lazy("Please check the e-mail address."),
+        "phone_invalid": gettext_lazy("Please check the phone number."),
+        "contact_required": gettext_lazy("Please give an e-mail address or a phone number."),
+        "nothing_to_pay": gettext_lazy("There is nothing to pay on this invoice."),
+        "account_invalid": gettext_lazy("Please check the account number."),
+        "amount_invalid": gettext_lazy("Please check the amount."),
     }
-    return messages.get(exc.code, _("That could not be done. Please try again or contact the creditor."))
+    return messages.get(
+        exc.code, gettext_lazy("That could not be done. Please try again or contact the creditor.")
+    )
 
 
 def portal_response(response: HttpResponse) -> HttpResponse:
@@ -391,7 +395,9 @@ def test_provider_page(request, provider_ref):
     ):
         return _refused(request, "not_found")
     language = _language(request, payment.ledger.country)
-    if request.method == "POST" and payment.status == ProviderPaymentStatus.STARTED:
+    if request.method == "POST" and payment.status != ProviderPaymentStatus.STARTED:
+        return portal_response(HttpResponseRedirect(return_url))  # decided before: say so again
+    if request.method == "POST":
         decision = request.POST.get("decision")
         status = "paid" if decision == "approve" else "cancelled"
         try:
@@ -497,7 +503,7 @@ def test_bankid(request, state):
                 request.POST.get("nid", ""), country=signup.ledger.country, business=False
             )
         except InvalidNationalId:
-            error = _("That is not a valid national identity number.")
+            error = gettext_lazy("That is not a valid national identity number.")
         else:
             url = reverse("invoiceportal:dd-identified", args=[state])
             query = urlencode({"nid": nid, "sig": adapters.sign(state, nid)})
@@ -520,8 +526,11 @@ def dd_identified(request, state):
     national_id = provider.complete(request, signup)
     if national_id is None:
         return _refused(request, "not_found")
-    services.direct_debit_signup_identified(signup=signup, national_id=national_id, provider=provider.name)
-    return portal_response(HttpResponseRedirect(reverse("invoiceportal:dd-confirm", args=[state])))
+    signup = services.direct_debit_signup_identified(
+        signup=signup, national_id=national_id, provider=provider.name
+    )
+    step = "invoiceportal:dd-confirm" if signup.status == SignupStatus.IDENTIFIED else "invoiceportal:dd-done"
+    return portal_response(HttpResponseRedirect(reverse(step, args=[state])))
 
 
 @require_http_methods(["GET", "POST"])
@@ -575,7 +584,7 @@ def dd_done(request, state):
     return response
 
 
-@require_GET
 @rate_limited
 def no_link(request):
+    ratelimit.bad_link(request)
     return _refused(request, "unknown", status=404)

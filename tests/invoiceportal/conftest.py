@@ -88,3 +88,10 @@ def reminded(data_dir, ledger_no, today):
     invoice = make_invoice(ledger_no, customer=customer)
     token = send_reminder(invoice)
     return invoice, token
+
+
+def verify_problems(ledger) -> list[dict]:
+    """ledger_verify's checks that failed (an empty list: the journal balances and reconciles)."""
+    from ledger.selectors import ledger_verify
+
+    return [check for check in ledger_verify(ledger=ledger) if not check["ok"]]
