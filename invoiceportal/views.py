@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from distribution import texts
@@ -34,6 +35,7 @@ CSP = (
 
 CLAIM_LEVELS = {
     "due_date": gettext_lazy("Invoice, not yet overdue"),
+    "overdue": gettext_lazy("Overdue"),
     "sms_reminder": gettext_lazy("Reminder (SMS)"),
     "reminder": gettext_lazy("Reminder"),
     "collection_notice": gettext_lazy("Collection notice"),
@@ -148,6 +150,12 @@ def _refused(request, reason: str, *, link=None, status=404):
 
 
 def rate_limited(view):
+    """Counts the request against the address's limit. Also csrf_exempt, on purpose: every URL that
+    changes something carries an unguessable secret (the link's token, a sign-up's state, a signed
+    provider URL), which is all a CSRF token would add; and under Referrer-Policy: no-referrer browsers
+    send `Origin: null` with a form post, which Django's origin check would refuse."""
+
+    @csrf_exempt
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         wait = ratelimit.hit(request)
@@ -204,6 +212,13 @@ def _common(request, link):
     }
 
 
+def _level(level: str, invoice) -> str:
+    """The claim process says "due_date" until its first step; past the due date that is "overdue"."""
+    if level == "due_date" and invoice.due_date < invoice.ledger.today():
+        return "overdue"
+    return level
+
+
 def _invoice_context(request, link, invoice, **extra):
     view = selectors.invoice_view(invoice=invoice)
     method = adapters.payment_method(link.ledger.country)
@@ -211,7 +226,7 @@ def _invoice_context(request, link, invoice, **extra):
         **_common(request, link),
         "v": view,
         "invoice": invoice,
-        "claim_level": CLAIM_LEVELS.get(view.claim_level, view.claim_level),
+        "claim_level": CLAIM_LEVELS.get(_level(view.claim_level, invoice), view.claim_level),
         "documents": [(d, DOCUMENT_KINDS.get(d.kind, d.kind)) for d in view.documents],
         "respite_choices": selectors.respite_choices(ledger=link.ledger),
         "consents": selectors.customer_consent_view(ledger=link.ledger, customer=link.customer),
@@ -232,7 +247,7 @@ def link_page(request, link):
             request, "invoice.html", _invoice_context(request, link, link.invoice), language=language
         )
     rows, total = selectors.customer_overview(ledger=link.ledger, customer=link.customer)
-    rows = [(r, CLAIM_LEVELS.get(r.claim_level, r.claim_level)) for r in rows]
+    rows = [(r, CLAIM_LEVELS.get(_level(r.claim_level, r.invoice), r.claim_level)) for r in rows]
     return _page(
         request, "overview.html", {**_common(request, link), "rows": rows, "total": total}, language=language
     )

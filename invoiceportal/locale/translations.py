@@ -282,6 +282,7 @@ T = {
         "Betal %(a)s for faktura %(no)s?",
     ),
     "Approve payment": ("Godkjenn betalingen", "Godkänn betalningen", "Godkend betalingen"),
+    "Overdue": ("Forfalt", "Förfallen", "Forfalden"),
     "Invoice, not yet overdue": (
         "Faktura, ikke forfalt",
         "Faktura, inte förfallen",
