@@ -13,6 +13,7 @@ INSERT INTO invoiceportal_ratecounter AS c (key, window_start, requests) VALUES 
 ON CONFLICT (key, window_start) DO UPDATE SET requests = c.requests + EXCLUDED.requests
 RETURNING c.requests
 """
+BAD = "SELECT requests FROM invoiceportal_ratecounter WHERE key = %s AND window_start = %s"
 FORGET = "DELETE FROM invoiceportal_ratecounter WHERE key = %s AND window_start < %s"
 
 
@@ -32,7 +33,7 @@ def _count(key: str, period: int, add: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(COUNT, [key, window_start, add])
         count = cursor.fetchone()[0]
-        if count == add and add:
+        if count == add:  # the first request of a window clears the address's earlier windows
             cursor.execute(FORGET, [key, window_start])
     return count, max(1, int(window_start + period - now + 0.999))
 
@@ -45,9 +46,13 @@ def hit(request) -> int | None:
     if count > limit:
         return wait
     bad_limit, bad_period = _rate("INVOICE_PORTAL_BAD_LINK_LIMIT", "20/hour")
-    bad, bad_wait = _count(f"bad:{address}", bad_period, 0)
-    if bad >= bad_limit:
-        return bad_wait
+    now = time.time()
+    window_start = int(now // bad_period) * bad_period
+    with connection.cursor() as cursor:
+        cursor.execute(BAD, [f"bad:{address}", window_start])
+        row = cursor.fetchone()
+    if row is not None and row[0] >= bad_limit:
+        return max(1, int(window_start + bad_period - now + 0.999))
     return None
 
 

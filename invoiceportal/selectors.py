@@ -11,8 +11,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from claims.figures import Figures
-from claims.models import FigureKind, StepKind
-from claims.selectors import claim_status, claim_summaries
+from claims.models import ClaimEvent, FigureKind, StepKind
+from claims.selectors import claim_summaries
 from distribution.models import Document, DocumentStatus
 from ledger.errors import NotFound
 from ledger.models import (
@@ -182,12 +182,12 @@ def _paid(invoice: Invoice) -> list[Paid]:
 def _fee_split(history: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
     reminder = collection = late = ZERO
     for event in history:
-        fee = to_money(event["fee"])
+        fee = event["fee"]
         if not fee:
             continue
-        if event["step"] in _REMINDER_STEPS:
+        if event["step_kind"] in _REMINDER_STEPS:
             reminder += fee
-        elif event["step"] in _LATE_FEE_STEPS:
+        elif event["step_kind"] in _LATE_FEE_STEPS:
             late += fee
         else:
             collection += fee
@@ -207,14 +207,18 @@ def invoice_documents_for_customer(*, invoice: Invoice) -> list[Document]:
 def invoice_view(*, invoice: Invoice, as_of: date | None = None) -> InvoiceView:
     ledger = invoice.ledger
     as_of = as_of or ledger.today()
-    status = claim_status(invoice=invoice, as_of=as_of)
-    balance = claim_summaries(ledger=ledger, invoices=[invoice], as_of=as_of)[invoice.id]["balance"]
-    history = status["claim_history"]
+    status = claim_summaries(ledger=ledger, invoices=[invoice], as_of=as_of)[invoice.id]
+    balance = status["balance"]
+    history = list(
+        ClaimEvent.objects.filter(invoice=invoice)
+        .order_by("booking_date", "id")
+        .values("step_kind", "fee", "deadline")
+    )
     reminder, collection, late = _fee_split(history)
     deadline = None
     for event in history:
         if event["deadline"]:
-            deadline = date.fromisoformat(event["deadline"])
+            deadline = event["deadline"]
     rate = Figures.cached(ledger.country).get(FigureKind.LATE_INTEREST_RATE, as_of)
     return InvoiceView(
         invoice=invoice,
@@ -314,9 +318,11 @@ def respite_worklist(*, ledger: Ledger):
     )
 
 
-def respite_choices(*, ledger: Ledger, as_of: date | None = None) -> list[tuple[int, date]]:
+def respite_choices(
+    *, ledger: Ledger, limits: PortalSettings | None = None, as_of: date | None = None
+) -> list[tuple[int, date]]:
     """The respite lengths offered: the days and the date each gives."""
     as_of = as_of or ledger.today()
-    limits = portal_settings(ledger=ledger)
+    limits = limits or portal_settings(ledger=ledger)
     days = sorted({7, 14, 30, limits.respite_auto_days, limits.respite_max_days})
     return [(d, as_of + timedelta(days=d)) for d in days if 0 < d <= limits.respite_max_days]

@@ -222,13 +222,14 @@ def _level(level: str, invoice) -> str:
 def _invoice_context(request, link, invoice, **extra):
     view = selectors.invoice_view(invoice=invoice)
     method = adapters.payment_method(link.ledger.country)
+    common = _common(request, link)
     return {
-        **_common(request, link),
+        **common,
         "v": view,
         "invoice": invoice,
         "claim_level": CLAIM_LEVELS.get(_level(view.claim_level, invoice), view.claim_level),
         "documents": [(d, DOCUMENT_KINDS.get(d.kind, d.kind)) for d in view.documents],
-        "respite_choices": selectors.respite_choices(ledger=link.ledger),
+        "respite_choices": selectors.respite_choices(ledger=link.ledger, limits=common["contact"]),
         "consents": selectors.customer_consent_view(ledger=link.ledger, customer=link.customer),
         "consent_names": CONSENT_NAMES,
         "pay_method": adapters.METHOD_LABELS[method],
