@@ -13,7 +13,15 @@ INSERT INTO invoiceportal_ratecounter AS c (key, window_start, requests) VALUES 
 ON CONFLICT (key, window_start) DO UPDATE SET requests = c.requests + EXCLUDED.requests
 RETURNING c.requests
 """
-BAD = "SELECT requests FROM invoiceportal_ratecounter WHERE key = %s AND window_start = %s"
+HIT = """
+WITH hit AS (
+    INSERT INTO invoiceportal_ratecounter AS c (key, window_start, requests) VALUES (%s, %s, 1)
+    ON CONFLICT (key, window_start) DO UPDATE SET requests = c.requests + 1
+    RETURNING c.requests
+)
+SELECT (SELECT requests FROM hit),
+       (SELECT requests FROM invoiceportal_ratecounter WHERE key = %s AND window_start = %s)
+"""
 FORGET = "DELETE FROM invoiceportal_ratecounter WHERE key = %s AND window_start < %s"
 
 
@@ -39,20 +47,22 @@ def _count(key: str, period: int, add: int) -> tuple[int, int]:
 
 
 def hit(request) -> int | None:
-    """Count this request; the seconds to wait if the address is over a limit, else None."""
+    """Count this request; the seconds to wait if the address is over a limit, else None. One statement:
+    the request counted and the address's bad-link count read."""
     address = client_address(request)
     limit, period = _rate("INVOICE_PORTAL_RATE_LIMIT", "120/min")
-    count, wait = _count(f"req:{address}", period, 1)
-    if count > limit:
-        return wait
     bad_limit, bad_period = _rate("INVOICE_PORTAL_BAD_LINK_LIMIT", "20/hour")
     now = time.time()
-    window_start = int(now // bad_period) * bad_period
+    window, bad_window = int(now // period) * period, int(now // bad_period) * bad_period
     with connection.cursor() as cursor:
-        cursor.execute(BAD, [f"bad:{address}", window_start])
-        row = cursor.fetchone()
-    if row is not None and row[0] >= bad_limit:
-        return max(1, int(window_start + bad_period - now + 0.999))
+        cursor.execute(HIT, [f"req:{address}", window, f"bad:{address}", bad_window])
+        count, bad = cursor.fetchone()
+        if count == 1:  # the first request of a window clears the address's earlier windows
+            cursor.execute(FORGET, [f"req:{address}", window])
+    if count > limit:
+        return max(1, int(window + period - now + 0.999))
+    if bad is not None and bad >= bad_limit:
+        return max(1, int(bad_window + bad_period - now + 0.999))
     return None
 
 

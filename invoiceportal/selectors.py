@@ -88,6 +88,9 @@ def portal_link_resolve(*, token: str, allow_closed: bool = False) -> PortalLink
         raise LinkRefused("expired", link)
     if link.invoice is not None and link.invoice.status == InvoiceStatus.CLOSED and not allow_closed:
         raise LinkRefused("closed", link)
+    if link.invoice is not None:
+        # Loaded with the link already: the page's reads of them cost no further queries.
+        link.invoice.ledger, link.invoice.customer = link.ledger, link.customer
     return link
 
 
@@ -200,6 +203,7 @@ def invoice_documents_for_customer(*, invoice: Invoice) -> list[Document]:
         Document.objects.filter(ledger_id=invoice.ledger_id, invoice=invoice)
         .exclude(archive_name="")
         .exclude(status__in=[DocumentStatus.CANCELLED])
+        .only("id", "kind", "booking_date", "invoice_id", "customer_id", "ledger_id")
         .order_by("created_at", "id")
     )
 

@@ -197,6 +197,8 @@ def portal_contact_update(*, customer: Customer, email: str, phone: str) -> Cust
     from django.core.validators import validate_email
 
     email, phone = (email or "").strip(), "".join((phone or "").split())
+    if len(email) > 254:  # the column's limit (RFC 5321 paths are at most 256 with the brackets)
+        raise ValidationFailed("that is not an e-mail address", code="email_invalid", field="email")
     if email:
         try:
             validate_email(email)
@@ -424,7 +426,7 @@ def direct_debit_signup_complete(
                 raise ValidationFailed(
                     "the limit is an amount", code="amount_invalid", field="amount_limit"
                 ) from exc
-            if limit <= 0 or limit >= Decimal("1000000"):
+            if not limit.is_finite() or limit <= 0 or limit >= Decimal("1000000"):
                 raise ValidationFailed("the limit is an amount", code="amount_invalid", field="amount_limit")
         from ledger.api import customer_fields
         from ledger.services import CustomerInput, customers_upsert

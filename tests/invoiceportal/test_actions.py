@@ -120,3 +120,16 @@ def test_actions_need_a_valid_link(reminded):
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.OPEN
     assert verify_problems(invoice.ledger) == []
+
+
+def test_odd_input_gets_a_clear_answer_never_a_500(reminded):
+    invoice, token = reminded
+    before = counts()
+    assert post(token, "contact", email="a" * 250 + "@example.no").status_code == 400
+    assert post(token, "respite", days="-3").status_code == 400
+    assert post(token, "respite", days="1e9").status_code == 400
+    assert post(token, "dispute", message="x" * 5000).status_code == 400
+    assert post(token, "pay", invoice="999999999").status_code == 404
+    assert Client().get(f"/p/{'z' * 5000}/").status_code == 404
+    assert Client().get(f"/p/{token}/invoices/999999999/").status_code == 404
+    assert counts() == before

@@ -123,3 +123,34 @@ def test_a_swedish_ledger_offers_autogiro(db):
     ledger = LedgerFactory(country="SE")
     page = Client().get(f"/p/direct-debit/{ledger.company_no}/")
     assert "Autogiro" in page.content.decode() and 'lang="sv"' in page.content.decode()
+
+
+def test_the_consent_feeds_the_next_avtalegiro_claim_file(customer, ledger_no, settings, tmp_path):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from ledger.direct_debit import debit_claims_send
+    from ledger.services import InvoiceInput, invoices_register
+
+    settings.LEDGER_DATA_DIR = tmp_path
+    client = Client()
+    _, confirm = identify(client, ledger_no)
+    client.post(confirm, {"decision": "sign", "account": "15032080003"})
+    today = ledger_no.today()
+    [invoice] = invoices_register(
+        ledger=ledger_no,
+        invoices=[
+            InvoiceInput(
+                customer=customer,
+                invoice_no="DD-1",
+                invoice_date=today,
+                due_date=today + timedelta(days=6),
+                amount=Decimal("499.00"),
+            )
+        ],
+        actor="test",
+    )
+    summary = debit_claims_send(ledger=ledger_no, as_of=today, actor="ops")
+    assert (summary["claims"], summary["total"]) == (1, "499.00")
+    content = next((tmp_path / "sftp").rglob(summary["file"])).read_text(encoding="latin-1")
+    assert invoice.payment_ref in content
