@@ -9,8 +9,8 @@ Setup (not timed), as bench_api.py: a throwaway database, one ledger with --invo
 then --links portal links to random invoices (PortalLink rows, as a distribution run makes them).
 gunicorn serves the project on a loopback port and a separate process keeps --connections keep-alive
 connections busy for --seconds, each request `GET /p/<token>/` with a random one of the tokens. Every
-response must be 200 and name the link's invoice. Prints requests/s and p50/p95/p99, ends with
-`BENCH <name> <value> <unit>` lines. Target (issue 15): p95 <= 100 ms over at least 500 requests with
+response must be 200 and name the link's invoice. Prints requests/s and p50/p95/p99 per number of
+connections (4, then 8), ends with `BENCH <name> <value> <unit>` lines. Target (issue 15): p95 <= 100 ms over at least 500 requests with
 different tokens.
 """
 
@@ -38,7 +38,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=1_000)
     parser.add_argument("--links", type=int, default=2_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--connections", default="4,8", help="concurrent keep-alive connections; a list runs each in turn"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     return parser.parse_args()
@@ -125,6 +127,29 @@ def load(port, links, seconds, connections, queue) -> None:
     queue.put((latencies, time.perf_counter() - started, failures[:3], len(failures), len(used)))
 
 
+def measure(port, links, args, connections) -> tuple[int, dict]:
+    queue = multiprocessing.get_context("spawn").Queue()
+    for seconds in (2.0, args.seconds):  # a warm-up burst, then the measured run
+        process = multiprocessing.get_context("spawn").Process(
+            target=load, args=(port, links, seconds, connections, queue)
+        )
+        process.start()
+        latencies, elapsed, failures, failed, distinct = queue.get()
+        process.join()
+        check(failed == 0, f"{failed} bad responses, e.g. {failures}")
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+    r = {"requests": len(latencies), "rps": len(latencies) / elapsed, "tokens": distinct,
+         "p50": pct(50), "p95": pct(95), "p99": pct(99)}  # fmt: skip
+    print(f"GET /p/<token>/, {connections} connections: {r['requests']} requests ({distinct} different tokens) "
+          f"in {elapsed:.1f} s: {r['rps']:.0f} requests/s, p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
+          f"p99 {r['p99']:.1f} ms, mean {statistics.fmean(latencies) * 1000:.1f} ms")  # fmt: skip
+    return connections, r
+
+
 def run(args) -> int:
     import bench_api
 
@@ -146,35 +171,21 @@ def run(args) -> int:
     server = bench_api.start_gunicorn(args, port)
     try:
         print(f"portal bench: {args.invoices:,} invoices, {len(links):,} links, gunicorn {args.workers} workers x "
-              f"{args.threads} threads, {args.connections} connections from a second process, "
-              f"{os.cpu_count()} CPUs")  # fmt: skip
-        queue = multiprocessing.get_context("spawn").Queue()
-        for seconds in (2.0, args.seconds):  # a warm-up burst, then the measured run
-            process = multiprocessing.get_context("spawn").Process(
-                target=load, args=(port, links, seconds, args.connections, queue)
-            )
-            process.start()
-            latencies, elapsed, failures, failed, distinct = queue.get()
-            process.join()
-            check(failed == 0, f"{failed} bad responses, e.g. {failures}")
+              f"{args.threads} threads, load from a second process, {os.cpu_count()} CPUs")  # fmt: skip
+        results = [measure(port, links, args, int(n)) for n in args.connections.split(",")]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
-
-    rps = len(latencies) / elapsed
-    print(f"GET /p/<token>/: {len(latencies)} requests ({distinct} different tokens) in {elapsed:.1f} s: "
-          f"{rps:.0f} requests/s, p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms, "
-          f"mean {statistics.fmean(latencies) * 1000:.1f} ms")  # fmt: skip
-    met = pct(95) <= 100 and len(latencies) >= 500 and distinct >= 500
-    print(f"target: p95 <= 100 ms over >= 500 requests with different tokens: {'met' if met else 'NOT met'}")
-    print(f"BENCH portal_page_rps {rps:.0f} requests/s")
-    for p in (50, 95, 99):
-        print(f"BENCH portal_page_p{p} {pct(p):.1f} ms")
-    print(f"BENCH portal_page_tokens {distinct} tokens")
+    for connections, r in results:
+        met = r["p95"] <= 100 and r["requests"] >= 500 and r["tokens"] >= 500
+        print(f"target at {connections} connections: p95 <= 100 ms over >= 500 requests with different tokens: "
+              f"{'met' if met else 'NOT met'}")  # fmt: skip
+    for connections, r in results:
+        key = f"portal_page_c{connections}"
+        print(f"BENCH {key}_rps {r['rps']:.0f} requests/s")
+        for p in ("p50", "p95", "p99"):
+            print(f"BENCH {key}_{p} {r[p]:.1f} ms")
+        print(f"BENCH {key}_tokens {r['tokens']} tokens")
     return 0
 
 

@@ -223,6 +223,7 @@ def test_direct_debit_sign_up_round_trip_with_return_url(browser, norway, portal
     page.goto(start)
     check_page(browser, start, "direct-debit")
     page.get_by_role("button", name="Identifiser deg med BankID").click()
+    check_page(browser, page.url, "test-bankid")
     page.get_by_label("Fødselsnummer").fill(customer.national_id)
     page.get_by_role("button", name="Identifiser", exact=True).click()
     assert "Kari Nordmann" in page.locator("main").inner_text()
