@@ -21,10 +21,11 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; log in with the user printed above)"
+	@echo "Serving 360 on http://$(HOST):$(PORT)/360/  (Ctrl-C to stop; sign in with a login printed above, the code is in var/mail/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
+	./scripts/browser-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

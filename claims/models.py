@@ -173,6 +173,8 @@ class ClaimStatus(models.TextChoices):
     CLOSED = "closed", "Closed (paid, credited or written off)"
     FINISHED = "finished", "Timeline finished"
     HANDED_OVER = "handed_over", "Handed to the foreign collection partner"
+    STOPPED = "stopped", "Collection stopped on the client's request"
+    RECALLED = "recalled", "Recalled from collection on the client's request"
 
 
 class Claim(models.Model):
@@ -221,6 +223,8 @@ class ClaimEventKind(models.TextChoices):
     PAUSED = "paused", "Moved by a respite or dispute"
     INTEREST = "interest", "Interest booked"
     CLOSED = "closed", "Claim closed"
+    STOPPED = "stopped", "Collection stopped on the client's request"
+    RECALLED = "recalled", "Recalled from collection on the client's request"
 
 
 class ClaimEvent(models.Model):

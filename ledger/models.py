@@ -13,6 +13,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .references import ReferenceScheme
@@ -41,16 +42,53 @@ class Client(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     org_no = models.CharField(max_length=40, blank=True)
+    # 360 sign-in: the one-time code is asked again when the last one on a device is older than this.
+    second_factor_hours = models.PositiveSmallIntegerField(default=12)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(second_factor_hours__gte=1, second_factor_hours__lte=720),
+                name="client_second_factor_hours_range",
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+
+class UserRole(models.TextChoices):
+    READ_ONLY = "read_only", "Read only"
+    OPERATOR = "operator", "Operator"
+    CLIENT_ADMIN = "client_admin", "Client administrator"
+
+
+class SecondFactorChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
 
 
 class User(AbstractUser):
     """An operator. A user with a client sees only that client's data; one without is our own staff."""
 
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    # What the user may do in 360 within their client; our own staff (no client) may do everything.
+    role = models.CharField(max_length=12, choices=UserRole.choices, default=UserRole.OPERATOR)
+    # Where the sign-in code goes: SMS to `phone`, or e-mail to `email`.
+    phone = models.CharField(max_length=30, blank=True)
+    second_factor_channel = models.CharField(
+        max_length=5, choices=SecondFactorChannel.choices, default=SecondFactorChannel.EMAIL
+    )
+
+    @property
+    def is_our_staff(self) -> bool:
+        return self.client_id is None and self.is_staff
+
+    @property
+    def may_act(self) -> bool:
+        """Operators and client administrators change data; read-only users only look."""
+        return self.is_our_staff or (self.client_id is not None and self.role != UserRole.READ_ONLY)
 
 
 class AllocationOrder(models.TextChoices):
@@ -192,6 +230,16 @@ class Customer(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["ledger", "customer_no"], name="customer_no_unique_per_ledger"),
+        ]
+        # The 360 customer search (portal360.selectors.customer_search): national id, e-mail, phone, and
+        # the name prefix by customer_name_search_idx (ledger_id, upper(name) varchar_pattern_ops), made
+        # by migration 0017 in SQL.
+        indexes = [
+            models.Index(
+                fields=["national_id"], condition=~Q(national_id=""), name="customer_national_id_idx"
+            ),
+            models.Index(Lower("email"), condition=~Q(email=""), name="customer_email_search_idx"),
+            models.Index(fields=["phone"], condition=~Q(phone=""), name="customer_phone_search_idx"),
         ]
 
     def __str__(self):
@@ -504,6 +552,8 @@ class InvoiceEventKind(models.TextChoices):
     HANDED_TO_FOREIGN_PARTNER = "handed_to_foreign_partner", "Handed to the foreign collection partner"
     INTEREST_BOOKED = "interest_booked", "Interest booked"
     COSTS_CARRIED = "costs_carried", "Unpaid costs carried to or from another invoice"
+    COLLECTION_STOPPED = "collection_stopped", "Collection stopped on the client's request"
+    COLLECTION_RECALLED = "collection_recalled", "Claim recalled from collection on the client's request"
 
 
 class InvoiceEvent(models.Model):
@@ -586,6 +636,7 @@ class CustomerEventKind(models.TextChoices):
     CONSENT_CHANGED = "consent_changed", "Consent changed"
     STATUS_CHANGED = "status_changed", "Status changed"
     RETURNED_MAIL = "returned_mail", "Returned mail"
+    NOTIFICATION_SENT = "notification_sent", "Customer notification sent"
 
 
 class CustomerEvent(models.Model):

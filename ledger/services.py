@@ -1133,6 +1133,48 @@ def invoice_credit(
     return txn
 
 
+def invoice_fees_credit(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    actor: User | str | None,
+    reason: str,
+    cause: str = "",
+    booking_date: date | None = None,
+) -> JournalTransaction:
+    """Take fees off a claim (e.g. the collection fees of a claim recalled from collection): a CREDIT
+    transaction against fee income, at most the fees open."""
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        _guard_not_closed(invoice, "credit its fees")
+        amount = _positive_amount(amount, "amount")
+        balance = invoice_balance(invoice)
+        if amount > balance.fees:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no}: fee credit {amount} exceeds the open fees {balance.fees}",
+                code="credit_exceeds_open",
+                field="amount",
+            )
+        booking_date = booking_date or invoice.ledger.today()
+        txn = journal_book(
+            ledger=invoice.ledger,
+            kind=TransactionKind.CREDIT,
+            booking_date=booking_date,
+            actor=actor,
+            invoice=invoice,
+            cause=cause,
+            description=reason,
+            lines=_reduction_lines(invoice, {Component.FEE: amount}, AccountRole.CREDIT),
+        )
+        _invoice_event(invoice, kind=InvoiceEventKind.CREDITED, from_status=invoice.status,
+                       booking_date=booking_date, actor=actor, reason=f"fees {amount} credited: {reason}",
+                       txn=txn)  # fmt: skip
+        invoice_close_if_settled(
+            invoice=invoice, booking_date=booking_date, actor=actor, reason="credited", txn=txn
+        )
+    return txn
+
+
 # A write-off gives up the costs before the capital.
 WRITE_OFF_ORDER = (Component.INTEREST, Component.FEE, Component.CAPITAL)
 

@@ -1,6 +1,7 @@
 """Settings, all from environment variables (see README "Configuration")."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served by us, not from a CDN
+    "django_otp",
+    "django_otp.plugins.otp_email",
+    "axes",
     "ledger",
     "cusin",
     "claims",
@@ -54,11 +58,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal360.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into our "account locked" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -68,7 +78,51 @@ if not DEBUG:
 ROOT_URLCONF = "payex_ledger.urls"
 WSGI_APPLICATION = "payex_ledger.wsgi.application"
 AUTH_USER_MODEL = "ledger.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "portal360:login"
+LOGIN_REDIRECT_URL = "portal360:start"
+AUTHENTICATION_BACKENDS = [
+    # First: counts failed sign-ins and refuses a locked-out user before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # A client's own OpenID Connect sign-in, "by agreement" (portal360.models.ClientFederation).
+    "portal360.oidc.ClientOIDCBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Older hashes still verify, and are upgraded to Argon2 at the next sign-in.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# --- Sign-in to 360 (portal360/): second factor, lockout, sessions --------------------------------
+# A one-time code by SMS or e-mail after the password, asked again when the last one on this device is
+# older than the client's period (Client.second_factor_hours; this default for our own staff).
+SECOND_FACTOR_HOURS = int(os.environ.get("SECOND_FACTOR_HOURS", "12"))
+OTP_EMAIL_TOKEN_VALIDITY = int(os.environ.get("SECOND_FACTOR_CODE_VALID_SECONDS", "600"))
+OTP_EMAIL_SUBJECT = "Ledger Service 360: your sign-in code"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "portal360/email/second_factor_code.txt"
+OTP_EMAIL_COOLDOWN_DURATION = 30
+# django-axes: after AXES_FAILURE_LIMIT failed passwords for one username, it is locked for the period.
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "15")))
+# Each on its own: too many failures for one username, or from one address, lock that one.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Behind a proxy (docker-compose: one), the client's address is the last-but-N of X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("SIGNIN_PROXY_COUNT", "0")) or None
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal360.views.auth.locked_out"
+AXES_VERBOSE = False
+# Sessions end after this much idle time (each request moves the expiry on).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# Cookies only over HTTPS in production (a TLS proxy in front); DJANGO_SECURE_COOKIES=0 for a local trial.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SAMESITE = "Lax"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # the load balancer's check may come over plain HTTP
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_CONTENT_TYPE_NOSNIFF = True
 
 TEMPLATES = [
     {
@@ -80,6 +134,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -103,6 +158,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The 360 UI and the invoice portal: Norwegian bokmål, English, Swedish, Danish (LocaleMiddleware picks
+# from the browser, the language switch from the session cookie).
+LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English"), ("sv", "Svenska"), ("da", "Dansk")]
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 TIME_ZONE = "UTC"
 # The day the beat-scheduled business day runs for (each ledger books in its own time zone).
 BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Oslo")

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import cusin.api
 import distribution.api
 import ledger.api
+import portal360.views.start
 from api.exceptions import unknown_endpoint
 
 
@@ -18,7 +18,8 @@ def health(request):
 api_v1 = [*ledger.api.urlpatterns, *cusin.api.urlpatterns, *distribution.api.urlpatterns]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", portal360.views.start.root, name="root"),
+    path("360/", include("portal360.urls")),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("p/", include("invoiceportal.urls")),  # invoice portal

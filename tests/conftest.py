@@ -34,3 +34,6 @@ def _fresh_figures_read_cache():
 
     figures._READ_CACHE.clear()
     selectors._CONFIG_CACHE.clear()
+
+
+from tests.browser import browser, browser_context, browser_page  # noqa: E402, F401  (fixtures)

@@ -77,3 +77,24 @@ def run_two_workers(module, job, monkeypatch) -> tuple[dict, list]:
     first.join(30)
     second.join(30)
     return results, errors
+
+
+def sign_in(client, user):
+    """Sign a test client in to 360 and the admin as `user`, second factor given now (the sign-in
+    itself is tested in tests/portal360/test_signin.py)."""
+    import time as _time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from portal360.middleware import SESSION_VERIFIED_AT
+
+    device = EmailDevice.objects.filter(user=user).first() or EmailDevice.objects.create(
+        user=user, name="test"
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[SESSION_VERIFIED_AT] = int(_time.time())
+    session.save()
+    return client

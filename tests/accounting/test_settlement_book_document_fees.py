@@ -19,6 +19,7 @@ from tests.accounting import test_settlement_book as settlement_tests
 from tests.accounting.helpers import valid_xml
 from tests.accounting.test_settlement_book import CLIENT_ACCOUNT, SETTLE_DAY, outbox, role_amounts
 from tests.factories import CustomerFactory, DocumentFactory, LedgerFactory, UserFactory
+from tests.helpers import sign_in
 
 IN_MARCH = date(2026, 3, 20)
 march = settlement_tests.march  # the fixture: the ledger and the money of March
@@ -215,7 +216,7 @@ def test_a_document_price_is_edited_in_the_admin(march, client):
     ledger, *_ = march
     prices = PriceList.objects.get(client=ledger.client)
     staff = UserFactory(client=None, is_staff=True, is_superuser=True)
-    client.force_login(staff)
+    sign_in(client, staff)
     url = f"/admin/accounting/pricelist/{prices.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200

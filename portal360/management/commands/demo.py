@@ -6,7 +6,9 @@ Idempotent: running it again reuses what is there and books nothing twice.
 import os
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min
 
@@ -21,7 +23,7 @@ from invoiceportal.demo import demo_portal_links
 from ledger import references
 from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.management.base import JsonCommand, parse_date
-from ledger.models import Cause, Invoice, Ledger, LegalEntity, User
+from ledger.models import Cause, Invoice, Ledger, LegalEntity, SecondFactorChannel, User, UserRole
 from ledger.outbox import company_dir
 from ledger.payments import payments_import
 from ledger.services import (
@@ -169,9 +171,13 @@ class Command(JsonCommand):
         }
         return {
             "ok": True,
-            "url": "http://127.0.0.1:8000/admin/",
+            "url": "http://127.0.0.1:8000/360/",
             "login": {"username": operator.username, "password": DEMO_PASSWORD},
             "staff_login": {"username": "admin", "password": DEMO_PASSWORD},
+            "sign_in_codes": str(Path(settings.EMAIL_FILE_PATH))
+            if hasattr(settings, "EMAIL_FILE_PATH")
+            else "e-mail",
+            "admin_url": "http://127.0.0.1:8000/admin/ (our staff only)",
             "ledgers": summary,
             "cusin_files": files,
             "bank_file": bank,
@@ -187,9 +193,12 @@ class Command(JsonCommand):
         }, True
 
     def _users(self, client) -> User:
+        """Our staff member `admin` and the client's operator `operator`; both sign in to 360 with a
+        code by e-mail (written to $LEDGER_DATA_DIR/mail/ in the demo)."""
         with transaction.atomic():
             admin, created = User.objects.get_or_create(
-                username="admin", defaults={"is_staff": True, "is_superuser": True}
+                username="admin",
+                defaults={"is_staff": True, "is_superuser": True, "email": "admin@ledger.example"},
             )
             if created:
                 admin.set_password(DEMO_PASSWORD)
@@ -198,7 +207,8 @@ class Command(JsonCommand):
                 username="operator",
                 defaults={
                     "client": client,
-                    "is_staff": True,
+                    "role": UserRole.OPERATOR,
+                    "second_factor_channel": SecondFactorChannel.EMAIL,
                     "email": "operator@example.no",
                     "first_name": "Olivia",
                     "last_name": "Operator",
@@ -207,13 +217,6 @@ class Command(JsonCommand):
             if created:
                 operator.set_password(DEMO_PASSWORD)
                 operator.save()
-                from django.contrib.auth.models import Permission
-
-                operator.user_permissions.set(
-                    Permission.objects.filter(
-                        content_type__app_label__in=["ledger", "cusin"], codename__startswith="view_"
-                    )
-                )
         return operator
 
     def _invoices(self, ledger, customers, today: date) -> int:

@@ -1,0 +1,141 @@
+"""The domain's codes as operators read them, in their language. A code not listed shows as the model's
+own label (English), so a new kind never breaks a page."""
+
+from django.utils.translation import gettext_lazy as _
+
+INVOICE_STATUS = {
+    "open": _("Open"),
+    "respite": _("Respite"),
+    "disputed": _("Disputed"),
+    "closed": _("Closed"),
+}
+
+CLAIM_LEVEL = {
+    "due_date": _("Before or at the due date"),
+    "": _("Before or at the due date"),
+    "sms_reminder": _("Friendly SMS sent"),
+    "reminder": _("Reminder"),
+    "late_fee": _("Late fee"),
+    "collection_notice": _("Collection notice"),
+    "payment_demand": _("Collection: payment demand"),
+    "call_task": _("Collection: call"),
+    "heavy_fee": _("Collection: heavy fee"),
+    "legal_notice": _("Collection: notice before legal action"),
+    "legal_action": _("Legal action"),
+    "surveillance": _("Long-term surveillance"),
+    "foreign_handover": _("Foreign collection partner"),
+}
+
+NEXT_EVENT = {
+    "sms_reminder": _("Friendly reminder SMS"),
+    "reminder": _("Reminder"),
+    "late_fee": _("Late fee"),
+    "collection_notice": _("Collection notice"),
+    "payment_demand": _("Payment demand: to collection"),
+    "call_task": _("Call"),
+    "heavy_fee": _("Heavy collection fee"),
+    "legal_notice": _("Notice before legal action"),
+    "legal_action": _("Legal action"),
+    "surveillance": _("Long-term surveillance"),
+    "foreign_handover": _("Hand-over to the foreign collection partner"),
+    "respite_ends": _("Respite ends"),
+}
+
+CLAIM_STATUS = {
+    "active": _("Active"),
+    "closed": _("Closed"),
+    "finished": _("Timeline finished"),
+    "handed_over": _("Handed over"),
+    "stopped": _("Collection stopped"),
+    "recalled": _("Recalled from collection"),
+}
+
+DOCUMENT_KIND = {
+    "invoice": _("Invoice"),
+    "sms_reminder": _("SMS reminder"),
+    "reminder": _("Reminder"),
+    "collection_notice": _("Collection notice"),
+    "payment_demand": _("Payment demand"),
+    "legal_notice": _("Notice before legal action"),
+    "debt_summary": _("Debt summary"),
+    "cost_claim": _("Cost claim"),
+    "payout_notice": _("Payout notice"),
+    "late_fee_notice": _("Late fee notice"),
+}
+
+DOCUMENT_STATUS = {
+    "queued": _("Queued"),
+    "processing": _("Being sent"),
+    "retry": _("Will be retried"),
+    "awaiting_print": _("Waiting for print"),
+    "sent": _("Sent"),
+    "archived": _("Archived only"),
+    "failed": _("Failed"),
+    "returned": _("Returned"),
+    "cancelled": _("Not sent"),
+}
+
+INVOICE_EVENT = {
+    "registered": _("Registered"),
+    "credited": _("Credited"),
+    "written_off": _("Written off"),
+    "respite_set": _("Respite set"),
+    "respite_cleared": _("Respite removed"),
+    "dispute_opened": _("Dispute registered"),
+    "dispute_closed": _("Dispute resolved"),
+    "closed": _("Closed"),
+    "paid": _("Paid"),
+    "partially_paid": _("Partly paid"),
+    "reopened": _("Reopened"),
+    "payment_reversed": _("Payment reversed"),
+    "sms_reminder_sent": _("Friendly SMS sent"),
+    "reminder_sent": _("Reminder sent"),
+    "collection_notice_sent": _("Collection notice sent"),
+    "moved_to_collection": _("Moved to collection"),
+    "call_task_created": _("Call task created"),
+    "heavy_fee_charged": _("Heavy fee charged"),
+    "legal_notice_sent": _("Notice before legal action sent"),
+    "legal_action_taken": _("Legal action taken"),
+    "moved_to_surveillance": _("Moved to surveillance"),
+    "interest_booked": _("Interest booked"),
+    "collection_stopped": _("Collection stopped"),
+    "collection_recalled": _("Recalled from collection"),
+}
+
+CUSTOMER_EVENT = {
+    "created": _("Created"),
+    "legal_address_changed": _("New legal address"),
+    "consent_activated": _("Consent activated"),
+    "consent_cancelled": _("Consent cancelled"),
+    "consent_changed": _("Consent changed"),
+    "status_changed": _("Status changed"),
+    "returned_mail": _("Returned mail"),
+    "notification_sent": _("Notification sent"),
+}
+
+CHANNEL = {
+    "einvoice_b2c": _("eFaktura (B2C)"),
+    "kivra": "Kivra",
+    "email": _("E-mail"),
+    "sms": "SMS",
+    "paper": _("Paper"),
+    "einvoice_b2b": "EHF / PEPPOL",
+    "archive_only": _("Archive only"),
+}
+
+TABLES = {
+    "channel": CHANNEL,
+    "invoice_status": INVOICE_STATUS,
+    "claim_level": CLAIM_LEVEL,
+    "next_event": NEXT_EVENT,
+    "claim_status": CLAIM_STATUS,
+    "document_kind": DOCUMENT_KIND,
+    "document_status": DOCUMENT_STATUS,
+    "invoice_event": INVOICE_EVENT,
+    "customer_event": CUSTOMER_EVENT,
+}
+
+
+def label(code, table: str) -> str:
+    text = TABLES[table].get(code or "")
+    return str(text) if text is not None else str(code or "")

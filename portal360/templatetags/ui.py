@@ -1,0 +1,88 @@
+"""Amounts and dates in the ledger's locale, whatever language the operator reads: an operator of a
+Norwegian ledger sees `1 234,50 kr` and `04.12.2026` also with the UI in English."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, translation
+from django.utils.timezone import localtime
+
+from ledger.money import to_money
+
+register = template.Library()
+
+# The locale whose number and date formats a ledger of each country uses.
+_COUNTRY_LOCALE = {"NO": "nb", "SE": "sv", "DK": "da", "FI": "fi"}
+_CURRENCY_SUFFIX = {"NOK": "kr", "SEK": "kr", "DKK": "kr.", "EUR": "€"}
+
+
+def _locale(ledger) -> str:
+    return _COUNTRY_LOCALE.get(getattr(ledger, "country", ""), "en")
+
+
+@register.filter
+def amount(value, ledger=None) -> str:
+    """1 234,50 (no currency)."""
+    if value is None or value == "":
+        return ""
+    number = to_money(value if isinstance(value, Decimal) else str(value))
+    with translation.override(_locale(ledger)):
+        return formats.number_format(number, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def money(value, ledger=None) -> str:
+    """1 234,50 kr."""
+    text = amount(value, ledger)
+    if not text:
+        return ""
+    currency = getattr(ledger, "currency", "")
+    return f"{text}\xa0{_CURRENCY_SUFFIX.get(currency, currency)}".rstrip()
+
+
+@register.filter
+def day(value, ledger=None) -> str:
+    """04.12.2026 (Norway), 2026-12-04 (Sweden)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = localtime(value).date()
+    with translation.override(_locale(ledger)):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+@register.filter
+def moment(value, ledger=None) -> str:
+    """04.12.2026 14:05, in the ledger's time zone."""
+    if not value:
+        return ""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(getattr(ledger, "time_zone", "") or "UTC")
+    local = value.astimezone(zone)
+    return f"{day(local.date(), ledger)} {local:%H:%M}"
+
+
+@register.filter
+def masked(value: str, keep: int = 4) -> str:
+    """A national id with all but its last digits hidden."""
+    text = str(value or "")
+    if len(text) <= keep:
+        return text
+    return "•" * (len(text) - keep) + text[-keep:]
+
+
+@register.filter
+def label(code, table: str) -> str:
+    """A domain code in the operator's language: {{ invoice.status|label:"invoice_status" }}."""
+    from ..labels import label as lookup
+
+    return lookup(code, table)
+
+
+@register.filter
+def get(mapping, key):
+    return (mapping or {}).get(key, "")

@@ -1,0 +1,72 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+from django.views.i18n import set_language
+
+from .oidc import FederationCallbackView, FederationStartView
+from .views import auth, customers, invoices, start
+
+app_name = "portal360"
+
+_reset = {"template_name": "portal360/auth/password_reset.html",
+          "email_template_name": "portal360/email/password_reset.txt",
+          "subject_template_name": "portal360/email/password_reset_subject.txt",
+          "success_url": reverse_lazy("portal360:password_reset_done")}  # fmt: skip
+
+urlpatterns = [
+    path("", start.start, name="start"),
+    path("login/", auth.login, name="login"),
+    path("login/code/", auth.login_code, name="login_code"),
+    path("logout/", auth.logout, name="logout"),
+    path("language/", set_language, name="set_language"),
+    path("sso/callback/", FederationCallbackView.as_view(), name="oidc_callback"),
+    path("sso/<slug:slug>/", FederationStartView.as_view(), name="oidc_start"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(**_reset), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="portal360/auth/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="portal360/auth/password_reset_confirm.html",
+            success_url=reverse_lazy("portal360:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="portal360/auth/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("ledger/", start.choose_ledger, name="choose_ledger"),
+    path("client/", start.choose_client, name="choose_client"),
+    path("customers/", customers.search, name="search"),
+    path("services/", start.services, name="services"),
+    path("company/", start.company, name="company"),
+    path("reports/", start.reports, name="reports"),
+    path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),
+    path(
+        "l/<str:company_no>/customer-action/<slug:action>/<path:customer_no>/",
+        customers.customer_action,
+        name="customer_action",
+    ),
+    path(
+        "l/<str:company_no>/customer-document/<int:document_id>/<path:customer_no>/",
+        customers.customer_document,
+        name="customer_document",
+    ),
+    path("l/<str:company_no>/invoices/<path:invoice_no>/", invoices.invoice_detail, name="invoice"),
+    path(
+        "l/<str:company_no>/invoice-action/<slug:action>/<path:invoice_no>/",
+        invoices.invoice_action,
+        name="invoice_action",
+    ),
+    path(
+        "l/<str:company_no>/invoice-document/<int:document_id>/<path:invoice_no>/",
+        invoices.invoice_document,
+        name="invoice_document",
+    ),
+]
