@@ -3,7 +3,6 @@ e-mail, reads what they owe, downloads the PDF, disputes, pays with the test pro
 sign-up round trip with returnUrl; axe-core on every page; screenshots at phone and desktop width
 (var/screenshots/portal-*.png)."""
 
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -13,42 +12,16 @@ import pytest
 from distribution.services import DocumentRequest, documents_distribute, documents_queue
 from invoiceportal.services import portal_link_issue, portal_url
 from ledger.models import InvoiceStatus
+from tests.browser import SCREENSHOTS
 from tests.factories import CustomerFactory, LedgerFactory
 from tests.helpers import book_costs
 from tests.invoiceportal.conftest import make_invoice, verify_problems
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.django_db(transaction=True),
-]
+# `browser` is the shared fixture (tests/browser.py): Debian's chromium, skipped without it.
+pytestmark = pytest.mark.django_db(transaction=True)
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make here are
-    # still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--headless",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
