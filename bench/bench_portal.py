@@ -155,6 +155,8 @@ def run(args) -> int:
 
     # Every request comes from 127.0.0.1: the per-address limits must not be what is measured.
     os.environ["INVOICE_PORTAL_RATE_LIMIT"] = "100000000/min"
+    # Plain http on loopback (production has TLS in front): no redirect to https.
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
     bench_api.setup(args)
     links = make_links(args)
     # gunicorn runs with DJANGO_DEBUG=0: the pages name their CSS and script through the manifest.
