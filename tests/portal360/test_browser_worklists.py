@@ -9,7 +9,7 @@ import pytest
 from ledger.models import InvoiceStatus, UserRole
 from ledger.services import invoice_dispute_open
 from tests.browser import screenshot
-from tests.portal360.test_browser import PASSWORD, sign_in, world  # noqa: F401  (fixture)
+from tests.portal360.conftest import browser_sign_in as sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
