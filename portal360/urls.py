@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
 from .oidc import FederationCallbackView, FederationStartView
-from .views import auth, customers, invoices, start
+from .views import auth, customers, files, invoices, reports, start
 
 app_name = "portal360"
 
@@ -46,7 +46,6 @@ urlpatterns = [
     path("customers/", customers.search, name="search"),
     path("services/", start.services, name="services"),
     path("company/", start.company, name="company"),
-    path("reports/", start.reports, name="reports"),
     path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),
     path(
         "l/<str:company_no>/customer-action/<slug:action>/<path:customer_no>/",
@@ -69,4 +68,16 @@ urlpatterns = [
         invoices.invoice_document,
         name="invoice_document",
     ),
+    # Reports and files
+    path("reports/", reports.index, name="reports"),
+    path("files/", files.chosen, name="files_chosen"),
+    path("l/<str:company_no>/reports/<slug:name>/", reports.report, name="report"),
+    path(
+        "l/<str:company_no>/reports/<slug:name>/download.<str:fmt>",
+        reports.download,
+        name="report_download",
+    ),
+    path("l/<str:company_no>/files/", files.outbox, name="files"),
+    path("l/<str:company_no>/files/inbox/", files.inbox, name="files_inbox"),
+    path("l/<str:company_no>/files/outbox/<str:name>", files.download, name="file_download"),
 ]
