@@ -188,8 +188,17 @@ def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -
     return ReportQuery(
         "ledger",
         f"Ledger report {ledger.company_no} as of {as_of}",
-        ["invoice_no", "customer_no", "payment_ref", "invoice_date", "due_date",
-         "capital", "fees", "interest", "open"],  # fmt: skip
+        [
+            "invoice_no",
+            "customer_no",
+            "payment_ref",
+            "invoice_date",
+            "due_date",
+            "capital",
+            "fees",
+            "interest",
+            "open",
+        ],  # fmt: skip
         f"""WITH open AS ({_OPEN_AS_OF})
             SELECT i.invoice_no, c.customer_no, i.payment_ref, i.invoice_date, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0), o.open
@@ -238,8 +247,22 @@ def invoice_claims_query(
     return ReportQuery(
         "invoice_claims",
         f"Invoice claims {ledger.company_no} as of {as_of}",
-        ["invoice_no", "customer_no", "due_date", "capital", "fees", "interest", "paid", "open",
-         "status", "last_event", "last_event_date", "claim_level", "next_step", "next_step_date"],  # fmt: skip
+        [
+            "invoice_no",
+            "customer_no",
+            "due_date",
+            "capital",
+            "fees",
+            "interest",
+            "paid",
+            "open",
+            "status",
+            "last_event",
+            "last_event_date",
+            "claim_level",
+            "next_step",
+            "next_step_date",
+        ],  # fmt: skip
         f"""WITH open AS ({_OPEN_AS_OF})
             SELECT i.invoice_no, c.customer_no, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0),
@@ -293,8 +316,17 @@ def write_offs_query(
     return ReportQuery(
         "write_offs",
         f"Write-offs {ledger.company_no} {start}..{end}",
-        ["booking_date", "invoice_no", "customer_no", "cause", "action", "capital", "fees", "interest",
-         "total"],  # fmt: skip
+        [
+            "booking_date",
+            "invoice_no",
+            "customer_no",
+            "cause",
+            "action",
+            "capital",
+            "fees",
+            "interest",
+            "total",
+        ],  # fmt: skip
         f"""SELECT t.booking_date, i.invoice_no, c.customer_no, t.cause, t.kind,
                   coalesce(-sum(p.amount) FILTER (WHERE p.component = 'capital'), 0),
                   coalesce(-sum(p.amount) FILTER (WHERE p.component = 'fee'), 0),
@@ -522,8 +554,16 @@ def created_invoices_files_query(*, ledger: Ledger, start: date, end: date) -> R
     return ReportQuery(
         "created_invoices_files",
         f"Created invoices per file {ledger.company_no} {start}..{end}",
-        ["received", "file_name", "status", "invoices", "failed_invoices", "customers", "credits",
-         "amount"],  # fmt: skip
+        [
+            "received",
+            "file_name",
+            "status",
+            "invoices",
+            "failed_invoices",
+            "customers",
+            "credits",
+            "amount",
+        ],  # fmt: skip
         """SELECT (f.received_at AT TIME ZONE l.time_zone)::date, f.file_name, f.status,
                   coalesce(sum(b.invoices), 0), coalesce(sum(b.failed_invoices), 0),
                   coalesce(sum(b.customers), 0), coalesce(sum(b.credits), 0),
@@ -545,10 +585,25 @@ def settlements_query(*, ledger: Ledger, start: date, end: date) -> ReportQuery:
     return ReportQuery(
         "settlements",
         f"Settlements {ledger.company_no} {start}..{end}",
-        ["period_start", "period_end", "booking_date", "collected_capital", "collected_interest",
-         "collected_fees", "retained_fees", "retained_interest", "client_share", "brought_forward",
-         "service_fees", "payout", "carried_forward", "balance_report_file", "balance_report_pdf",
-         "payment_file", "ocr_file"],  # fmt: skip
+        [
+            "period_start",
+            "period_end",
+            "booking_date",
+            "collected_capital",
+            "collected_interest",
+            "collected_fees",
+            "retained_fees",
+            "retained_interest",
+            "client_share",
+            "brought_forward",
+            "service_fees",
+            "payout",
+            "carried_forward",
+            "balance_report_file",
+            "balance_report_pdf",
+            "payment_file",
+            "ocr_file",
+        ],  # fmt: skip
         """SELECT period_start, period_end, booking_date, collected_capital, collected_interest,
                   collected_fees, retained_fees, retained_interest, client_share, brought_forward,
                   service_fees, payout, carried_forward, balance_report_file, balance_report_pdf,
@@ -557,8 +612,16 @@ def settlements_query(*, ledger: Ledger, start: date, end: date) -> ReportQuery:
             WHERE ledger_id = %s AND period_end BETWEEN %s AND %s
             ORDER BY period_end, id""",
         [ledger.id, start, end],
-        money_columns=("collected_capital", "collected_interest", "collected_fees", "retained_fees",
-                       "retained_interest", "client_share", "service_fees", "payout"),  # fmt: skip
+        money_columns=(
+            "collected_capital",
+            "collected_interest",
+            "collected_fees",
+            "retained_fees",
+            "retained_interest",
+            "client_share",
+            "service_fees",
+            "payout",
+        ),  # fmt: skip
     )
 
 
@@ -568,8 +631,16 @@ def payouts_query(*, ledger: Ledger, start: date, end: date, customer_no: str = 
     return ReportQuery(
         "payouts",
         f"Payouts {ledger.company_no} {start}..{end}",
-        ["booking_date", "customer_no", "payment_ref", "amount", "bank_account", "status", "reason",
-         "file_name"],  # fmt: skip
+        [
+            "booking_date",
+            "customer_no",
+            "payment_ref",
+            "amount",
+            "bank_account",
+            "status",
+            "reason",
+            "file_name",
+        ],  # fmt: skip
         f"""SELECT t.booking_date, coalesce(c.customer_no, ''), coalesce(pay.payment_ref, ''), po.amount,
                   po.bank_account, po.status, po.reason, coalesce(b.file_name, '')
              FROM ledger_payout po
@@ -590,8 +661,19 @@ def payment_files_query(*, ledger: Ledger, start: date, end: date) -> ReportQuer
     return ReportQuery(
         "payment_files",
         f"Payment files {ledger.company_no} {start}..{end}",
-        ["received", "file_name", "format", "status", "payments", "amount", "allocated",
-         "unidentified", "refunded", "reversed", "moved"],  # fmt: skip
+        [
+            "received",
+            "file_name",
+            "format",
+            "status",
+            "payments",
+            "amount",
+            "allocated",
+            "unidentified",
+            "refunded",
+            "reversed",
+            "moved",
+        ],  # fmt: skip
         """SELECT (f.received_at AT TIME ZONE l.time_zone)::date, f.file_name, f.format, f.status,
                   count(pay.id), coalesce(sum(pay.amount), 0),
                   count(pay.id) FILTER (WHERE pay.status = 'allocated'),

@@ -55,7 +55,9 @@ def outbox(request, company_no: str):
     ledger = url_ledger(request, company_no)
     form = FileFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    files = outbox_files(ledger=ledger, kind=data.get("kind") or "", start=data.get("start"), end=data.get("end"))
+    files = outbox_files(
+        ledger=ledger, kind=data.get("kind") or "", start=data.get("start"), end=data.get("end")
+    )
     number = max(1, min(data.get("page") or 1, -(-len(files) // PER_PAGE) or 1))
     shown = files[(number - 1) * PER_PAGE : number * PER_PAGE]
     query = {k: v for k, v in data.items() if v and k != "page"}

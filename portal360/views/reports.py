@@ -145,7 +145,9 @@ class ReportFilterForm(forms.Form):
                                choices=[("", _("All"))] + list(InvoiceStatus.choices))  # fmt: skip
     level = forms.ChoiceField(label=_("Claim level"), required=False,
                               choices=[("", _("All"))] + [(k, v) for k, v in CLAIM_LEVEL.items() if k])  # fmt: skip
-    cause = forms.ChoiceField(label=_("Cause"), required=False, choices=[("", _("All"))] + list(Cause.choices))
+    cause = forms.ChoiceField(
+        label=_("Cause"), required=False, choices=[("", _("All"))] + list(Cause.choices)
+    )
     page = forms.IntegerField(min_value=1, required=False)
 
     def __init__(self, *args, kind: reports.ReportKind, ledger: Ledger, **kwargs):
@@ -216,9 +218,7 @@ def _cells(query: reports.ReportQuery, rows: list[tuple], ledger: Ledger) -> lis
 def index(request):
     """The Reports section: every report of the chosen ledger, and its files."""
     ctx = context_ledgers(request)
-    groups = [
-        (title, [(name, *REPORT_TITLES[name]) for name in names]) for title, names in REPORT_GROUPS
-    ]
+    groups = [(title, [(name, *REPORT_TITLES[name]) for name in names]) for title, names in REPORT_GROUPS]
     return page(
         request, "portal360/reports/index.html", {"ledger": ctx.ledger, "groups": groups}, section="reports"
     )
@@ -262,7 +262,9 @@ def report(request, company_no: str, name: str):
         )  # fmt: skip
         buckets = [bucket for bucket, _, _ in reports.AGING_BUCKETS] + ["total"]
         row = whole.rows[0][2:] if whole.rows else [Decimal("0.00")] * len(buckets)
-        context["aging_totals"] = [(COLUMN_LABELS[b], amount(v, ledger)) for b, v in zip(buckets, row, strict=True)]
+        context["aging_totals"] = [
+            (COLUMN_LABELS[b], amount(v, ledger)) for b, v in zip(buckets, row, strict=True)
+        ]
     if name == "monthly_accounting":
         context["reconciliation"] = reports.monthly_reconciliation(
             ledger=ledger, year=params["year"], month=params["month"]
@@ -307,4 +309,3 @@ def download(request, company_no: str, name: str, fmt: str):
         raise Http404("no such format")
     response["X-Report-Rows"] = str(count)
     return response
-

@@ -69,7 +69,8 @@ def as_dicts(report):
 def test_aging_as_of_two_dates(ledger):
     before = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 1)))
     assert [
-        (r["customer_no"], r["not_due"], r["overdue_31_60"], r["overdue_over_180"], r["total"]) for r in before
+        (r["customer_no"], r["not_due"], r["overdue_31_60"], r["overdue_over_180"], r["total"])
+        for r in before
     ] == [
         (
             "1001",
