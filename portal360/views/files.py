@@ -42,6 +42,9 @@ class FileFilterForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     page = forms.IntegerField(min_value=1, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
 
 def chosen(request):
     """`/360/files/`: the files of the ledger chosen in the header."""

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounting import reports
-from ledger.models import Cause, InvoiceStatus, Ledger
+from ledger.models import Cause, InvoiceStatus, Ledger, TransactionKind
 
 from ..access import context_ledgers, url_ledger
 from ..labels import CLAIM_LEVEL
@@ -151,7 +151,7 @@ class ReportFilterForm(forms.Form):
     page = forms.IntegerField(min_value=1, required=False)
 
     def __init__(self, *args, kind: reports.ReportKind, ledger: Ledger, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.kind, self.ledger = kind, ledger
         fields = {"as_of": ("as_of",), "range": ("start", "end"), "month": ("month",)}[kind.period]
         self.visible = [self[name] for name in (*fields, *kind.filters)]
@@ -192,6 +192,14 @@ def _kind(name: str) -> reports.ReportKind:
     return kind
 
 
+def _action_label(action: str) -> str:
+    """An accounting action in words: write_off -> Write-off, payment_reversal -> Payment (reversal)."""
+    kinds = dict(TransactionKind.choices)
+    if action.endswith("_reversal"):
+        return f"{kinds.get(action.removesuffix('_reversal'), action)} ({_('reversal')})"
+    return str(kinds.get(action, action))
+
+
 def _cells(query: reports.ReportQuery, rows: list[tuple], ledger: Ledger) -> list[list[dict]]:
     """Each value as the page shows it: amounts and dates in the ledger's locale, codes in words,
     outbox file names as download links."""
@@ -208,6 +216,10 @@ def _cells(query: reports.ReportQuery, rows: list[tuple], ledger: Ledger) -> lis
                 cell["text"] = day(value, ledger)
             elif column in CODE_COLUMNS:
                 cell["text"] = code_label(value, CODE_COLUMNS[column])
+            elif column == "cause":
+                cell["text"] = dict(Cause.choices).get(value, value)
+            elif column == "action":
+                cell["text"] = _action_label(value)
             elif column in FILE_COLUMNS and value:
                 cell["href"] = reverse("portal360:file_download", args=[ledger.company_no, value])
             cells.append(cell)

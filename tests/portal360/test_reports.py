@@ -131,7 +131,7 @@ def test_the_ledger_report_pages_and_filters_by_customer(signed_in, booked, cust
 
 def test_the_monthly_accounting_report_as_pdf(signed_in, booked):
     page = signed_in.get(report_url(booked, "monthly_accounting", month="2026-03")).content.decode()
-    assert "write_off" in page and "Reconciliation" in page
+    assert "Write-off" in page and "Reconciliation" in page
     response = signed_in.get(download_url(booked, "monthly_accounting", "pdf", month="2026-03"))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
