@@ -5,24 +5,22 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from distribution.models import ReturnedDocument, ReturnStatus
 from ledger.errors import LedgerError
-from ledger.models import Client, Payment
+from ledger.models import Client
 
 from ..access import Context, context_ledgers
 from ..errors import error_text
+from ..worklists import worklist_counts
 
 SECTIONS = ("start", "customers", "services", "company", "reports")
 
 
 def nav_counts(ctx: Context) -> dict:
-    """The worklist counts beside "Services": two cheap counts on partial indexes."""
+    """The worklist counts beside "Services" (and on the Services page)."""
     if ctx.ledger is None:
         return {}
-    return {
-        "unidentified": Payment.objects.filter(ledger=ctx.ledger, status=Payment.Status.UNIDENTIFIED).count(),
-        "returned_mail": ReturnedDocument.objects.filter(ledger=ctx.ledger, status=ReturnStatus.OPEN).count(),
-    }
+    counts = worklist_counts(ledger=ctx.ledger)
+    return {**counts, "total": sum(counts.values())}
 
 
 def page(request, template: str, context: dict, *, section: str, status: int = 200) -> HttpResponse:
