@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
 from .oidc import FederationCallbackView, FederationStartView
-from .views import auth, company, customers, invoices, start, worklists
+from .views import auth, company, customers, files, invoices, reports, start, worklists
 
 app_name = "portal360"
 
@@ -71,7 +71,6 @@ urlpatterns = [
     path("company/tokens/new/", company.token_create, name="company_token_create"),
     path("company/tokens/<int:token_id>/revoke/", company.token_revoke, name="company_token_revoke"),
     path("company/audit/", company.audit, name="company_audit"),
-    path("reports/", start.reports, name="reports"),
     path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),
     path(
         "l/<str:company_no>/customer-action/<slug:action>/<path:customer_no>/",
@@ -94,4 +93,16 @@ urlpatterns = [
         invoices.invoice_document,
         name="invoice_document",
     ),
+    # Reports and files
+    path("reports/", reports.index, name="reports"),
+    path("files/", files.chosen, name="files_chosen"),
+    path("l/<str:company_no>/reports/<slug:name>/", reports.report, name="report"),
+    path(
+        "l/<str:company_no>/reports/<slug:name>/download.<str:fmt>",
+        reports.download,
+        name="report_download",
+    ),
+    path("l/<str:company_no>/files/", files.outbox, name="files"),
+    path("l/<str:company_no>/files/inbox/", files.inbox, name="files_inbox"),
+    path("l/<str:company_no>/files/outbox/<str:name>", files.download, name="file_download"),
 ]

@@ -69,7 +69,8 @@ def as_dicts(report):
 def test_aging_as_of_two_dates(ledger):
     before = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 1)))
     assert [
-        (r["customer_no"], r["not_due"], r["overdue_31_60"], r["overdue_90_plus"], r["total"]) for r in before
+        (r["customer_no"], r["not_due"], r["overdue_31_60"], r["overdue_over_180"], r["total"])
+        for r in before
     ] == [
         (
             "1001",
@@ -84,7 +85,7 @@ def test_aging_as_of_two_dates(ledger):
 
     after = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 4)))
     # Paid on 2 March: A's 600.00 went capital first; C is closed; B is one day overdue.
-    assert [(r["customer_no"], r["overdue_0_30"], r["overdue_31_60"], r["total"]) for r in after] == [
+    assert [(r["customer_no"], r["overdue_1_30"], r["overdue_31_60"], r["total"]) for r in after] == [
         ("1001", Decimal("400.00"), Decimal("435.00"), Decimal("835.00")),
     ]
     [whole] = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 4), per_customer=False))
