@@ -1,5 +1,5 @@
 """Start: news from us and today's figures of the chosen ledger; the client and ledger switches; the
-sections part 2 fills (Company, Reports) say what they will hold."""
+Services page (the ledger's invoices and claims, the worklists' counts)."""
 
 from django.http import Http404
 from django.shortcuts import redirect
@@ -73,7 +73,3 @@ def services(request):
     )
     return page(request, template, {"ledger": ctx.ledger, "form": form, "listing": listing, "query": query},
                 section="services")  # fmt: skip
-
-
-def reports(request):
-    return page(request, "portal360/coming.html", {"part": "reports"}, section="reports")
