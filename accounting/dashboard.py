@@ -81,7 +81,7 @@ def _add_months(first: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _share(part, whole) -> Decimal | None:
+def percent_of(part, whole) -> Decimal | None:
     """part/whole in per cent, one decimal, half up; None when there is no whole."""
     if not whole:
         return None
@@ -255,7 +255,7 @@ class PaidShares:
 
     @property
     def shares(self) -> dict[str, Decimal | None]:
-        return {stage: _share(self.counts[stage], self.total) for stage in STAGES}
+        return {stage: percent_of(self.counts[stage], self.total) for stage in STAGES}
 
 
 def paid_shares(*, ledger: Ledger, period: Period) -> list[PaidShares]:
@@ -350,12 +350,12 @@ class ChannelMonth:
 
     @property
     def shares(self) -> dict[str, Decimal | None]:
-        return {channel: _share(n, self.total) for channel, n in self.counts.items()}
+        return {channel: percent_of(n, self.total) for channel, n in self.counts.items()}
 
     @property
     def returned_rate(self) -> Decimal | None:
         """Returned paper mail registered in the month per paper document distributed in it, in %."""
-        return _share(self.returned, self.paper)
+        return percent_of(self.returned, self.paper)
 
 
 def channel_mix(*, ledger: Ledger, period: Period) -> list[ChannelMonth]:

@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
 from .oidc import FederationCallbackView, FederationStartView
-from .views import auth, customers, invoices, start
+from .views import auth, customers, dashboard, invoices, start
 
 app_name = "portal360"
 
@@ -47,6 +47,8 @@ urlpatterns = [
     path("services/", start.services, name="services"),
     path("company/", start.company, name="company"),
     path("reports/", start.reports, name="reports"),
+    # Dashboard
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),
     path(
         "l/<str:company_no>/customer-action/<slug:action>/<path:customer_no>/",
