@@ -16,7 +16,7 @@ from django import forms
 from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from lxml import etree
 
 from accounting.dashboard import (
@@ -31,6 +31,7 @@ from accounting.dashboard import (
 from ..access import context_ledgers, url_ledger
 from ..labels import label
 from ..templatetags.ui import amount as amount_text
+from ..templatetags.ui import day as day_text
 from .common import page
 
 DEFAULT_MONTHS = 12
@@ -151,15 +152,21 @@ def _svg(chart: pygal.graph.graph.Graph, key: str, title: str, desc: str) -> Saf
 
 def _chart(kind, labels: list[str], *, percent: bool = False, **config):
     chart = kind(
-        style=STYLE, js=[], width=640, height=320, explicit_size=False, legend_at_bottom=True,
+        style=STYLE, js=[], width=640, height=360, explicit_size=False, legend_at_bottom=True,
         legend_at_bottom_columns=3, truncate_legend=-1, x_labels=labels, show_minor_x_labels=True,
-        x_label_rotation=0 if len(labels) <= 12 else 45, margin=8, spacing=8, print_values=False,
+        truncate_label=-1, x_label_rotation=0 if len(labels) <= 6 else 40, margin=8, spacing=8, print_values=False,
         include_x_axis=True, dots_size=3, show_y_guides=True, **config,
     )  # fmt: skip
-    chart.value_formatter = (lambda v: f"{v:.0f} %") if percent else (lambda v: f"{v:,.0f}".replace(",", " "))
+    chart.value_formatter = (lambda v: f"{v:.0f} %") if percent else _tick
     if percent:
         chart.range = (0, 100)
     return chart
+
+
+def _tick(value: float) -> str:
+    """An axis label: whole numbers grouped by thin spaces, small steps with one decimal."""
+    text = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    return text.replace(",", "\u202f")
 
 
 def charts(figures: Dashboard, ledger) -> list[Chart]:
@@ -179,7 +186,7 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
             title=_("Open and overdue amount (%(currency)s), at each month end") % {"currency": currency},
             desc=_("On %(day)s: %(open)s open, %(overdue)s of it overdue.")
             % {
-                "day": formats.date_format(last.day, "SHORT_DATE_FORMAT"),
+                "day": day_text(last.day, ledger),
                 "open": money(last.open),
                 "overdue": money(last.overdue),
             },  # fmt: skip
@@ -194,14 +201,18 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
         )  # fmt: skip
     )
 
-    chart = _chart(pygal.Bar, months)
+    chart = _chart(pygal.Bar, months, show_legend=False)
     chart.add(_("Invoices"), [m.count for m in figures.created])
     result.append(
         _make(
             chart,
             key="created",
             title=_("Invoices created per month"),
-            desc=_("%(count)s invoices for %(amount)s %(currency)s in the period.")
+            desc=ngettext(
+                "%(count)s invoice for %(amount)s %(currency)s in the period.",
+                "%(count)s invoices for %(amount)s %(currency)s in the period.",
+                sum(m.count for m in figures.created),
+            )
             % {
                 "count": sum(m.count for m in figures.created),
                 "amount": money(figures.invoiced_total),
@@ -215,14 +226,18 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
         )
     )
 
-    chart = _chart(pygal.Bar, months)
+    chart = _chart(pygal.Bar, months, show_legend=False)
     chart.add(_("Payments"), [_number(m.amount) for m in figures.payments])
     result.append(
         _make(
             chart,
             key="payments",
             title=_("Payments received per month (%(currency)s)") % {"currency": currency},
-            desc=_("%(count)s payments for %(amount)s in the period.")
+            desc=ngettext(
+                "%(count)s payment for %(amount)s in the period.",
+                "%(count)s payments for %(amount)s in the period.",
+                sum(m.count for m in figures.payments),
+            )
             % {
                 "count": sum(m.count for m in figures.payments),
                 "amount": money(sum((m.amount for m in figures.payments), Decimal(0))),
@@ -245,7 +260,11 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
             chart,
             key="paid",
             title=_("Invoices paid, by when they were paid (share of the month's paid invoices)"),
-            desc=_("%(count)s invoices paid in the period; %(share)s by the due date.")
+            desc=ngettext(
+                "%(count)s invoice paid in the period; %(share)s by the due date.",
+                "%(count)s invoices paid in the period; %(share)s by the due date.",
+                paid_count,
+            )
             % {"count": paid_count, "share": _percent(percent_of(totals["by_due_date"], paid_count))},
             head=[_("Month"), *[str(STAGE_LABELS[s]) for s in STAGES], _("Paid invoices")],
             rows=[
@@ -255,7 +274,7 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
         )
     )
 
-    chart = _chart(pygal.Line, months)
+    chart = _chart(pygal.Line, months, show_legend=False)
     chart.add(_("Days"), [_number(p.dso) for p in figures.dso])
     result.append(
         _make(
@@ -290,7 +309,11 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
             chart,
             key="channels",
             title=_("Distribution channels (share of the documents sent)"),
-            desc=_("%(count)s documents sent in the period.")
+            desc=ngettext(
+                "%(count)s document sent in the period.",
+                "%(count)s documents sent in the period.",
+                sum(m.total for m in figures.channels),
+            )
             % {"count": sum(m.total for m in figures.channels)},
             head=[_("Month"), *[str(label(code, "channel")) for code in codes], _("Documents")],
             rows=[
@@ -300,7 +323,7 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
         )
     )
 
-    chart = _chart(pygal.Line, months)
+    chart = _chart(pygal.Line, months, show_legend=False)
     chart.add(_("Returned mail"), [_number(m.returned_rate) for m in figures.channels])
     result.append(
         _make(
