@@ -4,6 +4,7 @@ from rest_framework import authentication, exceptions
 
 from .models import ApiToken
 from .selectors import token_for_secret
+from .services import token_used
 
 
 class TokenPrincipal:
@@ -35,6 +36,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         token = token_for_secret(parts[1])
         if token is None:
             raise exceptions.AuthenticationFailed("unknown or revoked token")
+        token_used(token)
         return TokenPrincipal(token), token
 
     def authenticate_header(self, request):

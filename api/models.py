@@ -28,6 +28,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the token was last used, to the minute (written at most once a minute: api/authentication.py).
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

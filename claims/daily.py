@@ -2,11 +2,13 @@
 
 1. inbox: CUSIN files from every client's sFTP inbox (cusin/inbox.py);
 2. payments: bank files from the bank inbox (ledger/bank_inbox.py);
-3. direct_debit: settle the attempts at the bank, then send the next claims (ledger/direct_debit.py);
-4. claims: escalation with fees and the interest accrued so far (claims/services.py);
-5. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
-6. settlement: the client's settlement when a period of its agreement ended (accounting/);
-7. accounting: the day's accounting files (after the settlement: it is booked on the same day).
+3. settings: the client administrators' changes to the ledger rules and the claim process that take
+   effect on this day (ledger/settings_changes.py, claims/settings_changes.py);
+4. direct_debit: settle the attempts at the bank, then send the next claims (ledger/direct_debit.py);
+5. claims: escalation with fees and the interest accrued so far (claims/services.py);
+6. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
+7. settlement: the client's settlement when a period of its agreement ended (accounting/);
+8. accounting: the day's accounting files (after the settlement: it is booked on the same day).
 
 Each part is its own transaction and is safe to run twice for the same date; a part that fails is reported
 (with its error code) and the parts after it still run. Each part also runs alone (`parts=`).
@@ -21,17 +23,19 @@ from accounting.models import SettlementAgreement
 from accounting.services import accounting_files_write, settlement_book
 from claims.models import BusinessDayRun
 from claims.services import SYSTEM_ACTOR, claims_escalate
+from claims.settings_changes import claim_changes_apply
 from cusin.inbox import inbox_scan
 from distribution.services import documents_distribute, invoice_documents_queue
 from ledger.bank_inbox import bank_inbox_scan
 from ledger.direct_debit import debit_attempts_settle, debit_claims_send
 from ledger.errors import LedgerError
 from ledger.models import Ledger
+from ledger.settings_changes import ledger_rule_changes_apply
 
 logger = logging.getLogger(__name__)
 
 GLOBAL_PARTS = ("inbox", "payments")
-LEDGER_PARTS = ("direct_debit", "claims", "distribution", "settlement", "accounting")
+LEDGER_PARTS = ("settings", "direct_debit", "claims", "distribution", "settlement", "accounting")
 PARTS = GLOBAL_PARTS + LEDGER_PARTS
 
 
@@ -53,7 +57,15 @@ def _settlement(ledger: Ledger, as_of: date) -> dict:
     return settlement_book(ledger=ledger, as_of=as_of)
 
 
+def _settings(ledger: Ledger, as_of: date) -> dict:
+    return {
+        "ledger_rules": ledger_rule_changes_apply(ledger=ledger, as_of=as_of),
+        "claim_process": claim_changes_apply(ledger=ledger, as_of=as_of),
+    }
+
+
 LEDGER_PART_RUNNERS = {
+    "settings": _settings,
     "direct_debit": _direct_debit,
     "claims": lambda ledger, as_of: claims_escalate(ledger=ledger, as_of=as_of),
     "distribution": _distribution,

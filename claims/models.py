@@ -282,3 +282,35 @@ class BusinessDayRun(models.Model):
 
     def __str__(self):
         return f"run {self.business_date} of {self.ledger_id}"
+
+
+class CallOutcomeKind(models.TextChoices):
+    PROMISE_TO_PAY = "promise_to_pay", "Reached: promised to pay (a respite until then)"
+    REACHED = "reached", "Reached: no promise"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
+class CallOutcome(models.Model):
+    """What came of a call task (a CALL_TASK step of the claim process, seeds 000 section 7)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    task = models.OneToOneField(ClaimEvent, on_delete=models.PROTECT, related_name="call_outcome")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=16, choices=CallOutcomeKind.choices)
+    note = models.CharField(max_length=500, blank=True)
+    promised_until = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="promise_to_pay") | Q(promised_until__isnull=False),
+                name="call_promise_has_date",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.outcome} for {self.task_id}"

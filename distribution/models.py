@@ -213,6 +213,7 @@ class ReturnKind(models.TextChoices):
 class ReturnStatus(models.TextChoices):
     OPEN = "open", "Open (in the returned-mail worklist)"
     RESENT = "resent", "Re-sent on paper"
+    UNREACHABLE = "unreachable", "No address found: the customer cannot be reached by post"
 
 
 class ReturnedDocument(models.Model):
@@ -223,7 +224,7 @@ class ReturnedDocument(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=ReturnKind.choices)
-    status = models.CharField(max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.OPEN)
+    status = models.CharField(max_length=12, choices=ReturnStatus.choices, default=ReturnStatus.OPEN)
     booking_date = models.DateField()
     reason = models.CharField(max_length=500)
     resent_document = models.ForeignKey(
@@ -240,7 +241,8 @@ class ReturnedDocument(models.Model):
             models.UniqueConstraint(fields=["document"], name="returned_document_once"),
             models.CheckConstraint(
                 condition=Q(status="open", resent_document__isnull=True, resolved_on__isnull=True)
-                | Q(status="resent", resent_document__isnull=False, resolved_on__isnull=False),
+                | Q(status="resent", resent_document__isnull=False, resolved_on__isnull=False)
+                | Q(status="unreachable", resent_document__isnull=True, resolved_on__isnull=False),
                 name="returned_document_resolution",
             ),
         ]

@@ -1,7 +1,8 @@
 """Document rendering: the facts of a document (journal balances as of rendering, the caller's facts,
 the ledger's texts) into HTML from templates/documents/, then into PDF with WeasyPrint.
 
-No writes: rendering runs outside any database transaction.
+No writes (rendering runs outside any database transaction), except the portal link when the caller
+gives none: portal_link() records the link it makes.
 """
 
 import base64
@@ -11,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core import signing
 from django.template.loader import render_to_string
 
 from ledger.models import Invoice, InvoiceStatus
@@ -21,24 +21,27 @@ from ledger.selectors import invoice_balance, invoices_with_balances
 from . import texts
 from .models import Document, DocumentKind
 
-PORTAL_SALT = "invoiceportal"
-
 
 def portal_token(document: Document) -> str:
-    """A signed token for the invoice portal: which ledger, customer, invoice and document it opens.
+    """A new invoice-portal link for the document's invoice (a debt summary's: the customer's overview).
 
-    `invoiceportal` checks it with signing.loads(token, salt="invoiceportal",
-    max_age=INVOICE_PORTAL_LINK_MAX_AGE_DAYS days).
+    A write (one PortalLink row; only the token's hash is kept): call it once per sending and put the
+    same link in the PDF and the message. The portal refuses it once expired, revoked or the invoice closed.
     """
-    return signing.dumps(
-        {"l": document.ledger_id, "c": document.customer_id, "i": document.invoice_id, "d": document.pk},
-        salt=PORTAL_SALT,
-        compress=True,
+    from invoiceportal.services import portal_link_issue
+
+    return portal_link_issue(
+        ledger_id=document.ledger_id,
+        customer_id=document.customer_id,
+        invoice_id=document.invoice_id,
+        document_id=document.pk,
     )
 
 
 def portal_link(document: Document) -> str:
-    return f"{settings.INVOICE_PORTAL_BASE_URL.rstrip('/')}/{portal_token(document)}/"
+    from invoiceportal.services import portal_url
+
+    return portal_url(portal_token(document))
 
 
 @dataclass(frozen=True)

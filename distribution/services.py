@@ -847,6 +847,30 @@ def returned_document_readdress(
     return item
 
 
+def returned_document_unreachable(
+    *, item: ReturnedDocument, reason: str, booking_date: date, actor: User | str | None
+) -> ReturnedDocument:
+    """No address could be found for a returned letter: the item leaves the worklist as unreachable and
+    the customer event records it (the claim goes on; the next letters still go to the registered address)."""
+    created_by, actor_label = _actor_fields(actor)
+    if not (reason or "").strip():
+        raise ValidationFailed("say what was tried", code="reason_required", field="reason")
+    with transaction.atomic():
+        item = ReturnedDocument.objects.select_for_update().get(pk=item.pk)
+        if item.status != ReturnStatus.OPEN:
+            raise InvalidTransition(
+                f"returned document {item.pk} is already {item.status}", code="return_not_open"
+            )
+        item.status, item.resolved_on = ReturnStatus.UNREACHABLE, booking_date
+        item.save(update_fields=["status", "resolved_on"])
+        CustomerEvent.objects.create(
+            ledger_id=item.ledger_id, customer_id=item.customer_id, kind=CustomerEventKind.RETURNED_MAIL,
+            booking_date=booking_date, old_value={"document": item.document_id}, new_value={"unreachable": True},
+            reason=reason.strip()[:500], created_by_id=created_by, actor=actor_label,
+        )  # fmt: skip
+    return item
+
+
 def document_for_return(*, ledger: Ledger, document_id: int) -> Document:
     """The ledger's document (a returns file names documents by id)."""
     document = Document.objects.filter(ledger=ledger, pk=document_id).first()

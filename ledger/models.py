@@ -963,3 +963,46 @@ class DirectDebitAttempt(models.Model):
 
     def __str__(self):
         return f"direct debit {self.attempt_no} of invoice {self.invoice_id} ({self.status})"
+
+
+class AuditKind(models.TextChoices):
+    LEDGER_RULES = "ledger_rules", "Ledger rules"
+    CLAIM_SETTINGS = "claim_settings", "Claim settings"
+    CLAIM_STEPS = "claim_steps", "Claim process steps"
+    USER = "user", "User"
+    API_TOKEN = "api_token", "API token"
+
+
+class AuditEvent(models.Model):
+    """A change to a client's settings, users or tokens: who, when, what it was and what it became.
+    A settings change may take effect later: `effective_from`, and `applied_at` once it has (the
+    business day applies those that fell due)."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    ledger = models.ForeignKey(Ledger, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=AuditKind.choices)
+    action = models.CharField(
+        max_length=40, help_text="e.g. change, invite, role_set, deactivate, create, revoke"
+    )
+    target = models.CharField(
+        max_length=200, help_text="what was changed: a username, a token prefix, a ledger"
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    effective_from = models.DateField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "-created_at"], name="audit_client_time_idx"),
+            models.Index(
+                fields=["effective_from"], name="audit_pending_idx", condition=Q(applied_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.action} {self.target}"

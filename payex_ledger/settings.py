@@ -255,9 +255,15 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(LEDGER_DATA_DIR / "documents")},
     }
-# Links in e-mails and SMS point here; `invoiceportal` serves /<token>/ (signed, salt "invoiceportal").
-INVOICE_PORTAL_BASE_URL = os.environ.get("INVOICE_PORTAL_BASE_URL", "http://127.0.0.1:8000/portal")
+# invoice portal: links in e-mails, SMS and PDFs are <base>/<token>/ (invoiceportal.PortalLink: random
+# tokens, only their hash stored); requests per client address and links that did not open are limited.
+INVOICE_PORTAL_BASE_URL = os.environ.get("INVOICE_PORTAL_BASE_URL", "http://127.0.0.1:8000/p")
 INVOICE_PORTAL_LINK_MAX_AGE_DAYS = int(os.environ.get("INVOICE_PORTAL_LINK_MAX_AGE_DAYS", "180"))
+INVOICE_PORTAL_RATE_LIMIT = os.environ.get("INVOICE_PORTAL_RATE_LIMIT", "120/min")
+INVOICE_PORTAL_BAD_LINK_LIMIT = os.environ.get("INVOICE_PORTAL_BAD_LINK_LIMIT", "20/hour")
+# Adapters by payment method (vipps, swish, card) and for identification; unset: the built-in test ones.
+INVOICE_PORTAL_PAYMENT_PROVIDERS = {}
+INVOICE_PORTAL_IDENTITY_PROVIDER = os.environ.get("INVOICE_PORTAL_IDENTITY_PROVIDER", "")
 # SMS: files under LEDGER_DATA_DIR/sms unless SMS_HTTP_URL names an HTTP gateway (JSON POST).
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")

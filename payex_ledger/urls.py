@@ -22,6 +22,7 @@ urlpatterns = [
     path("360/", include("portal360.urls")),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("p/", include("invoiceportal.urls")),  # invoice portal
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

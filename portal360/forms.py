@@ -164,3 +164,150 @@ class AddressForm(forms.Form):
         return self.cleaned_data["country"].upper()
 
     reason = _reason(required=False)
+
+
+class ComplaintForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("favour", _("In the customer's favour: credit")), ("resume", _("Not in the customer's favour: resume the claim"))],
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    amount = _amount(help_text=_("Credit: leave empty to credit the whole claim."))
+    note = forms.CharField(label=_("Note"), max_length=500)
+
+
+class ReaddressForm(forms.Form):
+    line1 = forms.CharField(label=_("Address"), max_length=200)
+    line2 = forms.CharField(label=_("Address, line 2"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20)
+    city = forms.CharField(label=_("City"), max_length=100)
+    country = forms.RegexField(label=_("Country"), regex=r"^[A-Za-z]{2}$", max_length=2)
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+
+class UnreachableForm(forms.Form):
+    reason = _reason()
+
+
+class AllocateToInvoiceForm(forms.Form):
+    invoice = forms.CharField(label=_("Invoice number or KID/OCR"), max_length=40)
+    amount = _amount(help_text=_("Leave empty to place as much as is open."))
+    reason = _reason()
+
+
+class RefundForm(forms.Form):
+    bank_account = forms.CharField(
+        label=_("Bank account"), max_length=40, required=False,
+        help_text=_("Leave empty for the account it was paid from."),
+    )  # fmt: skip
+    reason = _reason()
+
+
+class CallOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[
+        ("promise_to_pay", _("Reached: promised to pay")), ("reached", _("Reached: no promise")),
+        ("no_answer", _("No answer")), ("wrong_number", _("Wrong number")),
+    ], widget=forms.RadioSelect)  # fmt: skip
+    promised_until = forms.DateField(label=_("Promised to pay by"), widget=DateInput, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+def _effective_from():
+    return forms.DateField(label=_("Takes effect from"), widget=DateInput,
+                           help_text=_("Today, or a later day: the business day of that date applies it."))  # fmt: skip
+
+
+class LedgerRulesForm(forms.Form):
+    default_reference_text = forms.CharField(
+        label=_("Reference text on invoices"), max_length=200, required=False
+    )
+    settle_surplus_against_oldest = forms.BooleanField(label=_("Settle a surplus against the oldest overdue invoice"),
+                                                       required=False)  # fmt: skip
+    allocation_order = forms.ChoiceField(
+        label=_("Allocation order of payments"),
+        choices=[
+            ("capital_first", _("Capital, then fees, then interest")),
+            ("costs_first", _("Fees, then interest, then capital")),
+        ],
+    )
+    payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365)
+    effective_from = _effective_from()
+
+
+class ClaimSettingsForm(forms.Form):
+    business_late_fee = forms.BooleanField(label=_("Business customers get the late fee instead of reminder fees"),
+                                           required=False)  # fmt: skip
+    reminder_fee_agreed = forms.BooleanField(label=_("The reminder fee is agreed with the customers (Sweden)"),
+                                             required=False)  # fmt: skip
+    unpaid_costs = forms.ChoiceField(label=_("Fees and interest left after the principal is paid"), choices=[
+        ("write_off", _("Write them off")), ("keep_chasing", _("Keep chasing them as a cost claim")),
+        ("next_invoice", _("Carry them to the customer's next invoice"))])  # fmt: skip
+    effective_from = _effective_from()
+
+
+class ClaimStepsForm(forms.Form):
+    """Days, fees and minimums of each step of the ledger's process."""
+
+    effective_from = _effective_from()
+
+    def __init__(self, *args, steps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.steps = list(steps)
+        for position, step in enumerate(self.steps, start=1):
+            self.fields[f"offset_days_{position}"] = forms.IntegerField(min_value=0, max_value=365, initial=step.offset_days,
+                                                                        label=_("Days"))  # fmt: skip
+            self.fields[f"deadline_days_{position}"] = forms.IntegerField(min_value=0, max_value=365,
+                                                                          initial=step.deadline_days, label=_("Deadline"))  # fmt: skip
+            self.fields[f"min_open_amount_{position}"] = _amount(label=_("Minimum"))
+            self.fields[f"min_open_amount_{position}"].initial = step.min_open_amount
+            if step.fee_rule == "fixed":
+                self.fields[f"fixed_fee_{position}"] = _amount(label=_("Fee"), required=True)
+                self.fields[f"fixed_fee_{position}"].initial = step.fixed_fee
+
+    def rows(self):
+        for position, step in enumerate(self.steps, start=1):
+            yield position, step, [self[name] for name in (f"offset_days_{position}", f"deadline_days_{position}",
+                                   f"min_open_amount_{position}", f"fixed_fee_{position}") if name in self.fields]  # fmt: skip
+
+    def changes(self) -> dict[int, dict]:
+        out = {}
+        for position, _step in enumerate(self.steps, start=1):
+            fields = {}
+            for name in ("offset_days", "deadline_days", "min_open_amount", "fixed_fee"):
+                key = f"{name}_{position}"
+                if key in self.cleaned_data and self.cleaned_data[key] is not None:
+                    fields[name] = self.cleaned_data[key]
+            out[position] = fields
+        return out
+
+
+ROLE_CHOICES = [
+    ("read_only", _("Read only")),
+    ("operator", _("Operator")),
+    ("client_admin", _("Client administrator")),
+]
+
+
+class InviteForm(forms.Form):
+    username = forms.RegexField(label=_("Username"), regex=r"^[\w.@+-]+$", max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, initial="operator")
+
+
+class UserUpdateForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+    active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class TokenForm(forms.Form):
+    ledger = forms.ChoiceField(label=_("Ledger"))
+    can_write = forms.BooleanField(label=_("May write (register invoices, act on them)"), required=False)
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. the system that uses it"))
+
+    def __init__(self, *args, ledgers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ledger"].choices = [("", _("Every ledger of the client"))] + [
+            (ledger.company_no, f"{ledger.company_no} {ledger.name}") for ledger in ledgers
+        ]

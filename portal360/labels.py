@@ -139,3 +139,11 @@ TABLES = {
 def label(code, table: str) -> str:
     text = TABLES[table].get(code or "")
     return str(text) if text is not None else str(code or "")
+
+
+WORKLIST = {
+    "complaints": _("Complaints and disputes"),
+    "returned_mail": _("Returned paper mail"),
+    "unidentified": _("Unidentified payments"),
+    "calls": _("Call tasks"),
+}

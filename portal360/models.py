@@ -101,3 +101,27 @@ class ClientFederation(models.Model):
 
     def __str__(self):
         return f"{self.client}: {self.issuer}"
+
+
+class WorklistKind(models.TextChoices):
+    COMPLAINTS = "complaints", "Complaints and disputes"
+    RETURNED_MAIL = "returned_mail", "Returned paper mail"
+    UNIDENTIFIED = "unidentified", "Unidentified payments"
+    CALLS = "calls", "Call tasks"
+
+
+class WorklistClaim(models.Model):
+    """An operator has taken a worklist item: nobody else works it until it is released or done.
+    One row per item (the unique key is the lock); taking is an INSERT that finds it free or not."""
+
+    kind = models.CharField(max_length=16, choices=WorklistKind.choices)
+    item_id = models.BigIntegerField(help_text="the invoice, returned document, payment or claim event")
+    ledger = models.ForeignKey("ledger.Ledger", on_delete=models.CASCADE, related_name="+")
+    taken_by = models.ForeignKey("ledger.User", on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "item_id"], name="worklist_item_taken_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.item_id} taken by {self.taken_by_id}"

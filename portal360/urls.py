@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
 from .oidc import FederationCallbackView, FederationStartView
-from .views import auth, customers, dashboard, invoices, start
+from .views import auth, company, customers, dashboard, invoices, start, worklists
 
 app_name = "portal360"
 
@@ -45,7 +45,32 @@ urlpatterns = [
     path("client/", start.choose_client, name="choose_client"),
     path("customers/", customers.search, name="search"),
     path("services/", start.services, name="services"),
-    path("company/", start.company, name="company"),
+    # Worklists
+    path("worklists/<slug:kind>/", worklists.worklist, name="worklist"),
+    path("worklists/<slug:kind>/<int:item_id>/", worklists.worklist_item_page, name="worklist_item"),
+    path("worklists/<slug:kind>/<int:item_id>/take/", worklists.worklist_take_view, name="worklist_take"),
+    path(
+        "worklists/<slug:kind>/<int:item_id>/release/",
+        worklists.worklist_release_view,
+        name="worklist_release",
+    ),
+    path("worklists/<slug:kind>/<int:item_id>/<slug:action>/", worklists.worklist_act, name="worklist_act"),
+    # Company
+    path("company/", company.company, name="company"),
+    path("company/rules/", company.rules, name="company_rules"),
+    path("company/rules/<slug:part>/", company.rules_change, name="company_rules_change"),
+    path("company/users/", company.users, name="company_users"),
+    path("company/users/invite/", company.user_invite, name="company_user_invite"),
+    path("company/users/<int:user_id>/", company.user_update, name="company_user_update"),
+    path(
+        "company/users/<int:user_id>/second-factor/",
+        company.user_second_factor_reset,
+        name="company_user_2fa",
+    ),
+    path("company/tokens/", company.tokens, name="company_tokens"),
+    path("company/tokens/new/", company.token_create, name="company_token_create"),
+    path("company/tokens/<int:token_id>/revoke/", company.token_revoke, name="company_token_revoke"),
+    path("company/audit/", company.audit, name="company_audit"),
     path("reports/", start.reports, name="reports"),
     # Dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),

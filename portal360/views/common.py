@@ -5,24 +5,22 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from distribution.models import ReturnedDocument, ReturnStatus
 from ledger.errors import LedgerError
-from ledger.models import Client, Payment
+from ledger.models import Client
 
 from ..access import Context, context_ledgers
 from ..errors import error_text
+from ..worklists import worklist_counts
 
 SECTIONS = ("start", "customers", "services", "company", "reports")
 
 
 def nav_counts(ctx: Context) -> dict:
-    """The worklist counts beside "Services": two cheap counts on partial indexes."""
+    """The worklist counts beside "Services" (and on the Services page)."""
     if ctx.ledger is None:
         return {}
-    return {
-        "unidentified": Payment.objects.filter(ledger=ctx.ledger, status=Payment.Status.UNIDENTIFIED).count(),
-        "returned_mail": ReturnedDocument.objects.filter(ledger=ctx.ledger, status=ReturnStatus.OPEN).count(),
-    }
+    counts = worklist_counts(ledger=ctx.ledger)
+    return {**counts, "total": sum(counts.values())}
 
 
 def page(request, template: str, context: dict, *, section: str, status: int = 200) -> HttpResponse:
@@ -37,7 +35,12 @@ def page(request, template: str, context: dict, *, section: str, status: int = 2
         "clients": list(Client.objects.order_by("name")) if request.user.is_our_staff else [],
         "may_act": request.user.may_act,
     }
-    return render(request, template, {**base, **context}, status=status)
+    response = render(request, template, {**base, **context}, status=status)
+    if request.method == "POST" and request.htmx:
+        # A form answered in place (its errors, a token shown once): the address bar keeps the page's URL,
+        # so a reload does not post again. A redirect after a POST still moves it.
+        response["HX-Push-Url"] = "false"
+    return response
 
 
 def acted(request, error: LedgerError | None, *, success: str, to: str, form=None) -> HttpResponse | None:

@@ -75,9 +75,5 @@ def services(request):
                 section="services")  # fmt: skip
 
 
-def company(request):
-    return page(request, "portal360/coming.html", {"part": "company"}, section="company")
-
-
 def reports(request):
     return page(request, "portal360/coming.html", {"part": "reports"}, section="reports")

@@ -3,7 +3,6 @@ outbox, lockout, search, respite, credit, dispute, opening a PDF; screenshots of
 
 import io
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,54 +13,11 @@ from distribution.services import archive_storage
 from ledger.models import InvoiceStatus, JournalTransaction, TransactionKind
 from ledger.selectors import invoice_balance, ledger_verify
 from tests.browser import screenshot
-from tests.factories import CustomerFactory, DocumentFactory, InvoiceFactory, LedgerFactory, UserFactory
+from tests.factories import DocumentFactory
+from tests.portal360.conftest import PASSWORD, code_from_outbox
+from tests.portal360.conftest import browser_sign_in as sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "browser test 2026!"
-
-
-@pytest.fixture
-def world(settings, tmp_path):
-    """A client with a Norwegian ledger, an operator whose codes go to files, a customer and invoices."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = tmp_path / "mail"
-    settings.LEDGER_DATA_DIR = tmp_path / "data"
-    ledger = LedgerFactory(company_no="7101", ledger_no="71011", country="NO", client_name="Fjord Kraft AS",
-                           client_funds_account="15030000001", name="Fjord Kraft reskontro")  # fmt: skip
-    user = UserFactory(username="olivia", client=ledger.client, email="olivia@fjordkraft.no",
-                       first_name="Olivia", last_name="Operator")  # fmt: skip
-    user.set_password(PASSWORD)
-    user.save()
-    customer = CustomerFactory(ledger=ledger, customer_no="5001", name="Kari Nordmann", email="kari@example.no",
-                               national_id="01019012345")  # fmt: skip
-    invoice = InvoiceFactory(customer=customer, invoice_no="F-1001", amount=Decimal("1290.50"),
-                             invoice_date=date.today())  # fmt: skip
-    InvoiceFactory(
-        customer=customer, invoice_no="F-1002", amount=Decimal("450.00"), invoice_date=date.today()
-    )
-    return {
-        "ledger": ledger,
-        "user": user,
-        "customer": customer,
-        "invoice": invoice,
-        "mail": tmp_path / "mail",
-    }
-
-
-def code_from_outbox(folder) -> str:
-    newest = max(folder.glob("*.log"), key=lambda p: p.stat().st_mtime)
-    return re.findall(r"(\d{6}) is your sign-in code", newest.read_text())[-1]
-
-
-def sign_in(page, world):
-    page.goto("/360/")
-    page.fill("#id_username", "olivia")
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Continue')")
-    page.wait_for_url(re.compile(r"/360/login/code/"))
-    page.fill("#id_code", code_from_outbox(world["mail"]))
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(re.compile(r"/360/$"))
 
 
 def test_sign_in_search_and_register_a_respite(browser_page, world):

@@ -19,6 +19,7 @@ from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan
 from cusin.models import CusinFile
 from distribution.demo import demo_documents
+from invoiceportal.demo import demo_portal_links
 from ledger import references
 from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.management.base import JsonCommand, parse_date
@@ -182,6 +183,7 @@ class Command(JsonCommand):
             "bank_file": bank,
             "business_days_run": days_run,
             "documents": documents,
+            "invoice_portal": demo_portal_links(company_no=LEDGERS[0]["company_no"]),
             "claims_by_level": dict(
                 Claim.objects.values_list("level")
                 .annotate(n=Count("id"))

@@ -1,0 +1,199 @@
+"""Worklists: take and release so two operators never work one item; each item's action calls the
+domain service and the item leaves the list; another client's items are 404."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import Client
+
+from claims.models import CallOutcome, Claim, ClaimEvent, StepKind
+from distribution.models import ReturnStatus
+from ledger.models import InvoiceStatus, JournalTransaction, Payment, TransactionKind
+from ledger.selectors import invoice_balance, ledger_verify
+from ledger.services import invoice_dispute_open
+from portal360.models import WorklistClaim
+from tests.factories import DocumentFactory, InvoiceFactory
+from tests.helpers import sign_in
+from tests.portal360.conftest import make_user
+
+TODAY = date(2026, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def today():
+    with time_machine.travel(TODAY):
+        yield
+
+
+@pytest.fixture
+def disputed(invoice):
+    invoice_dispute_open(invoice=invoice, actor="portal", reason="I never got the goods")
+    return invoice
+
+
+@pytest.fixture
+def colleague(ledger):
+    return sign_in(Client(), make_user(ledger, username="carl", email="carl@example.no"))
+
+
+def test_complaints_list_take_release_and_the_lock(signed_in, colleague, disputed):
+    page = signed_in.get("/360/worklists/complaints/").content.decode()
+    assert "F-1001" in page and "I never got the goods" in page
+    assert 'class="count"' in page  # the navigation shows what waits
+    assert signed_in.post(f"/360/worklists/complaints/{disputed.pk}/take/").status_code == 302
+    # The colleague cannot take it, nor act on it, while it is taken.
+    refused = colleague.post(f"/360/worklists/complaints/{disputed.pk}/take/", follow=True)
+    assert "is working on this item" in refused.content.decode()
+    acted = colleague.post(
+        f"/360/worklists/complaints/{disputed.pk}/resolve/", {"decision": "resume", "note": "x"}
+    )
+    assert "is working on this item" in acted.content.decode()
+    disputed.refresh_from_db()
+    assert disputed.status == InvoiceStatus.DISPUTED
+    signed_in.post(f"/360/worklists/complaints/{disputed.pk}/release/")
+    assert not WorklistClaim.objects.exists()
+    assert colleague.post(f"/360/worklists/complaints/{disputed.pk}/take/").status_code == 302
+
+
+def test_a_forgotten_take_is_free_again_after_eight_hours(signed_in, colleague, disputed):
+    signed_in.post(f"/360/worklists/complaints/{disputed.pk}/take/")
+    from datetime import datetime
+
+    from ledger.models import User
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0)):
+        sign_in(colleague, User.objects.get(username="carl"))
+        assert colleague.post(f"/360/worklists/complaints/{disputed.pk}/take/").status_code == 302
+        assert WorklistClaim.objects.get().taken_by.username == "carl"
+
+
+def test_resolve_a_complaint_in_the_customers_favour(signed_in, disputed):
+    answer = signed_in.post(f"/360/worklists/complaints/{disputed.pk}/resolve/",
+                            {"decision": "favour", "amount": "400", "note": "goods were damaged"})  # fmt: skip
+    assert answer.status_code == 302
+    disputed.refresh_from_db()
+    assert disputed.status == InvoiceStatus.OPEN and invoice_balance(disputed).capital == Decimal("600.00")
+    credit = JournalTransaction.objects.get(invoice=disputed, kind=TransactionKind.CREDIT)
+    assert credit.cause == "Complaint" and credit.actor == "olivia"
+    assert "F-1001" not in signed_in.get("/360/worklists/complaints/").content.decode()
+    assert not WorklistClaim.objects.exists()
+
+
+def test_resolve_against_the_customer_resumes_and_a_failure_writes_nothing(signed_in, disputed):
+    failed = signed_in.post(f"/360/worklists/complaints/{disputed.pk}/resolve/",
+                            {"decision": "favour", "amount": "5000", "note": "too much"})  # fmt: skip
+    assert (
+        failed.status_code == 200 and "The credit is more than the open principal." in failed.content.decode()
+    )
+    disputed.refresh_from_db()
+    assert disputed.status == InvoiceStatus.DISPUTED and not WorklistClaim.objects.exists()
+    signed_in.post(
+        f"/360/worklists/complaints/{disputed.pk}/resolve/", {"decision": "resume", "note": "delivered"}
+    )
+    disputed.refresh_from_db()
+    assert disputed.status == InvoiceStatus.OPEN
+    assert disputed.events.latest("id").reason.startswith("complaint resolved not in the customer's favour")
+
+
+@pytest.fixture
+def returned(invoice):
+    from distribution.services import document_return_register
+
+    document = DocumentFactory(customer=invoice.customer, invoice=invoice, channel="paper",
+                               address={"line1": "Storgata 1", "postal_code": "0155", "city": "Oslo"})  # fmt: skip
+    return document_return_register(document=document, kind="paper_returned", reason="moved", booking_date=TODAY,
+                                    actor="post")  # fmt: skip
+
+
+def test_returned_mail_new_address_or_unreachable(signed_in, returned, invoice):
+    page = signed_in.get("/360/worklists/returned_mail/").content.decode()
+    assert "moved" in page
+    signed_in.post(f"/360/worklists/returned_mail/{returned.pk}/readdress/",
+                   {"line1": "Nygata 5", "postal_code": "5003", "city": "Bergen", "country": "no"})  # fmt: skip
+    returned.refresh_from_db()
+    assert returned.status == ReturnStatus.RESENT
+    assert returned.resent_document.facts["new_address"]["city"] == "Bergen"
+
+
+def test_returned_mail_unreachable(signed_in, returned):
+    signed_in.post(
+        f"/360/worklists/returned_mail/{returned.pk}/unreachable/", {"reason": "no address in the register"}
+    )
+    returned.refresh_from_db()
+    assert returned.status == ReturnStatus.UNREACHABLE and returned.resolved_on == TODAY
+    assert signed_in.get(f"/360/worklists/returned_mail/{returned.pk}/").status_code == 404  # left the list
+
+
+def test_unidentified_payment_placed_on_an_invoice_by_kid(signed_in, ledger, invoice):
+    from tests.ledger.test_payment_operator_services import unidentified
+
+    payment = unidentified("250.00")
+    assert signed_in.get("/360/worklists/unidentified/").content.decode().count("250,00") >= 1
+    answer = signed_in.post(f"/360/worklists/unidentified/{payment.pk}/allocate/",
+                            {"invoice": invoice.payment_ref, "amount": "", "reason": "the payer phoned"})  # fmt: skip
+    assert answer.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.ALLOCATED and invoice_balance(invoice).capital == Decimal(
+        "750.00"
+    )
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger))
+    unknown = unidentified("10.00", archive_ref="000000902")
+    missing = signed_in.post(f"/360/worklists/unidentified/{unknown.pk}/allocate/",
+                             {"invoice": "NOPE", "amount": "", "reason": "x"})  # fmt: skip
+    assert missing.status_code == 200 and "no invoice NOPE" in missing.content.decode()
+
+
+def test_unidentified_payment_refunded(signed_in, ledger):
+    from tests.ledger.test_payment_operator_services import unidentified
+
+    payment = unidentified("99.00")
+    signed_in.post(
+        f"/360/worklists/unidentified/{payment.pk}/refund/", {"bank_account": "", "reason": "unknown payer"}
+    )
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+
+
+@pytest.fixture
+def call_task(invoice):
+    claim = Claim.objects.create(ledger=invoice.ledger, invoice=invoice, level=StepKind.CALL_TASK, position=5,
+                                 deadline=TODAY, next_on=TODAY + timedelta(days=3))  # fmt: skip
+    return ClaimEvent.objects.create(ledger=invoice.ledger, claim=claim, invoice=invoice, kind="step", position=5,
+                                     step_kind=StepKind.CALL_TASK, booking_date=TODAY - timedelta(days=1),
+                                     actor="system:claims")  # fmt: skip
+
+
+def test_a_call_with_a_promise_to_pay_becomes_a_respite(signed_in, call_task, invoice):
+    assert "F-1001" in signed_in.get("/360/worklists/calls/").content.decode()
+    missing_date = signed_in.post(
+        f"/360/worklists/calls/{call_task.pk}/outcome/", {"outcome": "promise_to_pay"}
+    )
+    assert missing_date.status_code == 200 and not CallOutcome.objects.exists()
+    signed_in.post(f"/360/worklists/calls/{call_task.pk}/outcome/",
+                   {"outcome": "promise_to_pay", "promised_until": "2026-03-16", "note": "pays on payday"})  # fmt: skip
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.respite_until) == (InvoiceStatus.RESPITE, date(2026, 3, 16))
+    outcome = CallOutcome.objects.get(task=call_task)
+    assert (outcome.outcome, outcome.actor) == ("promise_to_pay", "olivia")
+    assert "F-1001" not in signed_in.get("/360/worklists/calls/").content.decode()
+
+
+def test_another_clients_items_are_404_and_readers_cannot_take(
+    client, signed_in, reader, other_ledger, disputed
+):
+    foreign = InvoiceFactory(customer=__import__("tests.factories", fromlist=["CustomerFactory"]).CustomerFactory(
+        ledger=other_ledger), invoice_no="X-1")  # fmt: skip
+    invoice_dispute_open(invoice=foreign, actor="x", reason="y")
+    assert signed_in.get(f"/360/worklists/complaints/{foreign.pk}/").status_code == 404
+    assert signed_in.post(f"/360/worklists/complaints/{foreign.pk}/take/").status_code == 404
+    assert (
+        signed_in.post(
+            f"/360/worklists/complaints/{foreign.pk}/resolve/", {"decision": "resume", "note": "n"}
+        ).status_code
+        == 404
+    )
+    assert signed_in.get("/360/worklists/nonsense/").status_code == 404
+    sign_in(client, reader)
+    assert client.post(f"/360/worklists/complaints/{disputed.pk}/take/").status_code == 403
