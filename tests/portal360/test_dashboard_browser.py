@@ -9,18 +9,18 @@ import pytest
 from tests.browser import screenshot
 from tests.factories import DocumentFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay
-from tests.portal360.test_browser import sign_in, world  # noqa: F401 (the fixture)
+from tests.portal360.conftest import browser_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_dashboard_draws_its_charts(browser_page, world):  # noqa: F811
+def test_the_dashboard_draws_its_charts(browser_page, world):
     invoice = world["invoice"]
     book(ocr_file([pay(invoice.payment_ref, "1290.50", "000000901")], day=date.today()))
     for channel in ("email", "paper", "einvoice_b2c"):
         DocumentFactory(customer=world["customer"], channel=channel, booking_date=date.today())
     page = browser_page
-    sign_in(page, world)
+    browser_sign_in(page, world)
     page.goto("/360/dashboard/")
     assert page.locator("h1").inner_text().startswith("Dashboard")
     charts = page.locator("section.chart svg[role=img]")
