@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
 from .oidc import FederationCallbackView, FederationStartView
-from .views import auth, company, customers, files, invoices, reports, start, worklists
+from .views import auth, company, customers, dashboard, files, invoices, reports, start, worklists
 
 app_name = "portal360"
 
@@ -71,6 +71,8 @@ urlpatterns = [
     path("company/tokens/new/", company.token_create, name="company_token_create"),
     path("company/tokens/<int:token_id>/revoke/", company.token_revoke, name="company_token_revoke"),
     path("company/audit/", company.audit, name="company_audit"),
+    # Dashboard
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),
     path(
         "l/<str:company_no>/customer-action/<slug:action>/<path:customer_no>/",
