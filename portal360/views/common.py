@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from ledger.errors import LedgerError
 from ledger.models import Client
 
-from ..access import Context, context_ledgers
+from ..access import Context, context_ledgers, require_may_act
 from ..errors import error_text
 from ..worklists import worklist_counts
 
@@ -43,11 +43,28 @@ def page(request, template: str, context: dict, *, section: str, status: int = 2
     return response
 
 
-def acted(request, error: LedgerError | None, *, success: str, to: str, form=None) -> HttpResponse | None:
-    """After a service call: None (the caller shows the form again with `form` errors) or a redirect."""
-    if error is not None:
-        if form is not None:
-            form.add_error(error.field if error.field in form.fields else None, error_text(error))
+def run_action(request, form, call, *, success: str, to: str) -> HttpResponse | None:
+    """An action's POST: check the user may act, validate `form` (None: an action without fields), call
+    the service with its cleaned data; a redirect to `to` with `success`, or None when the caller shows
+    the page again with the form's errors (an action without a form gets its error as a message)."""
+    require_may_act(request)
+    if form is not None and not form.is_valid():
+        return None
+    try:
+        call(form.cleaned_data if form is not None else {})
+    except LedgerError as exc:
+        if form is None:
+            messages.error(request, error_text(exc))
+            return redirect(to)
+        form.add_error(exc.field if exc.field in form.fields else None, error_text(exc))
         return None
     messages.success(request, success)
     return redirect(to)
+
+
+def with_posted(action_forms: dict, posted: tuple | None) -> tuple[dict, str | None]:
+    """The page's action forms, the one just posted (with its errors) in its place and open."""
+    if posted is None:
+        return action_forms, None
+    name, form = posted
+    return {**action_forms, name: form}, name

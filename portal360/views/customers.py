@@ -1,8 +1,6 @@
 """Section "Customers": the search across the client's ledgers, the customer page and its actions."""
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,10 +14,9 @@ from ledger.payments import customer_credit_move, customer_credit_refund
 from ledger.selectors import customer_get, customer_open_invoices
 
 from .. import forms
-from ..access import context_ledgers, require_may_act, url_ledger
-from ..errors import error_text
+from ..access import context_ledgers, url_ledger
 from ..selectors import customer_document_get, customer_page, customer_search
-from .common import acted, page
+from .common import page, run_action, with_posted
 
 
 def search(request):
@@ -74,11 +71,7 @@ def customer_detail(request, company_no: str, customer_no: str, *, posted=None):
         return page(
             request, "portal360/_customer_invoices.html", {**data, "ledger": ledger}, section="customers"
         )
-    action_forms = _forms(data["customer"])
-    open_action = None
-    if posted is not None:
-        open_action, form = posted
-        action_forms[open_action] = form
+    action_forms, open_action = with_posted(_forms(data["customer"]), posted)
     return page(
         request,
         "portal360/customer.html",
@@ -88,20 +81,10 @@ def customer_detail(request, company_no: str, customer_no: str, *, posted=None):
 
 
 def _run(request, customer: Customer, name: str, form, call, success: str):
-    require_may_act(request)
-    if form is None or form.is_valid():
-        error = None
-        try:
-            call(form.cleaned_data if form is not None else {})
-        except LedgerError as exc:
-            error = exc
-        if error is not None and form is None:
-            messages.error(request, error_text(error))
-            return redirect(_url(customer))
-        response = acted(request, error, success=success, to=_url(customer), form=form)
-        if response is not None:
-            return response
-    return customer_detail(request, customer.ledger.company_no, customer.customer_no, posted=(name, form))
+    response = run_action(request, form, call, success=success, to=_url(customer))
+    return response or customer_detail(
+        request, customer.ledger.company_no, customer.customer_no, posted=(name, form)
+    )
 
 
 @require_POST

@@ -28,9 +28,9 @@ from ledger.services import (
 )
 
 from .. import forms
-from ..access import require_may_act, url_ledger
+from ..access import url_ledger
 from ..selectors import invoice_page
-from .common import acted, page
+from .common import page, run_action, with_posted
 
 
 def _invoice(request, company_no: str, invoice_no: str) -> Invoice:
@@ -70,11 +70,7 @@ def invoice_detail(request, company_no: str, invoice_no: str, *, posted: tuple[s
         data = invoice_page(ledger=ledger, invoice_no=invoice_no)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    action_forms = _action_forms(data["invoice"], data)
-    open_action = None
-    if posted is not None:
-        open_action, form = posted
-        action_forms[open_action] = form
+    action_forms, open_action = with_posted(_action_forms(data["invoice"], data), posted)
     return page(
         request,
         "portal360/invoice.html",
@@ -84,18 +80,10 @@ def invoice_detail(request, company_no: str, invoice_no: str, *, posted: tuple[s
 
 
 def _run(request, invoice: Invoice, name: str, form, call, success: str):
-    """Validate `form`, call the service, answer with a redirect or the page with the form's errors."""
-    require_may_act(request)
-    if form.is_valid():
-        error = None
-        try:
-            call(form.cleaned_data)
-        except LedgerError as exc:
-            error = exc
-        response = acted(request, error, success=success, to=_url(invoice), form=form)
-        if response is not None:
-            return response
-    return invoice_detail(request, invoice.ledger.company_no, invoice.invoice_no, posted=(name, form))
+    response = run_action(request, form, call, success=success, to=_url(invoice))
+    return response or invoice_detail(
+        request, invoice.ledger.company_no, invoice.invoice_no, posted=(name, form)
+    )
 
 
 def _amount(value) -> Decimal | None:
