@@ -12,7 +12,7 @@ from ledger.models import Cause
 from ledger.services import invoice_write_off
 from tests.browser import screenshot
 from tests.factories import CustomerFactory, InvoiceFactory
-from tests.portal360.test_browser import sign_in, world  # noqa: F401 (the fixture)
+from tests.portal360.conftest import browser_sign_in as sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
