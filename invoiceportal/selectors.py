@@ -2,16 +2,17 @@
 customer bound every query, so a link never reaches another customer's data."""
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db import connection
 from django.utils import timezone
 
 from claims.figures import Figures
-from claims.models import ClaimEvent, FigureKind, StepKind
+from claims.models import FigureKind, StepKind
 from claims.selectors import claim_summaries
 from distribution.models import Document, DocumentStatus
 from ledger.errors import NotFound
@@ -23,7 +24,6 @@ from ledger.models import (
     InvoiceStatus,
     Ledger,
     LegalEntity,
-    Posting,
     TransactionKind,
 )
 from ledger.money import ZERO, to_money
@@ -122,6 +122,13 @@ class Paid:
     kind: str  # payment | credit
 
 
+@dataclass(frozen=True)
+class DocumentRow:
+    pk: int
+    kind: str
+    booking_date: date
+
+
 @dataclass
 class InvoiceView:
     invoice: Invoice
@@ -138,8 +145,9 @@ class InvoiceView:
     next_event: dict | None
     deadline: date | None
     paid: list[Paid] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    pending_respite: RespiteRequest | None = None
+    documents: list[DocumentRow] = field(default_factory=list)
+    pending_respite: bool = False
+    consents: set = field(default_factory=set)
 
     @property
     def interest_accrued(self) -> Decimal:
@@ -150,36 +158,82 @@ class InvoiceView:
         return self.deadline or self.invoice.due_date
 
 
-def _paid(invoice: Invoice) -> list[Paid]:
-    """Money placed on the invoice (payments and allocations, net of reversals) and credits, by day."""
-    rows = (
-        Posting.objects.filter(invoice_id=invoice.pk)
-        .exclude(component="")
-        .filter(
-            transaction__kind__in=[
-                TransactionKind.PAYMENT,
-                TransactionKind.ALLOCATION,
-                TransactionKind.REVERSAL,
-                TransactionKind.CREDIT,
-                TransactionKind.WRITE_OFF,
-            ]
+# What an invoice page needs besides its balances, in one statement (each a small, indexed read by invoice
+# or customer): the claim's fee history, money placed on the invoice by day, the archived documents, a
+# waiting respite request and the customer's active consents.
+_PAGE_FACTS = """
+SELECT
+  (SELECT coalesce(json_agg(json_build_object('step_kind', e.step_kind, 'fee', e.fee::text,
+                                              'deadline', e.deadline) ORDER BY e.booking_date, e.id), '[]')
+     FROM claims_claimevent e WHERE e.invoice_id = %(invoice)s),
+  (SELECT coalesce(json_agg(json_build_object('on', x.booking_date, 'kind', x.kind, 'total', x.total::text)
+                            ORDER BY x.booking_date, x.kind), '[]')
+     FROM (SELECT t.booking_date, t.kind, sum(p.amount) AS total
+             FROM ledger_posting p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+            WHERE p.invoice_id = %(invoice)s AND p.component <> '' AND t.kind = ANY(%(kinds)s)
+            GROUP BY 1, 2) x),
+  (SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind, 'booking_date', d.booking_date)
+                            ORDER BY d.created_at, d.id), '[]')
+     FROM distribution_document d
+    WHERE d.ledger_id = %(ledger)s AND d.invoice_id = %(invoice)s AND d.archive_name <> ''
+      AND d.status <> %(cancelled)s),
+  EXISTS (SELECT 1 FROM invoiceportal_respiterequest r WHERE r.invoice_id = %(invoice)s AND r.status = %(pending)s),
+  (SELECT coalesce(array_agg(c.kind), '{}') FROM ledger_customerconsent c
+    WHERE c.customer_id = %(customer)s AND c.active)
+"""
+_PAID_KINDS = [
+    TransactionKind.PAYMENT.value,
+    TransactionKind.ALLOCATION.value,
+    TransactionKind.REVERSAL.value,
+    TransactionKind.CREDIT.value,
+    TransactionKind.WRITE_OFF.value,
+]
+_CREDIT_KINDS = {TransactionKind.CREDIT.value, TransactionKind.WRITE_OFF.value}
+
+
+def _page_facts(invoice: Invoice) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PAGE_FACTS,
+            {
+                "invoice": invoice.pk,
+                "ledger": invoice.ledger_id,
+                "customer": invoice.customer_id,
+                "kinds": _PAID_KINDS,
+                "cancelled": DocumentStatus.CANCELLED.value,
+                "pending": RespiteStatus.PENDING.value,
+            },
         )
-        .values_list("transaction__booking_date", "transaction__kind")
-        .annotate(total=Sum("amount"))
-        .order_by("transaction__booking_date", "transaction__kind")
-    )
-    out = []
-    for booked_on, kind, total in rows:
-        if total == 0:
-            continue
-        out.append(
+        history, paid, documents, pending, consents = cursor.fetchone()
+
+    def loads(value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    return {
+        "history": [
+            {
+                "step_kind": e["step_kind"],
+                "fee": Decimal(e["fee"]),
+                "deadline": date.fromisoformat(e["deadline"]) if e["deadline"] else None,
+            }
+            for e in loads(history)
+        ],
+        # Money placed on the invoice (payments and allocations, net of reversals) and credits, by day.
+        "paid": [
             Paid(
-                booked_on=booked_on,
-                amount=-total,
-                kind="credit" if kind in (TransactionKind.CREDIT, TransactionKind.WRITE_OFF) else "payment",
+                booked_on=date.fromisoformat(row["on"]),
+                amount=-Decimal(row["total"]),
+                kind="credit" if row["kind"] in _CREDIT_KINDS else "payment",
             )
-        )
-    return out
+            for row in loads(paid)
+            if Decimal(row["total"]) != 0
+        ],
+        "documents": [
+            DocumentRow(d["id"], d["kind"], date.fromisoformat(d["booking_date"])) for d in loads(documents)
+        ],
+        "pending_respite": bool(pending),
+        "consents": set(consents),
+    }
 
 
 def _fee_split(history: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
@@ -197,27 +251,13 @@ def _fee_split(history: list[dict]) -> tuple[Decimal, Decimal, Decimal]:
     return reminder, collection, late
 
 
-def invoice_documents_for_customer(*, invoice: Invoice) -> list[Document]:
-    """The invoice's documents a customer may open: archived ones only (queued or failed ones have no PDF)."""
-    return list(
-        Document.objects.filter(ledger_id=invoice.ledger_id, invoice=invoice)
-        .exclude(archive_name="")
-        .exclude(status__in=[DocumentStatus.CANCELLED])
-        .only("id", "kind", "booking_date", "invoice_id", "customer_id", "ledger_id")
-        .order_by("created_at", "id")
-    )
-
-
 def invoice_view(*, invoice: Invoice, as_of: date | None = None) -> InvoiceView:
     ledger = invoice.ledger
     as_of = as_of or ledger.today()
     status = claim_summaries(ledger=ledger, invoices=[invoice], as_of=as_of)[invoice.id]
     balance = status["balance"]
-    history = list(
-        ClaimEvent.objects.filter(invoice=invoice)
-        .order_by("booking_date", "id")
-        .values("step_kind", "fee", "deadline")
-    )
+    facts = _page_facts(invoice)
+    history = facts["history"]
     reminder, collection, late = _fee_split(history)
     deadline = None
     for event in history:
@@ -238,9 +278,10 @@ def invoice_view(*, invoice: Invoice, as_of: date | None = None) -> InvoiceView:
         claim_level=status["claim_level"],
         next_event=status["next_event"],
         deadline=deadline if deadline and deadline > invoice.due_date else None,
-        paid=_paid(invoice),
-        documents=invoice_documents_for_customer(invoice=invoice),
-        pending_respite=RespiteRequest.objects.filter(invoice=invoice, status=RespiteStatus.PENDING).first(),
+        paid=facts["paid"],
+        documents=facts["documents"],
+        pending_respite=facts["pending_respite"],
+        consents=facts["consents"],
     )
 
 
@@ -285,10 +326,12 @@ class ConsentView:
     kivra_url: str = KIVRA_URL
 
 
-def customer_consent_view(*, ledger: Ledger, customer: Customer) -> ConsentView:
-    active = set(
-        CustomerConsent.objects.filter(customer=customer, active=True).values_list("kind", flat=True)
-    )
+def customer_consent_view(*, ledger: Ledger, customer: Customer, active: set | None = None) -> ConsentView:
+    """What the customer has signed up for; `active` (the active consent kinds) when already read."""
+    if active is None:
+        active = set(
+            CustomerConsent.objects.filter(customer=customer, active=True).values_list("kind", flat=True)
+        )
     dd = DIRECT_DEBIT_KIND.get(ledger.country)
     einvoice = EINVOICE_KIND.get(ledger.country)
     private = customer.legal_entity == LegalEntity.PRIVATE

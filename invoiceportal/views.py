@@ -230,7 +230,9 @@ def _invoice_context(request, link, invoice, **extra):
         "claim_level": CLAIM_LEVELS.get(_level(view.claim_level, invoice), view.claim_level),
         "documents": [(d, DOCUMENT_KINDS.get(d.kind, d.kind)) for d in view.documents],
         "respite_choices": selectors.respite_choices(ledger=link.ledger, limits=common["contact"]),
-        "consents": selectors.customer_consent_view(ledger=link.ledger, customer=link.customer),
+        "consents": selectors.customer_consent_view(
+            ledger=link.ledger, customer=link.customer, active=view.consents
+        ),
         "consent_names": CONSENT_NAMES,
         "pay_method": adapters.METHOD_LABELS[method],
         "signup_url": reverse("invoiceportal:direct-debit", args=[link.ledger.company_no]),
