@@ -311,3 +311,9 @@ class TokenForm(forms.Form):
         self.fields["ledger"].choices = [("", _("Every ledger of the client"))] + [
             (ledger.company_no, f"{ledger.company_no} {ledger.name}") for ledger in ledgers
         ]
+
+
+class RespiteDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("grant", _("Grant the respite")),
+                                                               ("refuse", _("Refuse"))], widget=forms.RadioSelect)  # fmt: skip
+    reason = _reason(required=False)

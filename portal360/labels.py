@@ -146,4 +146,5 @@ WORKLIST = {
     "returned_mail": _("Returned paper mail"),
     "unidentified": _("Unidentified payments"),
     "calls": _("Call tasks"),
+    "respite_requests": _("Respite requests"),
 }

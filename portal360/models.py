@@ -108,6 +108,7 @@ class WorklistKind(models.TextChoices):
     RETURNED_MAIL = "returned_mail", "Returned paper mail"
     UNIDENTIFIED = "unidentified", "Unidentified payments"
     CALLS = "calls", "Call tasks"
+    RESPITE_REQUESTS = "respite_requests", "Respite requests from the invoice portal"
 
 
 class WorklistClaim(models.Model):

@@ -55,11 +55,19 @@ def _calls(ledger: Ledger) -> QuerySet:
     )
 
 
+def _respite_requests(ledger: Ledger) -> QuerySet:
+    # The requests beyond the client's automatic limit that the invoice portal leaves for an operator.
+    from invoiceportal.selectors import respite_worklist
+
+    return respite_worklist(ledger=ledger)
+
+
 QUERIES = {
     WorklistKind.COMPLAINTS: _complaints,
     WorklistKind.RETURNED_MAIL: _returned_mail,
     WorklistKind.UNIDENTIFIED: _unidentified,
     WorklistKind.CALLS: _calls,
+    WorklistKind.RESPITE_REQUESTS: _respite_requests,
 }
 
 
@@ -119,4 +127,5 @@ def worklist_counts(*, ledger: Ledger) -> dict[str, int]:
             ledger=ledger, status=Payment.Status.UNIDENTIFIED
         ).count(),
         WorklistKind.CALLS: _calls(ledger).count(),
+        WorklistKind.RESPITE_REQUESTS: _respite_requests(ledger).count(),
     }

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from claims.calls import call_outcome_record
 from distribution.services import returned_document_readdress, returned_document_unreachable
+from invoiceportal.services import respite_request_decide
 from ledger.complaints import complaint_resolve
 from ledger.errors import LedgerError, NotFound
 from ledger.payments import Allocation, payment_allocate, payment_move_to_ledger, payment_refund
@@ -34,6 +35,7 @@ ACTIONS = {
         "move": forms.UnreachableForm,
     },
     WorklistKind.CALLS: {"outcome": forms.CallOutcomeForm},
+    WorklistKind.RESPITE_REQUESTS: {"decide": forms.RespiteDecisionForm},
 }
 
 
@@ -154,6 +156,9 @@ def worklist_act(request, kind: str, item_id: int, action: str):
                     )
                 elif action == "move":
                     payment_move_to_ledger(payment=item, actor=user, reason=d["reason"])
+                elif action == "decide":
+                    respite_request_decide(request=item, grant=d["decision"] == "grant", actor=user,
+                                           reason=d["reason"])  # fmt: skip
                 elif action == "outcome":
                     call_outcome_record(task=item, outcome=d["outcome"], note=d["note"], actor=user,
                                         promised_until=d["promised_until"])  # fmt: skip

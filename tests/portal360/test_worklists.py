@@ -197,3 +197,21 @@ def test_another_clients_items_are_404_and_readers_cannot_take(
     assert signed_in.get("/360/worklists/nonsense/").status_code == 404
     sign_in(client, reader)
     assert client.post(f"/360/worklists/complaints/{disputed.pk}/take/").status_code == 403
+
+
+def test_a_respite_request_from_the_portal_is_granted(signed_in, invoice):
+    from invoiceportal.models import RespiteRequest, RespiteStatus
+
+    request = RespiteRequest.objects.create(ledger=invoice.ledger, invoice=invoice, customer=invoice.customer,
+                                            until=date(2026, 4, 20), days=45, message="salary is late",
+                                            status=RespiteStatus.PENDING)  # fmt: skip
+    assert "salary is late" in signed_in.get("/360/worklists/respite_requests/").content.decode()
+    answer = signed_in.post(
+        f"/360/worklists/respite_requests/{request.pk}/decide/", {"decision": "grant", "reason": ""}
+    )
+    assert answer.status_code == 302
+    invoice.refresh_from_db()
+    request.refresh_from_db()
+    assert (invoice.status, invoice.respite_until) == (InvoiceStatus.RESPITE, date(2026, 4, 20))
+    assert (request.status, request.decided_by) == (RespiteStatus.GRANTED, "olivia")
+    assert "salary is late" not in signed_in.get("/360/worklists/respite_requests/").content.decode()
