@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from distribution.services import DocumentRequest, documents_distribute, documents_queue
 from invoiceportal.services import portal_link_issue, portal_url
@@ -125,7 +126,7 @@ def test_open_the_link_in_the_email_download_the_pdf_and_pay(browser, norway, tm
     assert page.locator("#ref").inner_text() == invoice.payment_ref
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.get_by_role("button", name="Kopier").click()
-    assert page.get_by_role("button", name="Kopiert").is_visible()  # the script ran under the CSP
+    expect(page.get_by_role("button", name="Kopiert")).to_be_visible()  # the script ran under the CSP
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("^Last ned")).first.click()
     pdf = Path(download_info.value.path()).read_bytes()
@@ -137,16 +138,16 @@ def test_open_the_link_in_the_email_download_the_pdf_and_pay(browser, norway, tm
     check_page(browser, link, "invoice")
 
     page.get_by_role("button", name="Betal nå med Vipps").click()
-    assert "(testbetalingstjeneste)" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("(testbetalingstjeneste)")
     check_page(browser, page.url, "test-provider")
     page.get_by_role("button", name="Godkjenn betalingen").click()
-    assert page.locator("h1").inner_text() == "Takk for betalingen"
+    expect(page.locator("h1")).to_have_text("Takk for betalingen")
     check_page(browser, page.url, "paid")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.CLOSED
     assert verify_problems(ledger) == []
     page.goto(link)
-    assert page.locator("h1").inner_text() == "Denne fakturaen er oppgjort"
+    expect(page.locator("h1")).to_have_text("Denne fakturaen er oppgjort")
     check_page(browser, link, "closed")
     page.context.close()
 
@@ -159,13 +160,13 @@ def test_dispute_in_the_browser(browser, norway, tmp_path):
     page.goto(link)
     page.get_by_label("Fortell hva som er galt").fill("Jeg har aldri mottatt varene.")
     page.get_by_role("button", name="Bestrid fakturaen").click()
-    assert "Innsigelsen er registrert" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Innsigelsen er registrert")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.DISPUTED
     check_page(browser, page.url, "disputed")
     # Switch language: English, remembered for the next page.
     page.get_by_role("link", name="English").click()
-    assert page.locator("h1").inner_text() == f"Invoice {invoice.invoice_no}"
+    expect(page.locator("h1")).to_have_text(f"Invoice {invoice.invoice_no}")
     page.goto(link)
     assert page.locator("html").get_attribute("lang") == "en"
     page.context.close()
@@ -199,10 +200,10 @@ def test_direct_debit_sign_up_round_trip_with_return_url(browser, norway, portal
     check_page(browser, page.url, "test-bankid")
     page.get_by_label("Fødselsnummer").fill(customer.national_id)
     page.get_by_role("button", name="Identifiser", exact=True).click()
-    assert "Kari Nordmann" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Kari Nordmann")
     check_page(browser, page.url, "direct-debit-confirm")
     page.get_by_label("Konto det skal trekkes fra").fill("1503.20.80003")
     page.get_by_role("button", name="Bekreft og signer").click()
-    assert page.locator("h1").first.inner_text() == "Du er påmeldt AvtaleGiro"
+    expect(page.locator("h1").first).to_have_text("Du er påmeldt AvtaleGiro")
     page.wait_for_url("https://client.example/welcome?status=success", timeout=10_000)
     assert customer.consents.get(kind="avtalegiro_no").active
