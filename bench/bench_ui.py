@@ -50,7 +50,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
-from bench_api import free_port, start_gunicorn
+from bench_api import database_url, free_port, start_gunicorn
 
 COMPANY_NO = "900000360"
 TARGET_P95_MS = 150.0
@@ -594,7 +594,8 @@ def run(args) -> int:
     port = free_port()
     # Production settings (DJANGO_DEBUG=0) over plain HTTP on loopback: no redirect to HTTPS, and the
     # sessions' idle time well beyond the run. The pages need the collected static files' manifest: they
-    # are collected into a temporary directory (the project's own var/ is left alone).
+    # are collected into a temporary directory (the project's own var/ is left alone), with DATABASE_URL
+    # set, so that no embedded server is started under the temporary LEDGER_DATA_DIR.
     data_dir = tempfile.TemporaryDirectory(prefix="bench_ui_")
     env = {
         "DJANGO_SECURE_SSL_REDIRECT": "0",
@@ -604,7 +605,8 @@ def run(args) -> int:
     }
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, check=True,
-        env={**os.environ, **env, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": GUNICORN_SECRET_KEY},
+        env={**os.environ, **env, "DATABASE_URL": database_url(), "DJANGO_DEBUG": "0",
+             "DJANGO_SECRET_KEY": GUNICORN_SECRET_KEY},
     )  # fmt: skip
     with environment(**env):
         server = start_gunicorn(args, port)

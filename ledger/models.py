@@ -232,8 +232,8 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["ledger", "customer_no"], name="customer_no_unique_per_ledger"),
         ]
         # The 360 customer search (portal360.selectors.customer_search): national id, e-mail, phone, and
-        # the name prefix by customer_name_search_idx (ledger_id, upper(name) varchar_pattern_ops), made
-        # by migration 0017 in SQL.
+        # the name prefix and its order by customer_name_order_idx (ledger_id, upper(name) COLLATE "C", id), made
+        # by migration 0020 in SQL.
         indexes = [
             models.Index(
                 fields=["national_id"], condition=~Q(national_id=""), name="customer_national_id_idx"

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q, Sum
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Collate, Lower, Upper
 
 from claims.models import Claim, ClaimStatus, StepKind
 from claims.selectors import claim_status, claim_summaries
@@ -211,12 +211,22 @@ def customer_search(*, ledgers: list[Ledger], query: str, page: int = 1) -> Sear
     has_next = False
     if len(query) >= 2 and not digits.isdigit():
         offset = (page - 1) * PAGE_SIZE
-        named = list(
-            Customer.objects.filter(ledger_id__in=ledger_ids)
-            .annotate(name_upper=Upper("name"))
-            .extra(where=["upper(ledger_customer.name) LIKE %s"], params=[_like_prefix(query)])
-            .order_by("name_upper", "id")[offset : offset + PAGE_SIZE + 1]
-        )
+        wanted = offset + PAGE_SIZE + 1
+        # Per ledger, in the order of customer_name_order_idx (ledger_id, upper(name) COLLATE "C", id): an
+        # index scan that stops after `wanted` rows, whatever the prefix matches; then merged in order.
+        named = sorted(
+            (
+                customer
+                for ledger_id in ledger_ids
+                for customer in Customer.objects.filter(ledger_id=ledger_id)
+                .annotate(name_upper=Collate(Upper("name"), "C"))
+                .extra(
+                    where=['upper(ledger_customer.name) COLLATE "C" LIKE %s'], params=[_like_prefix(query)]
+                )
+                .order_by("name_upper", "id")[:wanted]
+            ),
+            key=lambda c: (c.name_upper.encode(), c.id),
+        )[offset:wanted]
         has_next = len(named) > PAGE_SIZE
         for customer in named[:PAGE_SIZE]:
             add(customer, "name")
