@@ -4,7 +4,7 @@ call tasks of one ledger, each with who has taken which item. An item leaves its
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from claims.models import ClaimEvent, ClaimEventKind, StepKind
 from distribution.models import ReturnedDocument, ReturnStatus
@@ -46,9 +46,17 @@ def _unidentified(ledger: Ledger) -> QuerySet:
 
 
 def _calls(ledger: Ledger) -> QuerySet:
+    # A later call step of the same claim replaces an earlier one nobody logged: one task per claim.
+    later = ClaimEvent.objects.filter(
+        claim_id=OuterRef("claim_id"),
+        kind=ClaimEventKind.STEP,
+        step_kind=StepKind.CALL_TASK,
+        pk__gt=OuterRef("pk"),
+    )
     return (
         ClaimEvent.objects.filter(ledger=ledger, kind=ClaimEventKind.STEP, step_kind=StepKind.CALL_TASK)
         .filter(call_outcome__isnull=True)
+        .exclude(Exists(later))
         .exclude(invoice__status=InvoiceStatus.CLOSED)
         .select_related("invoice__customer")
         .order_by("booking_date", "id")

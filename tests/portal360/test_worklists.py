@@ -215,3 +215,12 @@ def test_a_respite_request_from_the_portal_is_granted(signed_in, invoice):
     assert (invoice.status, invoice.respite_until) == (InvoiceStatus.RESPITE, date(2026, 4, 20))
     assert (request.status, request.decided_by) == (RespiteStatus.GRANTED, "olivia")
     assert "salary is late" not in signed_in.get("/360/worklists/respite_requests/").content.decode()
+
+
+def test_a_later_call_step_replaces_an_earlier_unlogged_one(signed_in, call_task, invoice):
+    later = ClaimEvent.objects.create(ledger=invoice.ledger, claim=call_task.claim, invoice=invoice, kind="step",
+                                      position=7, step_kind=StepKind.CALL_TASK, booking_date=TODAY,
+                                      actor="system:claims")  # fmt: skip
+    page = signed_in.get("/360/worklists/calls/").content.decode()
+    assert f"/360/worklists/calls/{later.pk}/take/" in page
+    assert f"/360/worklists/calls/{call_task.pk}/take/" not in page
