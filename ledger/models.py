@@ -969,6 +969,7 @@ class AuditKind(models.TextChoices):
     LEDGER_RULES = "ledger_rules", "Ledger rules"
     CLAIM_SETTINGS = "claim_settings", "Claim settings"
     CLAIM_STEPS = "claim_steps", "Claim process steps"
+    DOCUMENT_PROFILE = "document_profile", "Distribution overrides"
     USER = "user", "User"
     API_TOKEN = "api_token", "API token"
 

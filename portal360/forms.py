@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Cause
 
-from .labels import CLAIM_LEVEL, INVOICE_STATUS
+from .labels import CLAIM_LEVEL, DOCUMENT_KIND, INVOICE_STATUS
 
 
 def _reason(required: bool = True) -> forms.CharField:
@@ -317,3 +317,12 @@ class RespiteDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=[("grant", _("Grant the respite")),
                                                                ("refuse", _("Refuse"))], widget=forms.RadioSelect)  # fmt: skip
     reason = _reason(required=False)
+
+
+class DocumentProfileForm(forms.Form):
+    paper_kinds = forms.MultipleChoiceField(
+        label=_("Always on paper to the registered address"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: [(code, text) for code, text in DOCUMENT_KIND.items()],
+        help_text=_("Whatever the customer's channel; the payment demand and the notice before legal action always are."),
+    )  # fmt: skip
+    retention_years = forms.IntegerField(label=_("Keep documents (years)"), min_value=1, max_value=30)

@@ -14,6 +14,8 @@ from api.models import ApiToken
 from claims.models import ClaimSettings
 from claims.selectors import claim_steps
 from claims.settings_changes import claim_settings_change, claim_steps_change
+from distribution.models import ClientDocumentProfile
+from distribution.profile import document_profile_change
 from ledger.errors import LedgerError
 from ledger.models import AuditEvent, User, UserRole
 from ledger.settings_changes import ledger_rules_change
@@ -57,6 +59,7 @@ def company(request):
 
 def _rules_forms(ledger, posted=None):
     settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
+    profile = ClientDocumentProfile.objects.filter(client_id=ledger.client_id).first()
     today = ledger.today()
     built = {
         "ledger": forms.LedgerRulesForm(initial={
@@ -68,6 +71,9 @@ def _rules_forms(ledger, posted=None):
             "business_late_fee": settings.business_late_fee, "reminder_fee_agreed": settings.reminder_fee_agreed,
             "unpaid_costs": settings.unpaid_costs, "effective_from": today}),
         "steps": forms.ClaimStepsForm(steps=claim_steps(ledger=ledger), initial={"effective_from": today}),
+        "documents": forms.DocumentProfileForm(initial={
+            "paper_kinds": profile.paper_kinds if profile else [],
+            "retention_years": profile.retention_years if profile else 10}),
     }  # fmt: skip
     if posted:
         built[posted[0]] = posted[1]
@@ -92,8 +98,19 @@ def rules_change(request, part: str):
     _require_admin(request)
     ctx = _ctx(request)
     ledger, user = ctx.ledger, request.user
-    if ledger is None or part not in ("ledger", "claims", "steps"):
+    if ledger is None or part not in ("ledger", "claims", "steps", "documents"):
         raise Http404("no such settings")
+    if part == "documents":
+        form = forms.DocumentProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                document_profile_change(client=ctx.client, actor=user, **form.cleaned_data)
+            except LedgerError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, error_text(exc))
+            else:
+                messages.success(request, _("Saved: in effect now."))
+                return redirect(reverse("portal360:company_rules"))
+        return rules(request, posted=(part, form))
     if part == "steps":
         form = forms.ClaimStepsForm(request.POST, steps=claim_steps(ledger=ledger))
     else:

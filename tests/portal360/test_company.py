@@ -181,3 +181,19 @@ def test_a_token_is_shown_once_works_against_the_api_and_can_be_revoked(admin, l
         "create",
         "revoke",
     ]
+
+
+def test_distribution_overrides_are_audited(admin, ledger):
+    from distribution.models import ClientDocumentProfile
+
+    admin.post(
+        "/360/company/rules/documents/", {"paper_kinds": ["reminder", "debt_summary"], "retention_years": "7"}
+    )
+    profile = ClientDocumentProfile.objects.get(client=ledger.client)
+    assert (sorted(profile.paper_kinds), profile.retention_years) == (["debt_summary", "reminder"], 7)
+    event = AuditEvent.objects.get(kind="document_profile")
+    assert event.after["retention_years"] == 7 and event.actor == "anna"
+    refused = admin.post(
+        "/360/company/rules/documents/", {"paper_kinds": ["nonsense"], "retention_years": "7"}
+    )
+    assert refused.status_code == 200 and AuditEvent.objects.filter(kind="document_profile").count() == 1
