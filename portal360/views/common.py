@@ -1,6 +1,8 @@
 """What every 360 page shares: the layout's context (client, ledgers, navigation counts) and the way an
 action answers (the page again with the service's error in words, or a redirect with a message)."""
 
+import re
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -68,3 +70,12 @@ def with_posted(action_forms: dict, posted: tuple | None) -> tuple[dict, str | N
         return action_forms, None
     name, form = posted
     return {**action_forms, name: form}, name
+
+
+def pdf_response(request, pdf: bytes, name: str) -> HttpResponse:
+    """An archived PDF, opened in the browser, or downloaded with ?download=1."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    safe = re.sub(r"[^\w.-]+", "-", name)  # invoice numbers may hold "/" and the like
+    response["Content-Disposition"] = f'{disposition}; filename="{safe}.pdf"'
+    return response

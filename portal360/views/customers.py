@@ -1,6 +1,6 @@
 """Section "Customers": the search across the client's ledgers, the customer page and its actions."""
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,7 +16,7 @@ from ledger.selectors import customer_get, customer_open_invoices
 from .. import forms
 from ..access import context_ledgers, url_ledger
 from ..selectors import customer_document_get, customer_page, customer_search
-from .common import page, run_action, with_posted
+from .common import page, pdf_response, run_action, with_posted
 
 
 def search(request):
@@ -125,7 +125,4 @@ def customer_document(request, company_no: str, customer_no: str, document_id: i
         pdf = archived_document_pdf(document=document)
     except LedgerError as exc:
         raise Http404(exc.message) from exc
-    response = HttpResponse(pdf, content_type="application/pdf")
-    disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{document.kind}-{document.pk}.pdf"'
-    return response
+    return pdf_response(request, pdf, f"{document.kind}-{document.pk}")

@@ -2,9 +2,7 @@
 that calls one domain service; the service's guard errors are shown in words, and every action is
 recorded by the service as an event with the operator's name."""
 
-from decimal import Decimal
-
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -30,7 +28,7 @@ from ledger.services import (
 from .. import forms
 from ..access import url_ledger
 from ..selectors import invoice_page
-from .common import page, run_action, with_posted
+from .common import page, pdf_response, run_action, with_posted
 
 
 def _invoice(request, company_no: str, invoice_no: str) -> Invoice:
@@ -86,10 +84,6 @@ def _run(request, invoice: Invoice, name: str, form, call, success: str):
     )
 
 
-def _amount(value) -> Decimal | None:
-    return value if value not in (None, "") else None
-
-
 @require_POST
 def invoice_action(request, company_no: str, action: str, invoice_no: str):
     invoice = _invoice(request, company_no, invoice_no)
@@ -112,12 +106,12 @@ def invoice_action(request, company_no: str, action: str, invoice_no: str):
                     _("Dispute resolved: the claim process resumes."))  # fmt: skip
     if action == "credit":
         return _run(request, invoice, action, forms.CreditForm(post),
-                    lambda d: invoice_credit(invoice=invoice, actor=user, amount=_amount(d["amount"]),
+                    lambda d: invoice_credit(invoice=invoice, actor=user, amount=d["amount"],
                                              cause=d["cause"], reason=d["reason"]),
                     _("Credit booked."))  # fmt: skip
     if action == "write_off":
         return _run(request, invoice, action, forms.WriteOffForm(post),
-                    lambda d: invoice_write_off(invoice=invoice, actor=user, amount=_amount(d["amount"]),
+                    lambda d: invoice_write_off(invoice=invoice, actor=user, amount=d["amount"],
                                                 cause=d["cause"], reason=d["reason"]),
                     _("Write-off booked."))  # fmt: skip
     if action == "collection_stop":
@@ -137,7 +131,7 @@ def invoice_action(request, company_no: str, action: str, invoice_no: str):
         return _run(request, invoice, action, forms.AllocatePaymentForm(post, payments=payments.values()),
                     lambda d: payment_allocate(payment=payments[d["payment"]], actor=user, reason=d["reason"],
                                                allocations=[Allocation(invoice=invoice,
-                                                                       amount=_amount(d["amount"]))]),
+                                                                       amount=d["amount"])]),
                     _("Payment placed on the invoice."))  # fmt: skip
     raise Http404("no such action")
 
@@ -150,9 +144,4 @@ def invoice_document(request, company_no: str, invoice_no: str, document_id: int
         pdf = archived_document_pdf(document=document)
     except LedgerError as exc:
         raise Http404(exc.message) from exc
-    response = HttpResponse(pdf, content_type="application/pdf")
-    disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = (
-        f'{disposition}; filename="{document.kind}-{invoice.invoice_no}-{document.pk}.pdf"'
-    )
-    return response
+    return pdf_response(request, pdf, f"{document.kind}-{invoice.invoice_no}-{document.pk}")
