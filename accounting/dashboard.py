@@ -8,6 +8,13 @@ Every figure is ONE set-based query over the whole period (month ends from gener
 aggregates), never a query per month, so the page costs the same five queries for 3 months or 36. Every
 function takes the ledger the caller resolved (tenant-scoped, portal360.access) and scopes by its id.
 
+The journal figures (balances, invoices created, payments) and the paid shares read the monthly
+summaries the database keeps beside the journal (ledger.models.JournalMonth and PaidMonth, kept by the
+triggers of ledger/sql/journal_months.sql): a ledger's summary has a few hundred rows per month
+however many invoices it holds, where the journal has millions of postings
+(bench/bench_dashboard.py). Only what was booked after the last point, inside its month (a business
+day ahead of the calendar), is summed from the journal itself, to take it out again.
+
 Points in time: the period is `months` calendar months ending with `end_month`; each month is measured
 at its last day, except the current month, measured today (its month end is still to come). Balances
 are "as of" those days from the journal (postings whose transaction was booked on or before), so a
@@ -22,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 
 from distribution.models import Channel, DocumentStatus, ReturnKind
-from ledger.models import AccountRole, InvoiceEventKind, Ledger, TransactionKind
+from ledger.models import Ledger, PaidMonth, TransactionKind
 from ledger.money import ZERO
 
 MAX_MONTHS = 36
@@ -30,27 +37,15 @@ MAX_MONTHS = 36
 # Paid invoices by how far the claim process had come when they were paid (the last step taken on or
 # before the day of payment). Ordered: the query takes the highest stage an invoice reached.
 STAGE_BY_DUE_DATE, STAGE_LATE, STAGE_REMINDER, STAGE_NOTICE, STAGE_COLLECTION = (
-    "by_due_date",
-    "late",
-    "after_reminder",
-    "after_collection_notice",
-    "in_collection",
+    PaidMonth.Stage.BY_DUE_DATE.value,
+    PaidMonth.Stage.LATE.value,
+    PaidMonth.Stage.AFTER_REMINDER.value,
+    PaidMonth.Stage.AFTER_COLLECTION_NOTICE.value,
+    PaidMonth.Stage.IN_COLLECTION.value,
 )
 STAGES = (STAGE_BY_DUE_DATE, STAGE_LATE, STAGE_REMINDER, STAGE_NOTICE, STAGE_COLLECTION)
-# Invoice event kinds that put a claim at a stage (1 reminder, 2 notice, 3 collection). The friendly
-# SMS is no stage of its own: paid after it (and before a reminder) is "late".
-_STAGE_EVENTS = {
-    InvoiceEventKind.REMINDER_SENT: 1,
-    InvoiceEventKind.LATE_FEE_CHARGED: 1,  # business customers: the late fee replaces the reminder
-    InvoiceEventKind.COLLECTION_NOTICE_SENT: 2,
-    InvoiceEventKind.MOVED_TO_COLLECTION: 3,
-    InvoiceEventKind.CALL_TASK_CREATED: 3,
-    InvoiceEventKind.HEAVY_FEE_CHARGED: 3,
-    InvoiceEventKind.LEGAL_NOTICE_SENT: 3,
-    InvoiceEventKind.LEGAL_ACTION_TAKEN: 3,
-    InvoiceEventKind.MOVED_TO_SURVEILLANCE: 3,
-    InvoiceEventKind.HANDED_TO_FOREIGN_PARTNER: 3,
-}
+# The stage of a paid invoice is decided when it is paid, by ledger_claim_stage_rank in
+# ledger/sql/journal_months.sql (reminder 1, collection notice 2, collection and later 3).
 # A document counts as distributed once it has left (or, for paper, is archived and waits for the
 # print batch, which goes the same day); queued, failed and cancelled ones went nowhere (yet).
 _DISTRIBUTED = (
@@ -118,7 +113,13 @@ class Period:
         return [min(_month_end(month), self.cap) for month in self.months]
 
     def params(self, ledger: Ledger) -> dict:
-        return {"ledger": ledger.id, "first": self.first, "last": self.last, "cap": self.cap}
+        return {
+            "ledger": ledger.id,
+            "first": self.first,
+            "last": self.last,
+            "cap": self.cap,
+            "last_end": _month_end(self.last),
+        }
 
 
 def dashboard_period(*, ledger: Ledger, months: int = 12, end_month: date | None = None) -> Period:
@@ -143,8 +144,16 @@ _MONTHS = (
 )
 
 
-def _month_end_sql(column: str) -> str:
-    return f"(date_trunc('month', {column}) + interval '1 month - 1 day')::date"
+# The journal summary as of the cap: every JournalMonth row up to the last month, less what was booked
+# after the cap inside the last month (summed from the journal, normally nothing: the cap is the last
+# month's end or today).
+_JOURNAL = """
+    SELECT month, kind, overdue_from, receivable, capital, capital_postings, funds_in, funds_in_postings
+      FROM ledger_journalmonth WHERE ledger_id = %(ledger)s AND month <= %(last)s
+    UNION ALL
+    SELECT month, kind, overdue_from, -receivable, -capital, -capital_postings, -funds_in, -funds_in_postings
+      FROM ledger_journal_month_sums(%(ledger)s, %(cap)s::date + 1, %(last_end)s)
+"""
 
 
 @dataclass(frozen=True)
@@ -156,45 +165,24 @@ class BalancePoint:
 
 
 def balances(*, ledger: Ledger, period: Period) -> list[BalancePoint]:
-    """Open and overdue amount at each point, from the journal as of that day.
-
-    Each component posting counts at every point on or after its booking day (its `bucket`, the first
-    point >= booking_date) and, for overdue, also on or after the first point past its invoice's due
-    date (the first point > due_date). So the query groups the postings by those two buckets once (a
-    handful of groups) and sums the groups per point; everything booked before the period falls in
-    the first point."""
-    first_point = period.points[0]
-    booked = f"GREATEST(LEAST({_month_end_sql('t.booking_date')}, %(cap)s::date), %(first_point)s::date)"
-    past_due = (
-        f"CASE WHEN i.due_date < %(cap)s::date THEN GREATEST(LEAST({_month_end_sql('i.due_date + 1')}, "
-        "%(cap)s::date), %(first_point)s::date) END"
-    )
+    """Open and overdue amount at each point, from the journal as of that day: the component postings
+    booked in or before the point's month, and of those, for overdue, the ones whose invoice was due
+    before the point (overdue_from = due date + 1 <= point)."""
     rows = _fetch(
         f"""
         WITH points AS ({_POINTS}),
         grouped AS MATERIALIZED (
-            -- GREATEST skips NULLs: not overdue by the cap must stay NULL.
-            SELECT b.booked, CASE WHEN b.past_due IS NOT NULL THEN GREATEST(b.booked, b.past_due) END
-                   AS overdue_from,
-                   sum(b.amount) AS total, coalesce(sum(b.amount) FILTER (WHERE b.component = 'capital'), 0)
-                   AS capital
-            FROM (
-                SELECT {booked} AS booked, {past_due} AS past_due, p.component, p.amount
-                FROM ledger_posting p
-                JOIN ledger_journaltransaction t ON t.id = p.transaction_id
-                JOIN ledger_invoice i ON i.id = p.invoice_id
-                WHERE p.ledger_id = %(ledger)s AND t.ledger_id = %(ledger)s AND p.component <> ''
-                  AND t.booking_date <= %(cap)s::date
-            ) b
-            GROUP BY 1, 2
+            SELECT j.month, j.overdue_from, sum(j.receivable) AS total, sum(j.capital) AS capital
+              FROM ({_JOURNAL}) j WHERE j.overdue_from IS NOT NULL GROUP BY 1, 2
         )
         SELECT pt.point,
-               (SELECT coalesce(sum(g.total), 0) FROM grouped g WHERE g.booked <= pt.point),
-               (SELECT coalesce(sum(g.total), 0) FROM grouped g WHERE g.overdue_from <= pt.point),
-               (SELECT coalesce(sum(g.capital), 0) FROM grouped g WHERE g.booked <= pt.point)
+               (SELECT coalesce(sum(g.total), 0) FROM grouped g WHERE g.month <= pt.point),
+               (SELECT coalesce(sum(g.total), 0) FROM grouped g
+                 WHERE g.month <= pt.point AND g.overdue_from <= pt.point),
+               (SELECT coalesce(sum(g.capital), 0) FROM grouped g WHERE g.month <= pt.point)
         FROM points pt ORDER BY pt.point
         """,
-        {**period.params(ledger), "first_point": first_point},
+        period.params(ledger),
     )
     return [BalancePoint(day=day, open=o, overdue=d, open_capital=c) for day, o, d, c in rows]
 
@@ -210,14 +198,7 @@ def invoices_created(*, ledger: Ledger, period: Period) -> list[MonthCount]:
     """Invoices registered per month (their invoice transaction's booking day) and their capital.
     An invoice transaction books the capital on exactly one posting, so the postings count invoices."""
     return _per_month(
-        """
-        SELECT date_trunc('month', t.booking_date)::date AS month, count(*) AS n, sum(p.amount) AS amount
-        FROM ledger_journaltransaction t
-        JOIN ledger_posting p ON p.transaction_id = t.id AND p.component = 'capital'
-        WHERE t.ledger_id = %(ledger)s AND t.kind = %(kind)s
-          AND t.booking_date BETWEEN %(first)s AND %(cap)s
-        GROUP BY 1
-        """,
+        "SELECT month, sum(capital_postings)::bigint AS n, sum(capital) AS amount FROM j WHERE kind = %(kind)s AND month >= %(first)s GROUP BY 1",
         {**period.params(ledger), "kind": TransactionKind.INVOICE},
     )
 
@@ -226,22 +207,16 @@ def payments_received(*, ledger: Ledger, period: Period) -> list[MonthCount]:
     """Payments booked per month: the money in on the client-funds account (one debit per payment
     transaction), whether matched, partly matched, surplus or unidentified."""
     return _per_month(
-        """
-        SELECT date_trunc('month', t.booking_date)::date AS month, count(*) AS n, sum(p.amount) AS amount
-        FROM ledger_journaltransaction t
-        JOIN ledger_posting p ON p.transaction_id = t.id AND p.amount > 0
-        JOIN ledger_account a ON a.id = p.account_id AND a.role = %(role)s
-        WHERE t.ledger_id = %(ledger)s AND t.kind = %(kind)s
-          AND t.booking_date BETWEEN %(first)s AND %(cap)s
-        GROUP BY 1
-        """,
-        {**period.params(ledger), "kind": TransactionKind.PAYMENT, "role": AccountRole.CLIENT_FUNDS_BANK},
+        "SELECT month, sum(funds_in_postings)::bigint AS n, sum(funds_in) AS amount FROM j WHERE kind = %(kind)s AND month >= %(first)s GROUP BY 1",
+        {**period.params(ledger), "kind": TransactionKind.PAYMENT},
     )
 
 
 def _per_month(inner: str, params: dict) -> list[MonthCount]:
+    """`inner` groups the journal summary `j` (the rows up to the cap) by month."""
     rows = _fetch(
         f"""
+        WITH j AS ({_JOURNAL})
         SELECT months.month, coalesce(x.n, 0), coalesce(x.amount, 0)
         FROM ({_MONTHS}) months LEFT JOIN ({inner}) x USING (month)
         ORDER BY months.month
@@ -263,52 +238,28 @@ class PaidShares:
 
 
 def paid_shares(*, ledger: Ledger, period: Period) -> list[PaidShares]:
-    """Invoices paid in full per month (the day of their last `paid` event), by the stage their claim
-    had reached that day: by the due date, late (after the due date, no reminder yet), after a
-    reminder, after the collection notice, in collection. Counted in invoices, not amounts."""
-    stage_case = " ".join(f"WHEN '{kind.value}' THEN {rank}" for kind, rank in _STAGE_EVENTS.items())
+    """Invoices paid in full per month (each `paid` invoice event), by the stage their claim had
+    reached that day: by the due date, late (after the due date, no reminder yet), after a reminder,
+    after the collection notice, in collection. Counted in invoices, not amounts; an invoice paid in
+    full, reopened (a payment reversed) and paid again counts in both months."""
     rows = _fetch(
-        f"""
-        WITH paid AS (
-            SELECT e.invoice_id, max(e.booking_date) AS paid_on
-            FROM ledger_invoiceevent e
-            WHERE e.ledger_id = %(ledger)s AND e.kind = %(paid)s
-              AND e.booking_date BETWEEN %(first)s AND %(cap)s
-            GROUP BY e.invoice_id
-        ),
-        steps AS (
-            SELECT s.invoice_id, s.booking_date, CASE s.kind {stage_case} END AS rank
-            FROM ledger_invoiceevent s
-            WHERE s.ledger_id = %(ledger)s AND s.kind = ANY(%(step_kinds)s) AND s.booking_date <= %(cap)s
-        ),
-        staged AS (
-            SELECT paid.paid_on, i.due_date, coalesce(max(steps.rank), 0) AS rank
-            FROM paid
-            JOIN ledger_invoice i ON i.id = paid.invoice_id AND i.ledger_id = %(ledger)s
-            LEFT JOIN steps ON steps.invoice_id = paid.invoice_id AND steps.booking_date <= paid.paid_on
-            GROUP BY paid.invoice_id, paid.paid_on, i.due_date
-        )
-        SELECT date_trunc('month', paid_on)::date,
-               count(*) FILTER (WHERE rank = 0 AND paid_on <= due_date),
-               count(*) FILTER (WHERE rank = 0 AND paid_on > due_date),
-               count(*) FILTER (WHERE rank = 1),
-               count(*) FILTER (WHERE rank = 2),
-               count(*) FILTER (WHERE rank = 3),
-               count(*)
-        FROM staged GROUP BY 1
+        """
+        SELECT month, stage, sum(invoices)::bigint FROM (
+            SELECT month, stage, invoices FROM ledger_paidmonth
+             WHERE ledger_id = %(ledger)s AND month BETWEEN %(first)s AND %(last)s
+            UNION ALL
+            SELECT month, stage, -invoices FROM ledger_paid_month_sums(%(ledger)s, %(cap)s::date + 1, %(last_end)s)
+        ) x GROUP BY 1, 2
         """,
-        {
-            **period.params(ledger),
-            "paid": InvoiceEventKind.PAID,
-            "step_kinds": [k.value for k in _STAGE_EVENTS],
-        },
+        period.params(ledger),
     )
-    by_month = {row[0]: row[1:] for row in rows}
-    result = []
-    for month in period.months:
-        *counts, total = by_month.get(month, (0,) * (len(STAGES) + 1))
-        result.append(PaidShares(month=month, counts=dict(zip(STAGES, counts, strict=True)), total=total))
-    return result
+    counts = {month: dict.fromkeys(STAGES, 0) for month in period.months}
+    for month, stage, n in rows:
+        counts[month][stage] += n
+    return [
+        PaidShares(month=month, counts=by_stage, total=sum(by_stage.values()))
+        for month, by_stage in counts.items()
+    ]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@
 5. claims: escalation with fees and the interest accrued so far (claims/services.py);
 6. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
 7. settlement: the client's settlement when a period of its agreement ended (accounting/);
-8. accounting: the day's accounting files (after the settlement: it is booked on the same day).
+8. accounting: the day's accounting files (after the settlement: it is booked on the same day);
+9. summaries: the dashboard's summaries of the journal merged, one row per key (ledger/summaries.py).
 
 Each part is its own transaction and is safe to run twice for the same date; a part that fails is reported
 (with its error code) and the parts after it still run. Each part also runs alone (`parts=`).
@@ -31,11 +32,12 @@ from ledger.direct_debit import debit_attempts_settle, debit_claims_send
 from ledger.errors import LedgerError
 from ledger.models import Ledger
 from ledger.settings_changes import ledger_rule_changes_apply
+from ledger.summaries import ledger_summaries_compact
 
 logger = logging.getLogger(__name__)
 
 GLOBAL_PARTS = ("inbox", "payments")
-LEDGER_PARTS = ("settings", "direct_debit", "claims", "distribution", "settlement", "accounting")
+LEDGER_PARTS = ("settings", "direct_debit", "claims", "distribution", "settlement", "accounting", "summaries")
 PARTS = GLOBAL_PARTS + LEDGER_PARTS
 
 
@@ -71,6 +73,7 @@ LEDGER_PART_RUNNERS = {
     "distribution": _distribution,
     "settlement": _settlement,
     "accounting": lambda ledger, as_of: accounting_files_write(ledger=ledger, as_of=as_of),
+    "summaries": lambda ledger, as_of: ledger_summaries_compact(ledger=ledger),
 }
 
 

@@ -521,6 +521,62 @@ class Posting(models.Model):
         return f"{self.account_id} {self.amount}"
 
 
+class JournalMonth(models.Model):
+    """The journal summed by booking month, for the dashboard's balances and monthly figures: one row
+    per (ledger, month, transaction kind, overdue-from day) and per write. Kept by the database
+    (ledger/sql/journal_months.sql): a statement trigger on the postings adds the rows each INSERT or
+    COPY brought, summed; run_daily merges a ledger's rows into one per key
+    (ledger.summaries.ledger_summaries_compact). The rows are only ever added, never updated by a
+    writer, so concurrent imports never wait on each other's summary rows.
+
+    `overdue_from` is the invoice's due date + 1 for component postings (the first day they count as
+    overdue), NULL for the rest."""
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by journalmonth_ledger_month_idx
+    month = models.DateField(help_text="first day of the booking month")
+    kind = models.CharField(max_length=16, choices=TransactionKind.choices)
+    overdue_from = models.DateField(null=True)
+    receivable = models.DecimalField(**MONEY, help_text="component postings: capital + fees + interest")
+    capital = models.DecimalField(**MONEY)
+    capital_postings = models.BigIntegerField()
+    funds_in = models.DecimalField(**MONEY, help_text="debits of the client-funds bank account")
+    funds_in_postings = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ledger", "month"], name="journalmonth_ledger_month_idx")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.kind} {self.receivable}"
+
+
+class PaidMonth(models.Model):
+    """Invoices paid in full per month by the stage their claim had reached that day (a `paid` invoice
+    event each), for the dashboard. Kept like JournalMonth: a statement trigger on the invoice events
+    (ledger/sql/journal_months.sql), merged by run_daily."""
+
+    class Stage(models.TextChoices):
+        BY_DUE_DATE = "by_due_date", "By the due date"
+        LATE = "late", "After the due date, before a reminder"
+        AFTER_REMINDER = "after_reminder", "After a reminder"
+        AFTER_COLLECTION_NOTICE = "after_collection_notice", "After the collection notice"
+        IN_COLLECTION = "in_collection", "In collection"
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by paidmonth_ledger_month_idx
+    month = models.DateField(help_text="first day of the month of the payment")
+    stage = models.CharField(max_length=24, choices=Stage.choices)
+    invoices = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ledger", "month"], name="paidmonth_ledger_month_idx")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.stage} {self.invoices}"
+
+
 class InvoiceEventKind(models.TextChoices):
     REGISTERED = "registered", "Registered"
     CREDITED = "credited", "Credited"

@@ -28,6 +28,7 @@ from .models import (
     User,
 )
 from .money import ZERO
+from .summaries import ledger_summaries_problems
 
 _MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 
@@ -494,6 +495,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
     checks.append(_check("bank_in_equals_bank_files", _bank_in_problems(ledger)))
     checks.append(_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
     checks.append(_check("payouts_equal_journal", _payout_problems(ledger)))
+    checks.append(_check("dashboard_summaries_equal_journal", ledger_summaries_problems(ledger=ledger)))
     return checks
 
 

@@ -154,6 +154,7 @@ def test_verify_ledger_passes_on_consistent_books(db):
         "bank_in_equals_bank_files",
         "customer_credit_equals_surplus",
         "payouts_equal_journal",
+        "dashboard_summaries_equal_journal",
     }
 
 

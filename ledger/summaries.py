@@ -1,0 +1,85 @@
+"""The dashboard's summaries of the journal (ledger.models.JournalMonth, PaidMonth).
+
+The database keeps them (ledger/sql/journal_months.sql): every statement that adds postings or invoice
+events adds its own summed rows. Here: merging a ledger's rows into one per key (the business day's
+last part), recomputing them from the journal, and the check verify_ledger runs.
+"""
+
+from django.db import connection, transaction
+
+from ledger.models import JournalMonth, Ledger, PaidMonth
+
+# overdue_from is NULL for funds-in rows; a join compares NULLs as unequal, so it joins on a stand-in
+_OVERDUE_KEY = "coalesce(overdue_from, '-infinity') AS overdue_key"
+_JOURNAL_SUMS = ("receivable", "capital", "capital_postings", "funds_in", "funds_in_postings")
+
+
+def ledger_summaries_compact(*, ledger: Ledger) -> dict:
+    """Merge the ledger's summary rows into one per key; returns the row counts before and after."""
+    with transaction.atomic():
+        before = _row_counts(ledger)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT ledger_summaries_compact(%s)", [ledger.id])
+        after = _row_counts(ledger)
+    return {"journal_months": [before[0], after[0]], "paid_months": [before[1], after[1]]}
+
+
+def ledger_summaries_rebuild(*, ledger: Ledger) -> None:
+    """Recompute the ledger's summaries from the journal and the invoice events (after a load that
+    bypassed the triggers, or to repair them)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT ledger_summaries_rebuild(%s)", [ledger.id])
+
+
+def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
+    """Where the kept summaries differ from the journal and the events recomputed: one entry per key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH kept AS (
+                SELECT month, kind, {_OVERDUE_KEY}, {", ".join(f"sum({c}) AS {c}" for c in _JOURNAL_SUMS)}
+                  FROM ledger_journalmonth WHERE ledger_id = %(ledger)s GROUP BY 1, 2, 3
+            ), journal AS (
+                SELECT month, kind, {_OVERDUE_KEY}, {", ".join(_JOURNAL_SUMS)}
+                  FROM ledger_journal_month_sums(%(ledger)s, '-infinity', 'infinity')
+            )
+            SELECT month, kind, nullif(overdue_key, '-infinity'), to_jsonb(kept), to_jsonb(journal)
+              FROM kept FULL JOIN journal USING (month, kind, overdue_key)
+             WHERE ({", ".join(f"kept.{c}" for c in _JOURNAL_SUMS)})
+                   IS DISTINCT FROM ({", ".join(f"journal.{c}" for c in _JOURNAL_SUMS)})
+             ORDER BY 1, 2, 3 NULLS FIRST
+            """,
+            {"ledger": ledger.id},
+        )
+        journal = [
+            {"summary": "journal_months", "month": str(month), "kind": kind, "overdue_from": str(overdue),
+             "kept": kept, "journal": computed}
+            for month, kind, overdue, kept, computed in cursor.fetchall()
+        ]  # fmt: skip
+        cursor.execute(
+            """
+            WITH kept AS (
+                SELECT month, stage, sum(invoices) AS invoices FROM ledger_paidmonth
+                 WHERE ledger_id = %(ledger)s GROUP BY 1, 2
+            ), events AS (
+                SELECT month, stage, invoices FROM ledger_paid_month_sums(%(ledger)s, '-infinity', 'infinity')
+            )
+            SELECT month, stage, kept.invoices, events.invoices
+              FROM kept FULL JOIN events USING (month, stage)
+             WHERE kept.invoices IS DISTINCT FROM events.invoices
+             ORDER BY 1, 2
+            """,
+            {"ledger": ledger.id},
+        )
+        paid = [
+            {"summary": "paid_months", "month": str(month), "stage": stage, "kept": kept, "events": computed}
+            for month, stage, kept, computed in cursor.fetchall()
+        ]
+    return journal + paid
+
+
+def _row_counts(ledger: Ledger) -> tuple[int, int]:
+    return (
+        JournalMonth.objects.filter(ledger=ledger).count(),
+        PaidMonth.objects.filter(ledger=ledger).count(),
+    )
