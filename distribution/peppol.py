@@ -1,7 +1,7 @@
 """EHF / PEPPOL BIS Billing 3.0 UBL 2.1 invoice for a B2B document.
 
 Elements are written in the order the UBL 2.1 Invoice schema prescribes (the order of
-/work/shared/samples/peppol/BIS3_Invoice_positive.xml). The invoice PDF travels embedded as an
+tests/samples/peppol/BIS3_Invoice_positive.xml). The invoice PDF travels embedded as an
 AdditionalDocumentReference, as EHF receivers expect.
 """
 

@@ -2,9 +2,13 @@
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from ledger.models import AccountRole, Component, TransactionKind
 from ledger.services import Line, journal_book
+
+# Public bank and PEPPOL sample files, byte-exact copies (tests/samples/README.md names each source).
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 def book_costs(invoice, *, fee: Decimal = Decimal(0), interest: Decimal = Decimal(0), day=date(2026, 2, 1)):

@@ -2,7 +2,6 @@
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from lxml import etree
 
@@ -12,8 +11,9 @@ from distribution.services import DocumentRequest, documents_queue
 from ledger.models import LegalEntity
 from tests.distribution.conftest import make_invoice
 from tests.factories import CustomerFactory
+from tests.helpers import SAMPLES
 
-SAMPLE = Path("/work/shared/samples/peppol/BIS3_Invoice_positive.xml")
+SAMPLE = SAMPLES / "peppol" / "BIS3_Invoice_positive.xml"
 NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",

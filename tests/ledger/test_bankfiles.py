@@ -1,15 +1,13 @@
 """Bank payment file parsers (ledger.bankfiles): the public samples, tampered copies and the writers.
 
-Pure parsing: no database. The samples live in shared/samples beside the repository (see its
-README.md for their contents and known defects); LEDGER_SAMPLES_DIR overrides the location.
+Pure parsing: no database. The samples live in tests/samples (its README.md names their sources, contents
+and known defects).
 """
 
 import hashlib
-import os
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +19,7 @@ from ledger.bankfiles import (
     parse_bank_file,
 )
 from ledger.bankfiles.write import PaymentSpec, write_bgmax, write_camt054, write_ocr_giro
-
-SAMPLES = Path(
-    os.environ.get("LEDGER_SAMPLES_DIR") or Path(__file__).resolve().parents[3] / "shared" / "samples"
-)
+from tests.helpers import SAMPLES
 
 OCR = "ocr-giro/ocr_giro_transactions.txt"
 AG_CLAIMS = "ocr-giro/avtalegiro_payment_request.txt"
@@ -34,7 +29,7 @@ BGMAX_4 = "bgmax/BgMaxfil4.txt"
 CAMT_QRR = "camt054/test-camt054-qrr.xml"
 CAMT = "camt054/test-camt054.xml"
 
-# From shared/samples/README.md: the samples must stay byte-identical.
+# From tests/samples/README.md: the samples must stay byte-identical.
 SHA256 = {
     OCR: "0a9fe95352b5fa69d524ee40c7108be3bd7594195d02af9f8192a61e7eb8adc1",
     AG_CLAIMS: "c92ffe95aa06d8ccd0a7585bf37acc826cb771109b06337c3935959405b96a10",
@@ -48,7 +43,7 @@ SHA256 = {
 
 def sample(name: str) -> bytes:
     path = SAMPLES / name
-    assert path.is_file(), f"missing sample {path} (set LEDGER_SAMPLES_DIR to the shared/samples folder)"
+    assert path.is_file(), f"missing sample {path}"
     return path.read_bytes()
 
 

@@ -2,11 +2,9 @@
 and the bank-files reconciliation check. Matching and allocation: test_payment_allocation.py."""
 
 import json
-import os
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -28,10 +26,8 @@ from ledger.payments import payments_import
 from ledger.selectors import ledger_verify
 from ledger.services import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+from tests.helpers import SAMPLES
 
-SAMPLES = Path(
-    os.environ.get("LEDGER_SAMPLES_DIR") or Path(__file__).resolve().parents[3] / "shared" / "samples"
-)
 ACCOUNT = "15030000001"
 PAY_DAY = date(2026, 3, 2)
 
@@ -301,7 +297,7 @@ def test_not_a_bank_file_is_rejected(db):
 
 def sample(name: str) -> bytes:
     path = SAMPLES / name
-    assert path.is_file(), f"missing sample {path} (set LEDGER_SAMPLES_DIR to the shared/samples folder)"
+    assert path.is_file(), f"missing sample {path}"
     return path.read_bytes()
 
 
