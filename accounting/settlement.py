@@ -26,6 +26,7 @@ from django.utils import timezone
 from lxml import etree
 
 from distribution.models import Channel, Document, DocumentKind, DocumentStatus
+from ledger.bank_accounts import Kind
 from ledger.errors import ValidationFailed
 from ledger.models import AccountRole, InvoiceEvent, InvoiceEventKind, Ledger, Payment
 from ledger.money import ZERO
@@ -471,8 +472,15 @@ def settlement_pain001(*, settlement: Settlement, agreement: SettlementAgreement
     """One credit transfer from the client-funds account to the client's account, in the ISO 20022
     pain.001.001.03 form of ledger/payouts.py, validated against the official schema."""
     ledger = settlement.ledger
-    debtor = _account(ledger.client_funds_account, what=f"ledger {ledger.company_no} client-funds account")
-    creditor = _account(agreement.bank_account, what=f"the settlement account of ledger {ledger.company_no}")
+    debtor = _account(
+        ledger.client_funds_account,
+        country=ledger.country,
+        what=f"ledger {ledger.company_no} client-funds account",
+        bare_giro=Kind.SE_BANKGIRO,  # a Swedish ledger's client-funds account is its bankgiro
+    )
+    creditor = _account(
+        agreement.bank_account, country=ledger.country, what=f"the settlement account of ledger {ledger.company_no}"
+    )
     amount = _amount(settlement.payout)
     created = timezone.localtime(settlement.created_at, zoneinfo.ZoneInfo(ledger.time_zone))
     transfer = [E.PmtId(E.EndToEndId(message_id)), E.Amt(E.InstdAmt(amount, Ccy=settlement.currency))]

@@ -79,7 +79,7 @@ def setup(args) -> tuple[str, list[str]]:
     call_command("migrate", verbosity=0)
     ledger, _ = ledger_create(
         company_no=COMPANY_NO, ledger_no="9001", country="NO", name="Bench ledger", client_name="Bench client",
-        client_funds_account="15030000001",
+        client_funds_account="15030000002",
     )  # fmt: skip
     customers = Customer.objects.bulk_create(
         Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")

@@ -192,7 +192,7 @@ def setup(args):
     call_command("migrate", verbosity=0)
     ledger, _ = ledger_create(
         company_no=COMPANY_NO, ledger_no="9002", country="NO", name="Bench ledger", client_name="Bench client",
-        client_funds_account="15030000001",
+        client_funds_account="15030000002",
     )  # fmt: skip
     customers = Customer.objects.bulk_create(
         Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")

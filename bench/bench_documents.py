@@ -68,7 +68,7 @@ def main() -> int:
             ledger_no="7001",
             country="NO",
             name="Bench",
-            client_funds_account="15032080000",
+            client_funds_account="15032080003",
         )
         customers = Customer.objects.bulk_create(
             Customer(

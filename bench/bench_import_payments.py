@@ -49,7 +49,7 @@ from pathlib import Path
 
 from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 
-ACCOUNT = "15030000001"  # the ledger's client-funds account, the files' receiving account
+ACCOUNT = "15030000002"  # the ledger's client-funds account, the files' receiving account
 PAYER_ACCOUNT = "12345678903"
 BATCH_SIZE = 10_000  # invoices per invoices_register call in the setup
 TARGET_SECONDS = 10.0

@@ -229,7 +229,7 @@ def setup(args) -> dict:
     call_command("migrate", verbosity=0)
     ledger, _ = ledger_create(
         company_no=COMPANY_NO, ledger_no="9360", country="NO", name="Bench ledger", client_name="Bench client",
-        client_funds_account="15030000001",
+        client_funds_account="15030000002",
     )  # fmt: skip
     rng = random.Random(0)
     national_ids: set[str] = set()

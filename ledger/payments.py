@@ -33,6 +33,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from . import bankfiles, references
+from .bank_accounts import bank_account_clean
 from .bulk import gc_paused
 from .dbstats import BULK_TABLES, analyze_if_never_analyzed
 from .errors import FileRejected, InvalidTransition, NotFound, ValidationFailed
@@ -1082,6 +1083,9 @@ def _book_invoice_placements(placed: list[_Placed], *, txn, booking_date, actor,
 
 
 def _payout(*, ledger, amount, bank_account, reason, txn, actor, customer=None, payment=None) -> Payout:
+    """The pending payout of a booked refund. The account is checked here, for every caller: a number that
+    fails its check digits raises, and the caller's transaction (the booking with it) is rolled back."""
+    bank_account = bank_account_clean(bank_account, country=ledger.country)
     created_by_id, actor_label = _actor_fields(actor)
     return Payout.objects.create(
         ledger=ledger,
@@ -1242,6 +1246,7 @@ def payment_refund(
                 code="bank_account_missing",
                 field="bank_account",
             )
+        account = bank_account_clean(account, country=ledger.country)  # before anything is booked
         amount = payment_unallocated(payment=payment)
         if amount <= 0:
             raise ValidationFailed(
@@ -1398,6 +1403,7 @@ def customer_credit_refund(
                 code="bank_account_missing",
                 field="bank_account",
             )
+        account = bank_account_clean(account, country=ledger.country)  # before anything is booked
         txn = journal_book(
             ledger=ledger,
             kind=TransactionKind.PAYOUT,

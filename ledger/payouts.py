@@ -8,7 +8,6 @@ pending.
 """
 
 import functools
-import re
 import zoneinfo
 from datetime import date
 from decimal import Decimal
@@ -19,8 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from lxml import etree
 from lxml.builder import ElementMaker
-from stdnum import iban
 
+from .bank_accounts import Kind, bank_account_parse
 from .errors import LedgerError, ValidationFailed
 from .models import JournalTransaction, Ledger, Payout, PayoutBatch, PayoutStatus, User
 from .money import ZERO, to_money
@@ -35,8 +34,6 @@ MAX_ACCOUNT = 34  # Max34Text: Othr/Id of an account
 NOT_PROVIDED = "NOTPROVIDED"  # the agent's id when we know no BIC
 
 E = ElementMaker(namespace=NAMESPACE, nsmap={None: NAMESPACE})
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
-_ACCOUNT_SEPARATORS = re.compile(r"[\s.\-]")
 
 
 class PayoutFileError(LedgerError):
@@ -59,10 +56,13 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
             if not claimed:
                 return {"ok": True, "payouts": 0}
             debtor_account = _account(
-                ledger.client_funds_account, what=f"ledger {ledger.company_no} client-funds account"
+                ledger.client_funds_account,
+                country=ledger.country,
+                what=f"ledger {ledger.company_no} client-funds account",
+                bare_giro=Kind.SE_BANKGIRO,  # a Swedish ledger's client-funds account is its bankgiro
             )
             payouts = list(
-                Payout.objects.filter(id__in=claimed).select_related("customer", "payment").order_by("id")
+                Payout.objects.filter(id__in=claimed).select_related("ledger", "customer", "payment").order_by("id")
             )
             currencies = {p.currency for p in payouts}
             if currencies != {ledger.currency}:
@@ -192,7 +192,11 @@ def _transfer(payout: Payout) -> etree._Element:
     creditor = _party(name, tag="Cdtr")
     if len(creditor):
         children.append(creditor)
-    children.append(E.CdtrAcct(_account(payout.bank_account, what=f"payout {payout.id} bank account")))
+    children.append(
+        E.CdtrAcct(
+            _account(payout.bank_account, country=payout.ledger.country, what=f"payout {payout.id} bank account")
+        )
+    )
     remittance = _text(payout.reason)
     if remittance:
         children.append(E.RmtInf(E.Ustrd(remittance)))
@@ -207,18 +211,16 @@ def _party(name: str, *, tag: str) -> etree._Element:
     return party
 
 
-def _account(value: str, *, what: str) -> etree._Element:
-    """A CashAccount16 Id: the IBAN when the account is one, else Othr/Id with scheme BBAN."""
-    compact = _ACCOUNT_SEPARATORS.sub("", value or "").upper()
-    if not compact:
-        raise ValidationFailed(f"{what} is missing", code="bank_account_missing")
-    if _IBAN_SHAPE.match(compact):
-        if not iban.is_valid(compact):
-            raise ValidationFailed(f"{what} {value!r} is not a valid IBAN", code="invalid_bank_account")
-        return E.Id(E.IBAN(compact))
-    if len(compact) > MAX_ACCOUNT or not compact.isalnum():
-        raise ValidationFailed(f"{what} {value!r} is not an account number", code="invalid_bank_account")
-    return E.Id(E.Othr(E.Id(compact), E.SchmeNm(E.Cd("BBAN"))))
+def _account(value: str, *, country: str, what: str, bare_giro: str | None = None) -> etree._Element:
+    """A CashAccount16 Id: the IBAN when the account is one, a bankgiro number under its proprietary
+    scheme, else Othr/Id with scheme BBAN. The account is checked again here (ledger.bank_accounts), so a
+    number that fails its check digits never reaches a bank file, whoever stored it."""
+    account = bank_account_parse(value, country=country, what=what, bare_giro=bare_giro)
+    if account.kind == Kind.IBAN:
+        return E.Id(E.IBAN(account.digits))
+    if account.kind == Kind.SE_BANKGIRO:
+        return E.Id(E.Othr(E.Id(account.digits), E.SchmeNm(E.Prtry("BGNR"))))
+    return E.Id(E.Othr(E.Id(account.digits[:MAX_ACCOUNT]), E.SchmeNm(E.Cd("BBAN"))))
 
 
 def _amount(value: Decimal) -> str:

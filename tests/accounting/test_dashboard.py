@@ -41,7 +41,7 @@ def today():
 
 @pytest.fixture
 def ledger():
-    return LedgerFactory(country="NO", client_funds_account="15030000001")
+    return LedgerFactory(country="NO", client_funds_account="15030000002")
 
 
 def invoice(customer, no, booked: date, amount: str):
@@ -130,7 +130,7 @@ def test_invoices_created_payments_received_and_dso(booked_ledger):
 
 
 def test_another_ledgers_bookings_do_not_count(booked_ledger):
-    other = LedgerFactory(country="NO", client_funds_account="15030000002")
+    other = LedgerFactory(country="NO", client_funds_account="15030000010")
     invoice(CustomerFactory(ledger=other), "X", date(2026, 1, 5), "9999.00")
     period = dashboard_period(ledger=booked_ledger, months=4)
     assert balances(ledger=booked_ledger, period=period)[0].open == D("2100.00")

@@ -39,7 +39,7 @@ from tests.ledger.test_payments_import import (
     stray_kid,
 )
 
-CLIENT_ACCOUNT = "98765432106"
+CLIENT_ACCOUNT = "98765432103"
 MARCH = [date(2026, 3, d) for d in range(1, 32)]
 SETTLE_DAY = date(2026, 4, 1)
 
@@ -441,13 +441,13 @@ def test_two_workers_settle_a_period_once(transactional_db, monkeypatch):
 
 def test_book_settlements_reports_a_failing_ledger_and_settles_the_others(march):
     ledger, *_ = march
-    other = ledger_with_account(account="15030000002")
+    other = ledger_with_account(account="15030000010")
     SettlementAgreement.objects.create(
         ledger=other, frequency=SettlementFrequency.DAILY, bank_account="bad account!"
     )
     invoice = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("10.00"))
     book(
-        ocr_file([pay(invoice.payment_ref, "10.00", "000000501")], account="15030000002", number="0000009"),
+        ocr_file([pay(invoice.payment_ref, "10.00", "000000501")], account="15030000010", number="0000009"),
         name="o.txt",
     )
 

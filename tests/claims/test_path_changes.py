@@ -26,7 +26,7 @@ from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 pytestmark = pytest.mark.django_db
 
 DAY0 = date(2025, 1, 1)
-ACCOUNT = "15030000001"
+ACCOUNT = "15030000002"
 
 
 def day(n: int) -> date:

@@ -22,7 +22,7 @@ from tests.cusin.test_celery_worker import database_url
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT = "15030000001"
+ACCOUNT = "15030000002"
 DAY0 = date(2025, 1, 1)
 
 

@@ -78,7 +78,7 @@ def test_payment_demand_on_paper_with_principal_costs_rate_and_reference(db, dat
     assert "Å betale 1 039,10" in text
     assert "Forsinkelsesrente: 12,25 % · Renter beregnes fra 20.01.2026" in text
     assert f"KID {invoice.payment_ref}" in text
-    assert "Kontonummer 15032080000" in text
+    assert "Kontonummer 15032080003" in text
     assert "Betalingsfrist 06.03.2026" in text
     assert "administreres av PayEx Norge AS" in text and "rettes til Fjordkraft Demo AS" in text
     # Archived once with its checksum and retention; the print batch holds the same bytes.

@@ -40,7 +40,7 @@ def today():
 
 @pytest.fixture
 def ledger_no(db):
-    return LedgerFactory(country="NO", client_name="Fjordkraft Demo AS", client_funds_account="15032080000")
+    return LedgerFactory(country="NO", client_name="Fjordkraft Demo AS", client_funds_account="15032080003")
 
 
 def make_invoice(ledger, *, customer=None, amount="1000.00", invoice_no=None, **fields):

@@ -35,7 +35,7 @@ def test_create_ledger_onboards_with_chart_and_is_idempotent(db):
         "--name",
         "Test Company",
         "--account",
-        "15030000001",
+        "15030000002",
     )
     code, first = run(*args)
     assert code == 0

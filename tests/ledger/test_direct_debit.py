@@ -35,7 +35,7 @@ from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs, run_two_workers
 from tests.ledger.test_payments_import import SAMPLES, assert_verified, book, ocr_file, pay, run
 
-ACCOUNT = "15030000001"
+ACCOUNT = "15030000002"
 SAMPLE_AGREEMENTS = SAMPLES / "ocr-giro" / "avtalegiro_agreements.txt"
 SAMPLE_CLAIMS = SAMPLES / "ocr-giro" / "avtalegiro_payment_request.txt"
 SAMPLE_ACCOUNT = "99991042764"
@@ -330,8 +330,8 @@ def test_the_ledger_is_found_by_account_or_company_no(ledger):
         debit_agreements_import(data=data, file_name="a.txt", company_no=ledger.company_no)["activated"] == 1
     )
 
-    other = LedgerFactory(client_funds_account="1503.00.00002")
-    data = agreement_file([(identifier(customer), True)], account="15030000002")
+    other = LedgerFactory(client_funds_account="1503.00.00010")
+    data = agreement_file([(identifier(customer), True)], account="15030000010")
     summary = debit_agreements_import(data=data, file_name="b.txt", company_no=ledger.company_no)
     assert summary["errors"][0]["code"] == "account_of_another_ledger"
     assert debit_agreements_import(data=data, file_name="b.txt")["ledger"] == other.company_no

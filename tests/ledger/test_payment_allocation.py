@@ -330,7 +330,7 @@ def test_unidentified_payments_go_to_suspense_and_the_worklist(db):
 
 def test_reference_of_another_ledger_is_a_misdirected_payment(db):
     ledger = make_ledger()
-    other = ledger_with_account("15030000002")
+    other = ledger_with_account("15030000010")
     theirs = InvoiceFactory(customer=CustomerFactory(ledger=other), amount=Decimal("250.00"))
     out = book(ocr_file([pay(theirs.payment_ref, "250.00", "000000001")]))
 

@@ -283,6 +283,43 @@ def test_refund_needs_a_bank_account(ledger):
     assert payout.bank_account == "NO9386011117947"
 
 
+def test_a_refund_to_an_account_failing_its_check_digits_books_nothing(ledger):
+    payment = unidentified("499.00", payer_account="")
+    before = journal_state(ledger)
+    for account in ("abc", "86011117948"):
+        with pytest.raises(ValidationFailed) as excinfo:
+            payment_refund(
+                payment=payment, actor="kari", reason="Not ours", bank_account=account, booking_date=DAY
+            )
+        assert (excinfo.value.code, excinfo.value.field) == ("invalid_bank_account", "bank_account")
+    assert journal_state(ledger) == before
+    payout = payment_refund(
+        payment=payment, actor="kari", reason="Not ours", bank_account="8601 11 17947", booking_date=DAY
+    )
+    assert payout.bank_account == "86011117947"
+
+
+def test_a_payer_account_from_the_bank_file_that_fails_is_not_refunded_to(ledger):
+    payment = unidentified("10.00", payer_account="12345678901")  # mod 11 fails
+    before = journal_state(ledger)
+    with pytest.raises(ValidationFailed) as excinfo:
+        payment_refund(payment=payment, actor="kari", reason="Not ours", booking_date=DAY)
+    assert excinfo.value.code == "invalid_bank_account"
+    assert journal_state(ledger) == before
+
+
+def test_a_credit_balance_refund_checks_the_account(ledger, customer):
+    invoice = InvoiceFactory(customer=customer, amount=Decimal("100.00"))
+    paid(invoice, "150.00", "000000013")
+    before = journal_state(ledger)
+    with pytest.raises(ValidationFailed) as excinfo:
+        customer_credit_refund(
+            customer=customer, amount=Decimal("50.00"), actor="kari", reason="refund", bank_account="1234"
+        )
+    assert excinfo.value.code == "invalid_bank_account"
+    assert journal_state(ledger) == before
+
+
 # --- credit balances ------------------------------------------------------------------------------
 
 
@@ -531,7 +568,7 @@ def test_verify_finds_money_paid_out_without_a_payout(ledger, customer):
 @pytest.fixture
 def other(ledger):
     """Another ledger (its own client-funds account) whose invoice references a payment may bear."""
-    other = ledger_with_account("15030000002")
+    other = ledger_with_account("15030000010")
     other.settle_surplus_against_oldest = False
     other.save(update_fields=["settle_surplus_against_oldest"])
     return other

@@ -28,7 +28,7 @@ from ledger.services import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import SAMPLES
 
-ACCOUNT = "15030000001"
+ACCOUNT = "15030000002"
 PAY_DAY = date(2026, 3, 2)
 
 
@@ -199,7 +199,7 @@ def test_a_payment_already_booked_by_another_file_is_skipped(db):
 
 def test_ledger_is_found_by_receiving_account_however_it_was_written(db):
     ledger = ledger_with_account("9999.10.42764")
-    other = ledger_with_account("1503 00 00002")
+    other = ledger_with_account("1503 00 00010")
     out = book(ocr_file([pay(stray_kid(7), "10.00", "000000031")], account="99991042764"))
     assert (out["status"], out["ledger"]) == ("accepted", ledger.company_no)
     assert Payment.objects.get().ledger == ledger

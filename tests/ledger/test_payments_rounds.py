@@ -160,7 +160,7 @@ def test_awkward_text_from_the_bank_is_stored_as_given(db):
                 archive_ref="AW\\1",
             )
         ],
-        receiving_account="15030000001",
+        receiving_account="15030000002",
         booking_date=PAY_DAY,
     )
     summary = book(data, name="camt.xml")

@@ -227,8 +227,8 @@ def test_a_ledger_without_pending_payouts_writes_nothing(ledger):
 
 def test_payouts_of_another_ledger_are_untouched(ledger):
     mine = credit_refund(ledger)
-    other_ledger = ledger_with_account("15030000002")
-    theirs = credit_refund(other_ledger, account="15030000002", archive_ref="000000014")
+    other_ledger = ledger_with_account("15030000010")
+    theirs = credit_refund(other_ledger, account="15030000010", archive_ref="000000014")
 
     summary = payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
 
@@ -338,8 +338,8 @@ def test_two_workers_never_send_the_same_payout_twice(transactional_db, monkeypa
 def test_send_payouts_command_prints_the_summary(ledger):
     credit_refund(ledger)
     payment_refund_to_iban()
-    other_ledger = ledger_with_account("15030000002")
-    credit_refund(other_ledger, account="15030000002", archive_ref="000000014")
+    other_ledger = ledger_with_account("15030000010")
+    credit_refund(other_ledger, account="15030000010", archive_ref="000000014")
 
     code, out = run("send_payouts", "--date", "2026-03-06")
     assert code == 0

@@ -46,7 +46,7 @@ def today(settings, tmp_path):
 @pytest.fixture
 def ledger():
     return LedgerFactory(
-        company_no="7777", ledger_no="54321", country="NO", client_funds_account="15030000001"
+        company_no="7777", ledger_no="54321", country="NO", client_funds_account="15030000002"
     )
 
 

@@ -18,7 +18,7 @@ def data_dir(settings, tmp_path):
 @pytest.fixture
 def ledger(db):
     return LedgerFactory(company_no="7001", ledger_no="70011", country="NO", client_name="Fjord Kraft AS",
-                         client_funds_account="15030000001")  # fmt: skip
+                         client_funds_account="15030000002")  # fmt: skip
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def world(settings, tmp_path):
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
     settings.LEDGER_DATA_DIR = tmp_path / "data"
     ledger = LedgerFactory(company_no="7101", ledger_no="71011", country="NO", client_name="Fjord Kraft AS",
-                           client_funds_account="15030000001", name="Fjord Kraft reskontro")  # fmt: skip
+                           client_funds_account="15030000002", name="Fjord Kraft reskontro")  # fmt: skip
     user = UserFactory(username="olivia", client=ledger.client, email="olivia@fjordkraft.no",
                        first_name="Olivia", last_name="Operator")  # fmt: skip
     user.set_password(PASSWORD)

@@ -10,7 +10,7 @@ from django.test import Client
 
 from claims.models import CallOutcome, Claim, ClaimEvent, StepKind
 from distribution.models import ReturnStatus
-from ledger.models import InvoiceStatus, JournalTransaction, Payment, TransactionKind
+from ledger.models import InvoiceStatus, JournalTransaction, Payment, Payout, TransactionKind
 from ledger.selectors import invoice_balance, ledger_verify
 from ledger.services import invoice_dispute_open
 from portal360.models import WorklistClaim
@@ -154,6 +154,20 @@ def test_unidentified_payment_refunded(signed_in, ledger):
     )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.REFUNDED
+
+
+def test_a_refund_to_a_bank_account_that_fails_its_check_is_refused_on_the_page(signed_in, ledger):
+    from tests.ledger.test_payment_operator_services import unidentified
+
+    payment = unidentified("499.00", payer_account="")
+    answer = signed_in.post(
+        f"/360/worklists/unidentified/{payment.pk}/refund/", {"bank_account": "abc", "reason": "unknown payer"}
+    )
+    assert answer.status_code == 200
+    assert "is not a Norwegian account number (11 digits) or an IBAN" in answer.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.UNIDENTIFIED
+    assert not Payout.objects.filter(ledger=ledger).exists()
 
 
 @pytest.fixture

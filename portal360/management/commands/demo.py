@@ -46,7 +46,7 @@ LEDGERS = [
         "ledger_no": "12345",
         "country": "NO",
         "name": "Demo Norge",
-        "account": "15030000001",
+        "account": "15030000002",
     },
     {
         "company_no": "8888",
@@ -299,7 +299,7 @@ class Command(JsonCommand):
             ledger=ledger,
             defaults={
                 "frequency": SettlementFrequency.WEEKLY,
-                "bank_account": "98765432106",
+                "bank_account": "98765432103",
                 "ocr_report": True,
             },
         )
