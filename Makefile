@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The demo runs in development mode (runserver serves the static files); production is the default.
+demo: export DJANGO_DEBUG ?= 1
 demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo

@@ -3,16 +3,18 @@
 Business errors come from ledger/errors.py with their own codes; validation errors name the field.
 """
 
+import logging
 from http import HTTPStatus
 
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from ledger.errors import InvalidTransition, LedgerError, NotFound, ValidationFailed
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 # The HTTP status of each kind of business error.
 LEDGER_ERROR_STATUS = (
@@ -108,7 +110,14 @@ def problem_exception_handler(exc, context):
         )
     response = exception_handler(exc, context)  # DRF's: sets WWW-Authenticate, Retry-After, Allow
     if response is None:
-        return None  # a real bug: let Django answer 500 and log it
+        # A real bug. It is logged with its traceback, the request's writes are rolled back, and the
+        # integrator still gets a problem document, never an HTML page (whatever DEBUG says).
+        request = context.get("request")
+        logger.error("API %s %s failed", getattr(request, "method", "?"), getattr(request, "path", "?"),
+                     exc_info=(type(exc), exc, exc.__traceback__))  # fmt: skip
+        set_rollback()
+        return _response(problem(status=500, code="internal_error",
+                                 detail="the request failed on our side; it has been logged and nothing was saved"))  # fmt: skip
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from claims.figures import Figures
-from claims.models import FigureKind, StepKind
+from claims.models import Claim, FigureKind, StepKind
 from claims.selectors import claim_summaries
 from distribution.models import Document, DocumentStatus
 from ledger.errors import NotFound
@@ -365,11 +365,26 @@ def respite_worklist(*, ledger: Ledger):
     )
 
 
+def respite_start(*, invoice: Invoice, as_of: date) -> date:
+    """The day a respite counts from: it extends the current deadline (the due date, or the deadline of the
+    claim's last letter, or a respite already granted), never from before it."""
+    deadline = Claim.objects.filter(invoice_id=invoice.pk).values_list("deadline", flat=True).first()
+    return max(d for d in (as_of, invoice.due_date, deadline, invoice.respite_until) if d)
+
+
 def respite_choices(
-    *, ledger: Ledger, limits: PortalSettings | None = None, as_of: date | None = None
+    *, invoice: Invoice, limits: PortalSettings | None = None, as_of: date | None = None
 ) -> list[tuple[int, date]]:
-    """The respite lengths offered: the days and the date each gives."""
+    """The respite lengths offered: the days and the date each gives, counted from the current deadline,
+    within the client's portal maximum and the ledger's longest respite."""
+    ledger = invoice.ledger
     as_of = as_of or ledger.today()
     limits = limits or portal_settings(ledger=ledger)
+    start = respite_start(invoice=invoice, as_of=as_of)
+    latest = as_of + timedelta(days=ledger.max_respite_days)
     days = sorted({7, 14, 30, limits.respite_auto_days, limits.respite_max_days})
-    return [(d, as_of + timedelta(days=d)) for d in days if 0 < d <= limits.respite_max_days]
+    return [
+        (d, start + timedelta(days=d))
+        for d in days
+        if 0 < d <= limits.respite_max_days and start + timedelta(days=d) <= latest
+    ]

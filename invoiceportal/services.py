@@ -34,7 +34,7 @@ from .models import (
     RespiteStatus,
     SignupStatus,
 )
-from .selectors import DIRECT_DEBIT_KIND, portal_settings, token_hash
+from .selectors import DIRECT_DEBIT_KIND, portal_settings, respite_start, token_hash
 
 
 def customer_actor(customer: Customer) -> str:
@@ -119,7 +119,6 @@ def portal_respite_request(
             code="respite_too_long",
             field="days",
         )
-    until = as_of + timedelta(days=days)
     actor = customer_actor(customer)
     message = (message or "").strip()[:450]
     with transaction.atomic():
@@ -131,6 +130,7 @@ def portal_respite_request(
             )
         if RespiteRequest.objects.filter(invoice=locked, status=RespiteStatus.PENDING).exists():
             raise InvalidTransition("a respite request is already waiting", code="respite_request_pending")
+        until = respite_start(invoice=locked, as_of=as_of) + timedelta(days=days)
         if days <= limits.respite_auto_days:
             ledger_services.invoice_respite_set(
                 invoice=locked,

@@ -1,8 +1,10 @@
 """Read-mostly admin: journal rows are append-only, so they are never editable here."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from .errors import ValidationFailed
 from .models import (
     Account,
     Client,
@@ -20,6 +22,7 @@ from .models import (
     User,
 )
 from .selectors import ledgers_for_user
+from .services import ledger_create, ledger_fields_check
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -54,12 +57,60 @@ class AccountInline(admin.TabularInline):
     extra = 0
 
 
+class LedgerAddForm(forms.ModelForm):
+    """A new ledger, checked as the onboarding service checks it (it is then made by that service)."""
+
+    class Meta:
+        model = Ledger
+        fields = ("client", "company_no", "ledger_no", "name", "country", "currency", "client_funds_account")
+
+    currency = forms.CharField(max_length=3, required=False, help_text="empty: the country's currency")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            ledger_fields_check(company_no=data.get("company_no") or "", ledger_no=data.get("ledger_no") or "",
+                                country=data.get("country") or "")  # fmt: skip
+        except ValidationFailed as exc:
+            raise forms.ValidationError({exc.field: exc.message} if exc.field else exc.message) from None
+        return data
+
+
 @admin.register(Ledger)
 class LedgerAdmin(TenantScopedAdmin):
+    """A ledger is added through `ledger_create` (with its chart of accounts), never as a bare row; its
+    numbers, country and currency are fixed once it exists."""
+
     ledger_path = "pk"
 
     list_display = ("company_no", "ledger_no", "name", "country", "currency", "client")
     inlines = [AccountInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = LedgerAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return LedgerAddForm.Meta.fields if obj is None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("client", "company_no", "ledger_no", "country", "currency", "reference_scheme",
+                                       "last_reference_serial", "created_at")  # fmt: skip
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        ledger, _ = ledger_create(company_no=data["company_no"], ledger_no=data["ledger_no"], country=data["country"],
+                                  name=data["name"], client=data["client"], currency=data.get("currency") or None,
+                                  client_funds_account=data.get("client_funds_account") or "")  # fmt: skip
+        obj.pk = ledger.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
 
 
 @admin.register(Customer)

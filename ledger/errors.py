@@ -4,12 +4,14 @@
 class LedgerError(Exception):
     code = "ledger_error"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, params=None):
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
         self.field = field
+        # The values the message names (a limit, a date), for a face that says it in the user's language.
+        self.params = params or {}
 
     def as_dict(self) -> dict:
         data = {"code": self.code, "message": self.message}

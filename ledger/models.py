@@ -110,6 +110,9 @@ class Ledger(models.Model):
         max_length=16, choices=AllocationOrder.choices, default=AllocationOrder.CAPITAL_FIRST
     )
     settle_surplus_against_oldest = models.BooleanField(default=True)
+    max_respite_days = models.PositiveSmallIntegerField(
+        default=90, help_text="the longest respite, in days from the day it is given"
+    )
     client_funds_account = models.CharField(
         max_length=34, blank=True, help_text="Bank account receiving payments"
     )
@@ -127,6 +130,9 @@ class Ledger(models.Model):
                 condition=Q(ledger_no__regex=r"^[1-9][0-9]*$"), name="ledger_ledger_no_digits"
             ),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="ledger_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(max_respite_days__gte=1, max_respite_days__lte=365), name="ledger_max_respite_1_365"
+            ),
         ]
 
     def __str__(self):

@@ -69,17 +69,8 @@ def base_chart(country: str) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["accounts"]
 
 
-def ledger_create(
-    *,
-    company_no: str,
-    ledger_no: str,
-    country: str,
-    name: str,
-    client_name: str | None = None,
-    client_funds_account: str = "",
-    currency: str | None = None,
-) -> tuple[Ledger, bool]:
-    """Onboard a ledger with its chart of accounts. Idempotent: an existing identical ledger is returned."""
+def ledger_fields_check(*, company_no: str, ledger_no: str, country: str) -> None:
+    """The onboarding's own checks of a new ledger's numbers and country (the admin form's too)."""
     if country not in Country.values:
         raise ValidationFailed(
             f"unknown country {country!r}; use one of {', '.join(Country.values)}", field="country"
@@ -90,6 +81,23 @@ def ledger_create(
         raise ValidationFailed(
             f"ledger_no must be 1-9 digits without a leading zero, got {ledger_no!r}", field="ledger_no"
         )
+
+
+def ledger_create(
+    *,
+    company_no: str,
+    ledger_no: str,
+    country: str,
+    name: str,
+    client_name: str | None = None,
+    client_funds_account: str = "",
+    currency: str | None = None,
+    client: Client | None = None,
+) -> tuple[Ledger, bool]:
+    """Onboard a ledger with its chart of accounts. Idempotent: an existing identical ledger is returned.
+    The only way a ledger comes into being (the admin's "add ledger" calls it too): a ledger without its
+    chart could book nothing. `client` is the owner, else the client named `client_name` (made if new)."""
+    ledger_fields_check(company_no=company_no, ledger_no=ledger_no, country=country)
     default_currency, time_zone, scheme = COUNTRY_DEFAULTS[Country(country)]
     currency = (currency or default_currency).upper()
 
@@ -110,7 +118,8 @@ def ledger_create(
             raise ValidationFailed(
                 f"ledger_no {ledger_no} is used by another ledger", code="ledger_no_taken", field="ledger_no"
             )
-        client, _ = Client.objects.get_or_create(name=client_name or name)
+        if client is None:
+            client, _ = Client.objects.get_or_create(name=client_name or name)
         ledger = Ledger.objects.create(
             client=client,
             company_no=company_no,
@@ -373,8 +382,26 @@ class Line:
     payment_id: int | None = None
 
 
+class _ChartOfAccounts(dict):
+    """A ledger's accounts by role. A role the chart lacks is a coded error naming the ledger, not a
+    KeyError: a ledger only books once `ledger_create` gave it its chart."""
+
+    def __init__(self, ledger: Ledger, accounts: dict[str, int]):
+        super().__init__(accounts)
+        self.ledger = ledger
+
+    def __missing__(self, role):
+        raise LedgerError(
+            f"ledger {self.ledger.company_no} has no account for {AccountRole(role).label!r}: "
+            "a ledger must be onboarded with create_ledger, which gives it its chart of accounts",
+            code="ledger_chart_missing",
+        )
+
+
 def _accounts_by_role(ledger: Ledger) -> dict[str, int]:
-    return dict(Account.objects.filter(ledger=ledger).exclude(role="").values_list("role", "id"))
+    return _ChartOfAccounts(
+        ledger, dict(Account.objects.filter(ledger=ledger).exclude(role="").values_list("role", "id"))
+    )
 
 
 def journal_book(
@@ -1324,6 +1351,15 @@ def invoice_respite_set(
                 f"respite date {until} must be after {booking_date}",
                 code="respite_date_not_future",
                 field="until",
+            )
+        latest = booking_date + timedelta(days=invoice.ledger.max_respite_days)
+        if until > latest:
+            raise ValidationFailed(
+                f"a respite until {until} is longer than this ledger allows: at most "
+                f"{invoice.ledger.max_respite_days} days, until {latest}",
+                code="respite_too_long",
+                field="until",
+                params={"days": invoice.ledger.max_respite_days, "until": latest},
             )
         _invoice_transition(
             invoice,

@@ -16,6 +16,7 @@ LEDGER_RULES = (
     "settle_surplus_against_oldest",
     "allocation_order",
     "payment_terms_days",
+    "max_respite_days",
 )
 
 
@@ -26,6 +27,9 @@ def _validate_rules(values: dict) -> dict:
     if "payment_terms_days" in values and not 0 <= int(values["payment_terms_days"]) <= 365:
         raise ValidationFailed("payment terms must be 0 to 365 days", code="invalid_setting",
                                field="payment_terms_days")  # fmt: skip
+    if "max_respite_days" in values and not 1 <= int(values["max_respite_days"]) <= 365:
+        raise ValidationFailed("the longest respite must be 1 to 365 days", code="invalid_setting",
+                               field="max_respite_days")  # fmt: skip
     if "allocation_order" in values and values["allocation_order"] not in AllocationOrder.values:
         raise ValidationFailed("unknown allocation order", code="invalid_setting", field="allocation_order")
     if len(values.get("default_reference_text", "")) > 200:

@@ -43,3 +43,30 @@ def embedded_server_stop(data_dir: Path) -> bool:
     info.process.send_signal(signal.SIGINT)  # SIGINT is PostgreSQL's "fast" shutdown
     info.process.wait(30)
     return True
+
+
+def local_secret_key(data_dir: Path) -> str:
+    """The secret key of an installation on the embedded database, made on first use under its data
+    directory and readable by its owner only. A server with DATABASE_URL sets DJANGO_SECRET_KEY instead."""
+    import os
+    import secrets
+
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a temporary name, then linked into place: a process starting at the same
+        # moment reads either no file or the whole key, and the first link wins.
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise RuntimeError(f"{path} holds no usable secret key (remove it to make a new one)")
+    return key

@@ -19,12 +19,20 @@ def env_bool(name: str, default: bool) -> bool:
 
 LEDGER_DATA_DIR = Path(os.environ.get("LEDGER_DATA_DIR") or BASE_DIR / "var").resolve()
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Production is the default: debug only where asked for (`make demo` and the tests' settings set it).
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    elif not os.environ.get("DATABASE_URL"):
+        # The embedded database: one machine running the product on its own data directory. Its key is
+        # made once and kept there (mode 600), so every process of that installation shares it.
+        from .embedded_db import local_secret_key
+
+        SECRET_KEY = local_secret_key(LEDGER_DATA_DIR)
+    else:
         raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -122,6 +130,9 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # the load balancer's check may come over plain HTTP
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    # The service's hosts are HTTPS only, subdomains included (set both to 0 where that is not so).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 TEMPLATES = [

@@ -1,6 +1,9 @@
 """The services' coded errors in the operator's language. A code not listed shows the service's own
 message (English), so no guard error is ever lost."""
 
+from datetime import date
+
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from ledger.errors import LedgerError
@@ -9,6 +12,7 @@ MESSAGES = {
     "invoice_closed": _("The invoice is closed: nothing more can be done to it."),
     "invoice_disputed": _("The invoice is disputed: resolve the dispute first."),
     "respite_date_not_future": _("The respite date must be after today."),
+    "respite_too_long": _("The longest respite this ledger allows is %(days)s days, until %(until)s."),
     "no_respite": _("The invoice has no respite to remove."),
     "already_disputed": _("The invoice is already disputed."),
     "not_disputed": _("The invoice is not disputed."),
@@ -30,4 +34,14 @@ MESSAGES = {
 
 
 def error_text(error: LedgerError) -> str:
-    return str(MESSAGES.get(error.code, error.message))
+    text = MESSAGES.get(error.code)
+    if text is None:
+        return error.message
+    if not error.params:
+        return str(text)
+    return str(text) % {name: _shown(value) for name, value in error.params.items()}
+
+
+def _shown(value):
+    """A date as the active language writes it (10.03.2027 in Norwegian); other values as they are."""
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else value

@@ -233,6 +233,8 @@ class LedgerRulesForm(forms.Form):
         ],
     )
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365)
+    max_respite_days = forms.IntegerField(label=_("Longest respite (days from the day it is given)"),
+                                          min_value=1, max_value=365)  # fmt: skip
     effective_from = _effective_from()
 
 

@@ -384,7 +384,8 @@ def invoice_page(*, ledger: Ledger, invoice_no: str, as_of: date | None = None) 
         "invoice": invoice,
         "claim": claim,
         "claim_status": status,
-        "in_collection": bool(claim and claim.level in COLLECTION_LEVELS),
+        # A recalled claim has left collection (the creditor withdrew it); a stopped one stays there, halted.
+        "in_collection": bool(claim and claim.level in COLLECTION_LEVELS and claim.status != ClaimStatus.RECALLED),
         "claim_active": bool(claim is None or claim.status == ClaimStatus.ACTIVE),
         "breakdown": dict(breakdown),
         "events": list(invoice_events(invoice=invoice)),

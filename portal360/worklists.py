@@ -4,12 +4,12 @@ call tasks of one ledger, each with who has taken which item. An item leaves its
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
-from claims.models import ClaimEvent, ClaimEventKind, StepKind
+from claims.models import ClaimEvent, ClaimEventKind, ClaimStatus, StepKind
 from distribution.models import ReturnedDocument, ReturnStatus
 from ledger.errors import NotFound
-from ledger.models import Invoice, InvoiceEvent, InvoiceEventKind, InvoiceStatus, Ledger, Payment
+from ledger.models import Invoice, InvoiceEvent, InvoiceEventKind, InvoiceStatus, Ledger, Payment, Posting
 from ledger.payment_selectors import unidentified_payments
 
 from .models import WorklistClaim, WorklistKind
@@ -53,11 +53,21 @@ def _calls(ledger: Ledger) -> QuerySet:
         step_kind=StepKind.CALL_TASK,
         pk__gt=OuterRef("pk"),
     )
+    open_amount = (
+        Posting.objects.filter(invoice_id=OuterRef("invoice_id"))
+        .exclude(component="")
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+        .values("total")[:1]
+    )
+    # Only claims still being chased: a stopped or recalled claim, or a disputed or closed invoice, has
+    # nobody to call.
     return (
         ClaimEvent.objects.filter(ledger=ledger, kind=ClaimEventKind.STEP, step_kind=StepKind.CALL_TASK)
-        .filter(call_outcome__isnull=True)
+        .filter(call_outcome__isnull=True, claim__status=ClaimStatus.ACTIVE)
         .exclude(Exists(later))
-        .exclude(invoice__status=InvoiceStatus.CLOSED)
+        .exclude(invoice__status__in=[InvoiceStatus.CLOSED, InvoiceStatus.DISPUTED])
+        .annotate(open_amount=Subquery(open_amount))
         .select_related("invoice__customer")
         .order_by("booking_date", "id")
     )

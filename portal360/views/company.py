@@ -66,7 +66,7 @@ def _rules_forms(ledger, posted=None):
             "default_reference_text": ledger.default_reference_text,
             "settle_surplus_against_oldest": ledger.settle_surplus_against_oldest,
             "allocation_order": ledger.allocation_order, "payment_terms_days": ledger.payment_terms_days,
-            "effective_from": today}),
+            "max_respite_days": ledger.max_respite_days, "effective_from": today}),
         "claims": forms.ClaimSettingsForm(initial={
             "business_late_fee": settings.business_late_fee, "reminder_fee_agreed": settings.reminder_fee_agreed,
             "unpaid_costs": settings.unpaid_costs, "effective_from": today}),

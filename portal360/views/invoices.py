@@ -115,10 +115,11 @@ def invoice_action(request, company_no: str, action: str, invoice_no: str):
                                                 cause=d["cause"], reason=d["reason"]),
                     _("Write-off booked."))  # fmt: skip
     if action == "collection_stop":
+        recall = post.get("mode") == "recall"
         return _run(request, invoice, action, forms.CollectionStopForm(post),
-                    lambda d: claim_collection_stop(invoice=invoice, actor=user, reason=d["reason"],
-                                                    recall=d["mode"] == "recall"),
-                    _("Collection stopped on the client's request."))  # fmt: skip
+                    lambda d: claim_collection_stop(invoice=invoice, actor=user, reason=d["reason"], recall=recall),
+                    _("Claim recalled from collection on the client's request: its collection fees are credited.")
+                    if recall else _("Collection stopped on the client's request."))  # fmt: skip
     if action == "copy":
         documents = list(Document.objects.filter(invoice=invoice).exclude(archive_name=""))
         return _run(request, invoice, action, forms.DocumentCopyForm(post, documents=documents),

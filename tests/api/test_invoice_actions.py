@@ -39,6 +39,9 @@ def test_respite_errors_name_the_field_and_change_nothing(ledger, api):
     assert_problem(
         post(api, ledger, "respite/", {"until": "2026-02-01"}), 422, "respite_date_not_future", "until"
     )
+    response = post(api, ledger, "respite/", {"until": "2099-12-31"})
+    assert_problem(response, 422, "respite_too_long", "until")
+    assert "at most 90 days, until 2026-05-11" in response.json()["detail"]
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.OPEN and invoice.events.count() == 1
 

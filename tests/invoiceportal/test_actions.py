@@ -133,3 +133,19 @@ def test_odd_input_gets_a_clear_answer_never_a_500(reminded):
     assert Client().get(f"/p/{'z' * 5000}/").status_code == 404
     assert Client().get(f"/p/{token}/invoices/999999999/").status_code == 404
     assert counts() == before
+
+
+def test_a_respite_extends_the_current_deadline_not_today(ledger_no, today, data_dir):
+    """Due 10.03.2026 and asked on 20.02.2026: 7 days means until 17.03.2026, never a day before the due date."""
+    from invoiceportal.services import portal_link_issue
+    from tests.factories import CustomerFactory
+    from tests.invoiceportal.conftest import make_invoice
+
+    customer = CustomerFactory(ledger=ledger_no, email="ola@example.no")
+    invoice = make_invoice(ledger_no, customer=customer, due_date=date(2026, 3, 10))
+    token = portal_link_issue(ledger_id=ledger_no.pk, customer_id=customer.pk, invoice_id=invoice.pk)
+    page = Client().get(f"/p/{token}/").content.decode()
+    assert "7 dager (17.03.2026)" in page and "(27.02.2026)" not in page
+    assert post(token, "respite", days="7").status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.respite_until) == (InvoiceStatus.RESPITE, date(2026, 3, 17))

@@ -124,3 +124,32 @@ def test_database_refuses_closed_status_without_date(db):
     with pytest.raises(IntegrityError, match="invoice_closed_has_date"):
         with transaction.atomic():
             Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.CLOSED)
+
+
+def test_a_respite_is_at_most_the_ledgers_longest_and_a_rule_change_moves_it(db):
+    from ledger.settings_changes import ledger_rules_change
+
+    invoice = InvoiceFactory()
+    with pytest.raises(ValidationFailed) as excinfo:
+        invoice_respite_set(invoice=invoice, until=date(2099, 12, 31), actor="test", booking_date=TODAY)
+    error = excinfo.value
+    assert (error.code, error.field, error.params) == (
+        "respite_too_long",
+        "until",
+        {"days": 90, "until": date(2026, 5, 2)},
+    )
+    assert "at most 90 days, until 2026-05-02" in error.message
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.OPEN and invoice.events.count() == 1
+
+    invoice_respite_set(invoice=invoice, until=date(2026, 5, 2), actor="test", booking_date=TODAY)  # exactly 90
+    ledger_rules_change(ledger=invoice.ledger, values={"max_respite_days": 30}, effective_from=invoice.ledger.today(),
+                        actor="admin")  # fmt: skip
+    with pytest.raises(ValidationFailed) as excinfo:
+        invoice_respite_set(invoice=invoice, until=date(2026, 3, 4), actor="test", booking_date=TODAY)
+    assert excinfo.value.params["days"] == 30
+
+
+def test_the_database_refuses_a_longest_respite_out_of_range(db):
+    invoice = InvoiceFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(invoice.ledger).objects.filter(pk=invoice.ledger_id).update(max_respite_days=0)

@@ -32,7 +32,8 @@ def admin(client, ledger):
     return client
 
 
-RULES = {"default_reference_text": "Takk!", "allocation_order": "capital_first", "payment_terms_days": "20"}
+RULES = {"default_reference_text": "Takk!", "allocation_order": "capital_first", "payment_terms_days": "20",
+         "max_respite_days": "90"}
 
 
 def test_a_rule_change_today_takes_effect_at_once_and_is_audited(admin, ledger):

@@ -49,6 +49,17 @@ def test_respite_set_and_removed(signed_in, invoice):
     assert invoice.status == InvoiceStatus.OPEN and last_event(invoice).kind == "respite_cleared"
 
 
+def test_a_respite_past_the_ledgers_longest_is_refused_in_words(signed_in, invoice):
+    events = InvoiceEvent.objects.count()
+    answer = act(signed_in, invoice, "respite", until="2099-12-31", reason="")
+    assert answer.status_code == 200
+    longest = invoice.ledger.today() + timedelta(days=90)
+    assert longest == date(2026, 5, 31)
+    assert "The longest respite this ledger allows is 90 days, until 05/31/2026." in answer.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN and InvoiceEvent.objects.count() == events
+
+
 def test_a_respite_in_the_past_is_refused_in_words_and_writes_nothing(signed_in, invoice):
     events = InvoiceEvent.objects.count()
     answer = act(signed_in, invoice, "respite", until="2026-03-01", reason="")
@@ -114,7 +125,11 @@ def put_in_collection(invoice, fee=Decimal("280.00")):
 
 def test_stop_collection_keeps_the_fees(signed_in, invoice):
     claim = put_in_collection(invoice)
-    act(signed_in, invoice, "collection_stop", mode="stop", reason="client agreed a plan with the customer")
+    assert '<span class="badge collection">in collection</span>' in signed_in.get(
+        f"/360/l/{invoice.ledger.company_no}/invoices/{invoice.invoice_no}/"
+    ).content.decode()
+    answer = act(signed_in, invoice, "collection_stop", mode="stop", reason="client agreed a plan with the customer")
+    assert "Collection stopped on the client&#x27;s request." in signed_in.get(answer["Location"]).content.decode()
     claim.refresh_from_db()
     assert (claim.status, claim.next_on) == (ClaimStatus.STOPPED, None)
     assert invoice_balance(invoice).fees == Decimal("280.00")
@@ -124,7 +139,11 @@ def test_stop_collection_keeps_the_fees(signed_in, invoice):
 
 def test_recall_from_collection_takes_the_collection_fees_off(signed_in, invoice):
     claim = put_in_collection(invoice)
-    act(signed_in, invoice, "collection_stop", mode="recall", reason="client's request")
+    answer = act(signed_in, invoice, "collection_stop", mode="recall", reason="client's request")
+    page = signed_in.get(answer["Location"]).content.decode()
+    assert "Claim recalled from collection on the client&#x27;s request" in page
+    assert "Collection stopped" not in page
+    assert '<span class="badge collection">in collection</span>' not in page  # the header
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.RECALLED
     assert invoice_balance(invoice).fees == 0 and invoice_balance(invoice).capital == Decimal("1000.00")

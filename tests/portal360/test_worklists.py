@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from claims.models import CallOutcome, Claim, ClaimEvent, StepKind
+from claims.models import CallOutcome, Claim, ClaimEvent, ClaimStatus, StepKind
 from distribution.models import ReturnStatus
 from ledger.models import InvoiceStatus, JournalTransaction, Payment, Payout, TransactionKind
 from ledger.selectors import invoice_balance, ledger_verify
@@ -177,6 +177,18 @@ def call_task(invoice):
     return ClaimEvent.objects.create(ledger=invoice.ledger, claim=claim, invoice=invoice, kind="step", position=5,
                                      step_kind=StepKind.CALL_TASK, booking_date=TODAY - timedelta(days=1),
                                      actor="system:claims")  # fmt: skip
+
+
+def test_the_call_list_shows_phone_and_open_amount_and_only_claims_still_chased(signed_in, call_task, invoice):
+    invoice.customer.phone = "+4791234567"
+    invoice.customer.save(update_fields=["phone"])
+    page = signed_in.get("/360/worklists/calls/").content.decode()
+    assert "F-1001" in page and "+4791234567" in page and "1\xa0000,00" in page
+    Claim.objects.filter(pk=call_task.claim_id).update(status=ClaimStatus.RECALLED, next_on=None)
+    assert "F-1001" not in signed_in.get("/360/worklists/calls/").content.decode()
+    Claim.objects.filter(pk=call_task.claim_id).update(status=ClaimStatus.ACTIVE)
+    invoice_dispute_open(invoice=invoice, actor="test", reason="customer says paid")
+    assert "F-1001" not in signed_in.get("/360/worklists/calls/").content.decode()
 
 
 def test_a_call_with_a_promise_to_pay_becomes_a_respite(signed_in, call_task, invoice):

@@ -1,0 +1,70 @@
+"""The Django admin's ledger: added through the onboarding service (with its chart of accounts), so the
+API can register invoices on it at once; bad numbers are the form's errors, and nothing is written."""
+
+import time_machine
+
+from ledger.models import Account, Client, Ledger
+from tests.api.conftest import client_with, token_for
+from tests.factories import CustomerFactory, UserFactory
+from tests.helpers import sign_in
+
+
+def add_form(client_id, **fields):
+    return {
+        "client": client_id,
+        "company_no": "4242",
+        "ledger_no": "424242",
+        "name": "Admin-made ledger",
+        "country": "NO",
+        "currency": "",
+        "client_funds_account": "86011117947",
+        **fields,
+    }
+
+
+@time_machine.travel("2026-03-01 10:00:00+00:00", tick=False)
+def test_a_ledger_added_in_the_admin_gets_its_chart_and_takes_invoices(client, db):
+    owner = Client.objects.create(name="Admin client")
+    sign_in(client, UserFactory(client=None, is_staff=True, is_superuser=True))
+    answer = client.post("/admin/ledger/ledger/add/", add_form(owner.pk))
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+
+    ledger = Ledger.objects.get(company_no="4242")
+    assert (ledger.client, ledger.currency, ledger.reference_scheme) == (owner, "NOK", "kid_mod10")
+    assert Account.objects.filter(ledger=ledger).exclude(role="").count() > 10
+
+    api = client_with(token_for(ledger, write=True))
+    assert api.post("/api/v1/ledgers/4242/customers/", {"customer_no": "1", "name": "Kari Nordmann"},
+                    format="json").status_code == 201  # fmt: skip
+    registered = api.post(
+        "/api/v1/ledgers/4242/invoices/",
+        {"customer_no": "1", "invoice_no": "A-1", "invoice_date": "2026-03-01", "amount": "100.00"},
+        format="json",
+    )
+    assert registered.status_code == 201, registered.content
+
+
+def test_bad_numbers_are_the_admin_forms_errors_and_write_nothing(client, db):
+    owner = Client.objects.create(name="Admin client")
+    sign_in(client, UserFactory(client=None, is_staff=True, is_superuser=True))
+    answer = client.post("/admin/ledger/ledger/add/", add_form(owner.pk, ledger_no="0123"))
+    assert answer.status_code == 200
+    assert "ledger_no must be 1-9 digits without a leading zero" in answer.content.decode()
+    assert not Ledger.objects.filter(company_no="4242").exists()
+
+
+def test_a_ledger_without_its_chart_gets_a_coded_problem_not_a_500(db):
+    """A bare row (as the admin used to make): the API names what is missing, in problem+json."""
+    owner = Client.objects.create(name="Legacy client")
+    ledger = Ledger.objects.create(client=owner, company_no="4343", ledger_no="434343", name="Bare", country="NO",
+                                   currency="NOK", time_zone="Europe/Oslo", reference_scheme="kid_mod10")  # fmt: skip
+    CustomerFactory(ledger=ledger, customer_no="1")
+    api = client_with(token_for(ledger, write=True))
+    answer = api.post(
+        "/api/v1/ledgers/4343/invoices/",
+        {"customer_no": "1", "invoice_no": "A-1", "invoice_date": "2026-03-01", "amount": "100.00"},
+        format="json",
+    )
+    assert answer["Content-Type"] == "application/problem+json"
+    assert answer.status_code == 422 and answer.json()["code"] == "ledger_chart_missing"
+    assert "create_ledger" in answer.json()["detail"]
