@@ -20,8 +20,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledger import references
+from ledger.addresses import address_clean
 from ledger.bulk import gc_paused
-from ledger.errors import InvalidTransition, LedgerError
+from ledger.edi_ids import edi_id_clean
+from ledger.errors import InvalidTransition, LedgerError, ValidationFailed
 from ledger.models import Customer, Invoice, Ledger, LegalEntity
 from ledger.money import ZERO
 from ledger.national_ids import InvalidNationalId, validate_national_id
@@ -343,6 +345,25 @@ def _customer_input(ledger: Ledger, record: CusinRecord, existing: Customer | No
             k: given("", k, ledger.country if k == "country" else "")
             for k in ("address_line1", "co_address", "postal_code", "city", "country")
         }
+    try:
+        checked = address_clean({"country": street["country"], "postal_code": street["postal_code"]},
+                                default_country=ledger.country)  # fmt: skip
+        billing = info.billing_address
+        if billing:
+            billing = address_clean(billing, default_country=checked["country"] or ledger.country,
+                                    what="billing ")  # fmt: skip
+    except ValidationFailed as exc:
+        raise _RecordError("InvalidAddress", f"CustomerInfo address: {exc.message}") from exc
+    street.update(checked)
+    try:
+        edi = {
+            "van": info.edi["van"],
+            "buyer_id": edi_id_clean(info.edi["buyer_id"], country=street["country"] or ledger.country,
+                                     field="EDIInfo/BuyerId"),
+            "seller_id": edi_id_clean(info.edi["seller_id"], country=ledger.country, field="EDIInfo/SellerId"),
+        }  # fmt: skip
+    except ValidationFailed as exc:
+        raise _RecordError("InvalidEdiId", exc.message) from exc
     return CustomerInput(
         customer_no=record.customer_no,
         name=name,
@@ -353,12 +374,12 @@ def _customer_input(ledger: Ledger, record: CusinRecord, existing: Customer | No
         phone=given(info.phone, "phone"),
         address_line2=existing.address_line2 if existing else "",
         **street,
-        billing_address=given(info.billing_address, "billing_address", {}),
+        billing_address=given(billing, "billing_address", {}),
         protected_identity=given(info.protected_identity, "protected_identity", False),
         distribution_type=given(info.distribution_type, "distribution_type"),
-        edi_van=given(info.edi["van"], "edi_van"),
-        edi_buyer_id=given(info.edi["buyer_id"], "edi_buyer_id"),
-        edi_seller_id=given(info.edi["seller_id"], "edi_seller_id"),
+        edi_van=given(edi["van"], "edi_van"),
+        edi_buyer_id=given(edi["buyer_id"], "edi_buyer_id"),
+        edi_seller_id=given(edi["seller_id"], "edi_seller_id"),
         consents=info.consents,
     )
 

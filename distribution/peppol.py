@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from lxml import etree
 
+from ledger.edi_ids import edi_endpoint
 from ledger.errors import ValidationFailed
 from ledger.money import ZERO, format_money
 
@@ -23,8 +24,6 @@ CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
-# Electronic Address Scheme for an organisation number: Norway 0192, Sweden 0007, Denmark 0184, Finland 0216.
-EAS_BY_COUNTRY = {"NO": "0192", "SE": "0007", "DK": "0184", "FI": "0216"}
 
 
 def _cbc(parent, name, text, **attrs):
@@ -39,7 +38,8 @@ def _cac(parent, name):
 
 def _party(parent, role: str, *, endpoint: str, country: str, name: str, address: dict, org_no: str):
     party = _cac(_cac(parent, role), "Party")
-    _cbc(party, "EndpointID", endpoint, schemeID=EAS_BY_COUNTRY.get(country, "0192"))
+    scheme, endpoint_id = edi_endpoint(endpoint, country=country)
+    _cbc(party, "EndpointID", endpoint_id, schemeID=scheme)
     _cbc(_cac(party, "PartyName"), "Name", name)
     postal = _cac(party, "PostalAddress")
     if address.get("line1"):

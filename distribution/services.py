@@ -24,6 +24,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from pypdf import PdfWriter
 
+from ledger.addresses import address_clean
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import (
     Customer,
@@ -826,6 +827,7 @@ def returned_document_readdress(
     created_by, actor_label = _actor_fields(actor)
     if not all(address.get(k) for k in ("line1", "postal_code", "city")):
         raise ValidationFailed("a new address needs line1, postal_code and city", code="incomplete_address")
+    address = address_clean(address, default_country=item.ledger.country)
     with transaction.atomic():
         item = ReturnedDocument.objects.select_for_update().get(pk=item.pk)
         if item.status != ReturnStatus.OPEN:

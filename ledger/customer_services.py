@@ -1,12 +1,12 @@
 """Operator changes to one customer: deceased, a new legal address. Each is recorded as a customer event
 (the Customer Journal reports it) with who and why. Bulk creation and updates are services.customers_upsert."""
 
-import re
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
+from .addresses import address_clean
 from .errors import InvalidTransition, ValidationFailed
 from .models import Customer, CustomerEvent, CustomerEventKind, CustomerStatus, User
 from .services import LEGAL_ADDRESS_FIELDS, _actor_fields
@@ -80,10 +80,10 @@ def customer_address_change(
     for name in ("address_line1", "postal_code", "city"):
         if not new[name]:
             raise ValidationFailed(f"{name} is required for a new address", code="missing_field", field=name)
-    if not re.fullmatch(r"[A-Z]{2}", country or ""):
-        raise ValidationFailed(
-            f"country must be an ISO 3166 code such as NO, got {country!r}", field="country"
-        )
+    if not country:
+        raise ValidationFailed("country is required for a new address", code="missing_field", field="country")
+    new.update(address_clean({"country": country, "postal_code": new["postal_code"]},
+                             default_country=customer.ledger.country))  # fmt: skip
     with transaction.atomic():
         customer = _lock(customer)
         old_address = {name: getattr(customer, name) for name in LEGAL_ADDRESS_FIELDS}

@@ -18,7 +18,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from . import references
+from .addresses import address_clean
 from .dbstats import analyze_if_never_analyzed
+from .edi_ids import edi_id_clean
 from .errors import InvalidTransition, LedgerError, NotFound, ValidationFailed
 from .models import (
     COUNTRY_DEFAULTS,
@@ -217,7 +219,15 @@ def _customer_values(ledger: Ledger, item: CustomerInput) -> dict:
             f"customer {item.customer_no}: unknown consent {sorted(unknown)}", field="consents"
         )
     values = {name: getattr(item, name) for name in CUSTOMER_FIELDS}
-    values["country"] = item.country or ledger.country
+    what = f"customer {item.customer_no}: "
+    values.update(address_clean({"country": item.country, "postal_code": item.postal_code},
+                                default_country=ledger.country, what=what))  # fmt: skip
+    values["country"] = values["country"] or ledger.country
+    values["edi_buyer_id"] = edi_id_clean(item.edi_buyer_id, country=values["country"], field="edi_buyer_id")
+    values["edi_seller_id"] = edi_id_clean(item.edi_seller_id, country=ledger.country, field="edi_seller_id")
+    if item.billing_address:
+        values["billing_address"] = address_clean(item.billing_address, default_country=values["country"],
+                                                  field_prefix="billing_address.", what=f"{what}billing ")  # fmt: skip
     return values
 
 

@@ -410,6 +410,22 @@ def test_bad_records_fail_alone_and_the_rest_is_booked(no_ledger, tmp_path):
     assert all(check["ok"] for check in ledger_verify(ledger=no_ledger))
 
 
+def test_an_address_with_an_unknown_country_or_a_malformed_postcode_fails_its_record(no_ledger, tmp_path):
+    customers = [
+        customer("1", invoice("OK-1")),
+        customer("2", invoice("ADR-1"), country="XX"),
+        customer("3", invoice("ADR-2"), zip_code="ABCDE"),
+        customer("4", invoice("ADR-3"), country="SE", zip_code="123 45"),
+    ]
+    receipt = cusin_import(path=write(tmp_path, customers), booking_date=DAY)
+    errors = {e["customer_no"]: e for e in receipt["errors"]}
+    assert {no: e["code"] for no, e in errors.items()} == {"2": "InvalidAddress", "3": "InvalidAddress"}
+    assert "country 'XX' is not an ISO 3166 country code" in errors["2"]["message"]
+    assert "postcode 'ABCDE' is not a Norway postcode (4 digits)" in errors["3"]["message"]
+    assert set(Invoice.objects.filter(ledger=no_ledger).values_list("invoice_no", flat=True)) == {"OK-1", "ADR-3"}
+    assert Customer.objects.get(ledger=no_ledger, customer_no="4").postal_code == "12345"
+
+
 def test_credit_instructions_credit_named_invoices(no_ledger, tmp_path):
     customers = [
         customer(

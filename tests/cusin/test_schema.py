@@ -541,6 +541,8 @@ def test_error_log_lists_the_known_codes():
     for code in [
         "DuplicateBillNo",
         "InvalidRegNo",
+        "InvalidAddress",
+        "InvalidEdiId",
         "MissingMandatoryField",
         "InvalidPaymentRefNo",
         "PaymentRefNoInUse",

@@ -110,6 +110,11 @@ def returned(invoice):
 def test_returned_mail_new_address_or_unreachable(signed_in, returned, invoice):
     page = signed_in.get("/360/worklists/returned_mail/").content.decode()
     assert "moved" in page
+    refused = signed_in.post(f"/360/worklists/returned_mail/{returned.pk}/readdress/",
+                             {"line1": "Nygata 5", "postal_code": "ABCDE", "city": "Bergen", "country": "XX"})  # fmt: skip
+    assert refused.status_code == 200 and "is not an ISO 3166 country code" in refused.content.decode()
+    returned.refresh_from_db()
+    assert returned.status == ReturnStatus.OPEN
     signed_in.post(f"/360/worklists/returned_mail/{returned.pk}/readdress/",
                    {"line1": "Nygata 5", "postal_code": "5003", "city": "Bergen", "country": "no"})  # fmt: skip
     returned.refresh_from_db()
