@@ -164,6 +164,9 @@ class ClaimSettings(models.Model):
         max_length=16, choices=UnpaidCostsRule.choices, default=UnpaidCostsRule.WRITE_OFF
     )
 
+    class Meta:
+        verbose_name_plural = "claim settings"
+
     def __str__(self):
         return f"claim settings of {self.ledger_id}"
 

@@ -68,6 +68,7 @@ class CusinBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "CUSIN batches"
         constraints = [models.UniqueConstraint(fields=["file", "batch_no"], name="cusin_batch_once")]
         ordering = ["file", "batch_no"]
 

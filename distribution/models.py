@@ -194,6 +194,7 @@ class PrintBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "print batches"
         constraints = [
             models.UniqueConstraint(fields=["ledger", "batch_date", "sequence"], name="print_batch_unique"),
             models.CheckConstraint(condition=Q(count__gt=0), name="print_batch_not_empty"),

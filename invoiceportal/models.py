@@ -48,6 +48,7 @@ class PortalSettings(models.Model):
     contact_url = models.URLField(blank=True)
 
     class Meta:
+        verbose_name_plural = "portal settings"
         constraints = [
             models.CheckConstraint(
                 condition=Q(respite_max_days__gte=models.F("respite_auto_days")),

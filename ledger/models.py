@@ -854,6 +854,7 @@ class PayoutBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "payout batches"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(count__gt=0), name="payout_batch_not_empty"),

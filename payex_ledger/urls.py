@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -8,6 +9,11 @@ import distribution.api
 import ledger.api
 import portal360.views.start
 from api.exceptions import unknown_endpoint
+
+
+def favicon(request):
+    # Resolved per request: the static storage's manifest is read when it is there to read.
+    return HttpResponsePermanentRedirect(static("portal360/favicon.svg"))
 
 
 def health(request):
@@ -21,6 +27,8 @@ urlpatterns = [
     path("", portal360.views.start.root, name="root"),
     path("360/", include("portal360.urls")),
     path("health/", health, name="health"),
+    # Browsers ask for /favicon.ico whatever the page links: answer with the icon, not a 404.
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("p/", include("invoiceportal.urls")),  # invoice portal
     path("api/v1/", include(api_v1)),

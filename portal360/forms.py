@@ -267,6 +267,12 @@ class ClaimStepsForm(forms.Form):
             if step.fee_rule == "fixed":
                 self.fields[f"fixed_fee_{position}"] = _amount(label=_("Fee"), required=True)
                 self.fields[f"fixed_fee_{position}"].initial = step.fixed_fee
+            # The table's inputs have no <label> of their own: each says which step and which figure it is.
+            for name in ("offset_days", "deadline_days", "min_open_amount", "fixed_fee"):
+                if f"{name}_{position}" in self.fields:
+                    field = self.fields[f"{name}_{position}"]
+                    field.widget.attrs["aria-label"] = _("Step %(position)s: %(figure)s") % {
+                        "position": position, "figure": field.label}
 
     def rows(self):
         for position, step in enumerate(self.steps, start=1):
@@ -304,7 +310,7 @@ class UserUpdateForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    ledger = forms.ChoiceField(label=_("Ledger"))
+    ledger = forms.ChoiceField(label=_("Ledger"), required=False)  # empty: every ledger of the client
     can_write = forms.BooleanField(label=_("May write (register invoices, act on them)"), required=False)
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. the system that uses it"))
 

@@ -79,3 +79,12 @@ def test_an_unexpected_api_error_is_a_problem_document_not_html():
     answer = problem_exception_handler(KeyError("receivable_capital"), {"request": None})
     assert answer.status_code == 500 and answer.content_type == "application/problem+json"
     assert answer.data["code"] == "internal_error" and "nothing was saved" in answer.data["detail"]
+
+
+def test_the_favicon_is_there(client, db):
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301 and answer["Location"].endswith("portal360/favicon.svg")
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("portal360/favicon.svg")
+    assert 'rel="icon"' in client.get("/360/login/").content.decode()

@@ -57,7 +57,7 @@ def company(request):
                 section="company")  # fmt: skip
 
 
-def _rules_forms(ledger, posted=None):
+def _rules_forms(ledger, posted=None, *, read_only=False):
     settings = ClaimSettings.objects.filter(ledger=ledger).first() or ClaimSettings(ledger=ledger)
     profile = ClientDocumentProfile.objects.filter(client_id=ledger.client_id).first()
     today = ledger.today()
@@ -77,6 +77,10 @@ def _rules_forms(ledger, posted=None):
     }  # fmt: skip
     if posted:
         built[posted[0]] = posted[1]
+    if read_only:  # a client user who is not its administrator sees the rules, and cannot change them
+        for form in built.values():
+            for field in form.fields.values():
+                field.disabled = True
     return built
 
 
@@ -88,7 +92,8 @@ def rules(request, *, posted=None):
         "effective_from", "id"
     )
     return page(request, "portal360/company/rules.html",
-                {"ledger": ctx.ledger, "forms": _rules_forms(ctx.ledger, posted), "pending": list(pending),
+                {"ledger": ctx.ledger, "forms": _rules_forms(ctx.ledger, posted, read_only=not _is_admin(request.user)),
+                 "pending": list(pending),
                  "is_admin": _is_admin(request.user), "tab": "rules", "open_action": posted[0] if posted else None},
                 section="company")  # fmt: skip
 

@@ -68,3 +68,15 @@ def test_a_ledger_without_its_chart_gets_a_coded_problem_not_a_500(db):
     assert answer["Content-Type"] == "application/problem+json"
     assert answer.status_code == 422 and answer.json()["code"] == "ledger_chart_missing"
     assert "create_ledger" in answer.json()["detail"]
+
+
+def test_every_admin_model_has_a_proper_plural():
+    """"Claim settingss", "Print batchs": a plural made by adding an s to a word that has one already."""
+    from django.contrib import admin
+
+    wrong = [
+        str(model._meta.verbose_name_plural)
+        for model in admin.site._registry
+        if str(model._meta.verbose_name_plural).endswith(("ss", "chs", "shs", "xs"))
+    ]
+    assert wrong == []

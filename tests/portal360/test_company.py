@@ -32,6 +32,16 @@ def admin(client, ledger):
     return client
 
 
+def admin_page(ledger) -> str:
+    from django.test import Client
+
+    admin = Client()
+    sign_in(admin, make_user(ledger, UserRole.CLIENT_ADMIN, username="adam"))
+    page = admin.get("/360/company/rules/").content.decode()
+    assert " disabled" not in page
+    return page
+
+
 RULES = {"default_reference_text": "Takk!", "allocation_order": "capital_first", "payment_terms_days": "20",
          "max_respite_days": "90"}
 
@@ -100,7 +110,11 @@ def test_claim_settings_and_steps_within_the_statutory_limits(admin, ledger):
 
 
 def test_operators_and_readers_may_look_but_not_change(signed_in, client, reader, ledger):
-    assert signed_in.get("/360/company/rules/").status_code == 200
+    page = signed_in.get("/360/company/rules/").content.decode()
+    assert 'name="payment_terms_days" value="14" min="0" max="365" disabled' in page.replace(' required', '')
+    assert ">Save</button>" not in page
+    assert 'aria-label="Step 1: Days"' in page  # each claim-step input says what it is
+    assert ">Save</button>" in admin_page(ledger)
     assert (
         signed_in.post("/360/company/rules/ledger/", {**RULES, "effective_from": "2026-03-02"}).status_code
         == 403
@@ -182,6 +196,19 @@ def test_a_token_is_shown_once_works_against_the_api_and_can_be_revoked(admin, l
         "create",
         "revoke",
     ]
+
+
+def test_a_client_wide_token_is_created_for_every_ledger_of_the_client(admin, ledger, invoice, client):
+    page = admin.get("/360/company/tokens/").content.decode()
+    assert '<select name="ledger" id="id_ledger">' in page  # not `required`: "every ledger" is a choice
+    answer = admin.post("/360/company/tokens/new/", {"ledger": "", "can_write": "on", "name": "ERP"})
+    secret = re.search(r'<code id="new-token">(plt_[^<]+)</code>', answer.content.decode()).group(1)
+    token = ApiToken.objects.get()
+    assert (token.ledger_id, token.client_id, token.can_write) == (None, ledger.client_id, True)
+    got = client.__class__().get(
+        f"/api/v1/ledgers/{ledger.company_no}/invoices/F-1001/", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert got.status_code == 200
 
 
 def test_distribution_overrides_are_audited(admin, ledger):
