@@ -13,11 +13,12 @@ from pathlib import Path
 from django.conf import settings
 from lxml import etree
 
-from ledger.edi_ids import edi_endpoint
+from ledger.edi_ids import edi_endpoint, vat_identifier
 from ledger.errors import ValidationFailed
 from ledger.money import ZERO, format_money
 
 from .models import Document
+from .peppol_rules import peppol_rules_broken
 
 UBL = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -36,7 +37,15 @@ def _cac(parent, name):
     return etree.SubElement(parent, f"{{{CAC}}}{name}")
 
 
-def _party(parent, role: str, *, endpoint: str, country: str, name: str, address: dict, org_no: str):
+def _party(parent, role: str, *, endpoint: str, country: str, name: str, address: dict, org_no: str,
+           tax_schemes=()):  # fmt: skip
+    if not endpoint:
+        raise ValidationFailed(
+            f"the EHF invoice has no electronic address for the {'seller' if 'Supplier' in role else 'buyer'} "
+            "(PEPPOL-EN16931-R020/R010): give EDIInfo " + ("SellerId or the client's organisation number"
+                                                          if "Supplier" in role else "BuyerId"),
+            code="ehf_endpoint_missing",
+        )
     party = _cac(_cac(parent, role), "Party")
     scheme, endpoint_id = edi_endpoint(endpoint, country=country)
     _cbc(party, "EndpointID", endpoint_id, schemeID=scheme)
@@ -49,10 +58,25 @@ def _party(parent, role: str, *, endpoint: str, country: str, name: str, address
     if address.get("postal_code"):
         _cbc(postal, "PostalZone", address["postal_code"])
     _cbc(_cac(postal, "Country"), "IdentificationCode", country or "NO")
+    for company_id, tax_scheme in tax_schemes:
+        tax = _cac(party, "PartyTaxScheme")
+        _cbc(tax, "CompanyID", company_id)
+        _cbc(_cac(tax, "TaxScheme"), "ID", tax_scheme)
     legal = _cac(party, "PartyLegalEntity")
     _cbc(legal, "RegistrationName", name)
     if org_no:
         _cbc(legal, "CompanyID", org_no)
+
+
+def _seller_tax_schemes(client, country: str) -> list[tuple[str, str]]:
+    """The seller's VAT identifier (BT-31) when registered; a Norwegian company also says it is in
+    Foretaksregisteret (NO-R-002)."""
+    schemes = []
+    if client.vat_registered and client.org_no:
+        schemes.append((vat_identifier(client.org_no, country=country), "VAT"))
+    if country == "NO" and client.org_no:
+        schemes.append(("Foretaksregisteret", "TAX"))
+    return schemes
 
 
 def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> bytes:
@@ -63,10 +87,19 @@ def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> byte
     total = invoice.amount
     vat = invoice.vat_amount if invoice.vat_amount is not None else ZERO
     net = invoice.amount_excl_vat if invoice.amount_excl_vat is not None else total - vat
+    client = ledger.client
     if vat > 0 and net > 0:
+        if not client.vat_registered:
+            raise ValidationFailed(
+                f"invoice {invoice.invoice_no} has VAT, but client {client.name} is not registered for VAT: "
+                "an EHF with VAT needs the seller's VAT identifier (BR-S-02)",
+                code="ehf_seller_not_vat_registered",
+            )
         category, percent = "S", (vat * 100 / net).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    else:
+    elif client.vat_registered:
         category, percent = "Z", Decimal("0")
+    else:
+        category, percent = "O", None  # not subject to VAT: no rate, no seller VAT identifier (BR-O-*)
 
     root = etree.Element(f"{{{UBL}}}Invoice", nsmap={None: UBL, "cac": CAC, "cbc": CBC})
     _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
@@ -91,11 +124,13 @@ def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> byte
     _party(
         root,
         "AccountingSupplierParty",
-        endpoint=customer.edi_seller_id,
+        endpoint=customer.edi_seller_id or client.org_no,
         country=ledger.country,
-        name=ledger.client.name,
+        name=client.name,
         address={},
-        org_no=ledger.client.org_no,
+        org_no=client.org_no,
+        tax_schemes=_seller_tax_schemes(client, ledger.country) if category != "O" else
+        [s for s in _seller_tax_schemes(client, ledger.country) if s[1] != "VAT"],
     )
     _party(
         root,
@@ -117,7 +152,7 @@ def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> byte
     subtotal = _cac(tax_total, "TaxSubtotal")
     _cbc(subtotal, "TaxableAmount", format_money(net), currencyID=currency)
     _cbc(subtotal, "TaxAmount", format_money(vat), currencyID=currency)
-    _tax_category(_cac(subtotal, "TaxCategory"), category, percent)
+    _tax_category(_cac(subtotal, "TaxCategory"), category, percent, subtotal=True)
 
     totals = _cac(root, "LegalMonetaryTotal")
     _cbc(totals, "LineExtensionAmount", format_money(net), currencyID=currency)
@@ -135,6 +170,11 @@ def peppol_invoice_xml(document: Document, *, pdf: bytes, pdf_name: str) -> byte
     _cbc(_cac(line, "Price"), "PriceAmount", format_money(net), currencyID=currency)
     content = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     ubl_invoice_validate(content)
+    broken = peppol_rules_broken(content)
+    if broken:
+        raise ValidationFailed(
+            "the EHF invoice breaks " + "; ".join(f"{rule}: {why}" for rule, why in broken), code="ehf_rules_broken"
+        )
     return content
 
 
@@ -157,7 +197,10 @@ def ubl_invoice_validate(content: bytes) -> None:
         raise ValidationFailed(f"the EHF invoice is not valid UBL 2.1: {errors}", code="ehf_invalid")
 
 
-def _tax_category(parent, category: str, percent: Decimal) -> None:
+def _tax_category(parent, category: str, percent: Decimal | None, *, subtotal: bool = False) -> None:
     _cbc(parent, "ID", category)
-    _cbc(parent, "Percent", str(percent))
+    if percent is not None:
+        _cbc(parent, "Percent", str(percent))
+    if category == "O" and subtotal:  # BR-O-10: the exemption reason on the VAT breakdown
+        _cbc(parent, "TaxExemptionReason", "Not subject to VAT")
     _cbc(_cac(parent, "TaxScheme"), "ID", "VAT")

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from .edi_ids import org_no_clean
 from .errors import ValidationFailed
 from .models import (
     Account,
@@ -43,9 +44,31 @@ class LedgerUserAdmin(UserAdmin):
     list_display = ("username", "email", "client", "is_staff")
 
 
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ("name", "org_no", "vat_registered", "second_factor_hours")
+
+    def clean_org_no(self):
+        """Checked as an organisation number of the country of the client's ledgers (or any of ours)."""
+        value = self.cleaned_data["org_no"]
+        if not value:
+            return value
+        ledger = self.instance.ledgers.first() if self.instance.pk else None
+        countries = [ledger.country] if ledger else ["NO", "SE", "DK", "FI"]
+        errors = []
+        for country in countries:
+            try:
+                return org_no_clean(value, country=country)
+            except ValidationFailed as exc:
+                errors.append(exc.message)
+        raise forms.ValidationError(errors[0])
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ("name", "org_no", "created_at")
+    form = ClientForm
+    list_display = ("name", "org_no", "vat_registered", "created_at")
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

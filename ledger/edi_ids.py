@@ -1,4 +1,4 @@
-"""Electronic addresses of businesses for e-invoices (CUSIN `EDIInfo` BuyerId/SellerId, the API): an
+"""Organisation numbers, VAT identifiers and the electronic addresses of businesses for e-invoices (CUSIN `EDIInfo` BuyerId/SellerId, the API): an
 organisation number checked by its own check digits before it becomes a PEPPOL endpoint id.
 
 Given bare, the number is read as the customer's country's organisation number (Norway's
@@ -67,3 +67,32 @@ def _checked(number: str, scheme: tuple, *, raw: str, field: str) -> str:
             code="invalid_edi_id",
             field=field,
         ) from None
+
+
+def org_no_clean(value: str, *, country: str, field: str = "org_no") -> str:
+    """A client's organisation number in its country, compact ('' stays '')."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    scheme = SCHEMES.get(EAS_BY_COUNTRY.get((country or "").upper(), ""))
+    if scheme is None:
+        raise ValidationFailed(f"no organisation-number rules for country {country!r}", code="invalid_org_no",
+                               field=field)  # fmt: skip
+    try:
+        return scheme[1].validate(raw)
+    except StdnumError as exc:
+        raise ValidationFailed(f"{field} {raw!r} is not a valid {country} organisation number ({exc})",
+                               code="invalid_org_no", field=field) from None  # fmt: skip
+
+
+# The VAT identifier of a VAT-registered organisation (EN 16931 BT-31: the country's prefix first).
+_VAT_FORMS = {
+    "NO": "NO{}MVA",  # Merverdiavgiftsregisteret (PEPPOL rule NO-R-001)
+    "SE": "SE{}01",  # momsregistreringsnummer
+    "DK": "DK{}",
+    "FI": "FI{}",
+}
+
+
+def vat_identifier(org_no: str, *, country: str) -> str:
+    return _VAT_FORMS[country].format(org_no.replace("-", ""))

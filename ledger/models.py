@@ -41,7 +41,10 @@ class Client(models.Model):
     """The creditor: owns ledgers and has users."""
 
     name = models.CharField(max_length=200, unique=True)
-    org_no = models.CharField(max_length=40, blank=True)
+    org_no = models.CharField(max_length=40, blank=True, help_text="organisation number (checked by its digits)")
+    # Registered for VAT (Norway: Merverdiavgiftsregisteret): the e-invoices we send for the client then
+    # carry its VAT identifier (EN 16931 BT-31), e.g. NO923609016MVA.
+    vat_registered = models.BooleanField(default=False)
     # 360 sign-in: the one-time code is asked again when the last one on a device is older than this.
     second_factor_hours = models.PositiveSmallIntegerField(default=12)
     created_at = models.DateTimeField(default=timezone.now)

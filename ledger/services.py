@@ -20,7 +20,7 @@ from django.utils import timezone
 from . import references
 from .addresses import address_clean
 from .dbstats import analyze_if_never_analyzed
-from .edi_ids import edi_id_clean
+from .edi_ids import edi_id_clean, org_no_clean
 from .errors import InvalidTransition, LedgerError, NotFound, ValidationFailed
 from .models import (
     COUNTRY_DEFAULTS,
@@ -95,11 +95,14 @@ def ledger_create(
     client_funds_account: str = "",
     currency: str | None = None,
     client: Client | None = None,
+    client_org_no: str = "",
+    client_vat_registered: bool | None = None,
 ) -> tuple[Ledger, bool]:
     """Onboard a ledger with its chart of accounts. Idempotent: an existing identical ledger is returned.
     The only way a ledger comes into being (the admin's "add ledger" calls it too): a ledger without its
     chart could book nothing. `client` is the owner, else the client named `client_name` (made if new)."""
     ledger_fields_check(company_no=company_no, ledger_no=ledger_no, country=country)
+    client_org_no = org_no_clean(client_org_no, country=country, field="org_no")
     default_currency, time_zone, scheme = COUNTRY_DEFAULTS[Country(country)]
     currency = (currency or default_currency).upper()
 
@@ -115,6 +118,7 @@ def ledger_create(
             if client_funds_account and existing.client_funds_account != client_funds_account:
                 existing.client_funds_account = client_funds_account
                 existing.save(update_fields=["client_funds_account"])
+            _client_registration_set(existing.client, org_no=client_org_no, vat_registered=client_vat_registered)
             return existing, False
         if Ledger.objects.filter(ledger_no=ledger_no).exists():
             raise ValidationFailed(
@@ -137,7 +141,19 @@ def ledger_create(
             Account(ledger=ledger, number=a["number"], name=a["name"], role=a["role"])
             for a in base_chart(country)
         )
+        _client_registration_set(client, org_no=client_org_no, vat_registered=client_vat_registered)
     return ledger, True
+
+
+def _client_registration_set(client: Client, *, org_no: str, vat_registered: bool | None) -> None:
+    """The client's organisation number and VAT registration, where given (its e-invoices carry both)."""
+    changed = []
+    if org_no and client.org_no != org_no:
+        client.org_no, changed = org_no, [*changed, "org_no"]
+    if vat_registered is not None and client.vat_registered != vat_registered:
+        client.vat_registered, changed = vat_registered, [*changed, "vat_registered"]
+    if changed:
+        client.save(update_fields=changed)
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,8 @@ def test_sms_reminder_to_the_file_gateway(db, data_dir, ledger_no):
 
 
 def test_efaktura_record_and_ehf_invoice_in_the_outbox(db, data_dir, ledger_no):
+    ledger_no.client.org_no, ledger_no.client.vat_registered = "923609016", True  # its VAT id goes in the EHF
+    ledger_no.client.save(update_fields=["org_no", "vat_registered"])
     consumer = CustomerFactory(ledger=ledger_no, national_id="01017012345")
     CustomerConsent.objects.create(
         ledger=ledger_no, customer=consumer, kind=ConsentKind.EINVOICE_B2C_NO, changed_on=date(2026, 1, 1)

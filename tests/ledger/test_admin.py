@@ -1,6 +1,7 @@
 """The Django admin's ledger: added through the onboarding service (with its chart of accounts), so the
 API can register invoices on it at once; bad numbers are the form's errors, and nothing is written."""
 
+import pytest
 import time_machine
 
 from ledger.models import Account, Client, Ledger
@@ -80,3 +81,22 @@ def test_every_admin_model_has_a_proper_plural():
         if str(model._meta.verbose_name_plural).endswith(("ss", "chs", "shs", "xs"))
     ]
     assert wrong == []
+
+
+def test_create_ledger_records_the_clients_organisation_number_and_vat_registration(db):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_ledger", "--company-no", "5151", "--ledger-no", "515151", "--country", "NO",
+                 "--name", "Fakturering AS", "--org-no", "923 609 016", "--vat-registered", stdout=out)  # fmt: skip
+    answer = json.loads(out.getvalue())
+    assert (answer["client_org_no"], answer["client_vat_registered"]) == ("923609016", True)
+    err = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("create_ledger", "--company-no", "5252", "--ledger-no", "525252", "--country", "NO",
+                     "--name", "Feil AS", "--org-no", "923609017", stdout=err)  # fmt: skip
+    assert "is not a valid NO organisation number" in err.getvalue()
+    assert not Ledger.objects.filter(company_no="5252").exists()

@@ -1,3 +1,5 @@
+import argparse
+
 from ledger.management.base import JsonCommand
 from ledger.services import ledger_create
 
@@ -13,6 +15,9 @@ class Command(JsonCommand):
         parser.add_argument("--client", default=None, help="client name (default: the ledger name)")
         parser.add_argument("--account", default="", help="client-funds bank account receiving payments")
         parser.add_argument("--currency", default=None)
+        parser.add_argument("--org-no", default="", help="the client's organisation number (checked)")
+        parser.add_argument("--vat-registered", action=argparse.BooleanOptionalAction, default=None,
+                            help="the client is registered for VAT (its e-invoices carry its VAT identifier)")
 
     def run(self, **o):
         ledger, created = ledger_create(
@@ -23,6 +28,8 @@ class Command(JsonCommand):
             client_name=o["client"],
             client_funds_account=o["account"],
             currency=o["currency"],
+            client_org_no=o["org_no"],
+            client_vat_registered=o["vat_registered"],
         )
         return {
             "ok": True,
@@ -31,6 +38,8 @@ class Command(JsonCommand):
             "ledger_no": ledger.ledger_no,
             "name": ledger.name,
             "client": ledger.client.name,
+            "client_org_no": ledger.client.org_no,
+            "client_vat_registered": ledger.client.vat_registered,
             "country": ledger.country,
             "currency": ledger.currency,
             "reference_scheme": ledger.reference_scheme,

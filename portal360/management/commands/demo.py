@@ -134,6 +134,9 @@ class Command(JsonCommand):
                 name=spec["name"],
                 client_name=CLIENT,
                 client_funds_account=spec["account"],
+                # The demo client is a Norwegian company, registered for VAT (its EHF invoices say so).
+                client_org_no="923609016" if spec["country"] == "NO" else "",
+                client_vat_registered=True,
             )
             customers = [
                 customer_upsert(
