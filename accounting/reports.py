@@ -20,8 +20,9 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
+from claims.selectors import claim_summaries
 from ledger.errors import ValidationFailed
-from ledger.models import Ledger, User
+from ledger.models import Invoice, Ledger, User
 from ledger.selectors import ledger_get
 
 
@@ -44,6 +45,11 @@ class ReportQuery:
     params: list
     # The amount columns: added up for the totals row, right-aligned, numbers in the spreadsheet.
     money_columns: tuple[str, ...] = field(default=())
+    # Completes a chunk of rows with what SQL alone does not answer (one call per page or chunk).
+    finish: Callable[[list[tuple]], list[tuple]] | None = None
+
+    def finished(self, rows: list[tuple]) -> list[tuple]:
+        return self.finish(rows) if self.finish and rows else rows
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 def report_run(query: ReportQuery) -> Report:
     """The whole report in memory (small reports, tests; the UI pages and the downloads stream)."""
-    return Report(query.name, query.title, query.columns, _fetch(query.sql, query.params))
+    return Report(query.name, query.title, query.columns, query.finished(_fetch(query.sql, query.params)))
 
 
 def report_count(*, query: ReportQuery) -> int:
@@ -84,7 +90,9 @@ def report_page(*, query: ReportQuery, page: int = 1, per_page: int = 50) -> Rep
     page = max(1, page)
     count = report_count(query=query)
     page = min(page, max(1, -(-count // per_page)))
-    rows = _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
+    rows = query.finished(
+        _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
+    )
     return ReportPage(query=query, rows=rows, number=page, per_page=per_page, count=count)
 
 
@@ -108,7 +116,7 @@ def report_rows(*, query: ReportQuery, chunk_size: int = 5000) -> Iterator[tuple
     with transaction.atomic(), connection.chunked_cursor() as cursor:
         cursor.execute(query.sql, query.params)
         while chunk := cursor.fetchmany(chunk_size):
-            yield from chunk
+            yield from query.finished(chunk)
 
 
 # Open amount per invoice as of a date: the sum of its component postings booked up to then, and
@@ -269,7 +277,8 @@ def invoice_claims_query(
                    coalesce(o.paid, 0), o.open,
                    coalesce(st.to_status, 'open'), coalesce(e.kind, ''), e.booking_date,
                    coalesce(s.step_kind, 'due_date'), coalesce(ns.kind, first.kind, ''),
-                   CASE WHEN s.step_kind IS NULL THEN i.due_date + first.offset_days ELSE s.next_on END
+                   GREATEST(CASE WHEN s.step_kind IS NULL THEN i.due_date + first.offset_days ELSE s.next_on END,
+                            %s::date)
               FROM open o
               JOIN ledger_invoice i ON i.id = o.invoice_id
               JOIN ledger_customer c ON c.id = i.customer_id
@@ -291,9 +300,32 @@ def invoice_claims_query(
                                                AND s.step_kind IS NULL
              {where}
              ORDER BY i.invoice_no""",
-        [ledger.id, as_of, as_of, as_of, as_of, *extra],
+        [ledger.id, as_of, as_of, as_of, as_of, as_of, *extra],
         money_columns=("capital", "fees", "interest", "paid", "open"),
+        finish=_next_steps_now(ledger, as_of),
     )
+
+
+def _next_steps_now(ledger: Ledger, as_of: date):
+    """As of today, "what happens next, and when" is the claims engine's own answer, the one the invoice
+    page shows (claims.selectors.claim_summaries: respites, disputes, skipped steps, minimum amounts and
+    stopped claims included). A past day keeps the plan recorded then, never before that day."""
+
+    def finish(rows: list[tuple]) -> list[tuple]:
+        if as_of < ledger.today():
+            return rows
+        invoices = list(
+            Invoice.objects.filter(ledger=ledger, invoice_no__in=[row[0] for row in rows]).select_related("customer")
+        )
+        summaries = claim_summaries(ledger=ledger, invoices=invoices, as_of=as_of)
+        planned = {invoice.invoice_no: summaries[invoice.id]["next_event"] for invoice in invoices}
+        finished = []
+        for row in rows:
+            event = planned.get(row[0])
+            finished.append(row[:-2] + ((event["kind"], date.fromisoformat(event["date"])) if event else ("", None)))
+        return finished
+
+    return finish
 
 
 def invoice_claims(*, ledger: Ledger, as_of: date, **filters) -> Report:

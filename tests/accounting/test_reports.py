@@ -218,3 +218,40 @@ def test_invoice_claims_show_the_claim_level_and_the_next_step_as_of_a_date(db):
     assert (after_notice["claim_level"], after_notice["next_step"], after_notice["next_step_date"]) == (
         "collection_notice", "foreign_handover", date(2025, 2, 17),
     )  # fmt: skip
+
+
+def test_invoice_claims_as_of_today_say_what_the_invoice_page_says(db):
+    """One answer to "what happens next, and when": the report's row as of today is the claims engine's
+    (a domestic customer skips the foreign hand-over; a private one gets no late fee; a stopped claim
+    has no next step), never a day in the past."""
+    import time_machine
+
+    from claims.collection_stop import claim_collection_stop
+    from claims.selectors import claim_status
+    from claims.services import claims_escalate
+    from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+
+    ledger = LedgerFactory(country="NO")
+    first, second = (
+        InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=date(2025, 1, 1),
+                       booking_date=date(2025, 1, 1))  # fmt: skip
+        for _ in range(2)
+    )
+    for day in (date(2025, 1, 16), date(2025, 1, 18), date(2025, 2, 2)):
+        claims_escalate(ledger=ledger, as_of=day)
+    with time_machine.travel("2025-02-10 10:00 +01:00", tick=False):
+        today = ledger.today()
+        rows = {r["invoice_no"]: r for r in as_dicts(reports.invoice_claims(ledger=ledger, as_of=today))}
+        for invoice in (first, second):
+            page = claim_status(invoice=invoice)["next_event"]
+            row = rows[invoice.invoice_no]
+            assert (row["next_step"], row["next_step_date"]) == (page["kind"], date.fromisoformat(page["date"]))
+            assert row["next_step"] != "foreign_handover" and row["next_step_date"] >= today
+        # In collection later, then stopped: no next step, and no None in the row.
+        for day in (date(2025, 2, 17), date(2025, 3, 5)):
+            claims_escalate(ledger=ledger, as_of=day)
+    with time_machine.travel("2025-03-06 10:00 +01:00", tick=False):
+        claim_collection_stop(invoice=first, actor="test", reason="client asked")
+        rows = {r["invoice_no"]: r for r in as_dicts(reports.invoice_claims(ledger=ledger, as_of=ledger.today()))}
+        assert (rows[first.invoice_no]["next_step"], rows[first.invoice_no]["next_step_date"]) == ("", None)
+        assert claim_status(invoice=first)["next_event"] is None
