@@ -77,6 +77,17 @@ def message_for(document: Document, context: dict, *, attach: bool) -> Message:
         "link": context["portal_link"],
         "attachment": texts.EMAIL_ATTACHMENT_NOTE[language] if attach else "",
     }
+    if document.kind in texts.NOTICE_KINDS:
+        # It asks for nothing: it says what was paid out and where, not "to pay 0,00 by -".
+        facts = [f"{labels['payout_amount']}: {money(context['payout_amount'], language)} {context['currency']}"]
+        if context.get("payout_account"):
+            facts.append(f"{labels['payout_account']}: {context['payout_account']}")
+        fields |= {"facts": "\n".join(facts), "portal_label": labels["portal_document"]}
+        return Message(
+            subject=texts.EMAIL_SUBJECT[language].format(**fields),
+            body=texts.NOTICE_BODY[language].format(**fields),
+            sms=texts.NOTICE_SMS[language].format(**{**fields, "facts": ". ".join(facts) + "."}),
+        )
     return Message(
         subject=texts.EMAIL_SUBJECT[language].format(**fields),
         body=texts.EMAIL_BODY[language].format(**fields),

@@ -117,6 +117,7 @@ LABELS = {
         "portal": "Se kravet og betal her",
         "payout_amount": "Utbetalt beløp",
         "payout_account": "Til konto",
+        "portal_document": "Se dokumentet her",
         "description": "Beskrivelse",
         "amount": "Beløp",
         "intro_reminder": "Vi kan ikke se å ha mottatt betaling for fakturaen nedenfor.",
@@ -155,6 +156,7 @@ LABELS = {
         "portal": "Se fakturan och betala här",
         "payout_amount": "Utbetalt belopp",
         "payout_account": "Till konto",
+        "portal_document": "Se dokumentet här",
         "description": "Beskrivning",
         "amount": "Belopp",
         "intro_reminder": "Vi har inte fått betalning för fakturan nedan.",
@@ -189,6 +191,7 @@ LABELS = {
         "portal": "Se kravet og betal her",
         "payout_amount": "Udbetalt beløb",
         "payout_account": "Til konto",
+        "portal_document": "Se dokumentet her",
         "description": "Beskrivelse",
         "amount": "Beløb",
         "intro_reminder": "Vi har ikke modtaget betaling for fakturaen nedenfor.",
@@ -221,6 +224,7 @@ LABELS = {
         "portal": "See the claim and pay here",
         "payout_amount": "Amount paid out",
         "payout_account": "To account",
+        "portal_document": "See the document here",
         "description": "Description",
         "amount": "Amount",
         "intro_reminder": "We have not received payment of the invoice below.",
@@ -275,3 +279,19 @@ SMS_TEXT = {
     "da": "{company}: {title} for faktura {invoice_no}, {total} {currency} forfaldt {due}. Betal her: {link}",
     "en": "{company}: {title} for invoice {invoice_no}, {total} {currency} due {due}. Pay here: {link}",
 }
+
+
+# Documents that ask for nothing (a payout notice): what happened, no amount due, deadline or reference.
+NOTICE_BODY = {
+    "nb": "Hei {name},\n\n{intro}\n\n{facts}\n\n{portal_label}: {link}\n\n{attachment}Med vennlig hilsen\n{company}\n",
+    "sv": "Hej {name},\n\n{intro}\n\n{facts}\n\n{portal_label}: {link}\n\n{attachment}Med vänlig hälsning\n{company}\n",
+    "da": "Kære {name},\n\n{intro}\n\n{facts}\n\n{portal_label}: {link}\n\n{attachment}Med venlig hilsen\n{company}\n",
+    "en": "Dear {name},\n\n{intro}\n\n{facts}\n\n{portal_label}: {link}\n\n{attachment}Kind regards\n{company}\n",
+}
+NOTICE_SMS = {
+    "nb": "{company}: {title}. {facts} Se: {link}",
+    "sv": "{company}: {title}. {facts} Se: {link}",
+    "da": "{company}: {title}. {facts} Se: {link}",
+    "en": "{company}: {title}. {facts} See: {link}",
+}
+NOTICE_KINDS = frozenset({"payout_notice"})

@@ -474,3 +474,17 @@ def test_a_paper_letter_that_failed_once_is_printed_as_its_second_attempt(
         .order_by("attempt_no")
         .values_list("attempt_no", "to_status")
     ) == [(1, "retry"), (2, "sent")]
+
+
+def test_a_payout_notice_by_email_says_what_was_paid_out_not_what_to_pay(db, data_dir):
+    ledger = LedgerFactory(country="SE", client_name="Nordkraft AB")
+    customer = CustomerFactory(ledger=ledger, country="SE", email="sven@example.se", phone="+46701234567")
+    queue(None, customer=customer, kind="payout_notice", key="payout",
+          facts={"amount": "120.00", "account": "5000-1234560"})  # fmt: skip
+    assert documents_distribute(as_of=DAY)["errors"] == []
+    [message] = mail.outbox
+    assert message.subject.startswith("Meddelande om utbetalning")
+    assert "Utbetalt belopp: 120,00 SEK" in message.body and "Till konto: 5000-1234560" in message.body
+    assert "Se dokumentet här" in message.body
+    for invoice_words in ("Att betala", "Betala senast", "OCR", "betala här"):
+        assert invoice_words not in message.body, invoice_words
