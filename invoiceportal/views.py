@@ -230,6 +230,7 @@ def _invoice_context(request, link, invoice, **extra):
         "claim_level": CLAIM_LEVELS.get(_level(view.claim_level, invoice), view.claim_level),
         "documents": [(d, DOCUMENT_KINDS.get(d.kind, d.kind)) for d in view.documents],
         "respite_choices": selectors.respite_choices(invoice=invoice, limits=common["contact"]),
+        "today": link.ledger.today(),
         "consents": selectors.customer_consent_view(
             ledger=link.ledger, customer=link.customer, active=view.consents
         ),

@@ -146,3 +146,18 @@ def _danish(raw: str, refuse) -> BankAccount:
     if not (account.isdigit() and 1 <= len(account) <= 10 and int(account) > 0):
         raise refuse("is not a Danish account number (up to 10 digits after the reg. no.), or an IBAN")
     return BankAccount(Kind.DK_ACCOUNT, f"{reg}-{account.zfill(10)}")
+
+
+def bank_account_display(value: str, *, country: str) -> str:
+    """The account as people write it: a Norwegian one "1234 56 78903", an IBAN in groups of four, giro
+    and Swedish/Danish numbers as stored. A number that does not read as an account is shown as it is."""
+    try:
+        account = bank_account_parse(value, country=country, bare_giro=Kind.SE_BANKGIRO)
+    except ValidationFailed:
+        return value or ""
+    if account.kind == Kind.NO_ACCOUNT:
+        n = account.number
+        return f"{n[:4]} {n[4:6]} {n[6:]}"
+    if account.kind == Kind.IBAN:
+        return " ".join(account.number[i : i + 4] for i in range(0, len(account.number), 4))
+    return account.number

@@ -130,6 +130,12 @@ T = {
     ),
     "Amounts by component": ("Beløp fordelt", "Belopp per del", "Beløb fordelt"),
     "Principal": ("Hovedstol", "Kapitalbelopp", "Hovedstol"),
+    "of which reminder fees charged": ("herav purregebyr", "varav påminnelseavgifter", "heraf rykkergebyrer"),
+    "of which collection fees charged": ("herav inkassosalær", "varav inkassoavgifter", "heraf inkassogebyrer"),
+    "of which late fee charged": ("herav kompensasjon for forsinket betaling", "varav förseningsersättning",
+                                  "heraf kompensation for forsinket betaling"),
+    "now: the deadline has passed": ("nå: fristen er passert", "nu: tidsfristen har passerat",
+                                     "nu: fristen er overskredet"),
     "Reminder fees charged": ("Purregebyr belastet", "Påminnelseavgifter debiterade", "Rykkergebyrer pålagt"),
     "Collection fees charged": (
         "Inkassosalær belastet",

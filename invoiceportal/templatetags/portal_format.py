@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 
+from ledger.bank_accounts import bank_account_display
 from ledger.money import to_money
 
 register = template.Library()
@@ -71,3 +72,9 @@ def rate(value, ledger) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, key)
+
+
+@register.filter
+def account(value, ledger) -> str:
+    """A bank account as people write it in the ledger's country (1234 56 78903)."""
+    return bank_account_display(value, country=_country(ledger))

@@ -14,7 +14,9 @@ def test_the_link_in_the_reminder_email_opens_the_invoice(reminded):
     html = response.content.decode()
     assert f"Faktura {invoice.invoice_no}" in html
     assert "1\xa0035,00\xa0kr" in html  # capital 1 000 + reminder fee 35
-    assert invoice.payment_ref in html and "15032080003" in html
+    assert invoice.payment_ref in html and "1503 20 80003" in html  # the account as people write it
+    # The deadline has passed (due 19.01.2026, today 20.02.2026): pay now, not "by" a day gone by.
+    assert "nå: fristen er passert" in html and "innen 19.01.2026" not in html
     assert "Fjordkraft Demo AS" in html
     assert response["Referrer-Policy"] == "no-referrer"
     assert "script-src 'self'" in response["Content-Security-Policy"]
@@ -73,3 +75,22 @@ def test_amounts_and_dates_in_the_ledgers_format():
     assert format_amount(Decimal("-35"), "SE", "SEK") == "\u221235,00\xa0kr"
     assert day(date(2026, 12, 4), "NO") == "04.12.2026"
     assert day(date(2026, 12, 4), "SE") == "2026-12-04"
+
+
+def test_charged_fees_are_shown_as_parts_of_the_open_fees_not_beside_them(reminded):
+    import re
+
+    from claims.models import Claim, ClaimEvent, StepKind
+
+    invoice, token = reminded
+    claim = Claim.objects.create(ledger=invoice.ledger, invoice=invoice, level=StepKind.REMINDER, position=2,
+                                 deadline=invoice.due_date, next_on=None, reminder_fees=Decimal("35.00"))  # fmt: skip
+    ClaimEvent.objects.create(ledger=invoice.ledger, claim=claim, invoice=invoice, kind="step", position=2,
+                              step_kind=StepKind.REMINDER, fee=Decimal("35.00"), booking_date=invoice.due_date,
+                              actor="system:claims")  # fmt: skip
+    html = Client().get(f"/p/{token}/").content.decode()
+    rows = re.findall(r'<tr( class="\w+")?><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>', html)
+    labels = [(cls.strip(), label) for cls, label, _ in rows]
+    assert ('class="part"', "herav purregebyr") in labels
+    fees = [label for _, label in labels].index("Gebyrer ubetalt")
+    assert [label for _, label in labels][fees + 1] == "herav purregebyr"
