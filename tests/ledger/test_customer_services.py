@@ -41,7 +41,8 @@ def test_a_new_address_records_old_and_new(customer):
     "fields, code",
     [
         ({"address_line1": "", "postal_code": "1", "city": "X", "country": "NO"}, "missing_field"),
-        ({"address_line1": "A", "postal_code": "1", "city": "X", "country": "Norway"}, "validation_failed"),
+        ({"address_line1": "A", "postal_code": "0155", "city": "X", "country": "Norway"}, "invalid_country"),
+        ({"address_line1": "A", "postal_code": "ABCDE", "city": "X", "country": "NO"}, "invalid_postcode"),
         (
             {"address_line1": "Storgata 1", "postal_code": "0155", "city": "Oslo", "country": "NO"},
             "address_unchanged",
