@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Cause
 
-from .labels import CLAIM_LEVEL, DOCUMENT_KIND, INVOICE_STATUS
+from .labels import CLAIM_LEVEL, DOCUMENT_KIND, INVOICE_STATUS, label
+from .templatetags.ui import day, money
 
 
 def _reason(required: bool = True) -> forms.CharField:
@@ -108,8 +109,9 @@ class DocumentCopyForm(forms.Form):
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # In the operator's language and the ledger's date format, like the rest of the page.
         self.fields["document"].choices = [
-            (d.pk, f"{d.get_kind_display()} ({d.booking_date})") for d in documents
+            (d.pk, f"{label(d.kind, 'document_kind')} ({day(d.booking_date, d.ledger)})") for d in documents
         ]
 
 
@@ -121,9 +123,10 @@ class AllocatePaymentForm(forms.Form):
     def __init__(self, *args, payments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["payment"].choices = [
-            (p.pk, f"{p.booking_date} · {p.amount} · {p.payer_name or '?'} · {p.payment_ref or p.text[:30]}")
+            (p.pk, f"{day(p.booking_date, p.ledger)} · {money(p.amount, p.ledger)} · {p.payer_name or '?'} · "
+                   f"{p.payment_ref or p.text[:30]}")
             for p in payments
-        ]
+        ]  # fmt: skip
 
 
 class CreditRefundForm(forms.Form):
@@ -142,7 +145,7 @@ class CreditMoveForm(forms.Form):
 
     def __init__(self, *args, invoices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["invoice"].choices = [(i.pk, f"{i.invoice_no} ({i.due_date})") for i in invoices]
+        self.fields["invoice"].choices = [(i.pk, f"{i.invoice_no} ({day(i.due_date, i.ledger)})") for i in invoices]
 
 
 class DeceasedForm(forms.Form):

@@ -100,6 +100,13 @@ INVOICE_EVENT = {
     "interest_booked": _("Interest booked"),
     "collection_stopped": _("Collection stopped"),
     "collection_recalled": _("Recalled from collection"),
+    "direct_debit_sent": _("Direct debit sent"),
+    "direct_debit_failed": _("Direct debit failed"),
+    "direct_debit_exhausted": _("Direct debit given up"),
+    "direct_debit_cancelled": _("Direct debit cancelled"),
+    "costs_carried": _("Costs carried to the next invoice"),
+    "handed_to_foreign_partner": _("Handed to the foreign collection partner"),
+    "late_fee_charged": _("Late fee charged"),
 }
 
 CUSTOMER_EVENT = {
@@ -123,7 +130,47 @@ CHANNEL = {
     "archive_only": _("Archive only"),
 }
 
+CONSENT = {
+    "autogiro_se": _("Autogiro (Sweden)"),
+    "avtalegiro_no": _("AvtaleGiro (Norway)"),
+    "betalingsservice_dk": _("Betalingsservice (Denmark)"),
+    "einvoice_b2c_se": _("E-invoice (Sweden)"),
+    "einvoice_b2c_no": _("eFaktura (Norway)"),
+    "einvoice_b2c_fi": _("E-invoice (Finland)"),
+    "kivra": "Kivra",
+}
+
+FILE_STATUS = {
+    "processing": _("Being imported"),
+    "accepted": _("Accepted"),
+    "partially_accepted": _("Partially accepted"),
+    "rejected": _("Rejected"),
+}
+
+CUSTOMER_STATUS = {"active": _("Active"), "deceased": _("Deceased")}
+
+AUDIT_KIND = {
+    "ledger_rules": _("Ledger rules"),
+    "claim_settings": _("Claim settings"),
+    "claim_steps": _("The claim process"),
+    "document_profile": _("Distribution overrides"),
+    "user": _("User"),
+    "api_token": _("API token"),
+}
+AUDIT_ACTION = {
+    "change": _("changed"),
+    "create": _("created"),
+    "invite": _("invited"),
+    "revoke": _("revoked"),
+    "second_factor_reset": _("second factor reset"),
+}
+
 TABLES = {
+    "audit_kind": AUDIT_KIND,
+    "audit_action": AUDIT_ACTION,
+    "customer_status": CUSTOMER_STATUS,
+    "consent": CONSENT,
+    "file_status": FILE_STATUS,
     "channel": CHANNEL,
     "invoice_status": INVOICE_STATUS,
     "claim_level": CLAIM_LEVEL,
@@ -147,4 +194,40 @@ WORKLIST = {
     "unidentified": _("Unidentified payments"),
     "calls": _("Call tasks"),
     "respite_requests": _("Respite requests"),
+}
+
+
+# The settings an audit event names, as the forms call them.
+SETTING = {
+    "default_reference_text": _("Reference text on invoices"),
+    "settle_surplus_against_oldest": _("Settle a surplus against the oldest overdue invoice"),
+    "allocation_order": _("Allocation order of payments"),
+    "payment_terms_days": _("Payment terms (days)"),
+    "max_respite_days": _("Longest respite (days from the day it is given)"),
+    "business_late_fee": _("Business customers get the late fee instead of reminder fees"),
+    "reminder_fee_agreed": _("The reminder fee is agreed with the customers (Sweden)"),
+    "unpaid_costs": _("Fees and interest left after the principal is paid"),
+    "offset_days": _("Days"),
+    "deadline_days": _("Deadline"),
+    "min_open_amount": _("Minimum"),
+    "fixed_fee": _("Fee"),
+    "paper_kinds": _("Always on paper"),
+    "retention_years": _("Kept for (years)"),
+    "role": _("Role"),
+    "active": _("Active"),
+    "email": _("E-mail"),
+    "ledger": _("Ledger"),
+    "write": _("May write (register invoices, act on them)"),
+    "name": _("Name"),
+}
+SETTING_VALUE = {
+    "capital_first": _("Capital, then fees, then interest"),
+    "costs_first": _("Fees, then interest, then capital"),
+    "write_off": _("Write them off"),
+    "keep_chasing": _("Keep chasing them as a cost claim"),
+    "next_invoice": _("Carry them to the customer's next invoice"),
+    "read_only": _("Read only"),
+    "operator": _("Operator"),
+    "client_admin": _("Client administrator"),
+    "all": _("Every ledger of the client"),
 }

@@ -1,12 +1,14 @@
 """Amounts and dates in the ledger's locale, whatever language the operator reads: an operator of a
 Norwegian ledger sees `1 234,50 kr` and `04.12.2026` also with the UI in English."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
 from django.utils import formats, translation
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
 from ledger.money import to_money
 
@@ -86,3 +88,32 @@ def label(code, table: str) -> str:
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key, "")
+
+
+@register.filter
+def changes(values, ledger=None) -> str:
+    """An audit event's before or after ({"payment_terms_days": 20}) in words: "Payment terms (days): 20";
+    a claim step's figures under its number; yes/no, amounts and lists as the page writes them."""
+    from ..labels import DOCUMENT_KIND, SETTING, SETTING_VALUE
+
+    def shown(value):
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        if isinstance(value, list):
+            return ", ".join(shown(v) for v in value) or "—"
+        if isinstance(value, str) and value in SETTING_VALUE:
+            return str(SETTING_VALUE[value])
+        if isinstance(value, str) and value in DOCUMENT_KIND:
+            return str(DOCUMENT_KIND[value])
+        if isinstance(value, str) and re.fullmatch(r"-?\d+\.\d{2}", value):
+            return amount(value, ledger)
+        return "—" if value in (None, "") else str(value)
+
+    parts = []
+    for key, value in (values or {}).items():
+        if isinstance(value, dict):  # a claim step by its position
+            inner = "; ".join(f"{SETTING.get(k, k)}: {shown(v)}" for k, v in value.items())
+            parts.append(f"{_('Step %(position)s') % {'position': key}}: {inner}")
+        else:
+            parts.append(f"{SETTING.get(key, key)}: {shown(value)}")
+    return "; ".join(parts)

@@ -11,7 +11,15 @@ from tests.helpers import sign_in
 
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path):
+    """Outboxes and the document archive under this test's own folder (not the shared var/)."""
     settings.LEDGER_DATA_DIR = tmp_path / "data"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.LEDGER_DATA_DIR / "documents")},
+        },
+    }
     return settings.LEDGER_DATA_DIR
 
 

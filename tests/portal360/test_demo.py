@@ -1,4 +1,5 @@
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -102,3 +103,67 @@ def test_the_admin_is_for_our_staff_only_and_lists_every_model(db, client):
         response = client.get(f"/admin/{opts.app_label}/{opts.model_name}/")
         assert response.status_code == 200, (opts.label, response.status_code)
     assert b"NO-10001" in client.get("/admin/ledger/invoice/?q=NO-10001").content
+
+
+# Codes and Python values that must never reach an operator's page: snake_case states and kinds, None,
+# reprs of dicts, Decimals, dates and objects; and on a Norwegian ledger's page no ISO date, except in the
+# reasons recorded with events (free text, in the words of whoever wrote them).
+RAW = re.compile(
+    r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bNone\b|\{'|Decimal\(|datetime\.|<[\w.]+ object at|\bTrue\b|\bFalse\b"
+)
+ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+
+
+def visible_text(html: str, *, without_reasons: bool = False) -> str:
+    from lxml import html as lxml_html
+
+    root = lxml_html.fromstring(html)
+    hidden = "//script|//style|//template|//head|//*[@hidden]|//svg"
+    if without_reasons:
+        hidden += "|//*[contains(concat(' ', @class, ' '), ' reason ')]"
+    for element in root.xpath(hidden):
+        element.getparent().remove(element)
+    # Cells and items end with a space, so neighbouring texts are not read as one word.
+    for element in root.iter("td", "th", "li", "dd", "dt", "p", "option"):
+        element.tail = " " + (element.tail or "")
+    return " ".join(root.text_content().split())
+
+
+def test_every_360_page_in_norwegian_shows_no_codes_or_python_values(db, client):
+    run_demo()
+    operator = User.objects.get(username="operator")
+    ledger = Ledger.objects.get(company_no="9999")
+    from datetime import timedelta
+
+    from ledger.settings_changes import ledger_rules_change
+
+    # A change waiting for its date and one applied: both on the rules page and in the audit trail.
+    ledger_rules_change(ledger=ledger, values={"payment_terms_days": 20}, actor=operator,
+                        effective_from=ledger.today() + timedelta(days=5))  # fmt: skip
+    ledger_rules_change(ledger=ledger, values={"settle_surplus_against_oldest": False}, actor=operator,
+                        effective_from=ledger.today())  # fmt: skip
+    sign_in(client, operator)
+    client.cookies["django_language"] = "nb"
+    client.post("/360/ledger/", {"ledger": ledger.company_no})  # the Norwegian ledger: dd.mm.yyyy
+    invoices = list(Invoice.objects.filter(ledger=ledger).order_by("invoice_no").values_list("invoice_no", flat=True))
+    customers = list(ledger.customers.order_by("customer_no").values_list("customer_no", flat=True))
+    from accounting.reports import REPORT_KINDS as REPORTS
+
+    pages = ["/360/", "/360/customers/?q=a", "/360/services/", "/360/company/", "/360/company/rules/",
+             "/360/company/users/", "/360/company/tokens/", "/360/company/audit/", "/360/reports/",
+             "/360/dashboard/", f"/360/l/{ledger.company_no}/files/", f"/360/l/{ledger.company_no}/files/inbox/"]
+    pages += [f"/360/worklists/{kind}/" for kind in ("complaints", "returned_mail", "unidentified", "calls",
+                                                      "respite_requests")]
+    pages += [f"/360/l/{ledger.company_no}/reports/{name}/?start=2026-01-01&end=2026-11-24&as_of=2026-11-24&month=2026-10"
+              for name in REPORTS]
+    pages += [f"/360/l/{ledger.company_no}/customers/{no}/" for no in customers[:8]]
+    pages += [f"/360/l/{ledger.company_no}/invoices/{no}/" for no in invoices]
+    found = {}
+    for url in pages:
+        answer = client.get(url, HTTP_ACCEPT_LANGUAGE="nb")
+        assert answer.status_code == 200, url
+        html = answer.content.decode()
+        raw = sorted(set(RAW.findall(visible_text(html)) + ISO_DATE.findall(visible_text(html, without_reasons=True))))
+        if raw:
+            found[url] = raw
+    assert found == {}
