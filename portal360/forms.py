@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Cause
 
-from .labels import CLAIM_LEVEL, DOCUMENT_KIND, INVOICE_STATUS, label
+from .labels import CAUSE, CLAIM_LEVEL, DOCUMENT_KIND, INVOICE_STATUS, label
 from .templatetags.ui import day, money
 
 
@@ -77,7 +77,7 @@ class DisputeForm(forms.Form):
 
 
 def _cause_choices():
-    return [("", "—")] + [(value, label) for value, label in Cause.choices]
+    return [("", "—")] + [(value, CAUSE.get(value, value)) for value in Cause.values]
 
 
 class CreditForm(forms.Form):

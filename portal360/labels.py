@@ -165,7 +165,24 @@ AUDIT_ACTION = {
     "second_factor_reset": _("second factor reset"),
 }
 
+# The causes of credits and write-offs (ledger.models.Cause: the Accounting Detail's codes).
+CAUSE = {
+    "Bankruptcy": _("Bankruptcy"),
+    "CompositionArrangement": _("Composition with creditors"),
+    "Settlement": _("Settlement agreed"),
+    "WrongAddress": _("Wrong address"),
+    "Complaint": _("Complaint"),
+    "WrongRegNo": _("Wrong national id or organisation number"),
+    "UnderAge": _("Under age"),
+    "Deceased": _("Deceased"),
+    "Fraud": _("Fraud"),
+    "Dispute": _("Dispute"),
+    "Monitoring": _("Long-term monitoring"),
+    "ApprovedDiff": _("Approved difference"),
+}
+
 TABLES = {
+    "cause": CAUSE,
     "audit_kind": AUDIT_KIND,
     "audit_action": AUDIT_ACTION,
     "customer_status": CUSTOMER_STATUS,

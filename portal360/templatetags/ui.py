@@ -16,7 +16,6 @@ register = template.Library()
 
 # The locale whose number and date formats a ledger of each country uses.
 _COUNTRY_LOCALE = {"NO": "nb", "SE": "sv", "DK": "da", "FI": "fi"}
-_CURRENCY_SUFFIX = {"NOK": "kr", "SEK": "kr", "DKK": "kr.", "EUR": "€"}
 
 
 def _locale(ledger) -> str:
@@ -35,12 +34,12 @@ def amount(value, ledger=None) -> str:
 
 @register.filter
 def money(value, ledger=None) -> str:
-    """1 234,50 kr."""
+    """1 234,50 NOK."""
     text = amount(value, ledger)
     if not text:
         return ""
-    currency = getattr(ledger, "currency", "")
-    return f"{text}\xa0{_CURRENCY_SUFFIX.get(currency, currency)}".rstrip()
+    # The ISO code, never "kr": a client's Norwegian and Swedish ledgers sit side by side in 360.
+    return f"{text}\xa0{getattr(ledger, 'currency', '')}".rstrip()
 
 
 @register.filter

@@ -15,7 +15,7 @@ from accounting import reports
 from ledger.models import Cause, InvoiceStatus, Ledger, TransactionKind
 
 from ..access import context_ledgers, url_ledger
-from ..labels import CLAIM_LEVEL
+from ..labels import CAUSE, CLAIM_LEVEL
 from ..labels import label as code_label
 from ..templatetags.ui import amount, day
 from .common import page
@@ -146,7 +146,7 @@ class ReportFilterForm(forms.Form):
     level = forms.ChoiceField(label=_("Claim level"), required=False,
                               choices=[("", _("All"))] + [(k, v) for k, v in CLAIM_LEVEL.items() if k])  # fmt: skip
     cause = forms.ChoiceField(
-        label=_("Cause"), required=False, choices=[("", _("All"))] + list(Cause.choices)
+        label=_("Cause"), required=False, choices=[("", _("All"))] + [(v, CAUSE.get(v, v)) for v in Cause.values]
     )
     page = forms.IntegerField(min_value=1, required=False)
 
@@ -217,7 +217,7 @@ def _cells(query: reports.ReportQuery, rows: list[tuple], ledger: Ledger) -> lis
             elif column in CODE_COLUMNS:
                 cell["text"] = code_label(value, CODE_COLUMNS[column])
             elif column == "cause":
-                cell["text"] = dict(Cause.choices).get(value, value)
+                cell["text"] = str(CAUSE.get(value, value))
             elif column == "action":
                 cell["text"] = _action_label(value)
             elif column in FILE_COLUMNS and value:

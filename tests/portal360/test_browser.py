@@ -35,7 +35,7 @@ def test_sign_in_search_and_register_a_respite(browser_page, world):
     page.click("button:has-text('Sign in')")
     page.wait_for_url(re.compile(r"/360/$"))
     assert page.locator("h1").inner_text().startswith("Start")
-    assert "1 740,50 kr" in page.locator(".figures").inner_text().replace("\xa0", " ")
+    assert "1 740,50 NOK" in page.locator(".figures").inner_text().replace("\xa0", " ")
     screenshot(page, "360-start")
 
     page.click("nav >> text=Customers")
@@ -75,7 +75,7 @@ def test_credit_and_dispute_in_the_browser(browser_page, world):
     page.fill("#action-credit input[name=reason]", "damaged item")
     page.click("#action-credit button")
     page.wait_for_selector("text=Credit booked.")
-    assert "1 000,00 kr" in page.locator("#open-amount").inner_text().replace("\xa0", " ")
+    assert "1 000,00 NOK" in page.locator("#open-amount").inner_text().replace("\xa0", " ")
 
     page.click("#action-dispute > summary")
     page.fill("#action-dispute input[name=reason]", "the customer says it was paid in cash")

@@ -30,8 +30,8 @@ def test_start_shows_news_and_todays_figures_of_the_chosen_ledger(signed_in, led
     text = page.content.decode()
     assert "Nytt fra oss" in text and "Only for the other client" not in text
     # Open: 1 234,50 + 35,00 + 100,00; overdue: the first only (due 19.01.2026); Norwegian formats.
-    assert "1\xa0369,50\xa0kr" in text
-    assert "1\xa0269,50\xa0kr" in text
+    assert "1\xa0369,50\xa0NOK" in text
+    assert "1\xa0269,50\xa0NOK" in text
     assert "01.03.2026" in text
 
 
@@ -80,7 +80,7 @@ def test_customer_page(signed_in, ledger, customer, invoice):
     assert page.status_code == 200
     assert "Kari Nordmann" in text and "Storgata 1" in text and "F-1001" in text
     assert "eFaktura (Norway)" in text and "Consent activated" in text
-    assert "1\xa0000,00\xa0kr" in text  # open amount
+    assert "1\xa0000,00\xa0NOK" in text  # open amount
     assert "Debt summary" in text
     assert "01019012345" not in text  # masked
 
@@ -117,7 +117,7 @@ def test_invoice_page_shows_amounts_interest_next_event_and_history(signed_in, l
         page = signed_in.get(f"/360/l/{ledger.company_no}/invoices/F-2001/")
     text = page.content.decode()
     assert page.status_code == 200
-    assert "1\xa0000,00\xa0kr" in text and invoice.payment_ref in text
+    assert "1\xa0000,00\xa0NOK" in text and invoice.payment_ref in text
     assert "Interest accrued to today (02.03.2026)" in text
     # The business day has not run since the due date: the friendly SMS (day 17) is due now.
     assert 'id="next-event">Next: <strong>Friendly reminder SMS</strong> on 02.03.2026' in text
@@ -149,6 +149,8 @@ def test_norwegian_language(signed_in, ledger, customer, invoice):
     text = page.content.decode()
     assert '<html lang="nb">' in text
     assert "Faktura" in text and "Kunder" in text and "Beløp" in text
+    # The credit causes in words, not the Accounting Detail's codes ("Wrong Reg No").
+    assert "Feil fødselsnummer eller organisasjonsnummer" in text and "Wrong Reg No" not in text
 
 
 def test_a_swedish_ledger_shows_swedish_formats(client, other_ledger):
@@ -160,7 +162,7 @@ def test_a_swedish_ledger_shows_swedish_formats(client, other_ledger):
     with time_machine.travel(date(2026, 1, 5)):
         InvoiceFactory(customer=customer, invoice_no="S-1", amount=Decimal("12345.60"))
         text = client.get(f"/360/l/{other_ledger.company_no}/invoices/S-1/").content.decode()
-    assert "12\xa0345,60\xa0kr" in text and "2026-01-05" in text
+    assert "12\xa0345,60\xa0SEK" in text and "2026-01-05" in text
 
 
 @pytest.mark.parametrize("status", [InvoiceStatus.DISPUTED])
