@@ -65,11 +65,16 @@ def run_action(request, form, call, *, success: str, to: str) -> HttpResponse | 
 
 
 def with_posted(action_forms: dict, posted: tuple | None) -> tuple[dict, str | None]:
-    """The page's action forms, the one just posted (with its errors) in its place and open."""
-    if posted is None:
-        return action_forms, None
-    name, form = posted
-    return {**action_forms, name: form}, name
+    """The page's action forms, the one just posted (with its errors) in its place and open. Each form's
+    element ids carry its name (id_credit_reason, id_respite_reason): one page, many forms, no id twice."""
+    name = None
+    if posted is not None:
+        name, form = posted
+        action_forms = {**action_forms, name: form}
+    for form_name, form in action_forms.items():
+        if form is not None:  # an action without input (a button only)
+            form.auto_id = f"id_{form_name}_%s"
+    return action_forms, name
 
 
 def pdf_response(request, pdf: bytes, name: str) -> HttpResponse:

@@ -77,6 +77,8 @@ def _rules_forms(ledger, posted=None, *, read_only=False):
     }  # fmt: skip
     if posted:
         built[posted[0]] = posted[1]
+    for name, form in built.items():
+        form.auto_id = f"id_{name}_%s"  # four forms on one page: each element id once
     if read_only:  # a client user who is not its administrator sees the rules, and cannot change them
         for form in built.values():
             for field in form.fields.values():

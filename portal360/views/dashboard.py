@@ -141,6 +141,11 @@ def _svg(chart: pygal.graph.graph.Graph, key: str, title: str, desc: str) -> Saf
     root = chart.render_tree()
     for node in [n for n in root.iter() if isinstance(n.tag, str) and n.tag.rsplit("}", 1)[-1] == "script"]:
         node.getparent().remove(node)
+    # pygal numbers its legend entries the same in every chart (id="activate-serie-0"): the ids (and
+    # anything pointing at them) get the chart's key, so the page holds each id once.
+    for node in root.iter():
+        if isinstance(node.tag, str) and (value := node.get("id")) and not value.startswith("chart-"):
+            node.set("id", f"{key}-{value}")
     root.set("role", "img")
     root.set("aria-labelledby", f"{key}-title {key}-desc")
     for tag, text in (("desc", desc), ("title", title)):

@@ -164,6 +164,8 @@ def test_every_360_page_in_norwegian_shows_no_codes_or_python_values(db, client)
         assert answer.status_code == 200, url
         html = answer.content.decode()
         raw = sorted(set(RAW.findall(visible_text(html)) + ISO_DATE.findall(visible_text(html, without_reasons=True))))
-        if raw:
-            found[url] = raw
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        twice = sorted({i for i in ids if ids.count(i) > 1})  # a label or a link would reach the wrong one
+        if raw or twice:
+            found[url] = raw + [f"id twice: {i}" for i in twice]
     assert found == {}
