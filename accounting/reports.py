@@ -277,8 +277,9 @@ def invoice_claims_query(
                    coalesce(o.paid, 0), o.open,
                    coalesce(st.to_status, 'open'), coalesce(e.kind, ''), e.booking_date,
                    coalesce(s.step_kind, 'due_date'), coalesce(ns.kind, first.kind, ''),
-                   GREATEST(CASE WHEN s.step_kind IS NULL THEN i.due_date + first.offset_days ELSE s.next_on END,
-                            %s::date)
+                   CASE WHEN coalesce(ns.kind, first.kind) IS NOT NULL  -- GREATEST skips NULLs: no step, no date
+                        THEN GREATEST(CASE WHEN s.step_kind IS NULL THEN i.due_date + first.offset_days
+                                           ELSE s.next_on END, %s::date) END
               FROM open o
               JOIN ledger_invoice i ON i.id = o.invoice_id
               JOIN ledger_customer c ON c.id = i.customer_id

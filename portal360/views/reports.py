@@ -208,7 +208,9 @@ def _cells(query: reports.ReportQuery, rows: list[tuple], ledger: Ledger) -> lis
         cells = []
         for column, value in zip(query.columns, row, strict=True):
             cell = {"text": value, "num": False, "href": ""}
-            if isinstance(value, Decimal):
+            if value is None:  # nothing to show (no next step, no date): an empty cell, never "None"
+                cell["text"] = ""
+            elif isinstance(value, Decimal):
                 cell.update(text=amount(value, ledger), num=True)
             elif isinstance(value, int) and not isinstance(value, bool):
                 cell["num"] = True

@@ -1,5 +1,6 @@
 """The pages: start, search, customer, invoice, documents; languages and the ledger's number formats."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +34,13 @@ def test_start_shows_news_and_todays_figures_of_the_chosen_ledger(signed_in, led
     assert "1\xa0369,50\xa0NOK" in text
     assert "1\xa0269,50\xa0NOK" in text
     assert "01.03.2026" in text
+    # Each figure opens what it counts.
+    figures = re.findall(r'<a class="figure" href="([^"]+)"', text)
+    assert figures == ["/360/services/?status=open", f"/360/l/{ledger.company_no}/reports/aging/",
+                       f"/360/l/{ledger.company_no}/reports/invoice_claims/", "/360/worklists/unidentified/",
+                       "/360/worklists/returned_mail/"]  # fmt: skip
+    with time_machine.travel(date(2026, 3, 1)):
+        assert all(signed_in.get(url).status_code == 200 for url in figures)
 
 
 def test_search_by_every_key(signed_in, ledger, customer, invoice):

@@ -68,3 +68,17 @@ def test_a_report_filtered_and_downloaded_as_xlsx(browser_page, booked):
     page.goto("/360/l/7101/reports/write_offs/?start=2026-06-01&end=2026-06-30")
     assert "R-5" in page.content() and "Deceased" in page.content()
     screenshot(page, "360-report-write-offs")
+
+    # The widest report stays inside its card at 1366 px (it scrolls within it if it must).
+    page.goto("/360/l/7101/reports/invoice_claims/?as_of=2026-06-30")
+    screenshot(page, "360-report-invoice-claims")
+    cells = page.locator("table tbody tr").first.locator("td").all_inner_texts()
+    assert cells[-2:] == ["", ""]  # this ledger has no claim process: no next step, no date, no "None"
+    sticks_out = page.evaluate("""() => [...document.querySelectorAll('section.card')].filter(card => {
+        const edge = card.getBoundingClientRect().right;
+        return [...card.querySelectorAll('*')].some(e => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && r.right > edge + 1 && !e.closest('.table-wrap');
+        }) || [...card.querySelectorAll('.table-wrap')].some(w => w.getBoundingClientRect().right > edge + 1);
+    }).length""")
+    assert sticks_out == 0
