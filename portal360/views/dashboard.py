@@ -7,7 +7,7 @@ each chart has its figures as a table below it.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -119,6 +119,9 @@ class Chart:
     svg: SafeString
     head: list[str]  # the table's column headings (the first: the month)
     rows: list[tuple[str, list[str]]]  # (month label, formatted cells)
+    # The series' names by colour number, shown as an HTML legend under the chart: pygal's own legend at
+    # the bottom falls outside its image with 3 or 5 columns (Kozea/pygal#511), so it is never drawn.
+    legend: list[tuple[int, str]] = field(default_factory=list)
 
 
 def month_label(day: date) -> str:
@@ -351,4 +354,8 @@ def charts(figures: Dashboard, ledger) -> list[Chart]:
 
 
 def _make(chart, *, key: str, title: str, desc: str, head: list[str], rows: list) -> Chart:
-    return Chart(key=key, title=title, desc=desc, svg=_svg(chart, key, title, desc), head=head, rows=rows)
+    legend = [(index, config["title"]) for index, (_values, config) in enumerate(chart.raw_series)]
+    legend = legend if chart.config.show_legend else []
+    chart.config.show_legend = False
+    return Chart(key=key, title=title, desc=desc, svg=_svg(chart, key, title, desc), head=head, rows=rows,
+                 legend=legend)  # fmt: skip

@@ -38,6 +38,12 @@ def test_the_dashboard_draws_its_charts(browser_page, world):
     payments = page.locator("#chart-payments")
     payments.locator("summary").click()
     assert payments.locator("tbody tr").last.locator("td").first.inner_text() == "1"
+    # Every legend entry is there and visible inside its card (pygal's own bottom legend was cut off).
+    paid = page.locator("#chart-paid .legend li")
+    assert paid.count() == 5 and paid.last.inner_text() == "In collection"
+    for n in range(paid.count()):
+        assert paid.nth(n).is_visible()
+    assert page.locator("#chart-balances .legend li").all_inner_texts() == ["Open", "Overdue"]
     screenshot(page, "360-dashboard")
     # A bad period (past the input's own max=36, which the browser checks first) is the form's error
     page.goto("/360/dashboard/?months=99")
