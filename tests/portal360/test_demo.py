@@ -67,6 +67,20 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_di
     assert {"sms_reminder", "collection_notice", "reminder", "payment_demand", "call_task", "heavy_fee",
             "legal_notice", "legal_action", "surveillance"} <= steps  # fmt: skip
     assert {"collection_notice", "payment_demand", "surveillance"} <= set(first["claims_by_level"])
+    # The history reads as months: each step was recorded on its business day, and each day's letters
+    # went in that day's print batch, not all in the demo's last one.
+    import zoneinfo
+
+    from distribution.models import Document, PrintBatch
+
+    oslo = zoneinfo.ZoneInfo("Europe/Oslo")
+    old_steps = ClaimEvent.objects.filter(kind="step", booking_date__lt="2026-10-01")
+    assert old_steps.exists()
+    assert all(e.created_at.astimezone(oslo).date() == e.booking_date for e in old_steps)
+    batches = PrintBatch.objects.order_by("batch_date")
+    assert batches.count() > 3 and batches.first().batch_date < batches.last().batch_date
+    in_batches = Document.objects.filter(print_batch__isnull=False).select_related("print_batch")
+    assert all(d.print_batch.batch_date == d.booking_date for d in in_batches)
 
     # Each of the last four weeks' days left its accounting files, and the weeks their Balance Reports.
     outbox = data_dir / "sftp" / "9999" / "outbox"

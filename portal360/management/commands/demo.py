@@ -4,13 +4,16 @@ Idempotent: running it again reuses what is there and books nothing twice.
 """
 
 import os
-from datetime import date, timedelta
+import zoneinfo
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min
+from django.utils import timezone
 
 from accounting.models import PriceItem, PriceItemKind, PriceList, SettlementAgreement, SettlementFrequency
 from claims.daily import business_day_run
@@ -293,7 +296,8 @@ class Command(JsonCommand):
             for n, age in enumerate(ages)
         ]
         for item in items:
-            invoices_register(ledger=ledger, invoices=[item], actor="demo", booking_date=item.invoice_date)
+            with _on_the_day(item.invoice_date, hour=9):
+                invoices_register(ledger=ledger, invoices=[item], actor="demo", booking_date=item.invoice_date)
         return len(items)
 
     def _settlement_terms(self, ledger, today: date) -> None:
@@ -332,12 +336,12 @@ class Command(JsonCommand):
         while day and day <= until:
             # Every day of the last four weeks books its settlement and writes its accounting files; the
             # last day also renders and sends its letters.
-            parts = ["direct_debit", "claims"]
+            # Each day also sends its letters, so a September reminder went out in September's print batch.
+            parts = ["direct_debit", "claims", "distribution"]
             if day >= daily_from:
                 parts += ["settlement", "accounting"]
-            if day == until:
-                parts.append("distribution")
-            business_day_run(as_of=day, parts=parts)
+            with _on_the_day(day, hour=5):
+                business_day_run(as_of=day, parts=parts)
             runs += 1
             next_step = Claim.objects.filter(status=ClaimStatus.ACTIVE, next_on__gt=day).aggregate(
                 next_on=Min("next_on")
@@ -520,3 +524,18 @@ class Command(JsonCommand):
                 "duplicates_skipped",
             )
         }
+
+
+@contextmanager
+def _on_the_day(day: date, *, hour: int):
+    """Run the block as if it were `day` at `hour` (Oslo): what it records carries that day's timestamp,
+    so months of demo history read as months, not as the minute the demo ran. The clock keeps ticking
+    inside. (time-machine comes with the development install that `make demo` makes.)"""
+    import time_machine
+
+    moment = datetime.combine(day, time(hour), tzinfo=zoneinfo.ZoneInfo("Europe/Oslo"))
+    if moment > timezone.now():  # never into the future: today's work happens now
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
