@@ -28,6 +28,7 @@ def country_clean(value: str, *, field: str = "country", what: str = "") -> str:
             f"{what}country {value!r} is not an ISO 3166 country code (e.g. NO, SE, DK, FI)",
             code="invalid_country",
             field=field,
+            params={"country": value},
         )
     return code
 
@@ -50,6 +51,7 @@ def postcode_clean(value: str, *, country: str, field: str = "postal_code", what
             f"{what}postcode {value!r} is not a {countries_by_alpha2[country].name} postcode ({described})",
             code="invalid_postcode",
             field=field,
+            params={"postcode": value, "country": country},
         )
     return compact
 

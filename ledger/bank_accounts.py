@@ -72,7 +72,8 @@ def bank_account_parse(
         raise ValidationFailed(f"{what} is missing", code="bank_account_missing", field=field)
 
     def refuse(why: str) -> ValidationFailed:
-        return ValidationFailed(f"{what} {raw!r} {why}", code="invalid_bank_account", field=field)
+        return ValidationFailed(f"{what} {raw!r} {why}", code="invalid_bank_account", field=field,
+                                params={"account": raw})  # fmt: skip
 
     country = (country or "").upper()
     if country == "SE" and _GIRO_PREFIX.match(raw):  # "BG50501055" would look like an IBAN

@@ -1321,6 +1321,7 @@ def customer_credit_move(
                 f"customer {customer.customer_no}: {amount} exceeds the credit balance {credit}",
                 code="exceeds_credit",
                 field="amount",
+                params={"amount": amount, "credit": credit},
             )
         if amount > item.open_amount:
             raise ValidationFailed(
@@ -1386,6 +1387,7 @@ def customer_credit_refund(
                 f"customer {customer.customer_no}: {amount} exceeds the credit balance {credit}",
                 code="exceeds_credit",
                 field="amount",
+                params={"amount": amount, "credit": credit},
             )
         if amount <= 0:
             raise ValidationFailed(f"customer {customer.customer_no} has no credit balance", code="no_credit")

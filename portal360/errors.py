@@ -2,6 +2,7 @@
 message (English), so no guard error is ever lost."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,11 @@ MESSAGES = {
     "invoice_closed": _("The invoice is closed: nothing more can be done to it."),
     "invoice_disputed": _("The invoice is disputed: resolve the dispute first."),
     "respite_date_not_future": _("The respite date must be after today."),
+    "exceeds_credit": _("%(amount)s is more than the credit balance, %(credit)s."),
+    "invalid_bank_account": _("%(account)s is not a valid bank account number: check the digits, or give an IBAN."),
+    "bank_account_missing": _("Give the bank account to pay the refund to."),
+    "invalid_country": _("%(country)s is not a country code (ISO 3166, e.g. NO, SE, DK)."),
+    "invalid_postcode": _("%(postcode)s is not a postcode of %(country)s."),
     "respite_too_long": _("The longest respite this ledger allows is %(days)s days, until %(until)s."),
     "no_respite": _("The invoice has no respite to remove."),
     "already_disputed": _("The invoice is already disputed."),
@@ -43,5 +49,9 @@ def error_text(error: LedgerError) -> str:
 
 
 def _shown(value):
-    """A date as the active language writes it (10.03.2027 in Norwegian); other values as they are."""
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else value
+    """A date or an amount as the active language writes them (10.03.2027, 1 234,50 in Norwegian)."""
+    if isinstance(value, date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, Decimal):
+        return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return value

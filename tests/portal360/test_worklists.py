@@ -112,7 +112,7 @@ def test_returned_mail_new_address_or_unreachable(signed_in, returned, invoice):
     assert "moved" in page
     refused = signed_in.post(f"/360/worklists/returned_mail/{returned.pk}/readdress/",
                              {"line1": "Nygata 5", "postal_code": "ABCDE", "city": "Bergen", "country": "XX"})  # fmt: skip
-    assert refused.status_code == 200 and "is not an ISO 3166 country code" in refused.content.decode()
+    assert refused.status_code == 200 and "XX is not a country code (ISO 3166" in refused.content.decode()
     returned.refresh_from_db()
     assert returned.status == ReturnStatus.OPEN
     signed_in.post(f"/360/worklists/returned_mail/{returned.pk}/readdress/",
@@ -169,7 +169,12 @@ def test_a_refund_to_a_bank_account_that_fails_its_check_is_refused_on_the_page(
         f"/360/worklists/unidentified/{payment.pk}/refund/", {"bank_account": "abc", "reason": "unknown payer"}
     )
     assert answer.status_code == 200
-    assert "is not a Norwegian account number (11 digits) or an IBAN" in answer.content.decode()
+    assert "abc is not a valid bank account number: check the digits, or give an IBAN." in answer.content.decode()
+    signed_in.post("/360/language/", {"language": "nb", "next": "/360/"})
+    norwegian = signed_in.post(
+        f"/360/worklists/unidentified/{payment.pk}/refund/", {"bank_account": "86011117948", "reason": "x"}
+    )
+    assert "86011117948 er ikke et gyldig kontonummer" in norwegian.content.decode()
     payment.refresh_from_db()
     assert payment.status == Payment.Status.UNIDENTIFIED
     assert not Payout.objects.filter(ledger=ledger).exists()
