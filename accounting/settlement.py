@@ -26,11 +26,10 @@ from django.utils import timezone
 from lxml import etree
 
 from distribution.models import Channel, Document, DocumentKind, DocumentStatus
-from ledger.bank_accounts import Kind
 from ledger.errors import ValidationFailed
 from ledger.models import AccountRole, InvoiceEvent, InvoiceEventKind, Ledger, Payment
 from ledger.money import ZERO
-from ledger.payouts import E, _account, _amount, _party, _text, _validate
+from ledger.payouts import E, _account, _amount, _party, _text, _validate, client_funds_account
 
 from .models import (
     PriceItem,
@@ -472,12 +471,7 @@ def settlement_pain001(*, settlement: Settlement, agreement: SettlementAgreement
     """One credit transfer from the client-funds account to the client's account, in the ISO 20022
     pain.001.001.03 form of ledger/payouts.py, validated against the official schema."""
     ledger = settlement.ledger
-    debtor = _account(
-        ledger.client_funds_account,
-        country=ledger.country,
-        what=f"ledger {ledger.company_no} client-funds account",
-        bare_giro=Kind.SE_BANKGIRO,  # a Swedish ledger's client-funds account is its bankgiro
-    )
+    debtor = client_funds_account(ledger)
     creditor = _account(
         agreement.bank_account, country=ledger.country, what=f"the settlement account of ledger {ledger.company_no}"
     )

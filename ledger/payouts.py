@@ -55,12 +55,7 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
             claimed = _claim(ledger, as_of)
             if not claimed:
                 return {"ok": True, "payouts": 0}
-            debtor_account = _account(
-                ledger.client_funds_account,
-                country=ledger.country,
-                what=f"ledger {ledger.company_no} client-funds account",
-                bare_giro=Kind.SE_BANKGIRO,  # a Swedish ledger's client-funds account is its bankgiro
-            )
+            debtor_account = client_funds_account(ledger)
             payouts = list(
                 Payout.objects.filter(id__in=claimed).select_related("ledger", "customer", "payment").order_by("id")
             )
@@ -209,6 +204,12 @@ def _party(name: str, *, tag: str) -> etree._Element:
     if text := _text(name):
         party.append(E.Nm(text))
     return party
+
+
+def client_funds_account(ledger: Ledger) -> etree._Element:
+    """The ledger's client-funds account, which money leaves from (a Swedish ledger's is its bankgiro)."""
+    return _account(ledger.client_funds_account, country=ledger.country, bare_giro=Kind.SE_BANKGIRO,
+                    what=f"ledger {ledger.company_no} client-funds account")  # fmt: skip
 
 
 def _account(value: str, *, country: str, what: str, bare_giro: str | None = None) -> etree._Element:
