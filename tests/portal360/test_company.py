@@ -76,6 +76,9 @@ def test_a_later_change_waits_for_its_business_day(admin, ledger):
 def test_a_change_in_the_past_is_refused(admin, ledger):
     answer = admin.post("/360/company/rules/ledger/", {**RULES, "effective_from": "2026-03-01"})
     assert answer.status_code == 200 and "not in the past" in answer.content.decode()
+    admin.post("/360/language/", {"language": "nb", "next": "/360/"})
+    norwegian = admin.post("/360/company/rules/ledger/", {**RULES, "effective_from": "2026-03-01"})
+    assert "En endring gjelder fra i dag eller senere, ikke tilbake i tid." in norwegian.content.decode()
     assert not AuditEvent.objects.exists()
 
 
