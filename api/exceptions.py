@@ -141,3 +141,15 @@ def unknown_endpoint(request, *args, **kwargs):
     hint = "" if request.path.endswith("/") else "; API paths end with a slash"
     body = problem(status=404, code="unknown_endpoint", detail=f"no API endpoint {request.path}{hint}")
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def server_error(request, *args, **kwargs):
+    """Django's 500 handler: problem+json under /api/, the product's own 500 page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as html_server_error
+
+    if request.path.startswith("/api/"):
+        body = problem(status=500, code="internal_error",
+                       detail="the request failed on our side; it has been logged and nothing was saved")  # fmt: skip
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    return html_server_error(request, *args, **kwargs)

@@ -8,7 +8,7 @@ import cusin.api
 import distribution.api
 import ledger.api
 import portal360.views.start
-from api.exceptions import unknown_endpoint
+from api.exceptions import server_error, unknown_endpoint
 
 
 def favicon(request):
@@ -36,3 +36,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", unknown_endpoint),
 ]
+
+# A failure outside the API views' own handling (a middleware, the URL resolver) still answers an /api/
+# caller with problem+json; every other page gets templates/500.html.
+handler500 = server_error

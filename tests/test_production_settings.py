@@ -1,6 +1,7 @@
 """Production is the default: DEBUG off unless asked for, `check --deploy` clean, a secret key required
 on a server, and the product's own error pages and problem documents with debug off."""
 
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,13 @@ def test_the_favicon_is_there(client, db):
 
     assert finders.find("portal360/favicon.svg")
     assert 'rel="icon"' in client.get("/360/login/").content.decode()
+
+
+def test_the_500_handler_answers_the_api_in_problem_json_and_pages_with_the_products_page(rf):
+    from api.exceptions import server_error
+
+    api = server_error(rf.get("/api/v1/ledgers/1/invoices/"))
+    assert api.status_code == 500 and api["Content-Type"] == "application/problem+json"
+    assert json.loads(api.content)["code"] == "internal_error"
+    page = server_error(rf.get("/360/"))
+    assert page.status_code == 500 and b"Something went wrong on our side" in page.content
