@@ -181,7 +181,19 @@ CAUSE = {
     "ApprovedDiff": _("Approved difference"),
 }
 
+CLAIM_EVENT = {
+    "step": _("Step taken"),
+    "skipped": _("Step skipped (below its minimum)"),
+    "postponed": _("Postponed by a rule"),
+    "paused": _("Moved by a respite or dispute"),
+    "interest": _("Interest booked"),
+    "closed": _("Claim closed"),
+    "stopped": _("Collection stopped on the client's request"),
+    "recalled": _("Recalled from collection on the client's request"),
+}
+
 TABLES = {
+    "claim_event": CLAIM_EVENT,
     "cause": CAUSE,
     "audit_kind": AUDIT_KIND,
     "audit_action": AUDIT_ACTION,

@@ -116,3 +116,12 @@ def changes(values, ledger=None) -> str:
         else:
             parts.append(f"{SETTING.get(key, key)}: {shown(value)}")
     return "; ".join(parts)
+
+
+
+@register.filter
+def reason(event, ledger=None) -> str:
+    """An event's recorded reason in the operator's language (portal360/reasons.py)."""
+    from ..reasons import reason_text
+
+    return reason_text(event.reason, ledger, kind=event.kind)

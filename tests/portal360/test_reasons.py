@@ -1,0 +1,23 @@
+"""The reasons our services record, said again in the operator's language with the ledger's formats."""
+
+from django.utils import translation
+
+from portal360.reasons import reason_text
+from tests.factories import LedgerFactory
+
+
+def test_system_reasons_in_norwegian_and_operator_text_as_written(db):
+    ledger = LedgerFactory(country="NO")
+    with translation.override("nb"):
+        say = lambda text, kind="": reason_text(text, ledger, kind=kind)  # noqa: E731
+        assert say("Collection notice; reminder fee 35.00; interest 12.30", "collection_notice_sent") == (
+            "gebyr 35,00; renter 12,30"
+        )
+        assert say("Reminder; interest 1234.50", "reminder_sent") == "renter 1\xa0234,50"
+        assert say("respite until 2026-11-21 ended") == "utsettelse til 21.11.2026 utløpt"
+        assert say("paid by payment 000000901") == "betalt med innbetaling 000000901"
+        assert say("credited") == "kreditert"
+        assert say(
+            "Direct debit attempt 1 of 3: 437.50 NOK, debit date 2026-11-28, KID 000300300019, file AG_1.txt"
+        ) == "Trekkforsøk 1 av 3: 437,50, trekkdato 28.11.2026, KID 000300300019, fil AG_1.txt"
+        assert say("Kunden ringte 2. mai") == "Kunden ringte 2. mai"  # an operator's words stay theirs
