@@ -26,7 +26,7 @@ from ledger.edi_ids import edi_id_clean
 from ledger.errors import InvalidTransition, LedgerError, ValidationFailed
 from ledger.models import Customer, Invoice, Ledger, LegalEntity
 from ledger.money import ZERO
-from ledger.national_ids import InvalidNationalId, validate_national_id
+from ledger.national_ids import InvalidNationalId, national_id_check
 from ledger.services import (
     CustomerInput,
     InvoiceInput,
@@ -319,18 +319,23 @@ def _customer_input(ledger: Ledger, record: CusinRecord, existing: Customer | No
             return value
         return getattr(existing, attribute) if existing is not None else default
 
-    legal_entity = given(info.legal_entity, "legal_entity", LegalEntity.PRIVATE)
     name = given(info.name, "name")
     if not name:
         raise _RecordError("MissingMandatoryField", "CustomerInfo/Name is required for a new customer")
-    national_id = info.reg_no
-    if national_id:
+    # The number decides the entity when the file leaves LegalEntity out, and must match it when given
+    # (the number we have, when the file gives only the entity).
+    national_id = info.reg_no or (existing.national_id if existing is not None else "")
+    id_country = info.reg_no_country if info.reg_no else (existing.national_id_country if existing else "")
+    legal_entity, inferred, checked = info.legal_entity, False, False
+    if national_id and (info.reg_no or legal_entity):
         try:
-            national_id = validate_national_id(
-                info.reg_no, country=info.reg_no_country, business=legal_entity == LegalEntity.BUSINESS
-            )
+            checked_id = national_id_check(national_id, country=id_country or ledger.country, legal_entity=legal_entity)
         except InvalidNationalId as exc:
             raise _RecordError("InvalidRegNo", f"RegNo {exc}") from exc
+        national_id, legal_entity, inferred, checked = (checked_id.number, checked_id.legal_entity,
+                                                        checked_id.inferred, True)  # fmt: skip
+    else:
+        legal_entity = given(legal_entity, "legal_entity", LegalEntity.PRIVATE)
     address = info.legal_address
     if address:
         street = {
@@ -368,6 +373,8 @@ def _customer_input(ledger: Ledger, record: CusinRecord, existing: Customer | No
         customer_no=record.customer_no,
         name=name,
         legal_entity=legal_entity,
+        legal_entity_inferred=inferred,
+        national_id_checked=checked,
         national_id=given(national_id, "national_id"),
         national_id_country=given(info.reg_no_country, "national_id_country"),
         email=given(info.email, "email"),

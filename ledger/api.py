@@ -489,8 +489,19 @@ class CustomerFieldsInput(serializers.Serializer):
     """What a client may set on a customer (all optional: a PATCH changes only what it sends)."""
 
     name = serializers.CharField(max_length=200, required=False)
-    legal_entity = serializers.ChoiceField(choices=LegalEntity.choices, required=False)
-    national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    legal_entity = serializers.ChoiceField(
+        choices=LegalEntity.choices,
+        required=False,
+        help_text="Left out, the national_id decides it (an organisation number: business; a person's "
+        "number: private; none: private). Given, the national_id must be of that kind.",
+    )
+    national_id = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text="Checked by the rules of national_id_country (the ledger's country when left out) for "
+        "NO, SE, DK and FI.",
+    )
     national_id_country = serializers.RegexField(r"^([A-Z]{2})?$", required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.RegexField(r"^\+?[0-9 ()-]{0,30}$", max_length=30, required=False, allow_blank=True)
@@ -547,6 +558,8 @@ class CustomerDetailView(LedgerApiView):
         data = _valid(CustomerFieldsInput, request.data)
         customer = customer_get(ledger=self.ledger, customer_no=customer_no)
         fields = {**customer_fields(customer), **data}
+        if "national_id" in data and "legal_entity" not in data:
+            fields["legal_entity"] = ""  # a new number decides the entity again
         customer = services.customer_upsert(
             ledger=self.ledger, actor=self.actor, customer_no=customer.customer_no, **fields
         )

@@ -696,6 +696,7 @@ class CustomerConsent(models.Model):
 class CustomerEventKind(models.TextChoices):
     CREATED = "created", "Created"
     LEGAL_ADDRESS_CHANGED = "legal_address_changed", "New legal address"
+    LEGAL_ENTITY_CHANGED = "legal_entity_changed", "Legal entity changed"
     CONSENT_ACTIVATED = "consent_activated", "Consent activated"
     CONSENT_CANCELLED = "consent_cancelled", "Consent cancelled"
     CONSENT_CHANGED = "consent_changed", "Consent changed"

@@ -48,6 +48,7 @@ from .models import (
     User,
 )
 from .money import ZERO, to_money
+from .national_ids import InvalidNationalId, national_id_check
 from .selectors import invoice_balance
 
 CHARTS_DIR = Path(__file__).resolve().parent / "charts"
@@ -158,11 +159,15 @@ def _client_registration_set(client: Client, *, org_no: str, vat_registered: boo
 
 @dataclass(frozen=True)
 class CustomerInput:
-    """A customer as a file or the API describes it. `consents` sets (True) or clears (False) consents."""
+    """A customer as a file or the API describes it. `consents` sets (True) or clears (False) consents.
+
+    `legal_entity` "" means not given: the national id decides it (private without one). A caller that
+    has checked the number itself (the CUSIN reader, for its record-level errors) says so with
+    `national_id_checked`, and whether it inferred the entity with `legal_entity_inferred`."""
 
     customer_no: str
     name: str
-    legal_entity: str = LegalEntity.PRIVATE
+    legal_entity: str = ""
     national_id: str = ""
     national_id_country: str = ""
     email: str = ""
@@ -180,6 +185,8 @@ class CustomerInput:
     edi_buyer_id: str = ""
     edi_seller_id: str = ""
     consents: dict[str, bool] = field(default_factory=dict)
+    national_id_checked: bool = False
+    legal_entity_inferred: bool = False
 
 
 # A change to any of these is a new legal address for the Customer Journal.
@@ -225,7 +232,7 @@ def _customer_values(ledger: Ledger, item: CustomerInput) -> dict:
         raise ValidationFailed(
             f"customer {item.customer_no}: name is required", code="missing_field", field="name"
         )
-    if item.legal_entity not in _LEGAL_ENTITIES:
+    if item.legal_entity and item.legal_entity not in _LEGAL_ENTITIES:
         raise ValidationFailed(
             f"customer {item.customer_no}: unknown legal entity {item.legal_entity!r}", field="legal_entity"
         )
@@ -245,6 +252,32 @@ def _customer_values(ledger: Ledger, item: CustomerInput) -> dict:
         values["billing_address"] = address_clean(item.billing_address, default_country=values["country"],
                                                   field_prefix="billing_address.", what=f"{what}billing ")  # fmt: skip
     return values
+
+
+def _national_id_apply(ledger: Ledger, item: CustomerInput, existing: Customer | None, values: dict) -> bool:
+    """Check the national id and decide or check the legal entity into `values`; True when inferred.
+
+    A customer whose number and entity stay as they are is not checked again: a change of address
+    must not fail on a number registered before the checks existed."""
+    unchanged = (
+        existing is not None
+        and item.national_id == existing.national_id
+        and item.legal_entity in ("", existing.legal_entity)
+    )
+    if unchanged and not item.national_id_checked:
+        values["legal_entity"] = existing.legal_entity
+        return False
+    if item.national_id and not item.national_id_checked:
+        try:
+            checked = national_id_check(item.national_id, country=item.national_id_country or ledger.country,
+                                        legal_entity=item.legal_entity or None)  # fmt: skip
+        except InvalidNationalId as exc:
+            raise ValidationFailed(f"customer {item.customer_no}: national_id {exc}", code="invalid_national_id",
+                                   field="national_id") from exc  # fmt: skip
+        values["national_id"], values["legal_entity"] = checked.number, checked.legal_entity
+        return checked.inferred
+    values["legal_entity"] = item.legal_entity or LegalEntity.PRIVATE
+    return item.legal_entity_inferred
 
 
 def customers_upsert(
@@ -286,6 +319,12 @@ def customers_upsert(
             .filter(ledger=ledger, customer_no__in=customer_nos_in(values_by_no))
             .order_by("customer_no")
         }
+        # Whose entity the national id decided: said in the customer's event.
+        inferred_nos = {
+            item.customer_no
+            for item in customers
+            if _national_id_apply(ledger, item, existing.get(item.customer_no), values_by_no[item.customer_no])
+        }
         new_numbers = [no for no in values_by_no if no not in existing]
         new_ids = _next_ids("ledger_customer", len(new_numbers))
         # COPY, not bulk_create: a CUSIN file brings up to 25,000 new customers at a time. The rows are
@@ -320,7 +359,10 @@ def customers_upsert(
         created = f"\t{CustomerEventKind.CREATED.value}{event_date}{{}}\t{{}}\t{source_text}{event_tail}"
         for customer in new_customers:
             customer.ledger = ledger
-            events.append(f"{event_head}{customer.id}{created}")  # event(customer, CREATED), formatted once
+            if customer.customer_no in inferred_nos:
+                event(customer, CustomerEventKind.CREATED, new=_inferred(customer.legal_entity))
+            else:
+                events.append(f"{event_head}{customer.id}{created}")  # event(customer, CREATED), formatted once
 
         changed = []
         for no, customer in existing.items():
@@ -331,6 +373,9 @@ def customers_upsert(
             new_address = {k: values[k] for k in LEGAL_ADDRESS_FIELDS}
             if old_address != new_address:
                 event(customer, CustomerEventKind.LEGAL_ADDRESS_CHANGED, old_address, new_address)
+            if customer.legal_entity != values["legal_entity"]:
+                event(customer, CustomerEventKind.LEGAL_ENTITY_CHANGED, {"legal_entity": customer.legal_entity},
+                      _inferred(values["legal_entity"]) if no in inferred_nos else {"legal_entity": values["legal_entity"]})  # fmt: skip
             for k, v in values.items():
                 setattr(customer, k, v)
             customer.updated_at = now
@@ -341,6 +386,10 @@ def customers_upsert(
         _consents_apply(ledger, by_no, customers, booking_date, source, event)
         _copy_lines("ledger_customerevent", CUSTOMER_EVENT_COPY_COLUMNS, events)
     return by_no
+
+
+def _inferred(legal_entity: str) -> dict:
+    return {"legal_entity": legal_entity, "inferred_from": "national_id"}
 
 
 CONSENT_COPY_COLUMNS = [

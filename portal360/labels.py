@@ -112,6 +112,7 @@ INVOICE_EVENT = {
 CUSTOMER_EVENT = {
     "created": _("Created"),
     "legal_address_changed": _("New legal address"),
+    "legal_entity_changed": _("Legal entity changed"),
     "consent_activated": _("Consent activated"),
     "consent_cancelled": _("Consent cancelled"),
     "consent_changed": _("Consent changed"),
@@ -147,6 +148,7 @@ FILE_STATUS = {
     "rejected": _("Rejected"),
 }
 
+LEGAL_ENTITY = {"private": _("Private person"), "business": _("Business")}
 CUSTOMER_STATUS = {"active": _("Active"), "deceased": _("Deceased")}
 
 AUDIT_KIND = {
@@ -198,6 +200,7 @@ TABLES = {
     "audit_kind": AUDIT_KIND,
     "audit_action": AUDIT_ACTION,
     "customer_status": CUSTOMER_STATUS,
+    "legal_entity": LEGAL_ENTITY,
     "consent": CONSENT,
     "file_status": FILE_STATUS,
     "channel": CHANNEL,

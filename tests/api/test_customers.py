@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from ledger.models import Customer, CustomerConsent, CustomerEvent
 from ledger.services import invoice_credit
 from tests.factories import CustomerFactory
@@ -121,3 +123,48 @@ def test_open_invoices_and_credit_balance(ledger, api):
     book(ocr_file([pay(first.payment_ref, "150.00", "000000001")]))  # 50.00 too much
     response = api.get(url(ledger, "customers/1234567/credit-balance/"))
     assert response.json()["credit_balance"] == "50.00"
+
+
+# country, a person's number, an organisation's number (the ledger's country when national_id_country is left out)
+NATIONAL_IDS = [
+    ("NO", "15108695088", "923609016"),
+    ("SE", "811218-9876", "556036-0793"),
+    ("DK", "211062-5629", "13585628"),
+    ("FI", "131052-308T", "2077474-0"),
+]
+
+
+@pytest.mark.parametrize(("country", "person", "org"), NATIONAL_IDS)
+def test_without_legal_entity_the_national_id_decides_it(ledger, api, country, person, org):
+    base = {**NEW, "national_id_country": country, "country": "NO"}
+    business = api.post(url(ledger, "customers/"), {**base, "customer_no": "1", "national_id": org}, format="json")
+    private = api.post(url(ledger, "customers/"), {**base, "customer_no": "2", "national_id": person}, format="json")
+    assert (business.status_code, private.status_code) == (201, 201), (business.content, private.content)
+    assert (business.json()["legal_entity"], private.json()["legal_entity"]) == ("business", "private")
+    created = CustomerEvent.objects.get(customer__ledger=ledger, customer__customer_no="1", kind="created")
+    assert created.new_value == {"legal_entity": "business", "inferred_from": "national_id"}
+
+
+@pytest.mark.parametrize(("country", "person", "org"), NATIONAL_IDS)
+def test_a_national_id_of_the_other_kind_or_of_neither_is_refused_and_nothing_written(
+    ledger, api, country, person, org
+):
+    base = {**NEW, "national_id_country": country}
+    for data, says in [
+        ({**base, "national_id": person, "legal_entity": "business"}, "not of a business"),
+        ({**base, "national_id": org, "legal_entity": "private"}, "not of a private person"),
+        ({**base, "national_id": "12345"}, "not a valid"),
+    ]:
+        body = assert_problem(api.post(url(ledger, "customers/"), data, format="json"), 422,
+                              "invalid_national_id", "national_id")  # fmt: skip
+        assert says in body["detail"], body
+    assert not Customer.objects.filter(ledger=ledger).exists()
+
+
+def test_a_new_national_id_decides_the_entity_again_with_an_event(ledger, api):
+    api.post(url(ledger, "customers/"), {**NEW, "national_id": "15108695088"}, format="json")
+    response = api.patch(url(ledger, "customers/5001/"), {"national_id": "923609016"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["legal_entity"] == "business"
+    change = CustomerEvent.objects.get(customer__customer_no="5001", kind="legal_entity_changed")
+    assert change.new_value == {"legal_entity": "business", "inferred_from": "national_id"}

@@ -27,7 +27,8 @@ def database_url() -> str:
     db = connection.settings_dict
     user = quote(db["USER"] or "")
     password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    host = db["HOST"] or "localhost"
+    # The embedded server is reached by its socket directory, which dj-database-url puts in OPTIONS.
+    host = db["HOST"] or db.get("OPTIONS", {}).get("host") or "localhost"
     if host.startswith("/"):
         return f"postgres://{user}{password}@/{db['NAME']}?host={quote(host)}"
     return f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
