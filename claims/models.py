@@ -221,7 +221,7 @@ class Claim(models.Model):
 
 class ClaimEventKind(models.TextChoices):
     STEP = "step", "Step taken"
-    SKIPPED = "skipped", "Step skipped (below its minimum)"
+    SKIPPED = "skipped", "Step skipped"
     POSTPONED = "postponed", "Postponed by a rule"
     PAUSED = "paused", "Moved by a respite or dispute"
     INTEREST = "interest", "Interest booked"

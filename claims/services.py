@@ -227,6 +227,16 @@ def _step_applies(step: ClaimStep, *, business: bool, foreign: bool, settings: C
     }[step.audience]
 
 
+def _informational(step: ClaimStep) -> bool:
+    """A step that only tells (a friendly SMS, a call task): no fee, no deadline, the timeline goes on."""
+    return (
+        step.kind in (StepKind.SMS_REMINDER, StepKind.CALL_TASK)
+        and step.fee_rule == FeeRule.NONE
+        and not step.deadline_days
+        and not step.stops_timeline
+    )
+
+
 # --- The daily escalation ------------------------------------------------------------------------
 
 
@@ -528,6 +538,8 @@ class _Run:
                     )
                 )
                 self.pass_over(item, step)
+            elif self.overtaken(item, step):
+                pass  # skipped: the loop goes on with the step that overtook it
             else:
                 fee, fee_note, not_before = self.fee(step, item)
                 fee = to_money(fee)
@@ -546,6 +558,44 @@ class _Run:
                 return
             if item.next_on is None or item.next_on > as_of:
                 return
+
+    def overtaken(self, item: _Due, step: ClaimStep) -> bool:
+        """Skip an informational step (an SMS, a call) that fell due on a day the run did not come, when
+        the next step is due as well: after a gap in business days it must not delay that step.
+
+        The next step is dated as if the skipped one had been taken on its day, so a chain of them
+        catches up the way the daily runs would have gone. A step with a fee or a deadline is never
+        skipped: the law wants each letter sent, with its full deadline counted from the day it goes out.
+        """
+        if not _informational(step):
+            return False
+        # Its own day: a step dated from the deadline keeps that day when a step taken late moved the
+        # claim's next_on on; one dated from the previous step is dated by next_on (skipped ones included).
+        due_on = item.next_on
+        if step.anchor == Anchor.DEADLINE:
+            due_on = min(due_on, step_date(step, deadline=item.deadline, last_step_on=None))
+        if due_on >= self.as_of:
+            return False
+        nxt = self._next_applicable(item, step.position)
+        if nxt is None:
+            return False
+        nxt_on = step_date(nxt, deadline=item.deadline, last_step_on=due_on)
+        if nxt_on > self.as_of:
+            return False
+        item.notes.append((ClaimEventKind.SKIPPED, step.position, step.kind,
+                           f"overtaken: due on {due_on}, when the run did not come, and the next step "
+                           f"({nxt.kind}) is due as well"))  # fmt: skip
+        # Straight to the step that overtook it (past any in between that are not for this claim).
+        item.position, item.next_on, item.changed = nxt.position - 1, nxt_on, True
+        return True
+
+    def _next_applicable(self, item: _Due, position: int) -> ClaimStep | None:
+        for later in range(position + 1, max(self.steps) + 1):
+            step = self.steps.get(later)
+            if step is not None and _step_applies(step, business=item.business, foreign=item.foreign,
+                                                  settings=self.settings):  # fmt: skip
+                return step
+        return None
 
     def pass_over(self, item: _Due, step: ClaimStep) -> None:
         """A step that is not for this claim: the claim moves past it without taking it."""

@@ -185,7 +185,7 @@ CAUSE = {
 
 CLAIM_EVENT = {
     "step": _("Step taken"),
-    "skipped": _("Step skipped (below its minimum)"),
+    "skipped": _("Step skipped"),
     "postponed": _("Postponed by a rule"),
     "paused": _("Moved by a respite or dispute"),
     "interest": _("Interest booked"),
