@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from claims.services import STEP_EVENT
 
+from .labels import label
 from .templatetags.ui import amount, day
 
 STEP_EVENT_KINDS = frozenset(str(kind) for kind in STEP_EVENT.values())
@@ -38,6 +39,19 @@ _SHAPES = [
                 rf"(?P<day>{_DAY}), (?P<ref_label>\w+) (?P<ref>\d+), file (?P<file>\S+)$"),
      lambda m: _("Direct debit attempt %(n)s of %(of)s: %(amount)s, debit date %(day)s, %(ref_label)s %(ref)s, "
                  "file %(file)s") % m),
+    # Claim events (claims/services.py: _Run.advance, overtaken, fee).
+    (re.compile(r"^schedule moved (?P<n>\d+) days by respite or dispute$"),
+     lambda m: _("schedule moved %(n)s days by respite or dispute") % m),
+    (re.compile(rf"^open amount (?P<amount>{_AMOUNT}) is below the step's minimum (?P<minimum>{_AMOUNT})$"),
+     lambda m: _("open amount %(amount)s is below the step's minimum %(minimum)s") % m),
+    (re.compile(rf"^overtaken: due on (?P<day>{_DAY}), when the run did not come, and the next step "
+                r"\((?P<step>\w+)\) is due as well$"),
+     lambda m: _("overtaken: due on %(day)s, when the run did not come, and the next step (%(step)s) is due as "
+                 "well") % m),
+    (re.compile(rf"^postponed to (?P<day>{_DAY}): a fee only (?P<n>\d+) days after the due date$"),
+     lambda m: _("postponed to %(day)s: a fee only %(n)s days after the due date") % m),
+    (re.compile(rf"^postponed to (?P<day>{_DAY}): a fee only (?P<n>\d+) days after the last one$"),
+     lambda m: _("postponed to %(day)s: a fee only %(n)s days after the last one") % m),
 ]  # fmt: skip
 
 
@@ -64,6 +78,8 @@ def _shown(name: str, value: str | None, ledger) -> str | None:
         return None
     if name == "day":
         return day(date.fromisoformat(value), ledger)
-    if name == "amount":
+    if name == "step":
+        return label(value, "claim_level")
+    if name in ("amount", "minimum"):
         return amount(Decimal(value), ledger)
     return value

@@ -124,4 +124,6 @@ def reason(event, ledger=None) -> str:
     """An event's recorded reason in the operator's language (portal360/reasons.py)."""
     from ..reasons import reason_text
 
+    if isinstance(event, dict):  # a claim's history (claims.selectors.claim_status): its reason is "why"
+        return reason_text(event.get("why", ""), ledger, kind=event.get("kind", ""))
     return reason_text(event.reason, ledger, kind=event.kind)

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from ledger.models import Customer, CustomerConsent, CustomerEvent
+from ledger.selectors import ledger_verify
 from ledger.services import invoice_credit
 from tests.factories import CustomerFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay
@@ -143,6 +144,7 @@ def test_without_legal_entity_the_national_id_decides_it(ledger, api, country, p
     assert (business.json()["legal_entity"], private.json()["legal_entity"]) == ("business", "private")
     created = CustomerEvent.objects.get(customer__ledger=ledger, customer__customer_no="1", kind="created")
     assert created.new_value == {"legal_entity": "business", "inferred_from": "national_id"}
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger))
 
 
 @pytest.mark.parametrize(("country", "person", "org"), NATIONAL_IDS)

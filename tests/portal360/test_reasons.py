@@ -21,3 +21,22 @@ def test_system_reasons_in_norwegian_and_operator_text_as_written(db):
             "Direct debit attempt 1 of 3: 437.50 NOK, debit date 2026-11-28, KID 000300300019, file AG_1.txt"
         ) == "Trekkforsøk 1 av 3: 437,50, trekkdato 28.11.2026, KID 000300300019, fil AG_1.txt"
         assert say("Kunden ringte 2. mai") == "Kunden ringte 2. mai"  # an operator's words stay theirs
+
+
+def test_the_claim_events_reasons_in_norwegian(db):
+    ledger = LedgerFactory(country="NO")
+    with translation.override("nb"):
+        say = lambda text: reason_text(text, ledger)  # noqa: E731
+        assert say("overtaken: due on 2025-01-18, when the run did not come, and the next step "
+                   "(collection_notice) is due as well") == (
+            "forbigått: forfalt 18.01.2025, da kjøringen uteble, og neste trinn (Inkassovarsel) er også forfalt"
+        )  # fmt: skip
+        assert say("open amount 120.00 is below the step's minimum 500.00") == (
+            "åpent beløp 120,00 er under trinnets minstebeløp 500,00"
+        )
+        assert say("postponed to 2026-03-01: a fee only 14 days after the last one") == (
+            "utsatt til 01.03.2026: gebyr først 14 dager etter forrige"
+        )
+        assert say("schedule moved 5 days by respite or dispute") == (
+            "tidsplanen flyttet 5 dager av utsettelse eller innsigelse"
+        )
