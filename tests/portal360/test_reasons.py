@@ -40,3 +40,14 @@ def test_the_claim_events_reasons_in_norwegian(db):
         assert say("schedule moved 5 days by respite or dispute") == (
             "tidsplanen flyttet 5 dager av utsettelse eller innsigelse"
         )
+
+
+def test_every_coded_guard_error_is_translated_in_each_language():
+    from portal360.errors import MESSAGES
+
+    with translation.override("en"):
+        english = {code: str(text) for code, text in MESSAGES.items()}
+    for language in ("nb", "sv", "da"):
+        with translation.override(language):
+            untranslated = [code for code, text in MESSAGES.items() if str(text) == english[code]]
+        assert untranslated == [], language
