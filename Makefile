@@ -35,6 +35,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Stop the embedded PostgreSQL (it is left running between commands so they start fast).
 stop-db: install

@@ -1,7 +1,7 @@
 """Reads of a ledger's sFTP folders for the 360 Files section: the outbox (what we hand the client)
 and the state of the CUSIN inbox (waiting, importing, archived, failed).
 
-Names are checked the way the REST API checks them (`ledger.api.outbox_file`): a download is only ever
+Names are checked the way the REST API checks them (`ledger.outbox.outbox_file`): a download is only ever
 a regular file directly in the ledger's own outbox.
 """
 
@@ -12,9 +12,8 @@ from pathlib import Path
 
 from cusin.inbox import INCOMPLETE_SUFFIXES, PROCESSING
 from cusin.models import CusinFile
-from ledger.api import SAFE_FILE_NAME, outbox_file
 from ledger.models import Ledger
-from ledger.outbox import company_dir, sftp_root
+from ledger.outbox import SAFE_FILE_NAME, company_dir, outbox_file, sftp_root
 
 # Outbox file kinds by name (first match wins); see README "Accounting files", "Settlement", payouts
 # and direct debit for the names each writer gives its files.

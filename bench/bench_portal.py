@@ -64,8 +64,8 @@ def make_links(args) -> list[tuple[str, str]]:
     from django.conf import settings
     from django.utils import timezone
 
-    from invoiceportal.models import PortalLink
-    from invoiceportal.selectors import token_hash
+    from distribution.links import token_hash
+    from distribution.models import PortalLink
     from ledger.models import Invoice, Ledger
 
     ledger = Ledger.objects.get(company_no=COMPANY_NO)

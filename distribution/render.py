@@ -19,6 +19,7 @@ from ledger.money import ZERO, to_money
 from ledger.selectors import invoice_balance, invoices_with_balances
 
 from . import texts
+from .links import portal_link_issue, portal_url
 from .models import Document, DocumentKind
 
 
@@ -28,8 +29,6 @@ def portal_token(document: Document) -> str:
     A write (one PortalLink row; only the token's hash is kept): call it once per sending and put the
     same link in the PDF and the message. The portal refuses it once expired, revoked or the invoice closed.
     """
-    from invoiceportal.services import portal_link_issue
-
     return portal_link_issue(
         ledger_id=document.ledger_id,
         customer_id=document.customer_id,
@@ -39,8 +38,6 @@ def portal_token(document: Document) -> str:
 
 
 def portal_link(document: Document) -> str:
-    from invoiceportal.services import portal_url
-
     return portal_url(portal_token(document))
 
 

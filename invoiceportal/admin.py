@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import DirectDebitSignup, PortalLink, PortalSettings, ProviderPayment, RespiteRequest
+from distribution.models import PortalLink
+
+from .models import DirectDebitSignup, PortalSettings, ProviderPayment, RespiteRequest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

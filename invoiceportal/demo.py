@@ -3,10 +3,10 @@ their own), and the client's contact details for the portal."""
 
 from django.conf import settings
 
+from distribution.links import portal_link_issue, portal_url
 from ledger.models import Invoice, InvoiceStatus, Ledger
 
 from .models import PortalSettings
-from .services import portal_link_issue, portal_url
 
 
 def demo_portal_links(*, company_no: str = "9999") -> dict:

@@ -1,4 +1,4 @@
-"""The invoice portal's own records: the links we hand out, the client's portal rules, and what
+"""The invoice portal's own records: the client's portal rules, and what
 customers asked for or did through the portal (respite requests, payments with a provider, direct
 debit sign-ups). Every booking goes through the ledger's services; nothing here is a balance."""
 
@@ -7,30 +7,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ledger.models import MONEY, ConsentKind, Customer, Invoice, Ledger, Payment
-
-
-class PortalLink(models.Model):
-    """One link handed to a customer: a random token of which only the SHA-256 is kept, so the table
-    reveals no working link. An invoice link (invoice set) or a customer's debt overview (invoice null)."""
-
-    token_hash = models.CharField(max_length=64, unique=True)
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # The document the link was printed in (null for links made otherwise, e.g. the demo's).
-    document = models.ForeignKey(
-        "distribution.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["invoice"], name="portallink_invoice_idx")]
-
-    def __str__(self):
-        return f"portal link {self.pk} ({'invoice' if self.invoice_id else 'customer'})"
 
 
 class PortalSettings(models.Model):
@@ -106,7 +82,7 @@ class ProviderPayment(models.Model):
     ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    link = models.ForeignKey(PortalLink, on_delete=models.PROTECT, related_name="+")
+    link = models.ForeignKey("distribution.PortalLink", on_delete=models.PROTECT, related_name="+")
     provider = models.CharField(max_length=20)
     method = models.CharField(max_length=20, help_text="vipps, swish, card")
     provider_ref = models.CharField(max_length=64, unique=True)

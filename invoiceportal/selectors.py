@@ -1,7 +1,6 @@
 """Reads for the invoice portal. Everything a page shows is looked up through the link: its ledger and
 customer bound every query, so a link never reaches another customer's data."""
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -14,7 +13,8 @@ from django.utils import timezone
 from claims.figures import Figures
 from claims.models import Claim, FigureKind, StepKind
 from claims.selectors import claim_summaries
-from distribution.models import Document, DocumentStatus
+from distribution.links import token_hash
+from distribution.models import Document, DocumentStatus, PortalLink
 from ledger.errors import NotFound
 from ledger.models import (
     ConsentKind,
@@ -28,7 +28,7 @@ from ledger.models import (
 )
 from ledger.money import ZERO, to_money
 
-from .models import PortalLink, PortalSettings, RespiteRequest, RespiteStatus
+from .models import PortalSettings, RespiteRequest, RespiteStatus
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet. Anything else is refused
 # before the database is asked.
@@ -63,10 +63,6 @@ class LinkRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.link = link
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def portal_link_resolve(*, token: str, allow_closed: bool = False) -> PortalLink:

@@ -6,10 +6,10 @@ import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from distribution.models import PortalLink
 from ledger import services as ledger_services
 from ledger.bankfiles.write import PaymentSpec, write_camt054
 from ledger.errors import InvalidTransition, NotFound, ValidationFailed
@@ -27,59 +27,18 @@ from ledger.selectors import invoice_balance
 
 from .models import (
     DirectDebitSignup,
-    PortalLink,
     ProviderPayment,
     ProviderPaymentStatus,
     RespiteRequest,
     RespiteStatus,
     SignupStatus,
 )
-from .selectors import DIRECT_DEBIT_KIND, portal_settings, respite_start, token_hash
+from .selectors import DIRECT_DEBIT_KIND, portal_settings, respite_start
 
 
 def customer_actor(customer: Customer) -> str:
     """Who the operators see as the author of a customer's action."""
     return f"customer {customer.customer_no} (invoice portal)"
-
-
-# --- Links ------------------------------------------------------------------------------------------
-
-
-def portal_link_issue(
-    *, ledger_id: int, customer_id: int, invoice_id: int | None, document_id: int | None = None
-) -> str:
-    """A new link; returns the token (shown once: only its hash is stored). Valid for
-    INVOICE_PORTAL_LINK_MAX_AGE_DAYS days."""
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    PortalLink.objects.create(
-        token_hash=token_hash(token),
-        ledger_id=ledger_id,
-        customer_id=customer_id,
-        invoice_id=invoice_id,
-        document_id=document_id,
-        created_at=now,
-        expires_at=now + timedelta(days=settings.INVOICE_PORTAL_LINK_MAX_AGE_DAYS),
-    )
-    return token
-
-
-def portal_url(token: str) -> str:
-    return f"{settings.INVOICE_PORTAL_BASE_URL.rstrip('/')}/{token}/"
-
-
-def portal_links_revoke(
-    *, invoice: Invoice | None = None, customer: Customer | None = None, reason: str
-) -> int:
-    """Revoke every live link of an invoice or of a customer (e.g. one sent to a wrong address)."""
-    if (invoice is None) == (customer is None):
-        raise ValidationFailed("revoke the links of an invoice or of a customer", field="invoice")
-    if not reason:
-        raise ValidationFailed("revoking links needs a reason", field="reason")
-    with transaction.atomic():
-        qs = PortalLink.objects.filter(revoked_at__isnull=True)
-        qs = qs.filter(invoice=invoice) if invoice is not None else qs.filter(customer=customer)
-        return qs.update(revoked_at=timezone.now(), revoked_reason=reason[:200])
 
 
 # --- Customer actions -------------------------------------------------------------------------------
@@ -214,7 +173,7 @@ def portal_contact_update(*, customer: Customer, email: str, phone: str) -> Cust
         raise ValidationFailed(
             "give an e-mail address or a phone number", code="contact_required", field="email"
         )
-    from ledger.api import customer_fields
+    from ledger.services import customer_fields
 
     with transaction.atomic():
         current = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -428,8 +387,7 @@ def direct_debit_signup_complete(
                 ) from exc
             if not limit.is_finite() or limit <= 0 or limit >= Decimal("1000000"):
                 raise ValidationFailed("the limit is an amount", code="amount_invalid", field="amount_limit")
-        from ledger.api import customer_fields
-        from ledger.services import CustomerInput, customers_upsert
+        from ledger.services import CustomerInput, customer_fields, customers_upsert
 
         customer = signup.customer
         customers_upsert(

@@ -4,6 +4,7 @@ Files we hand to clients are written atomically (a temporary name, then rename) 
 """
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -40,3 +41,18 @@ def write_atomic(path: Path, content: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+# What an outbox file may be called: no separators, no leading dot (temporary files), no "..".
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+def outbox_file(company_no: str, name: str) -> Path | None:
+    """The outbox file by name, or None; never anything outside the ledger's outbox."""
+    if not SAFE_FILE_NAME.match(name) or ".." in name:
+        return None
+    outbox = company_dir(company_no, "outbox").resolve()
+    candidate = (outbox / name).resolve()
+    if candidate.parent != outbox or not candidate.is_file():
+        return None
+    return candidate

@@ -1029,14 +1029,16 @@ def _lock_payment(payment: Payment) -> Payment:
     try:
         return Payment.objects.select_for_update(of=("self",)).select_related("ledger").get(pk=payment.pk)
     except Payment.DoesNotExist as exc:
-        raise NotFound(f"payment {payment.bank_archive_ref} not found", code="payment_not_found") from exc
+        raise NotFound(f"payment {payment.bank_archive_ref} not found", code="payment_not_found",
+                       params={"number": payment.bank_archive_ref}) from exc  # fmt: skip
 
 
 def _lock_customer(customer: Customer) -> Customer:
     try:
         return Customer.objects.select_for_update(of=("self",)).select_related("ledger").get(pk=customer.pk)
     except Customer.DoesNotExist as exc:
-        raise NotFound(f"customer {customer.customer_no} not found", code="customer_not_found") from exc
+        raise NotFound(f"customer {customer.customer_no} not found", code="customer_not_found",
+                       params={"number": customer.customer_no}) from exc  # fmt: skip
 
 
 def _guard_unidentified(payment: Payment, action: str) -> None:

@@ -171,7 +171,8 @@ def invoice_get(*, ledger: Ledger, invoice_no: str) -> Invoice:
     ).first()
     if invoice is None:
         raise NotFound(
-            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found"
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found",
+            params={"number": invoice_no},
         )
     return invoice
 
@@ -280,7 +281,8 @@ def invoice_find(*, ledger: Ledger, invoice_no: str) -> Invoice:
     rows = _fetch(_INVOICE_FIND_SQL, [ledger.id, invoice_no])
     if not rows:
         raise NotFound(
-            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found"
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found",
+            params={"number": invoice_no},
         )
     *values, customer_no, legal_entity, country = rows[0]
     invoice = Invoice.from_db("default", [f.attname for f in _INVOICE_FIND_FIELDS], values)
@@ -302,6 +304,7 @@ def invoice_get_by_external_id(*, ledger: Ledger, external_id: str) -> Invoice:
         raise NotFound(
             f"no invoice with external id {external_id!r} in ledger {ledger.company_no}",
             code="invoice_not_found",
+            params={"number": external_id},
         )
     if len(matches) > 1:
         raise ValidationFailed(
@@ -318,7 +321,8 @@ def customer_get(*, ledger: Ledger, customer_no: str) -> Customer:
     )
     if customer is None:
         raise NotFound(
-            f"customer {customer_no} not found in ledger {ledger.company_no}", code="customer_not_found"
+            f"customer {customer_no} not found in ledger {ledger.company_no}", code="customer_not_found",
+            params={"number": customer_no},
         )
     return customer
 
@@ -355,7 +359,8 @@ def payment_get(*, ledger: Ledger, payment_id: int) -> Payment:
     payment = payments_for_ledger(ledger=ledger).filter(pk=payment_id).first()
     if payment is None:
         raise NotFound(
-            f"payment {payment_id} not found in ledger {ledger.company_no}", code="payment_not_found"
+            f"payment {payment_id} not found in ledger {ledger.company_no}", code="payment_not_found",
+            params={"number": payment_id},
         )
     return payment
 

@@ -206,6 +206,11 @@ CUSTOMER_FIELDS = (
 )  # fmt: skip
 
 
+def customer_fields(customer: Customer) -> dict:
+    """The customer's current values, to send back through customer_upsert with some changed."""
+    return {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
+
+
 CUSTOMER_COPY_COLUMNS = [
     "id", "ledger_id", "customer_no", *CUSTOMER_FIELDS, "status", "last_reference_serial", "created_at",
     "updated_at",

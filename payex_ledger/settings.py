@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "portal360",
     "invoiceportal",
     "api",
+    "businessday",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +204,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"
 CELERY_BEAT_SCHEDULE = {
     # Import complete files from every client's sFTP inbox (cusin/inbox.py).
     "cusin-scan-inbox": {"task": "cusin.scan_inbox", "schedule": 60.0, "options": {"expires": 55}},
-    # The business day (claims/daily.py) once a day, early, in the service's time zone.
+    # The business day (businessday/daily.py) once a day, early, in the service's time zone.
     "claims-run-daily": {
         "task": "claims.run_daily",
         # BUSINESS_DAY_EVERY_SECONDS (tests, demos) runs it every so many seconds instead.

@@ -4,10 +4,10 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-import cusin.api
-import distribution.api
-import ledger.api
 import portal360.views.start
+from api.endpoints import cusin as cusin_api
+from api.endpoints import distribution as distribution_api
+from api.endpoints import ledger as ledger_api
 from api.exceptions import server_error, unknown_endpoint
 
 
@@ -20,8 +20,8 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
-# The REST API: each app's api.py lists its routes under /api/v1/ (see DESIGN.md, section 3).
-api_v1 = [*ledger.api.urlpatterns, *cusin.api.urlpatterns, *distribution.api.urlpatterns]
+# The REST API: api/endpoints/ lists the routes of each app's resources under /api/v1/.
+api_v1 = [*ledger_api.urlpatterns, *cusin_api.urlpatterns, *distribution_api.urlpatterns]
 
 urlpatterns = [
     path("", portal360.views.start.root, name="root"),

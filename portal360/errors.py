@@ -67,9 +67,9 @@ MESSAGES = {
     "invalid_org_no": _("That is not a valid organisation number."),
     "invalid_edi_id": _("That is not a valid EDI identifier: an organisation number, or scheme:id."),
     "invalid_national_id": _("The national id is not valid, or not of the customer's legal entity."),
-    "customer_not_found": _("No such customer in this ledger."),
-    "invoice_not_found": _("No such invoice in this ledger."),
-    "payment_not_found": _("No such payment in this ledger."),
+    "customer_not_found": _("There is no customer %(number)s in this ledger."),
+    "invoice_not_found": _("There is no invoice %(number)s in this ledger."),
+    "payment_not_found": _("There is no payment %(number)s in this ledger."),
 }
 
 
@@ -77,9 +77,10 @@ def error_text(error: LedgerError) -> str:
     text = MESSAGES.get(error.code)
     if text is None:
         return error.message
-    if not error.params:
-        return str(text)
-    return str(text) % {name: _shown(value) for name, value in error.params.items()}
+    try:
+        return str(text) % {name: _shown(value) for name, value in error.params.items()}
+    except (KeyError, TypeError):  # a caller that did not give what the text names: its own words, whole
+        return error.message
 
 
 def _shown(value):

@@ -116,7 +116,8 @@ def _find_invoice(ledger, text: str):
         Invoice.objects.filter(ledger=ledger, payment_ref=text.replace(" ", "")).first()
     )
     if invoice is None:
-        raise NotFound(f"no invoice {text} in ledger {ledger.company_no}", code="invoice_not_found")
+        raise NotFound(f"no invoice {text} in ledger {ledger.company_no}", code="invoice_not_found",
+                       params={"number": text})  # fmt: skip
     return invoice
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from ledger import api as ledger_api
+from api.endpoints import ledger as ledger_api
 from ledger.models import JournalTransaction, TransactionKind
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims.daily import business_day_run
+from businessday.daily import business_day_run
 from claims.models import Claim, ClaimEvent, ClaimEventKind
 from claims.services import claim_settings_update, claims_escalate
 from ledger.models import JournalTransaction, LegalEntity

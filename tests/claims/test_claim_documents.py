@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims.daily import business_day_run
+from businessday.daily import business_day_run
 from claims.models import Claim
 from distribution.models import Document, DocumentKind
 from tests.claims.conftest import run_days

@@ -137,7 +137,7 @@ def test_odd_input_gets_a_clear_answer_never_a_500(reminded):
 
 def test_a_respite_extends_the_current_deadline_not_today(ledger_no, today, data_dir):
     """Due 10.03.2026 and asked on 20.02.2026: 7 days means until 17.03.2026, never a day before the due date."""
-    from invoiceportal.services import portal_link_issue
+    from distribution.links import portal_link_issue
     from tests.factories import CustomerFactory
     from tests.invoiceportal.conftest import make_invoice
 

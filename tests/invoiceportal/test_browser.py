@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from distribution.links import portal_link_issue, portal_url
 from distribution.services import DocumentRequest, documents_distribute, documents_queue
-from invoiceportal.services import portal_link_issue, portal_url
 from ledger.models import InvoiceStatus
 from tests.browser import SCREENSHOTS
 from tests.factories import CustomerFactory, LedgerFactory

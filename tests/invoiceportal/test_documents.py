@@ -1,8 +1,8 @@
 from django.test import Client
 from pypdf import PdfReader
 
-from invoiceportal.models import PortalLink
-from invoiceportal.selectors import token_hash
+from distribution.links import token_hash
+from distribution.models import PortalLink
 
 
 def test_the_reminder_pdf_opens_inline_and_downloads(reminded):

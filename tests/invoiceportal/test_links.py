@@ -7,9 +7,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from invoiceportal.models import PortalLink
-from invoiceportal.selectors import token_hash
-from invoiceportal.services import portal_link_issue, portal_links_revoke
+from distribution.links import portal_link_issue, portal_links_revoke, token_hash
+from distribution.models import PortalLink
 from ledger.models import Cause, InvoiceStatus
 from ledger.services import invoice_credit
 from tests.factories import CustomerFactory

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.test import Client
 
-from invoiceportal.services import portal_link_issue
+from distribution.links import portal_link_issue
 from tests.factories import CustomerFactory
 from tests.invoiceportal.conftest import make_invoice
 

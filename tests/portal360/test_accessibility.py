@@ -6,7 +6,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from invoiceportal.services import portal_link_issue
+from distribution.links import portal_link_issue
 from tests.portal360.conftest import browser_sign_in
 
 

@@ -9,7 +9,7 @@ import time_machine
 from django.core import mail
 
 from api.models import ApiToken
-from claims.daily import business_day_run
+from businessday.daily import business_day_run
 from claims.models import ClaimSettings, ClaimStep
 from claims.services import claim_process_install
 from ledger.models import AuditEvent, Ledger, User, UserRole

@@ -51,3 +51,14 @@ def test_every_coded_guard_error_is_translated_in_each_language():
         with translation.override(language):
             untranslated = [code for code, text in MESSAGES.items() if str(text) == english[code]]
         assert untranslated == [], language
+
+
+def test_a_guard_error_without_the_values_its_text_names_is_shown_in_the_services_own_words():
+    from ledger.errors import NotFound
+    from portal360.errors import error_text
+
+    with translation.override("nb"):
+        assert error_text(NotFound("no invoice X-1", code="invoice_not_found", params={"number": "X-1"})) == (
+            "Det finnes ingen faktura X-1 i denne reskontroen."
+        )
+        assert error_text(NotFound("no invoice X-1", code="invoice_not_found")) == "no invoice X-1"

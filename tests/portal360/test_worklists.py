@@ -147,7 +147,7 @@ def test_unidentified_payment_placed_on_an_invoice_by_kid(signed_in, ledger, inv
     unknown = unidentified("10.00", archive_ref="000000902")
     missing = signed_in.post(f"/360/worklists/unidentified/{unknown.pk}/allocate/",
                              {"invoice": "NOPE", "amount": "", "reason": "x"})  # fmt: skip
-    assert missing.status_code == 200 and "no invoice NOPE" in missing.content.decode()
+    assert missing.status_code == 200 and "There is no invoice NOPE in this ledger." in missing.content.decode()
 
 
 def test_unidentified_payment_refunded(signed_in, ledger):

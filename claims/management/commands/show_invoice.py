@@ -1,3 +1,5 @@
+from claims.selectors import claim_status
+from distribution.selectors import invoice_distribution_status, invoice_documents
 from ledger.management.base import JsonCommand, parse_date
 from ledger.selectors import invoice_detail, invoice_get, ledger_get
 
@@ -14,10 +16,6 @@ class Command(JsonCommand):
         parser.add_argument("invoice_no")
 
     def run(self, **o):
-        # claims and distribution depend on ledger, never the other way round: imported here, not in ledger/.
-        from claims.selectors import claim_status
-        from distribution.selectors import invoice_distribution_status, invoice_documents
-
         ledger = ledger_get(company_no=o["ledger"])
         detail = invoice_detail(ledger=ledger, invoice_no=o["invoice_no"])
         invoice = invoice_get(ledger=ledger, invoice_no=o["invoice_no"])

@@ -13,10 +13,9 @@ from rest_framework.response import Response
 
 from api.exceptions import ApiProblem
 from api.views import LedgerApiView
+from cusin.models import FileStatus
+from cusin.services import FILE_NAME, cusin_import
 from ledger.errors import ValidationFailed
-
-from .models import FileStatus
-from .services import FILE_NAME, cusin_import
 
 
 class ReceiptErrorOutput(serializers.Serializer):

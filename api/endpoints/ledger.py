@@ -6,10 +6,8 @@ and answer with an Output serializer. The ledger comes from the URL through the 
 """
 
 import mimetypes
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from django.http import FileResponse
 from django.urls import path
@@ -25,8 +23,8 @@ from api.pagination import CURSOR_PARAM, keyset_page, page_limit, page_parameter
 from api.views import LedgerApiView
 from ledger import services
 from ledger.errors import NotFound, ValidationFailed
-from ledger.models import Cause, ConsentKind, Customer, Invoice, InvoiceStatus, LegalEntity, Payment
-from ledger.outbox import company_dir
+from ledger.models import Cause, ConsentKind, Invoice, InvoiceStatus, LegalEntity, Payment
+from ledger.outbox import SAFE_FILE_NAME, company_dir, outbox_file
 from ledger.payment_selectors import customer_credit_balance, payments_unallocated
 from ledger.payments import Allocation, payment_allocate
 from ledger.selectors import (
@@ -517,11 +515,6 @@ class CustomerFieldsInput(serializers.Serializer):
         ref_name = "CustomerUpdateInput"
 
 
-def customer_fields(customer: Customer) -> dict:
-    """The customer's current values, to send back through customer_upsert with some changed."""
-    return {name: getattr(customer, name) for name in services.CUSTOMER_FIELDS}
-
-
 class CustomerCreateView(LedgerApiView):
     class Input(CustomerFieldsInput):
         customer_no = serializers.RegexField(r"^[A-Za-z0-9._-]{1,30}$", max_length=30)
@@ -557,7 +550,7 @@ class CustomerDetailView(LedgerApiView):
     def patch(self, request, company_no, customer_no):
         data = _valid(CustomerFieldsInput, request.data)
         customer = customer_get(ledger=self.ledger, customer_no=customer_no)
-        fields = {**customer_fields(customer), **data}
+        fields = {**services.customer_fields(customer), **data}
         if "national_id" in data and "legal_entity" not in data:
             fields["legal_entity"] = ""  # a new number decides the entity again
         customer = services.customer_upsert(
@@ -621,7 +614,7 @@ class CustomerConsentsView(LedgerApiView):
             actor=self.actor,
             customer_no=customer.customer_no,
             consents=consents,
-            **customer_fields(customer),
+            **services.customer_fields(customer),
         )
         return self._answer(customer)
 
@@ -778,21 +771,6 @@ class PaymentAllocateView(LedgerApiView):
 
 
 # --- Outbox files -------------------------------------------------------------------------------
-
-# What an outbox file may be called: no separators, no leading dot (temporary files), no "..".
-SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
-
-
-def outbox_file(company_no: str, name: str) -> Path | None:
-    """The outbox file by name, or None; never anything outside the ledger's outbox."""
-    if not SAFE_FILE_NAME.match(name) or ".." in name:
-        return None
-    outbox = company_dir(company_no, "outbox").resolve()
-    candidate = (outbox / name).resolve()
-    if candidate.parent != outbox or not candidate.is_file():
-        return None
-    return candidate
-
 
 class FileListView(LedgerApiView):
     class Output(serializers.Serializer):

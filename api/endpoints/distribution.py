@@ -15,12 +15,11 @@ from rest_framework.response import Response
 
 from api.renderers import PdfRenderer
 from api.views import LedgerApiView
+from distribution.models import Channel, DocumentKind, DocumentStatus, PaperRoute
+from distribution.selectors import archived_document_pdf, invoice_document_get, invoice_documents
+from distribution.senders import pdf_file_name
+from distribution.services import debt_summary_on_request
 from ledger.selectors import customer_get, invoice_find
-
-from .models import Channel, DocumentKind, DocumentStatus, PaperRoute
-from .selectors import archived_document_pdf, invoice_document_get, invoice_documents
-from .senders import pdf_file_name
-from .services import debt_summary_on_request
 
 PDF = "application/pdf"
 PDF_RESPONSE = {(200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description="the archived PDF")}

@@ -16,7 +16,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from accounting.models import PriceItem, PriceItemKind, PriceList, SettlementAgreement, SettlementFrequency
-from claims.daily import business_day_run
+from businessday.daily import business_day_run
 from claims.models import BusinessDayRun, Claim, ClaimStatus
 from cusin.generate import CreditSpec, CustomerSpec, InvoiceSpec, write_cusin
 from cusin.inbox import inbox_scan

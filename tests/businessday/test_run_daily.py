@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from claims.daily import business_day_run
+from businessday.daily import business_day_run
 from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind, ClaimStep
 from claims.services import default_process
 from ledger.bank_inbox import bank_dir

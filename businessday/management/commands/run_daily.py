@@ -1,4 +1,4 @@
-from claims.daily import PARTS, business_day_run
+from businessday.daily import PARTS, business_day_run
 from ledger.management.base import JsonCommand, parse_date
 
 

@@ -1,4 +1,4 @@
-"""Celery tasks of the claims app (the beat schedule is in payex_ledger/settings.py)."""
+"""The business day's Celery task (the beat schedule is in payex_ledger/settings.py)."""
 
 import zoneinfo
 from datetime import date
@@ -7,9 +7,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from claims.daily import business_day_run
+from businessday.daily import business_day_run
 
 
+# The name beat and messages already queued know it by (it ran in the claims app before).
 @shared_task(name="claims.run_daily")
 def run_daily(as_of: str | None = None) -> dict:
     """The business day for every ledger; without a date, today in the service's time zone."""
