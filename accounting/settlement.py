@@ -29,7 +29,7 @@ from distribution.models import Channel, Document, DocumentKind, DocumentStatus
 from ledger.errors import ValidationFailed
 from ledger.models import AccountRole, InvoiceEvent, InvoiceEventKind, Ledger, Payment
 from ledger.money import ZERO
-from ledger.payouts import E, _account, _amount, _party, _text, _validate, client_funds_account
+from ledger.payments.payouts import E, _account, _amount, _party, _text, _validate, client_funds_account
 
 from .models import (
     PriceItem,
@@ -469,7 +469,7 @@ def settlement_message_id(ledger: Ledger, settlement: Settlement) -> str:
 
 def settlement_pain001(*, settlement: Settlement, agreement: SettlementAgreement, message_id: str) -> bytes:
     """One credit transfer from the client-funds account to the client's account, in the ISO 20022
-    pain.001.001.03 form of ledger/payouts.py, validated against the official schema."""
+    pain.001.001.03 form of ledger/payments/payouts.py, validated against the official schema."""
     ledger = settlement.ledger
     debtor = client_funds_account(ledger)
     creditor = _account(
@@ -533,7 +533,7 @@ def ocr_account(bank_account: str) -> str:
 
 def ocr_settlement_file(*, settlement: Settlement, agreement: SettlementAgreement, payments) -> bytes:
     """The Nets OCR Giro file (service code 09) listing the settlement's payments with KID and amount."""
-    from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
+    from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 
     account = ocr_account(agreement.bank_account)
     number = f"{settlement.id % 10_000_000:07d}"

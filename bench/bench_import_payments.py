@@ -17,7 +17,7 @@ date, so no surplus is settled against older invoices), and, taking the invoices
   file, imported in the setup, closes it; the measured file pays it again), and 1 left alone whose
   slot in the file is an unidentified payment (a KID with a valid check digit that matches nothing);
 that is 90 % exact, 4 % partial, 2 % over, 2 % double, 2 % unidentified: N payments for N invoices.
-The measured file is written with `ledger.bankfiles.write.write_ocr_giro` to disk.
+The measured file is written with `ledger.payments.bankfiles.write.write_ocr_giro` to disk.
 
 Measured, in this process:
   1. the import: reading the file's bytes + `payments_import(data=..., file_name=...)`, the whole call
@@ -26,7 +26,7 @@ Measured, in this process:
      planning and writing (`_book_rounds`: the file is parsed, planned and built into rows round by
      round in the main thread while a background thread stores the round before), of which the rows
      built (`_round`), commit, and the rest (lock, dedup query, summary, file row).
-  2. the floor: `ledger.bankfiles.parse_bank_file(data)` of the same bytes, alone.
+  2. the floor: `ledger.payments.bankfiles.parse_bank_file(data)` of the same bytes, alone.
   ratio = import time / floor time.
 
 Checks: the summary's counts are exactly the mix (and its total the file's total), the database holds
@@ -116,10 +116,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from ledger import bankfiles, payments
-    from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
     from ledger.models import Customer, Invoice, InvoiceStatus, JournalTransaction, Payment, TransactionKind
-    from ledger.payments import payments_import
+    from ledger.payments import bank_import, bankfiles, booking, matching
+    from ledger.payments.bank_import import payments_import
+    from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
     from ledger.references import kid_generate
     from ledger.selectors import ledger_verify
     from ledger.services import InvoiceInput, invoices_register, ledger_create
@@ -264,12 +264,12 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
     timers = [
         _Timed(bankfiles, "open_bank_file"),
-        _Timed(payments, "_round"),
-        _Timed(payments, "_book_rounds"),
+        _Timed(bank_import, "_round"),
+        _Timed(bank_import, "_book_rounds"),
     ]
     # In the writer thread: the statements themselves.
-    store_timers = [_Timed(payments, "_copy_lines"), _Timed(payments, "_close_invoices")]
-    load_timer = _Timed(payments, "_load_items")
+    store_timers = [_Timed(booking, "_copy_lines"), _Timed(booking, "_close_invoices")]
+    load_timer = _Timed(matching, "_load_items")
     commit_time = [0.0]
     real_commit = connection._commit
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from distribution.models import PortalLink
 from ledger import services as ledger_services
-from ledger.bankfiles.write import PaymentSpec, write_camt054
 from ledger.errors import InvalidTransition, NotFound, ValidationFailed
 from ledger.models import (
     Customer,
@@ -22,7 +21,8 @@ from ledger.models import (
     Ledger,
     Payment,
 )
-from ledger.payments import payments_import
+from ledger.payments.bank_import import payments_import
+from ledger.payments.bankfiles.write import PaymentSpec, write_camt054
 from ledger.selectors import invoice_balance
 
 from .models import (

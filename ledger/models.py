@@ -790,7 +790,7 @@ class Payout(models.Model):
     status = models.CharField(max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
     reason = models.CharField(max_length=500)
     transaction = models.OneToOneField(JournalTransaction, on_delete=models.PROTECT, related_name="payout")
-    # The pain.001 file that sent it (set together with status "sent", see ledger/payouts.py).
+    # The pain.001 file that sent it (set together with status "sent", see ledger/payments/payouts.py).
     batch = models.ForeignKey(
         "PayoutBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
     )
@@ -869,7 +869,7 @@ class PayoutBatch(models.Model):
         return f"{self.message_id} ({self.count} payouts, {self.total} {self.currency})"
 
 
-# --- Direct debit (ledger/direct_debit.py) ----------------------------------------------------------
+# --- Direct debit (ledger/payments/direct_debit.py) ----------------------------------------------------------
 
 
 class DirectDebitKind(models.TextChoices):

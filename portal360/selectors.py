@@ -32,7 +32,7 @@ from ledger.models import (
     TransactionKind,
 )
 from ledger.money import ZERO
-from ledger.payment_selectors import customer_credit_balance
+from ledger.payments.selectors import customer_credit_balance
 from ledger.selectors import (
     customer_get,
     invoice_events,

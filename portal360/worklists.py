@@ -10,7 +10,7 @@ from claims.models import ClaimEvent, ClaimEventKind, ClaimStatus, StepKind
 from distribution.models import ReturnedDocument, ReturnStatus
 from ledger.errors import NotFound
 from ledger.models import Invoice, InvoiceEvent, InvoiceEventKind, InvoiceStatus, Ledger, Payment, Posting
-from ledger.payment_selectors import unidentified_payments
+from ledger.payments.selectors import unidentified_payments
 
 from .models import WorklistClaim, WorklistKind
 

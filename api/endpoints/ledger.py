@@ -25,8 +25,8 @@ from ledger import services
 from ledger.errors import NotFound, ValidationFailed
 from ledger.models import Cause, ConsentKind, Invoice, InvoiceStatus, LegalEntity, Payment
 from ledger.outbox import SAFE_FILE_NAME, company_dir, outbox_file
-from ledger.payment_selectors import customer_credit_balance, payments_unallocated
-from ledger.payments import Allocation, payment_allocate
+from ledger.payments.allocation import Allocation, payment_allocate
+from ledger.payments.selectors import customer_credit_balance, payments_unallocated
 from ledger.selectors import (
     customer_consents,
     customer_get,

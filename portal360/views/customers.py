@@ -10,7 +10,7 @@ from distribution.selectors import archived_document_pdf
 from ledger.customer_services import customer_address_change, customer_mark_deceased
 from ledger.errors import LedgerError, NotFound
 from ledger.models import Customer
-from ledger.payments import customer_credit_move, customer_credit_refund
+from ledger.payments.refunds import customer_credit_move, customer_credit_refund
 from ledger.selectors import customer_get, customer_open_invoices
 
 from .. import forms

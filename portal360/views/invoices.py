@@ -13,8 +13,8 @@ from distribution.requests import document_copy_send
 from distribution.selectors import archived_document_pdf, invoice_document_get
 from ledger.errors import LedgerError, NotFound
 from ledger.models import Invoice
-from ledger.payment_selectors import unidentified_payments
-from ledger.payments import Allocation, payment_allocate
+from ledger.payments.allocation import Allocation, payment_allocate
+from ledger.payments.selectors import unidentified_payments
 from ledger.selectors import invoice_get
 from ledger.services import (
     invoice_credit,

@@ -14,7 +14,9 @@ from distribution.services import returned_document_readdress, returned_document
 from invoiceportal.services import respite_request_decide
 from ledger.complaints import complaint_resolve
 from ledger.errors import LedgerError, NotFound
-from ledger.payments import Allocation, payment_allocate, payment_move_to_ledger, payment_refund
+from ledger.payments.allocation import Allocation, payment_allocate
+from ledger.payments.refunds import payment_refund
+from ledger.payments.reversal import payment_move_to_ledger
 
 from .. import forms
 from ..access import context_ledgers, require_may_act

@@ -13,7 +13,7 @@ from accounting.services import accounting_files_write
 from ledger.errors import LedgerError
 from ledger.models import AccountRole, CustomerEvent, InvoiceEvent, Payment, TransactionKind
 from ledger.outbox import company_dir
-from ledger.payments import payment_reverse
+from ledger.payments.reversal import payment_reverse
 from ledger.services import Line, journal_book
 from tests.accounting.helpers import csv_records, parse_sie4, valid_xml
 from tests.factories import CustomerFactory, InvoiceFactory

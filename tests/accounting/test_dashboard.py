@@ -20,9 +20,9 @@ from accounting.dashboard import (
 )
 from claims.services import claims_escalate
 from distribution.services import document_return_register
-from ledger.bankfiles.write import PaymentSpec, write_camt054
 from ledger.models import InvoiceEvent
-from ledger.payments import payments_import
+from ledger.payments.bank_import import payments_import
+from ledger.payments.bankfiles.write import PaymentSpec, write_camt054
 from tests.factories import CustomerFactory, DocumentFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs
 from tests.ledger.test_payments_import import book, ocr_file, pay

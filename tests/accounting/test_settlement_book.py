@@ -21,11 +21,11 @@ from accounting.models import (
 )
 from accounting.services import accounting_files_write, settlement_book
 from accounting.settlement import natural_period_start, period_end_before
-from ledger.bankfiles import parse_bank_file
 from ledger.errors import LedgerError
 from ledger.models import AccountRole, InvoiceEvent, JournalTransaction, Payment, Posting, TransactionKind
 from ledger.outbox import company_dir
-from ledger.payments import payment_reverse
+from ledger.payments.bankfiles import parse_bank_file
+from ledger.payments.reversal import payment_reverse
 from tests.accounting.helpers import csv_records, valid_xml
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.helpers import book_costs

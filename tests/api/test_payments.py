@@ -4,7 +4,7 @@ as the worklist."""
 from decimal import Decimal
 
 from ledger.models import Payment
-from ledger.payment_selectors import payment_unallocated
+from ledger.payments.selectors import payment_unallocated
 from tests.factories import CustomerFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay, stray_kid
 

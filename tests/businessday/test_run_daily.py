@@ -15,9 +15,9 @@ from django.core.management import call_command
 from businessday.daily import business_day_run
 from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind, ClaimStep
 from claims.services import default_process
-from ledger.bank_inbox import bank_dir
-from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.models import InvoiceStatus, JournalTransaction
+from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
+from ledger.payments.inbox import bank_dir
 from tests.cusin.test_celery_worker import database_url
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 

@@ -8,10 +8,10 @@ import pytest
 from claims.interest import HUNDRED
 from claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimStatus
 from claims.services import claim_settings_update
-from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.models import AllocationOrder, InvoiceStatus
 from ledger.money import to_money
-from ledger.payments import payments_import
+from ledger.payments.bank_import import payments_import
+from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.selectors import invoice_balance
 from ledger.services import (
     invoice_credit,

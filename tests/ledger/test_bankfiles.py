@@ -1,4 +1,4 @@
-"""Bank payment file parsers (ledger.bankfiles): the public samples, tampered copies and the writers.
+"""Bank payment file parsers (ledger.payments.bankfiles): the public samples, tampered copies and the writers.
 
 Pure parsing: no database. The samples live in tests/samples (its README.md names their sources, contents
 and known defects).
@@ -11,14 +11,14 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.bankfiles import (
+from ledger.payments.bankfiles import (
     BankFile,
     BankFileError,
     BankPayment,
     detect_format,
     parse_bank_file,
 )
-from ledger.bankfiles.write import PaymentSpec, write_bgmax, write_camt054, write_ocr_giro
+from ledger.payments.bankfiles.write import PaymentSpec, write_bgmax, write_camt054, write_ocr_giro
 from tests.helpers import SAMPLES
 
 OCR = "ocr-giro/ocr_giro_transactions.txt"

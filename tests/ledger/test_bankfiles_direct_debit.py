@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.bankfiles import autogiro, betalingsservice
-from ledger.bankfiles.model import BankFileError
+from ledger.payments.bankfiles import autogiro, betalingsservice
+from ledger.payments.bankfiles.model import BankFileError
 
 DAY = date(2026, 3, 2)
 REQ = autogiro.PaymentRequest(

@@ -10,15 +10,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ledger import direct_debit
 from ledger import references as refs
-from ledger.direct_debit import (
-    debit_agreements_import,
-    debit_attempts_settle,
-    debit_claims_send,
-    invoices_in_direct_debit,
-    kid_customer_no,
-)
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.models import (
     ConsentKind,
@@ -30,6 +22,14 @@ from ledger.models import (
     InvoiceEvent,
 )
 from ledger.outbox import company_dir
+from ledger.payments import direct_debit
+from ledger.payments.direct_debit import (
+    debit_agreements_import,
+    debit_attempts_settle,
+    debit_claims_send,
+    invoices_in_direct_debit,
+    kid_customer_no,
+)
 from ledger.services import customer_upsert, invoice_dispute_open
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs, run_two_workers

@@ -8,15 +8,6 @@ import netsgiro
 import pytest
 from django.db import IntegrityError, transaction
 
-from ledger import direct_debit
-from ledger.bankfiles import autogiro, betalingsservice
-from ledger.direct_debit import (
-    debit_agreements_import,
-    debit_attempts_settle,
-    debit_claims_cancel,
-    debit_claims_send,
-    invoices_in_direct_debit,
-)
 from ledger.errors import LedgerError
 from ledger.models import (
     ConsentKind,
@@ -28,6 +19,15 @@ from ledger.models import (
     InvoiceEvent,
 )
 from ledger.outbox import company_dir
+from ledger.payments import direct_debit
+from ledger.payments.bankfiles import autogiro, betalingsservice
+from ledger.payments.direct_debit import (
+    debit_agreements_import,
+    debit_attempts_settle,
+    debit_claims_cancel,
+    debit_claims_send,
+    invoices_in_direct_debit,
+)
 from ledger.services import customer_upsert, invoice_credit, invoice_write_off
 from tests.factories import CustomerFactory, LedgerFactory
 from tests.helpers import run_two_workers

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from ledger import references
-from ledger.bankfiles.write import PaymentSpec, write_bgmax
 from ledger.models import (
     AccountRole,
     AllocationOrder,
@@ -19,7 +18,8 @@ from ledger.models import (
     Posting,
     TransactionKind,
 )
-from ledger.payment_selectors import customer_credit_balance, customers_with_credit, unidentified_payments
+from ledger.payments.bankfiles.write import PaymentSpec, write_bgmax
+from ledger.payments.selectors import customer_credit_balance, customers_with_credit, unidentified_payments
 from ledger.selectors import invoice_balance
 from ledger.services import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory

@@ -19,16 +19,10 @@ from ledger.models import (
     Posting,
     TransactionKind,
 )
-from ledger.payment_selectors import customer_credit_balance, payment_unallocated, unidentified_payments
-from ledger.payments import (
-    Allocation,
-    customer_credit_move,
-    customer_credit_refund,
-    payment_allocate,
-    payment_move_to_ledger,
-    payment_refund,
-    payment_reverse,
-)
+from ledger.payments.allocation import Allocation, payment_allocate
+from ledger.payments.refunds import customer_credit_move, customer_credit_refund, payment_refund
+from ledger.payments.reversal import payment_move_to_ledger, payment_reverse
+from ledger.payments.selectors import customer_credit_balance, payment_unallocated, unidentified_payments
 from ledger.selectors import invoice_balance
 from ledger.services import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory

@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from ledger import references
-from ledger.bankfiles.write import PaymentSpec, write_bgmax, write_camt054, write_ocr_giro
 from ledger.models import (
     AccountRole,
     JournalTransaction,
@@ -21,8 +20,9 @@ from ledger.models import (
     Posting,
     TransactionKind,
 )
-from ledger.payment_selectors import unidentified_payments
-from ledger.payments import payments_import
+from ledger.payments.bank_import import payments_import
+from ledger.payments.bankfiles.write import PaymentSpec, write_bgmax, write_camt054, write_ocr_giro
+from ledger.payments.selectors import unidentified_payments
 from ledger.selectors import ledger_verify
 from ledger.services import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
@@ -447,8 +447,8 @@ def _plan_queries(ledger, specs) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from ledger.bankfiles import parse_bank_file
-    from ledger.payments import _plan
+    from ledger.payments.bankfiles import parse_bank_file
+    from ledger.payments.matching import _plan
 
     payments = parse_bank_file(ocr_file(specs)).payments
     with CaptureQueriesContext(connection) as ctx:
@@ -480,9 +480,9 @@ def test_matching_a_file_takes_the_same_few_queries_whatever_its_size(db):
 
 
 def test_matching_reads_balances_per_component_of_this_ledgers_invoices_only(db):
-    from ledger.bankfiles import parse_bank_file
     from ledger.models import Invoice
-    from ledger.payments import _plan
+    from ledger.payments.bankfiles import parse_bank_file
+    from ledger.payments.matching import _plan
     from ledger.selectors import invoice_balance
 
     ledger = ledger_with_account()

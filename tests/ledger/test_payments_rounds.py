@@ -1,4 +1,4 @@
-"""A file is written in rounds (ledger.payments.WRITE_CHUNK payments each) by a background writer
+"""A file is written in rounds (ledger.payments.booking.WRITE_CHUNK payments each) by a background writer
 while the next round is planned: the rounds see each other's effects, and a failure in any round
 books nothing of the file."""
 
@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import payments
 from ledger.errors import InvalidTransition
 from ledger.models import Account, AccountRole, Invoice, InvoiceEvent, Payment, PaymentFile, Posting
+from ledger.payments import bank_import, booking
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.ledger.test_payments_import import (
     PAY_DAY,
@@ -24,8 +24,8 @@ from tests.ledger.test_payments_import import (
 
 @pytest.fixture
 def rounds_of_two(monkeypatch):
-    monkeypatch.setattr(payments, "WRITE_CHUNK", 2)
-    monkeypatch.setattr(payments, "FIRST_ROUND", 2)
+    monkeypatch.setattr(bank_import, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(bank_import, "FIRST_ROUND", 2)
 
 
 def test_payments_across_rounds_see_each_other(db, rounds_of_two):
@@ -96,7 +96,7 @@ def test_a_database_error_in_the_writer_books_nothing_of_the_file(db, rounds_of_
     customer = CustomerFactory(ledger=ledger)
     invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
     foreign = InvoiceFactory()  # another ledger's invoice
-    real_posting_rows = payments._posting_rows
+    real_posting_rows = booking._posting_rows
 
     def posting_on_another_ledgers_invoice(ledger, plan, accounts):
         rows = real_posting_rows(ledger, plan, accounts)
@@ -108,7 +108,7 @@ def test_a_database_error_in_the_writer_books_nothing_of_the_file(db, rounds_of_
             )
         return rows
 
-    monkeypatch.setattr(payments, "_posting_rows", posting_on_another_ledgers_invoice)
+    monkeypatch.setattr(booking, "_posting_rows", posting_on_another_ledgers_invoice)
     data = ocr_file(
         [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices, 1)]
     )
@@ -124,7 +124,7 @@ def test_a_refused_close_in_a_later_round_books_nothing_of_the_file(db, rounds_o
     ledger = ledger_with_account()
     customer = CustomerFactory(ledger=ledger)
     invoices = [InvoiceFactory(customer=customer, amount=Decimal("100.00")) for _ in range(5)]
-    real_closes = payments._closes
+    real_closes = booking._closes
 
     def close_an_invoice_twice(ledger, plans, **kwargs):
         closes, events = real_closes(ledger, plans, **kwargs)
@@ -132,7 +132,7 @@ def test_a_refused_close_in_a_later_round_books_nothing_of_the_file(db, rounds_o
             closes.append(closes[0])  # the UPDATE finds it closed already: not every invoice closes
         return closes, events
 
-    monkeypatch.setattr(payments, "_closes", close_an_invoice_twice)
+    monkeypatch.setattr(booking, "_closes", close_an_invoice_twice)
     data = ocr_file(
         [pay(invoice.payment_ref, "100.00", f"00000000{n}") for n, invoice in enumerate(invoices, 1)]
     )
@@ -146,7 +146,7 @@ def test_a_refused_close_in_a_later_round_books_nothing_of_the_file(db, rounds_o
 def test_awkward_text_from_the_bank_is_stored_as_given(db):
     """The rows go to COPY as text lines built by the import: tabs, newlines, backslashes and quotes
     in what the bank sent must arrive unchanged, not split a row or end a field."""
-    from ledger.bankfiles.write import PaymentSpec, write_camt054
+    from ledger.payments.bankfiles.write import PaymentSpec, write_camt054
 
     ledger = ledger_with_account(currency="EUR", country="FI")
     awkward = 'Tab\there, new\nline, back\\slash, "quotes" and \\N'  # (XML turns a CR into LF)

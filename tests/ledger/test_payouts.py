@@ -12,12 +12,12 @@ import pytest
 import xmlschema
 from lxml import etree
 
-from ledger import payouts as payouts_module
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.models import Payment, Payout, PayoutBatch
 from ledger.outbox import company_dir
-from ledger.payments import customer_credit_refund, payment_refund
-from ledger.payouts import payouts_send
+from ledger.payments import payouts as payouts_module
+from ledger.payments.payouts import payouts_send
+from ledger.payments.refunds import customer_credit_refund, payment_refund
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.helpers import run_two_workers
 from tests.ledger.test_payments_import import (

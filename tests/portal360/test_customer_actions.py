@@ -8,7 +8,7 @@ import time_machine
 
 from distribution.models import Document
 from ledger.models import CustomerEvent, CustomerStatus, Payout
-from ledger.payment_selectors import customer_credit_balance
+from ledger.payments.selectors import customer_credit_balance
 from ledger.selectors import invoice_balance, ledger_verify
 from tests.factories import InvoiceFactory
 

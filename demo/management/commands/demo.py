@@ -24,11 +24,11 @@ from cusin.models import CusinFile
 from distribution.demo import demo_documents
 from invoiceportal.demo import demo_portal_links
 from ledger import references
-from ledger.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import Cause, Invoice, Ledger, LegalEntity, SecondFactorChannel, User, UserRole
 from ledger.outbox import company_dir
-from ledger.payments import payments_import
+from ledger.payments.bank_import import payments_import
+from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.services import (
     InvoiceInput,
     customer_upsert,

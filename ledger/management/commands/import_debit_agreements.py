@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from ledger.direct_debit import BANK_ACTOR, debit_agreement_file_import
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import PaymentFileStatus
+from ledger.payments.direct_debit import BANK_ACTOR, debit_agreement_file_import
 
 
 class Command(JsonCommand):

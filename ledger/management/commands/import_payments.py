@@ -2,10 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from ledger.bankfiles import FORMATS
 from ledger.management.base import JsonCommand
 from ledger.models import PaymentFileStatus
-from ledger.payments import BANK_ACTOR, payment_file_import
+from ledger.payments.bank_import import BANK_ACTOR, payment_file_import
+from ledger.payments.bankfiles import FORMATS
 
 
 class Command(JsonCommand):

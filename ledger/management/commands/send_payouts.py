@@ -1,7 +1,7 @@
 from ledger.errors import LedgerError
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import Ledger, PayoutStatus
-from ledger.payouts import payouts_send
+from ledger.payments.payouts import payouts_send
 from ledger.selectors import ledger_get
 
 

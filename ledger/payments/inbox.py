@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ledger.outbox import write_atomic
-from ledger.payments import payment_file_import
+from ledger.payments.bank_import import payment_file_import
 
 logger = logging.getLogger(__name__)
 

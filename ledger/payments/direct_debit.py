@@ -19,7 +19,7 @@ payment") and the bank's agreement files, read here. Norway (AvtaleGiro) is supp
 
 Sweden (Autogiro, Bankgirot) and Denmark (Betalingsservice, Nets) run through the same functions; the
 ledger's country picks the scheme (SCHEMES). Their files are read and written by our own small modules,
-`ledger.bankfiles.autogiro` and `ledger.bankfiles.betalingsservice` (layouts and sources in their
+`ledger.payments.bankfiles.autogiro` and `ledger.payments.bankfiles.betalingsservice` (layouts and sources in their
 docstrings):
 
 - Autogiro consents are keyed by the payer number Bankgirot knows (the customer's national id, RegNo);
@@ -48,11 +48,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from netsgiro import records as ng_records
 
-from . import references
-from .bankfiles import autogiro, betalingsservice
-from .bankfiles.model import BankFileError
-from .errors import FileRejected, LedgerError, ValidationFailed
-from .models import (
+from ledger import references
+from ledger.errors import FileRejected, LedgerError, ValidationFailed
+from ledger.models import (
     DIRECT_DEBIT_MAX_ATTEMPTS,
     ConsentKind,
     Country,
@@ -74,11 +72,13 @@ from .models import (
     PaymentFileStatus,
     User,
 )
-from .money import ZERO, to_money
-from .outbox import company_dir, write_atomic
-from .references import ReferenceScheme
-from .selectors import ledger_for_account
-from .services import _actor_fields
+from ledger.money import ZERO, to_money
+from ledger.outbox import company_dir, write_atomic
+from ledger.payments.bankfiles import autogiro, betalingsservice
+from ledger.payments.bankfiles.model import BankFileError
+from ledger.references import ReferenceScheme
+from ledger.selectors import ledger_for_account
+from ledger.services import _actor_fields
 
 BANK_ACTOR = "bank"
 MAX_FILE_BYTES = 64 * 1024 * 1024

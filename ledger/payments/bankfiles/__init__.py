@@ -5,7 +5,7 @@
 - ISO 20022 camt.054 credit notifications (.001.02-.08), read with a hardened lxml parser
 
 Money is Decimal with two places. Pure Python: no Django models, no database.
-Writers for test and benchmark files are in `ledger.bankfiles.write`.
+Writers for test and benchmark files are in `ledger.payments.bankfiles.write`.
 """
 
 from .bgmax import parse_bgmax

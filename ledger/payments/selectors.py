@@ -5,8 +5,8 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import AccountRole, Customer, Ledger, Payment, PaymentFile, Posting
-from .money import ZERO
+from ledger.models import AccountRole, Customer, Ledger, Payment, PaymentFile, Posting
+from ledger.money import ZERO
 
 _MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 

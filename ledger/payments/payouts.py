@@ -19,12 +19,12 @@ from django.utils import timezone
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from .bank_accounts import Kind, bank_account_parse
-from .errors import LedgerError, ValidationFailed
-from .models import JournalTransaction, Ledger, Payout, PayoutBatch, PayoutStatus, User
-from .money import ZERO, to_money
-from .outbox import company_dir, write_atomic
-from .services import _actor_fields
+from ledger.bank_accounts import Kind, bank_account_parse
+from ledger.errors import LedgerError, ValidationFailed
+from ledger.models import JournalTransaction, Ledger, Payout, PayoutBatch, PayoutStatus, User
+from ledger.money import ZERO, to_money
+from ledger.outbox import company_dir, write_atomic
+from ledger.services import _actor_fields
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 XSD_PATH = Path(settings.BASE_DIR) / "xsd" / "pain.001.001.03.xsd"
