@@ -4,7 +4,7 @@
 2. payments: bank files from the bank inbox (ledger/payments/inbox.py);
 3. settings: the client administrators' changes to the ledger rules and the claim process that take
    effect on this day (ledger/settings_changes.py, claims/settings_changes.py);
-4. direct_debit: settle the attempts at the bank, then send the next claims (ledger/payments/direct_debit.py);
+4. direct_debit: settle the attempts at the bank, then send the next claims (ledger/payments/direct_debit/);
 5. claims: escalation with fees and the interest accrued so far (claims/services.py);
 6. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
 7. settlement: the client's settlement when a period of its agreement ended (accounting/);
@@ -29,7 +29,8 @@ from cusin.inbox import inbox_scan
 from distribution.services import documents_distribute, invoice_documents_queue
 from ledger.errors import LedgerError
 from ledger.models import Ledger
-from ledger.payments.direct_debit import debit_attempts_settle, debit_claims_send
+from ledger.payments.direct_debit.claims import debit_claims_send
+from ledger.payments.direct_debit.settlement import debit_attempts_settle
 from ledger.payments.inbox import bank_inbox_scan
 from ledger.settings_changes import ledger_rule_changes_apply
 from ledger.summaries import ledger_summaries_compact

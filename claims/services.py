@@ -49,7 +49,7 @@ from ledger.models import (
 from ledger.money import ZERO, to_money
 from ledger.outbox import company_dir, write_atomic
 from ledger.payments.booking import INVOICE_EVENT_COPY_COLUMNS, POSTING_COPY_COLUMNS, TRANSACTION_COPY_COLUMNS
-from ledger.payments.direct_debit import invoices_in_direct_debit
+from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
 from ledger.selectors import invoice_balance
 from ledger.services import (
     _accounts_by_role,
@@ -64,7 +64,7 @@ from ledger.services import (
 
 DEFAULT_PROCESSES = Path(__file__).resolve().parent / "data" / "process.json"
 SYSTEM_ACTOR = "system:claims"
-# pg_advisory_xact_lock namespace of the daily escalation (ledger/payments/direct_debit.py uses its own).
+# pg_advisory_xact_lock namespace of the daily escalation (ledger/payments/direct_debit/ uses its own).
 ESCALATION_LOCK = 5001
 
 STEP_EVENT = {

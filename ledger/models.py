@@ -869,7 +869,7 @@ class PayoutBatch(models.Model):
         return f"{self.message_id} ({self.count} payouts, {self.total} {self.currency})"
 
 
-# --- Direct debit (ledger/payments/direct_debit.py) ----------------------------------------------------------
+# --- Direct debit (ledger/payments/direct_debit/) ----------------------------------------------------------
 
 
 class DirectDebitKind(models.TextChoices):

@@ -129,7 +129,7 @@ def test_the_consent_feeds_the_next_avtalegiro_claim_file(customer, ledger_no, s
     from datetime import timedelta
     from decimal import Decimal
 
-    from ledger.payments.direct_debit import debit_claims_send
+    from ledger.payments.direct_debit.claims import debit_claims_send
     from ledger.services import InvoiceInput, invoices_register
 
     settings.LEDGER_DATA_DIR = tmp_path

@@ -22,14 +22,12 @@ from ledger.models import (
     InvoiceEvent,
 )
 from ledger.outbox import company_dir
-from ledger.payments import direct_debit
-from ledger.payments.direct_debit import (
-    debit_agreements_import,
-    debit_attempts_settle,
-    debit_claims_send,
-    invoices_in_direct_debit,
-    kid_customer_no,
-)
+from ledger.payments.direct_debit import claims as direct_debit  # it writes the outbox files
+from ledger.payments.direct_debit.avtalegiro import debit_agreements_import
+from ledger.payments.direct_debit.claims import debit_claims_send
+from ledger.payments.direct_debit.common import kid_customer_no
+from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
+from ledger.payments.direct_debit.settlement import debit_attempts_settle
 from ledger.services import customer_upsert, invoice_dispute_open
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs, run_two_workers

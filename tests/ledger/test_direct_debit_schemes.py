@@ -19,15 +19,12 @@ from ledger.models import (
     InvoiceEvent,
 )
 from ledger.outbox import company_dir
-from ledger.payments import direct_debit
 from ledger.payments.bankfiles import autogiro, betalingsservice
-from ledger.payments.direct_debit import (
-    debit_agreements_import,
-    debit_attempts_settle,
-    debit_claims_cancel,
-    debit_claims_send,
-    invoices_in_direct_debit,
-)
+from ledger.payments.direct_debit import claims as direct_debit  # it writes the outbox files
+from ledger.payments.direct_debit.avtalegiro import debit_agreements_import
+from ledger.payments.direct_debit.claims import debit_claims_send
+from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
+from ledger.payments.direct_debit.settlement import debit_attempts_settle, debit_claims_cancel
 from ledger.services import customer_upsert, invoice_credit, invoice_write_off
 from tests.factories import CustomerFactory, LedgerFactory
 from tests.helpers import run_two_workers

@@ -4,7 +4,8 @@ from django.core.management.base import CommandError
 
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import PaymentFileStatus
-from ledger.payments.direct_debit import BANK_ACTOR, debit_agreement_file_import
+from ledger.payments.direct_debit.avtalegiro import debit_agreement_file_import
+from ledger.payments.direct_debit.common import BANK_ACTOR
 
 
 class Command(JsonCommand):

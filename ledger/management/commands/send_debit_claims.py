@@ -3,13 +3,9 @@ from django.db.models import Q
 from ledger.errors import LedgerError
 from ledger.management.base import JsonCommand, parse_date
 from ledger.models import CustomerConsent, DirectDebitAttempt, DirectDebitStatus, Ledger
-from ledger.payments.direct_debit import (
-    CONSENT_BY_KIND,
-    DEFAULT_DAYS_AHEAD,
-    debit_attempts_settle,
-    debit_claims_cancel,
-    debit_claims_send,
-)
+from ledger.payments.direct_debit.claims import debit_claims_send
+from ledger.payments.direct_debit.common import CONSENT_BY_KIND, DEFAULT_DAYS_AHEAD
+from ledger.payments.direct_debit.settlement import debit_attempts_settle, debit_claims_cancel
 from ledger.selectors import ledger_get
 
 
