@@ -19,10 +19,12 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from ledger.bulk import _copy_rows
 from ledger.errors import NotFound
 from ledger.models import AccountRole, Ledger, TransactionKind, User
 from ledger.outbox import company_dir, write_atomic
-from ledger.services import Line, _actor_fields, _copy_rows, journal_book
+from ledger.services.common import _actor_fields
+from ledger.services.journal import Line, journal_book
 
 from . import daily, selectors, settlement
 from .models import AccountingFile, AccountingFileKind, Settlement, SettlementAgreement, SettlementItem

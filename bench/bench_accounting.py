@@ -81,7 +81,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     from accounting.reports import _OPEN_AS_OF
     from accounting.services import accounting_files_write
     from ledger.models import Customer
-    from ledger.services import InvoiceInput, invoices_register, ledger_create
+    from ledger.services.ledgers import ledger_create
+    from ledger.services.registration import InvoiceInput, invoices_register
 
     settings.LEDGER_DATA_DIR = tmp
     call_command("migrate", verbosity=0)

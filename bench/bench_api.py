@@ -73,7 +73,8 @@ def setup(args) -> tuple[str, list[str]]:
 
     from api.services import api_token_create
     from ledger.models import Customer
-    from ledger.services import InvoiceInput, invoices_register, ledger_create
+    from ledger.services.ledgers import ledger_create
+    from ledger.services.registration import InvoiceInput, invoices_register
 
     t = time.perf_counter()
     call_command("migrate", verbosity=0)

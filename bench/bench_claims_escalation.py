@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
 
     from claims.services import DUE_SQL, claims_escalate
     from ledger.models import Customer, LegalEntity, Posting
-    from ledger.services import InvoiceInput, invoices_register, ledger_create
+    from ledger.services.ledgers import ledger_create
+    from ledger.services.registration import InvoiceInput, invoices_register
 
     t = time.perf_counter()
     call_command("migrate", verbosity=0)

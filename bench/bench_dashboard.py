@@ -185,7 +185,7 @@ def setup(args):
     from django.db import connection
 
     from ledger.models import Account, AccountRole, Customer, UserRole
-    from ledger.services import ledger_create
+    from ledger.services.ledgers import ledger_create
     from tests.factories import UserFactory
 
     t = time.perf_counter()

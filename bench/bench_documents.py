@@ -61,7 +61,8 @@ def main() -> int:
         from distribution.models import Document
         from distribution.services import DocumentRequest, documents_queue
         from ledger.models import Customer
-        from ledger.services import InvoiceInput, invoices_register, ledger_create
+        from ledger.services.ledgers import ledger_create
+        from ledger.services.registration import InvoiceInput, invoices_register
 
         ledger, _ = ledger_create(
             company_no="7001",

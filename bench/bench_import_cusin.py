@@ -570,7 +570,7 @@ def run(args: argparse.Namespace, bench_db: str, tmp: Path) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from ledger.services import ledger_create
+    from ledger.services.ledgers import ledger_create
 
     data_dir = tmp / "data"
     data_dir.mkdir()

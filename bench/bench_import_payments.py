@@ -122,7 +122,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
     from ledger.references import kid_generate
     from ledger.selectors import ledger_verify
-    from ledger.services import InvoiceInput, invoices_register, ledger_create
+    from ledger.services.ledgers import ledger_create
+    from ledger.services.registration import InvoiceInput, invoices_register
 
     n = args.invoices
 

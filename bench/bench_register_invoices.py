@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     from django.db.models import Sum
 
     from ledger.models import Component, Customer, Invoice, JournalTransaction, Posting
-    from ledger.services import InvoiceInput, invoices_register, ledger_create
+    from ledger.services.ledgers import ledger_create
+    from ledger.services.registration import InvoiceInput, invoices_register
 
     n, batch_size = args.invoices, args.batch_size
 

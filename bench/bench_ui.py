@@ -216,13 +216,9 @@ def setup(args) -> dict:
     from django_otp.plugins.otp_email.models import EmailDevice
 
     from ledger.models import Customer, User, UserRole
-    from ledger.services import (
-        CustomerInput,
-        InvoiceInput,
-        customers_upsert,
-        invoices_register,
-        ledger_create,
-    )
+    from ledger.services.customers import CustomerInput, customers_upsert
+    from ledger.services.ledgers import ledger_create
+    from ledger.services.registration import InvoiceInput, invoices_register
     from portal360.middleware import SESSION_VERIFIED_AT
 
     t = time.perf_counter()

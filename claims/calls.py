@@ -7,7 +7,8 @@ from django.db import transaction
 
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import CustomerEvent, CustomerEventKind, InvoiceStatus, User
-from ledger.services import _actor_fields, invoice_respite_set
+from ledger.services.common import _actor_fields
+from ledger.services.respite_dispute import invoice_respite_set
 
 from .models import CallOutcome, CallOutcomeKind, ClaimEvent, ClaimEventKind, StepKind
 

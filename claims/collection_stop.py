@@ -19,7 +19,8 @@ from django.utils import timezone
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import Invoice, InvoiceEventKind, InvoiceStatus, User
 from ledger.selectors import invoice_balance
-from ledger.services import _actor_fields, _invoice_event, _lock_invoice, invoice_fees_credit
+from ledger.services.common import _actor_fields
+from ledger.services.invoice_changes import _invoice_event, _lock_invoice, invoice_fees_credit
 
 from .models import Claim, ClaimEvent, ClaimEventKind, ClaimStatus, StepKind
 

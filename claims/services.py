@@ -33,6 +33,7 @@ from claims.models import (
     UnpaidCostsRule,
 )
 from distribution.services import DocumentRequest, documents_queue
+from ledger.bulk import _copy_rows, _int_array, _next_ids
 from ledger.errors import ValidationFailed
 from ledger.models import (
     AccountRole,
@@ -51,16 +52,10 @@ from ledger.outbox import company_dir, write_atomic
 from ledger.payments.booking import INVOICE_EVENT_COPY_COLUMNS, POSTING_COPY_COLUMNS, TRANSACTION_COPY_COLUMNS
 from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
 from ledger.selectors import invoice_balance
-from ledger.services import (
-    _accounts_by_role,
-    _actor_fields,
-    _copy_rows,
-    _int_array,
-    _next_ids,
-    invoice_costs_carry,
-    invoice_respite_clear,
-    invoice_write_off,
-)
+from ledger.services.common import _actor_fields
+from ledger.services.invoice_changes import invoice_costs_carry, invoice_write_off
+from ledger.services.journal import _accounts_by_role
+from ledger.services.respite_dispute import invoice_respite_clear
 
 DEFAULT_PROCESSES = Path(__file__).resolve().parent / "data" / "process.json"
 SYSTEM_ACTOR = "system:claims"

@@ -21,21 +21,15 @@ from django.utils import timezone
 
 from ledger import references
 from ledger.addresses import address_clean
-from ledger.bulk import gc_paused
+from ledger.bulk import customer_nos_in, gc_paused
 from ledger.edi_ids import edi_id_clean
 from ledger.errors import InvalidTransition, LedgerError, ValidationFailed
 from ledger.models import Customer, Invoice, Ledger, LegalEntity
 from ledger.money import ZERO
 from ledger.national_ids import InvalidNationalId, national_id_check
-from ledger.services import (
-    CustomerInput,
-    InvoiceInput,
-    _existing,
-    customer_nos_in,
-    customers_upsert,
-    invoice_credit,
-    invoices_register_rows,
-)
+from ledger.services.customers import CustomerInput, customers_upsert
+from ledger.services.invoice_changes import invoice_credit
+from ledger.services.registration import InvoiceInput, _existing, invoices_register_rows
 
 from . import receipts, xmlread
 from .models import CusinBatch, CusinFile, FileStatus

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from distribution.models import PortalLink
-from ledger import services as ledger_services
 from ledger.errors import InvalidTransition, NotFound, ValidationFailed
 from ledger.models import (
     Customer,
@@ -24,6 +23,8 @@ from ledger.models import (
 from ledger.payments.bank_import import payments_import
 from ledger.payments.bankfiles.write import PaymentSpec, write_camt054
 from ledger.selectors import invoice_balance
+from ledger.services.customers import customer_upsert
+from ledger.services.respite_dispute import invoice_dispute_open, invoice_respite_set
 
 from .models import (
     DirectDebitSignup,
@@ -57,7 +58,7 @@ def portal_dispute(*, invoice: Invoice, customer: Customer, message: str) -> Inv
     if len(message) > 450:
         raise ValidationFailed("at most 450 characters", code="message_too_long", field="message")
     with transaction.atomic():
-        return ledger_services.invoice_dispute_open(
+        return invoice_dispute_open(
             invoice=invoice, actor=customer_actor(customer), reason=f"Customer via invoice portal: {message}"
         )
 
@@ -91,7 +92,7 @@ def portal_respite_request(
             raise InvalidTransition("a respite request is already waiting", code="respite_request_pending")
         until = respite_start(invoice=locked, as_of=as_of) + timedelta(days=days)
         if days <= limits.respite_auto_days:
-            ledger_services.invoice_respite_set(
+            invoice_respite_set(
                 invoice=locked,
                 until=until,
                 actor=actor,
@@ -136,7 +137,7 @@ def respite_request_decide(
         if request.status != RespiteStatus.PENDING:
             raise InvalidTransition(f"respite request {request.pk} is {request.status}", code="not_pending")
         if grant:
-            ledger_services.invoice_respite_set(
+            invoice_respite_set(
                 invoice=request.invoice,
                 until=request.until,
                 actor=actor,
@@ -173,7 +174,7 @@ def portal_contact_update(*, customer: Customer, email: str, phone: str) -> Cust
         raise ValidationFailed(
             "give an e-mail address or a phone number", code="contact_required", field="email"
         )
-    from ledger.services import customer_fields
+    from ledger.services.customers import customer_fields
 
     with transaction.atomic():
         current = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -182,7 +183,7 @@ def portal_contact_update(*, customer: Customer, email: str, phone: str) -> Cust
         if old == new:
             return current
         fields = {**customer_fields(current), **new}
-        updated = ledger_services.customer_upsert(
+        updated = customer_upsert(
             ledger=current.ledger, actor=customer_actor(current), customer_no=current.customer_no, **fields
         )
         CustomerEvent.objects.create(
@@ -387,7 +388,7 @@ def direct_debit_signup_complete(
                 ) from exc
             if not limit.is_finite() or limit <= 0 or limit >= Decimal("1000000"):
                 raise ValidationFailed("the limit is an amount", code="amount_invalid", field="amount_limit")
-        from ledger.services import CustomerInput, customer_fields, customers_upsert
+        from ledger.services.customers import CustomerInput, customer_fields, customers_upsert
 
         customer = signup.customer
         customers_upsert(

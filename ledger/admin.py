@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from ledger.services.ledgers import ledger_create, ledger_fields_check
+
 from .edi_ids import org_no_clean
 from .errors import ValidationFailed
 from .models import (
@@ -23,7 +25,6 @@ from .models import (
     User,
 )
 from .selectors import ledgers_for_user
-from .services import ledger_create, ledger_fields_check
 
 
 class TenantScopedAdmin(admin.ModelAdmin):

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from ledger.services.invoice_changes import invoice_credit
+from ledger.services.respite_dispute import invoice_dispute_close
+
 from .errors import InvalidTransition, ValidationFailed
 from .models import Cause, Invoice, InvoiceStatus, User
-from .services import invoice_credit, invoice_dispute_close
 
 
 def complaint_resolve(

@@ -6,10 +6,12 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from ledger.services.common import _actor_fields
+from ledger.services.customers import LEGAL_ADDRESS_FIELDS
+
 from .addresses import address_clean
 from .errors import InvalidTransition, ValidationFailed
 from .models import Customer, CustomerEvent, CustomerEventKind, CustomerStatus, User
-from .services import LEGAL_ADDRESS_FIELDS, _actor_fields
 
 
 def _lock(customer: Customer) -> Customer:

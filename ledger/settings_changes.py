@@ -7,9 +7,10 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from ledger.services.common import _actor_fields
+
 from .errors import ValidationFailed
 from .models import AllocationOrder, AuditEvent, AuditKind, Ledger, User
-from .services import _actor_fields
 
 LEDGER_RULES = (
     "default_reference_text",

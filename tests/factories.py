@@ -6,8 +6,9 @@ from decimal import Decimal
 import factory
 
 from distribution.models import Document
-from ledger import services
 from ledger.models import Client, Customer, Ledger, LegalEntity, User
+from ledger.services.ledgers import ledger_create
+from ledger.services.registration import invoice_register
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
@@ -32,7 +33,7 @@ class LedgerFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        ledger, _ = services.ledger_create(**kwargs)
+        ledger, _ = ledger_create(**kwargs)
         return ledger
 
     @classmethod
@@ -69,7 +70,7 @@ class InvoiceFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        return services.invoice_register(**kwargs)
+        return invoice_register(**kwargs)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -5,7 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ledger.models import AccountRole, Component, TransactionKind
-from ledger.services import Line, journal_book
+from ledger.services.journal import Line, journal_book
 
 # Public bank and PEPPOL sample files, byte-exact copies (tests/samples/README.md names each source).
 SAMPLES = Path(__file__).resolve().parent / "samples"

@@ -21,7 +21,6 @@ from api.exceptions import ApiProblem
 from api.negotiation import DownloadNegotiation
 from api.pagination import CURSOR_PARAM, keyset_page, page_limit, page_parameters, page_serializer
 from api.views import LedgerApiView
-from ledger import services
 from ledger.errors import NotFound, ValidationFailed
 from ledger.models import Cause, ConsentKind, Invoice, InvoiceStatus, LegalEntity, Payment
 from ledger.outbox import SAFE_FILE_NAME, company_dir, outbox_file
@@ -38,6 +37,15 @@ from ledger.selectors import (
     invoices_filtered,
     payment_get,
     payments_for_ledger,
+)
+from ledger.services.customers import customer_fields, customer_upsert
+from ledger.services.invoice_changes import invoice_credit, invoice_write_off
+from ledger.services.registration import InvoiceInput, invoices_register
+from ledger.services.respite_dispute import (
+    invoice_dispute_close,
+    invoice_dispute_open,
+    invoice_respite_clear,
+    invoice_respite_set,
 )
 
 CENT = Decimal("0.01")
@@ -261,8 +269,8 @@ def register_invoices(ledger, items: list[dict], actor: str, *, field_prefix: st
                 field=where,
             )
         fields = {k: v for k, v in item.items() if k != "customer_no"}
-        inputs.append(services.InvoiceInput(customer=customer, **fields))
-    return services.invoices_register(ledger=ledger, invoices=inputs, actor=actor)
+        inputs.append(InvoiceInput(customer=customer, **fields))
+    return invoices_register(ledger=ledger, invoices=inputs, actor=actor)
 
 
 class InvoiceBatchView(LedgerApiView):
@@ -362,7 +370,7 @@ class InvoiceRespiteView(InvoiceActionView):
             ref_name = "RespiteInput"
 
     def act(self, invoice, data):
-        services.invoice_respite_set(
+        invoice_respite_set(
             invoice=invoice, until=data["until"], reason=data["reason"], actor=self.actor
         )
 
@@ -375,7 +383,7 @@ class InvoiceRespiteClearView(InvoiceActionView):
     Input = ReasonInput
 
     def act(self, invoice, data):
-        services.invoice_respite_clear(invoice=invoice, reason=data["reason"], actor=self.actor)
+        invoice_respite_clear(invoice=invoice, reason=data["reason"], actor=self.actor)
 
     @extend_schema(operation_id="invoices_respite_clear", request=ReasonInput, responses={200: InvoiceOutput})
     def post(self, request, *args, **kwargs):
@@ -390,7 +398,7 @@ class InvoiceDisputeOpenView(InvoiceActionView):
             ref_name = "DisputeOpenInput"
 
     def act(self, invoice, data):
-        services.invoice_dispute_open(invoice=invoice, reason=data["reason"], actor=self.actor)
+        invoice_dispute_open(invoice=invoice, reason=data["reason"], actor=self.actor)
 
     @extend_schema(operation_id="invoices_dispute_open", request=Input, responses={200: InvoiceOutput})
     def post(self, request, *args, **kwargs):
@@ -401,7 +409,7 @@ class InvoiceDisputeCloseView(InvoiceActionView):
     Input = ReasonInput
 
     def act(self, invoice, data):
-        services.invoice_dispute_close(invoice=invoice, reason=data["reason"], actor=self.actor)
+        invoice_dispute_close(invoice=invoice, reason=data["reason"], actor=self.actor)
 
     @extend_schema(operation_id="invoices_dispute_close", request=ReasonInput, responses={200: InvoiceOutput})
     def post(self, request, *args, **kwargs):
@@ -420,7 +428,7 @@ class InvoiceCreditView(InvoiceActionView):
             ref_name = "CreditInput"
 
     def act(self, invoice, data):
-        services.invoice_credit(
+        invoice_credit(
             invoice=invoice,
             amount=data.get("amount"),
             reason=data["reason"],
@@ -445,7 +453,7 @@ class InvoiceWriteOffView(InvoiceActionView):
             ref_name = "WriteOffInput"
 
     def act(self, invoice, data):
-        services.invoice_write_off(
+        invoice_write_off(
             invoice=invoice,
             cause=data["cause"],
             amount=data.get("amount"),
@@ -535,7 +543,7 @@ class CustomerCreateView(LedgerApiView):
                 code="customer_exists",
                 detail=f"customer {data['customer_no']} exists: change it with PATCH",
             )
-        customer = services.customer_upsert(ledger=self.ledger, actor=self.actor, **data)
+        customer = customer_upsert(ledger=self.ledger, actor=self.actor, **data)
         return Response(CustomerOutput(customer).data, status=201)
 
 
@@ -550,10 +558,10 @@ class CustomerDetailView(LedgerApiView):
     def patch(self, request, company_no, customer_no):
         data = _valid(CustomerFieldsInput, request.data)
         customer = customer_get(ledger=self.ledger, customer_no=customer_no)
-        fields = {**services.customer_fields(customer), **data}
+        fields = {**customer_fields(customer), **data}
         if "national_id" in data and "legal_entity" not in data:
             fields["legal_entity"] = ""  # a new number decides the entity again
-        customer = services.customer_upsert(
+        customer = customer_upsert(
             ledger=self.ledger, actor=self.actor, customer_no=customer.customer_no, **fields
         )
         return Response(CustomerOutput(customer).data)
@@ -609,12 +617,12 @@ class CustomerConsentsView(LedgerApiView):
         data = _valid(self.Input, request.data)
         customer = customer_get(ledger=self.ledger, customer_no=customer_no)
         consents = {c["kind"]: c["active"] for c in data["consents"]}
-        customer = services.customer_upsert(
+        customer = customer_upsert(
             ledger=self.ledger,
             actor=self.actor,
             customer_no=customer.customer_no,
             consents=consents,
-            **services.customer_fields(customer),
+            **customer_fields(customer),
         )
         return self._answer(customer)
 

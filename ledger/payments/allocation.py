@@ -30,13 +30,8 @@ from ledger.payments.guards import (
 )
 from ledger.payments.placement import COMPONENT_ORDER, _Placed, _receivable_lines
 from ledger.payments.selectors import payment_unallocated
-from ledger.services import (
-    Line,
-    _guard_not_closed,
-    _lock_invoice,
-    _positive_amount,
-    journal_book,
-)
+from ledger.services.invoice_changes import _guard_not_closed, _lock_invoice, _positive_amount
+from ledger.services.journal import Line, journal_book
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,8 @@ from ledger.payments.booking import (
 )
 from ledger.payments.matching import _Planner
 from ledger.selectors import ledger_for_account
-from ledger.services import (
-    BULK_SIZE,
-    _actor_fields,
-)
+from ledger.services.common import _actor_fields
+from ledger.services.registration import BULK_SIZE
 
 BANK_ACTOR = "bank"
 MAX_FILE_BYTES = 256 * 1024 * 1024

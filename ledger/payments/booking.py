@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from ledger.bulk import _copy_field, _copy_lines, _int_array, _next_ids
 from ledger.dbstats import BULK_TABLES, analyze_if_never_analyzed
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import (
@@ -24,16 +25,10 @@ from ledger.models import (
 )
 from ledger.money import ZERO
 from ledger.payments.matching import _Plan
-from ledger.services import (
-    ALLOWED_TRANSITIONS,
-    BULK_SIZE,
-    _accounts_by_role,
-    _actor_fields,
-    _copy_field,
-    _copy_lines,
-    _int_array,
-    _next_ids,
-)
+from ledger.services.common import _actor_fields
+from ledger.services.invoice_changes import ALLOWED_TRANSITIONS
+from ledger.services.journal import _accounts_by_role
+from ledger.services.registration import BULK_SIZE
 
 
 def _posting_rows(ledger: Ledger, plan: _Plan, accounts: dict[str, int]) -> list[tuple]:

@@ -14,10 +14,8 @@ from ledger.models import (
 )
 from ledger.payments.placement import _events_and_closes, _OpenItem, _Placed
 from ledger.selectors import invoice_balance
-from ledger.services import (
-    _actor_fields,
-    invoice_close_if_settled,
-)
+from ledger.services.common import _actor_fields
+from ledger.services.invoice_changes import invoice_close_if_settled
 
 
 def _require_reason(reason: str) -> str:

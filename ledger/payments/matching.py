@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import connection
 
 from ledger import references
+from ledger.bulk import _int_array
 from ledger.models import (
     AllocationOrder,
     Component,
@@ -20,9 +21,6 @@ from ledger.models import (
 from ledger.money import ZERO
 from ledger.payments import bankfiles
 from ledger.payments.placement import COMPONENT_ORDER, _InvoiceRow, _OpenItem, _Placed
-from ledger.services import (
-    _int_array,
-)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from ledger.errors import LedgerError, ValidationFailed
 from ledger.models import JournalTransaction, Ledger, Payout, PayoutBatch, PayoutStatus, User
 from ledger.money import ZERO, to_money
 from ledger.outbox import company_dir, write_atomic
-from ledger.services import _actor_fields
+from ledger.services.common import _actor_fields
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 XSD_PATH = Path(settings.BASE_DIR) / "xsd" / "pain.001.001.03.xsd"

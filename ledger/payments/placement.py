@@ -18,10 +18,8 @@ from ledger.models import (
     InvoiceStatus,
 )
 from ledger.money import ZERO
-from ledger.services import (
-    Line,
-    _actor_fields,
-)
+from ledger.services.common import _actor_fields
+from ledger.services.journal import Line
 
 # The components as plain strings: planning touches them millions of times in a large file, and an
 # enum member costs several times a str to look up and hash (they compare and hash equal).

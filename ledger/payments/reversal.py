@@ -34,12 +34,8 @@ from ledger.payments.guards import (
 )
 from ledger.payments.matching import _plan
 from ledger.payments.selectors import customer_credit_balance, payment_unallocated
-from ledger.services import (
-    Line,
-    _invoice_event,
-    _lock_invoice,
-    journal_book,
-)
+from ledger.services.invoice_changes import _invoice_event, _lock_invoice
+from ledger.services.journal import Line, journal_book
 
 
 def payment_reverse(

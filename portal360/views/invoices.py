@@ -16,13 +16,12 @@ from ledger.models import Invoice
 from ledger.payments.allocation import Allocation, payment_allocate
 from ledger.payments.selectors import unidentified_payments
 from ledger.selectors import invoice_get
-from ledger.services import (
-    invoice_credit,
+from ledger.services.invoice_changes import invoice_credit, invoice_write_off
+from ledger.services.respite_dispute import (
     invoice_dispute_close,
     invoice_dispute_open,
     invoice_respite_clear,
     invoice_respite_set,
-    invoice_write_off,
 )
 
 from .. import forms

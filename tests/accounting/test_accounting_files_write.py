@@ -14,7 +14,7 @@ from ledger.errors import LedgerError
 from ledger.models import AccountRole, CustomerEvent, InvoiceEvent, Payment, TransactionKind
 from ledger.outbox import company_dir
 from ledger.payments.reversal import payment_reverse
-from ledger.services import Line, journal_book
+from ledger.services.journal import Line, journal_book
 from tests.accounting.helpers import csv_records, parse_sie4, valid_xml
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.helpers import book_costs

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from accounting import reports
 from ledger.errors import LedgerError
 from ledger.models import Cause
-from ledger.services import invoice_write_off
+from ledger.services.invoice_changes import invoice_write_off
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tests.helpers import book_costs
 from tests.ledger.test_payments_import import book, ledger_with_account, ocr_file, pay, stray_kid

@@ -16,7 +16,7 @@ from accounting.models import AccountingFile, AccountingFileKind
 from accounting.services import accounting_files_write
 from ledger.models import Cause, Invoice, JournalTransaction
 from ledger.outbox import company_dir
-from ledger.services import invoice_write_off
+from ledger.services.invoice_changes import invoice_write_off
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.ledger.test_payments_import import book, ledger_with_account, ocr_file, pay
 

@@ -6,7 +6,7 @@ import pytest
 
 from ledger.models import Customer, CustomerConsent, CustomerEvent
 from ledger.selectors import ledger_verify
-from ledger.services import invoice_credit
+from ledger.services.invoice_changes import invoice_credit
 from tests.factories import CustomerFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay
 

@@ -12,7 +12,7 @@ from django.core import mail
 
 from distribution.models import Channel, Document, DocumentEvent, DocumentKind, DocumentStatus, PaperRoute
 from distribution.services import DocumentRequest, documents_distribute, documents_queue
-from ledger.services import invoice_credit
+from ledger.services.invoice_changes import invoice_credit
 from tests.distribution.conftest import pdf_text
 from tests.factories import CustomerFactory
 from tests.helpers import book_costs

@@ -21,7 +21,7 @@ def test_concurrent_requests_with_one_key_book_once(monkeypatch):
     InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_no="A-1", amount=Decimal("1000.00"))
     secret = token_for(ledger, write=True)
     first_inside, release = threading.Event(), threading.Event()
-    real_credit = ledger_api.services.invoice_credit
+    real_credit = ledger_api.invoice_credit
 
     def slow_credit(**kwargs):
         if threading.current_thread().name == "first":
@@ -29,7 +29,7 @@ def test_concurrent_requests_with_one_key_book_once(monkeypatch):
             release.wait(10)
         return real_credit(**kwargs)
 
-    monkeypatch.setattr(ledger_api.services, "invoice_credit", slow_credit)
+    monkeypatch.setattr(ledger_api, "invoice_credit", slow_credit)
     responses = {}
 
     def call():

@@ -7,7 +7,7 @@ from decimal import Decimal
 import time_machine
 
 from ledger.models import Invoice, InvoiceStatus, JournalTransaction
-from ledger.services import invoice_dispute_open
+from ledger.services.respite_dispute import invoice_dispute_open
 from tests.factories import CustomerFactory
 from tests.helpers import book_costs
 

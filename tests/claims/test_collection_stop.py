@@ -11,7 +11,7 @@ from claims.services import claims_escalate
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import InvoiceEvent, JournalTransaction
 from ledger.selectors import invoice_balance, ledger_verify
-from ledger.services import invoice_credit
+from ledger.services.invoice_changes import invoice_credit
 from tests.factories import InvoiceFactory
 from tests.helpers import book_costs
 

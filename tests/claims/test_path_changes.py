@@ -13,8 +13,8 @@ from ledger.money import to_money
 from ledger.payments.bank_import import payments_import
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.selectors import invoice_balance
-from ledger.services import (
-    invoice_credit,
+from ledger.services.invoice_changes import invoice_credit
+from ledger.services.respite_dispute import (
     invoice_dispute_close,
     invoice_dispute_open,
     invoice_respite_clear,

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from claims.selectors import claim_status
-from ledger.services import invoice_dispute_open, invoice_respite_set
+from ledger.services.respite_dispute import invoice_dispute_open, invoice_respite_set
 from tests.claims.conftest import run_days, simple_interest
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from ledger import services as ledger_services
+from ledger.services.registration import InvoiceInput, invoices_register
 from tests.factories import CustomerFactory, LedgerFactory
 
 
@@ -32,14 +32,14 @@ def ledger_no(db):
 
 def make_invoice(ledger, *, customer=None, amount="1000.00", invoice_no=None, **fields):
     customer = customer or CustomerFactory(ledger=ledger)
-    item = ledger_services.InvoiceInput(
+    item = InvoiceInput(
         customer=customer,
         invoice_no=invoice_no or f"F-{customer.customer_no}",
         invoice_date=date(2026, 1, 5),
         amount=Decimal(amount),
         **fields,
     )
-    return ledger_services.invoices_register(ledger=ledger, invoices=[item], actor="test")[0]
+    return invoices_register(ledger=ledger, invoices=[item], actor="test")[0]
 
 
 def pdf_text(data: bytes) -> str:

@@ -427,7 +427,7 @@ def test_only_the_given_ledger_is_distributed(db, data_dir, ledger_no):
 
 
 def test_a_reminder_for_an_invoice_settled_meanwhile_is_not_sent(db, data_dir, ledger_no):
-    from ledger.services import invoice_credit
+    from ledger.services.invoice_changes import invoice_credit
 
     customer = CustomerFactory(ledger=ledger_no, email="kari@example.no")
     settled = make_invoice(ledger_no, customer=customer, invoice_no="S-1")

@@ -158,7 +158,7 @@ def test_worklist_is_scoped_to_the_users_client(db, data_dir, ledger_no):
 
 def test_retention_never_releases_a_document_of_an_open_invoice(db, data_dir, ledger_no):
     from distribution.selectors import documents_past_retention
-    from ledger.services import invoice_credit
+    from ledger.services.invoice_changes import invoice_credit
 
     open_doc = sent_document(ledger_no)
     closed_doc = sent_document(ledger_no)

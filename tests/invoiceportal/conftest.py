@@ -7,7 +7,7 @@ import time_machine
 from django.core import mail
 
 from distribution.services import DocumentRequest, documents_distribute, documents_queue
-from ledger import services as ledger_services
+from ledger.services.registration import InvoiceInput, invoices_register
 from tests.factories import CustomerFactory, LedgerFactory
 from tests.helpers import book_costs
 
@@ -45,14 +45,14 @@ def ledger_no(db):
 
 def make_invoice(ledger, *, customer=None, amount="1000.00", invoice_no=None, **fields):
     customer = customer or CustomerFactory(ledger=ledger, email=f"c{ledger.pk}@example.no")
-    item = ledger_services.InvoiceInput(
+    item = InvoiceInput(
         customer=customer,
         invoice_no=invoice_no or f"F-{customer.customer_no}-{fields.pop('n', 1)}",
         invoice_date=date(2026, 1, 5),
         amount=Decimal(amount),
         **fields,
     )
-    return ledger_services.invoices_register(ledger=ledger, invoices=[item], actor="test")[0]
+    return invoices_register(ledger=ledger, invoices=[item], actor="test")[0]
 
 
 def send_reminder(invoice, *, fee=Decimal("35.00"), key=None) -> str:

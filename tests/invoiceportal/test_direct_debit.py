@@ -130,7 +130,7 @@ def test_the_consent_feeds_the_next_avtalegiro_claim_file(customer, ledger_no, s
     from decimal import Decimal
 
     from ledger.payments.direct_debit.claims import debit_claims_send
-    from ledger.services import InvoiceInput, invoices_register
+    from ledger.services.registration import InvoiceInput, invoices_register
 
     settings.LEDGER_DATA_DIR = tmp_path
     client = Client()

@@ -10,7 +10,7 @@ from django.test import Client
 from distribution.links import portal_link_issue, portal_links_revoke, token_hash
 from distribution.models import PortalLink
 from ledger.models import Cause, InvoiceStatus
-from ledger.services import invoice_credit
+from ledger.services.invoice_changes import invoice_credit
 from tests.factories import CustomerFactory
 from tests.invoiceportal.conftest import make_invoice, send_reminder
 

@@ -7,7 +7,7 @@ from ledger.addresses import address_clean, country_clean, postcode_clean
 from ledger.customer_services import customer_address_change
 from ledger.errors import ValidationFailed
 from ledger.models import Customer, CustomerEvent
-from ledger.services import customer_upsert
+from ledger.services.customers import customer_upsert
 from tests.factories import CustomerFactory, LedgerFactory
 
 

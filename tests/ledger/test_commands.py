@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from ledger.models import Account, AccountRole, Invoice, Ledger, Payment, TransactionKind
-from ledger.services import Line, invoice_credit, journal_book
+from ledger.services.invoice_changes import invoice_credit
+from ledger.services.journal import Line, journal_book
 from tests.factories import InvoiceFactory, LedgerFactory
 
 

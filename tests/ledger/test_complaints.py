@@ -8,7 +8,7 @@ from ledger.complaints import complaint_resolve
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import InvoiceEvent, InvoiceStatus, JournalTransaction
 from ledger.selectors import invoice_balance
-from ledger.services import invoice_dispute_open
+from ledger.services.respite_dispute import invoice_dispute_open
 from tests.factories import InvoiceFactory
 
 

@@ -8,7 +8,7 @@ from ledger.customer_services import customer_address_change, customer_mark_dece
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import CustomerEvent, CustomerStatus
 from ledger.selectors import invoice_balance
-from ledger.services import invoice_fees_credit
+from ledger.services.invoice_changes import invoice_fees_credit
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.helpers import book_costs
 

@@ -4,7 +4,7 @@ import pytest
 
 from ledger.errors import ValidationFailed
 from ledger.models import ConsentKind, Customer, CustomerConsent, CustomerEvent
-from ledger.services import CustomerInput, customer_upsert, customers_upsert
+from ledger.services.customers import CustomerInput, customer_upsert, customers_upsert
 from tests.factories import LedgerFactory
 
 DAY = date(2026, 3, 2)

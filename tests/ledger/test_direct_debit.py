@@ -28,7 +28,8 @@ from ledger.payments.direct_debit.claims import debit_claims_send
 from ledger.payments.direct_debit.common import kid_customer_no
 from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
 from ledger.payments.direct_debit.settlement import debit_attempts_settle
-from ledger.services import customer_upsert, invoice_dispute_open
+from ledger.services.customers import customer_upsert
+from ledger.services.respite_dispute import invoice_dispute_open
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs, run_two_workers
 from tests.ledger.test_payments_import import SAMPLES, assert_verified, book, ocr_file, pay, run

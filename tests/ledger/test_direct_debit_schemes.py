@@ -25,7 +25,8 @@ from ledger.payments.direct_debit.avtalegiro import debit_agreements_import
 from ledger.payments.direct_debit.claims import debit_claims_send
 from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
 from ledger.payments.direct_debit.settlement import debit_attempts_settle, debit_claims_cancel
-from ledger.services import customer_upsert, invoice_credit, invoice_write_off
+from ledger.services.customers import customer_upsert
+from ledger.services.invoice_changes import invoice_credit, invoice_write_off
 from tests.factories import CustomerFactory, LedgerFactory
 from tests.helpers import run_two_workers
 from tests.ledger.test_direct_debit import ACCOUNT, consenting, invoice, invoice_events, read_claims

@@ -7,7 +7,7 @@ import pytest
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import JournalTransaction, TransactionKind
 from ledger.selectors import invoice_balance
-from ledger.services import invoice_costs_carry
+from ledger.services.invoice_changes import invoice_costs_carry
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs
 
@@ -33,7 +33,7 @@ def test_costs_are_carried_only_from_a_paid_invoice_to_the_same_customers(db):
 
 def test_carrying_moves_fees_and_interest_and_closes_the_paid_invoice(db):
     from ledger.models import AccountRole, Component
-    from ledger.services import Line, journal_book
+    from ledger.services.journal import Line, journal_book
 
     ledger = LedgerFactory()
     customer = CustomerFactory(ledger=ledger)

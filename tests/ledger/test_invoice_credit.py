@@ -14,7 +14,7 @@ from ledger.models import (
     TransactionKind,
 )
 from ledger.selectors import invoice_balance
-from ledger.services import invoice_credit
+from ledger.services.invoice_changes import invoice_credit
 from tests.factories import InvoiceFactory
 from tests.helpers import book_costs
 

@@ -16,7 +16,7 @@ from ledger.models import (
     TransactionKind,
 )
 from ledger.selectors import invoice_balance
-from ledger.services import InvoiceInput, invoice_register, invoices_register
+from ledger.services.registration import InvoiceInput, invoice_register, invoices_register
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory, UserFactory
 
 

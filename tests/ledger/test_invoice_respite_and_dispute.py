@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import Invoice, InvoiceStatus
-from ledger.services import (
-    invoice_credit,
+from ledger.services.invoice_changes import invoice_credit
+from ledger.services.respite_dispute import (
     invoice_dispute_close,
     invoice_dispute_open,
     invoice_respite_clear,

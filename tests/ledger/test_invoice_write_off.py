@@ -12,7 +12,7 @@ from ledger.models import (
     Posting,
 )
 from ledger.selectors import invoice_balance
-from ledger.services import invoice_write_off
+from ledger.services.invoice_changes import invoice_write_off
 from tests.factories import InvoiceFactory
 from tests.helpers import book_costs
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from ledger.models import Account, AccountRole, JournalTransaction, Posting, TransactionKind
-from ledger.services import Line, journal_book
+from ledger.services.journal import Line, journal_book
 from tests.factories import InvoiceFactory, LedgerFactory
 
 

@@ -21,7 +21,7 @@ from ledger.models import (
 from ledger.payments.bankfiles.write import PaymentSpec, write_bgmax
 from ledger.payments.selectors import customer_credit_balance, customers_with_credit, unidentified_payments
 from ledger.selectors import invoice_balance
-from ledger.services import Line, journal_book
+from ledger.services.journal import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.ledger.test_payments_import import (
     PAY_DAY,
@@ -355,7 +355,7 @@ def test_reference_of_another_ledger_is_a_misdirected_payment(db):
 
 
 def test_payment_on_a_disputed_invoice_is_allocated_and_closes_it(db):
-    from ledger.services import invoice_dispute_open
+    from ledger.services.respite_dispute import invoice_dispute_open
 
     ledger = make_ledger()
     invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), amount=Decimal("10.00"))

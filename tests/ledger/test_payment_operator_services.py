@@ -24,7 +24,7 @@ from ledger.payments.refunds import customer_credit_move, customer_credit_refund
 from ledger.payments.reversal import payment_move_to_ledger, payment_reverse
 from ledger.payments.selectors import customer_credit_balance, payment_unallocated, unidentified_payments
 from ledger.selectors import invoice_balance
-from ledger.services import Line, journal_book
+from ledger.services.journal import Line, journal_book
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tests.ledger.test_payments_import import (
     account_balance,

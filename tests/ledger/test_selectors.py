@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from ledger.errors import NotFound
 from ledger.models import Invoice
 from ledger.selectors import invoice_detail, invoices_for_ledger, ledger_get, ledgers_for_user
-from ledger.services import invoice_credit
+from ledger.services.invoice_changes import invoice_credit
 from tests.factories import ClientFactory, CustomerFactory, InvoiceFactory, LedgerFactory, UserFactory
 from tests.helpers import book_costs
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from ledger.models import InvoiceStatus, UserRole
-from ledger.services import invoice_dispute_open
+from ledger.services.respite_dispute import invoice_dispute_open
 from tests.browser import screenshot
 from tests.portal360.conftest import browser_sign_in as sign_in
 

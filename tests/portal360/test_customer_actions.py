@@ -115,7 +115,7 @@ def test_an_incomplete_address_writes_nothing(signed_in, customer):
 
 
 def test_the_journal_says_when_the_national_id_decided_the_legal_entity(signed_in, ledger):
-    from ledger.services import customer_upsert
+    from ledger.services.customers import customer_upsert
 
     customer_upsert(ledger=ledger, actor="file", customer_no="6001", name="Fjord AS", national_id="923609016")
     page = signed_in.get(f"/360/l/{ledger.company_no}/customers/6001/")

@@ -10,7 +10,8 @@ from django.core.files.base import ContentFile
 
 from distribution.services import archive_storage
 from ledger.models import ConsentKind, InvoiceStatus, Payment
-from ledger.services import customer_upsert, invoice_dispute_open
+from ledger.services.customers import customer_upsert
+from ledger.services.respite_dispute import invoice_dispute_open
 from portal360.models import News
 from tests.factories import CustomerFactory, DocumentFactory, InvoiceFactory
 from tests.helpers import book_costs

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from accounting.reports import REPORT_KINDS
 from ledger.models import Cause
-from ledger.services import invoice_write_off
+from ledger.services.invoice_changes import invoice_write_off
 from tests.factories import InvoiceFactory
 from tests.helpers import sign_in
 

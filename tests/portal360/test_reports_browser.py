@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ledger.models import Cause
-from ledger.services import invoice_write_off
+from ledger.services.invoice_changes import invoice_write_off
 from tests.browser import screenshot
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.portal360.conftest import browser_sign_in as sign_in

@@ -12,7 +12,7 @@ from claims.models import CallOutcome, Claim, ClaimEvent, ClaimStatus, StepKind
 from distribution.models import ReturnStatus
 from ledger.models import InvoiceStatus, JournalTransaction, Payment, Payout, TransactionKind
 from ledger.selectors import invoice_balance, ledger_verify
-from ledger.services import invoice_dispute_open
+from ledger.services.respite_dispute import invoice_dispute_open
 from portal360.models import WorklistClaim
 from tests.factories import DocumentFactory, InvoiceFactory
 from tests.helpers import sign_in

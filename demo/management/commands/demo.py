@@ -29,16 +29,11 @@ from ledger.models import Cause, Invoice, Ledger, LegalEntity, SecondFactorChann
 from ledger.outbox import company_dir
 from ledger.payments.bank_import import payments_import
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
-from ledger.services import (
-    InvoiceInput,
-    customer_upsert,
-    invoice_credit,
-    invoice_dispute_open,
-    invoice_respite_set,
-    invoice_write_off,
-    invoices_register,
-    ledger_create,
-)
+from ledger.services.customers import customer_upsert
+from ledger.services.invoice_changes import invoice_credit, invoice_write_off
+from ledger.services.ledgers import ledger_create
+from ledger.services.registration import InvoiceInput, invoices_register
+from ledger.services.respite_dispute import invoice_dispute_open, invoice_respite_set
 
 CLIENT = "Nordic Demo Services AS"
 DEMO_PASSWORD = os.environ.get("LEDGER_DEMO_PASSWORD", "demo-ledger-2026")

@@ -1,7 +1,7 @@
 import argparse
 
 from ledger.management.base import JsonCommand
-from ledger.services import ledger_create
+from ledger.services.ledgers import ledger_create
 
 
 class Command(JsonCommand):

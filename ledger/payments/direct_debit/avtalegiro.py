@@ -52,7 +52,7 @@ from ledger.payments.direct_debit.common import (
 )
 from ledger.payments.direct_debit.scheme_files import _scheme_file, _scheme_file_import
 from ledger.selectors import ledger_for_account
-from ledger.services import _actor_fields
+from ledger.services.common import _actor_fields
 
 # --- Agreement files in (AvtaleGiro) ----------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from ledger.payments.direct_debit.common import (
     _not_supported,
     _validate_kid,
 )
-from ledger.services import _actor_fields
+from ledger.services.common import _actor_fields
 
 _CANDIDATES_SQL = """
 WITH candidates AS (

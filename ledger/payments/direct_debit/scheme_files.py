@@ -40,7 +40,7 @@ from ledger.payments.direct_debit.common import (
     _lock,
 )
 from ledger.selectors import ledger_for_account
-from ledger.services import _actor_fields
+from ledger.services.common import _actor_fields
 
 # --- Agreement and result files from Bankgirot (Autogiro) and Nets (Betalingsservice) ----------------------
 

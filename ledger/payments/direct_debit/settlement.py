@@ -38,7 +38,7 @@ from ledger.payments.direct_debit.common import (
     _lock,
     _next_file_id,
 )
-from ledger.services import _actor_fields
+from ledger.services.common import _actor_fields
 
 # --- Outcome of the attempts ----------------------------------------------------------------------------
 
