@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from django.db import connection
     from django.db.models import Sum
 
-    from claims.services import DUE_SQL, claims_escalate
+    from claims.services.escalation import DUE_SQL, claims_escalate
     from ledger.models import Customer, LegalEntity, Posting
     from ledger.services.ledgers import ledger_create
     from ledger.services.registration import InvoiceInput, invoices_register

@@ -5,7 +5,7 @@
 3. settings: the client administrators' changes to the ledger rules and the claim process that take
    effect on this day (ledger/settings_changes.py, claims/settings_changes.py);
 4. direct_debit: settle the attempts at the bank, then send the next claims (ledger/payments/direct_debit/);
-5. claims: escalation with fees and the interest accrued so far (claims/services.py);
+5. claims: escalation with fees and the interest accrued so far (claims/services/escalation.py);
 6. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
 7. settlement: the client's settlement when a period of its agreement ended (accounting/);
 8. accounting: the day's accounting files (after the settlement: it is booked on the same day);
@@ -23,7 +23,8 @@ from django.utils import timezone
 from accounting.models import SettlementAgreement
 from accounting.services import accounting_files_write, settlement_book
 from claims.models import BusinessDayRun
-from claims.services import SYSTEM_ACTOR, claims_escalate
+from claims.services.common import SYSTEM_ACTOR
+from claims.services.escalation import claims_escalate
 from claims.settings_changes import claim_changes_apply
 from cusin.inbox import inbox_scan
 from distribution.services import documents_distribute, invoice_documents_queue

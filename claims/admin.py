@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from claims.figures import Figures
 from claims.models import BusinessDayRun, Claim, ClaimEvent, ClaimSettings, ClaimStep, StatutoryFigure
-from claims.services import step_check
+from claims.services.process import step_check
 from ledger.admin import ReadOnlyAdmin, TenantScopedAdmin
 from ledger.errors import ValidationFailed
 

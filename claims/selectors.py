@@ -5,15 +5,10 @@ from datetime import date, timedelta
 
 from claims.figures import READ_CACHE_SECONDS, Figures
 from claims.models import Claim, ClaimEvent, ClaimSettings, ClaimStatus, ClaimStep
-from claims.services import (
-    _Due,
-    _load_balances,
-    _Run,
-    _step_applies,
-    _validate_steps,
-    default_process,
-    step_date,
-)
+from claims.services.decisions import _Due, _Run
+from claims.services.escalation import _load_balances
+from claims.services.process import _validate_steps, default_process
+from claims.services.scheduling import _step_applies, step_date
 from ledger.errors import LedgerError
 from ledger.models import Invoice, InvoiceStatus, Ledger, LegalEntity
 from ledger.money import ZERO, to_money

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from claims.services.process import _validate_steps, claim_process_set, claim_settings_update
 from ledger.errors import ValidationFailed
 from ledger.models import AuditEvent, AuditKind, Ledger, User
 from ledger.settings_changes import audit_record
@@ -16,7 +17,6 @@ from ledger.settings_changes import audit_record
 from .figures import Figures
 from .models import ClaimSettings, ClaimStep
 from .selectors import claim_steps
-from .services import _validate_steps, claim_process_set, claim_settings_update
 
 SETTINGS = ("business_late_fee", "reminder_fee_agreed", "unpaid_costs")
 # What of a step an administrator may change; its kind, order, fee rule and audience are the process's.

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from claims.services import STEP_EVENT
+from claims.services.common import STEP_EVENT
 
 from .labels import label
 from .templatetags.ui import amount, day
@@ -22,7 +22,7 @@ STEP_EVENT_KINDS = frozenset(str(kind) for kind in STEP_EVENT.values())
 _AMOUNT = r"-?\d+\.\d{2}"
 _DAY = r"\d{4}-\d{2}-\d{2}"
 
-# A claim step's invoice event: "<step>; <fee note> <fee>; interest <interest>" (claims/services.py).
+# A claim step's invoice event: "<step>; <fee note> <fee>; interest <interest>" (claims/services/writing.py).
 _STEP = re.compile(
     rf"^[^;]+(?:; (?!interest )(?P<note>[^;]*?) (?P<fee>{_AMOUNT})(?: less [^;]*)?)?(?:; interest (?P<interest>{_AMOUNT}))?$"
 )
@@ -39,7 +39,7 @@ _SHAPES = [
                 rf"(?P<day>{_DAY}), (?P<ref_label>\w+) (?P<ref>\d+), file (?P<file>\S+)$"),
      lambda m: _("Direct debit attempt %(n)s of %(of)s: %(amount)s, debit date %(day)s, %(ref_label)s %(ref)s, "
                  "file %(file)s") % m),
-    # Claim events (claims/services.py: _Run.advance, overtaken, fee).
+    # Claim events (claims/services/decisions.py: _Run.advance, overtaken, fee).
     (re.compile(r"^schedule moved (?P<n>\d+) days by respite or dispute$"),
      lambda m: _("schedule moved %(n)s days by respite or dispute") % m),
     (re.compile(rf"^open amount (?P<amount>{_AMOUNT}) is below the step's minimum (?P<minimum>{_AMOUNT})$"),

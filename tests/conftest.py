@@ -22,7 +22,7 @@ def _statutory_figures_after_flush(request):
     marker = request.node.get_closest_marker("django_db")
     if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
         request.getfixturevalue("transactional_db")
-        from claims.services import statutory_figures_install
+        from claims.services.process import statutory_figures_install
 
         statutory_figures_install()
 

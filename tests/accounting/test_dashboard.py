@@ -18,7 +18,7 @@ from accounting.dashboard import (
     paid_shares,
     payments_received,
 )
-from claims.services import claims_escalate
+from claims.services.escalation import claims_escalate
 from distribution.services import document_return_register
 from ledger.models import InvoiceEvent
 from ledger.payments.bank_import import payments_import

@@ -189,7 +189,7 @@ def test_a_user_sees_only_their_own_clients_reports(ledger):
 
 
 def test_invoice_claims_show_the_claim_level_and_the_next_step_as_of_a_date(db):
-    from claims.services import claims_escalate
+    from claims.services.escalation import claims_escalate
     from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 
     ledger = LedgerFactory(country="NO")
@@ -228,7 +228,7 @@ def test_invoice_claims_as_of_today_say_what_the_invoice_page_says(db):
 
     from claims.collection_stop import claim_collection_stop
     from claims.selectors import claim_status
-    from claims.services import claims_escalate
+    from claims.services.escalation import claims_escalate
     from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 
     ledger = LedgerFactory(country="NO")

@@ -192,7 +192,7 @@ def test_register_many_is_all_or_nothing(ledger, api):
 
 
 def test_an_invoice_shows_its_claim_level_next_event_and_accrued_interest(ledger, read_api):
-    from claims.services import claims_escalate
+    from claims.services.escalation import claims_escalate
 
     invoice = invoice_in(ledger, invoice_no="C-1", amount=Decimal("1000.00"), invoice_date=date(2026, 9, 1))
     for day in (date(2026, 9, 18), date(2026, 10, 3)):  # the SMS (due + 3), the collection notice (due + 18)

@@ -14,7 +14,7 @@ from django.core.management import call_command
 
 from businessday.daily import business_day_run
 from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind, ClaimStep
-from claims.services import default_process
+from claims.services.process import default_process
 from ledger.models import InvoiceStatus, JournalTransaction
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.payments.inbox import bank_dir

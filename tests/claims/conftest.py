@@ -5,7 +5,7 @@ import pytest
 
 from claims.interest import HUNDRED
 from claims.models import ClaimEvent, ClaimEventKind
-from claims.services import claims_escalate
+from claims.services.escalation import claims_escalate
 from ledger.money import to_money
 from ledger.selectors import ledger_verify
 

@@ -9,7 +9,8 @@ import pytest
 
 from businessday.daily import business_day_run
 from claims.models import Claim, ClaimEvent, ClaimEventKind
-from claims.services import claim_settings_update, claims_escalate
+from claims.services.escalation import claims_escalate
+from claims.services.process import claim_settings_update
 from ledger.models import JournalTransaction, LegalEntity
 from tests.claims.conftest import assert_verified, run_days, simple_interest, steps_taken
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory

@@ -7,7 +7,7 @@ import pytest
 
 from claims.collection_stop import claim_collection_stop
 from claims.models import Claim, ClaimEvent, ClaimStatus, StepKind
-from claims.services import claims_escalate
+from claims.services.escalation import claims_escalate
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import InvoiceEvent, JournalTransaction
 from ledger.selectors import invoice_balance, ledger_verify

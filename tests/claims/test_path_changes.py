@@ -7,7 +7,7 @@ import pytest
 
 from claims.interest import HUNDRED
 from claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimStatus
-from claims.services import claim_settings_update
+from claims.services.process import claim_settings_update
 from ledger.models import AllocationOrder, InvoiceStatus
 from ledger.money import to_money
 from ledger.payments.bank_import import payments_import

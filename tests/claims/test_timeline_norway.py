@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Claim, ClaimStatus
-from claims.services import claim_settings_update, claims_escalate
+from claims.services.escalation import claims_escalate
+from claims.services.process import claim_settings_update
 from ledger.models import InvoiceEvent, JournalTransaction, LegalEntity
 from ledger.selectors import invoice_balance
 from tests.claims.conftest import assert_verified, run_days, simple_interest, steps_taken

@@ -7,7 +7,8 @@ import pytest
 
 from claims.interest import HUNDRED
 from claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimStatus
-from claims.services import claim_process_set, claim_settings_update, claims_escalate
+from claims.services.escalation import claims_escalate
+from claims.services.process import claim_process_set, claim_settings_update
 from ledger.errors import ValidationFailed
 from ledger.models import JournalTransaction, LegalEntity
 from ledger.money import to_money

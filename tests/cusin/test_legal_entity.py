@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims.services import claim_settings_update
+from claims.services.process import claim_settings_update
 from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from cusin.services import cusin_import
 from ledger.models import Customer, CustomerEvent, CustomerEventKind, Invoice, LegalEntity

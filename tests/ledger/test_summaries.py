@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accounting.dashboard import balances, dashboard_period, invoices_created, paid_shares, payments_received
 from businessday.daily import business_day_run
-from claims.services import claims_escalate
+from claims.services.escalation import claims_escalate
 from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from cusin.services import cusin_import
 from ledger.models import (

@@ -11,7 +11,7 @@ from django.core import mail
 from api.models import ApiToken
 from businessday.daily import business_day_run
 from claims.models import ClaimSettings, ClaimStep
-from claims.services import claim_process_install
+from claims.services.process import claim_process_install
 from ledger.models import AuditEvent, Ledger, User, UserRole
 from tests.helpers import sign_in
 from tests.portal360.conftest import make_user
