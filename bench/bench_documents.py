@@ -30,7 +30,7 @@ def _worker(name: str, data_dir: str, queue) -> None:
     settings.DATABASES["default"]["NAME"] = name
     settings.LEDGER_DATA_DIR = Path(data_dir)
     settings.STORAGES["documents"]["OPTIONS"]["location"] = str(Path(data_dir) / "documents")
-    from distribution.services import documents_distribute
+    from distribution.services.sending import documents_distribute
 
     summary = documents_distribute(as_of=date.fromisoformat(AS_OF))
     connections.close_all()
@@ -59,7 +59,7 @@ def main() -> int:
         settings.STORAGES["documents"]["OPTIONS"]["location"] = str(Path(data_dir) / "documents")
         call_command("migrate", verbosity=0)
         from distribution.models import Document
-        from distribution.services import DocumentRequest, documents_queue
+        from distribution.services.queueing import DocumentRequest, documents_queue
         from ledger.models import Customer
         from ledger.services.ledgers import ledger_create
         from ledger.services.registration import InvoiceInput, invoices_register

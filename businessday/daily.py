@@ -27,7 +27,8 @@ from claims.services.common import SYSTEM_ACTOR
 from claims.services.escalation import claims_escalate
 from claims.settings_changes import claim_changes_apply
 from cusin.inbox import inbox_scan
-from distribution.services import documents_distribute, invoice_documents_queue
+from distribution.services.queueing import invoice_documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.errors import LedgerError
 from ledger.models import Ledger
 from ledger.payments.direct_debit.claims import debit_claims_send

@@ -4,7 +4,7 @@ from .models import ClientDocumentProfile, Document, DocumentEvent, PrintBatch, 
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Documents change only through distribution/services.py."""
+    """Documents change only through distribution/services/."""
 
     def has_add_permission(self, request):
         return False

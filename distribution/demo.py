@@ -4,11 +4,12 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
+from distribution.services.queueing import DocumentRequest, documents_queue, invoice_documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.models import Invoice, InvoiceStatus, Ledger
 from ledger.selectors import invoices_with_balances
 
 from .models import DocumentKind
-from .services import DocumentRequest, documents_distribute, documents_queue, invoice_documents_queue
 
 # The claim letters, in the order of the claim process, each with the facts the claims run gives.
 CLAIM_KINDS = (

@@ -9,11 +9,12 @@ from datetime import date
 
 from django.db import transaction
 
+from distribution.services.common import _actor_fields
+from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.errors import InvalidTransition
 from ledger.models import Customer, CustomerEvent, CustomerEventKind, User
 
 from .models import Document, DocumentEvent, DocumentKind, DocumentStatus
-from .services import DocumentRequest, _actor_fields, documents_queue
 
 # A document that went out (or was archived): only such a one has a copy to send.
 _DISTRIBUTED = (

@@ -17,7 +17,7 @@ PAPER_DISTRIBUTION_RETURNED = "paper_distribution_returned"
 
 def archive_path(name: str) -> str:
     """Where an archived PDF is: relative to $LEDGER_DATA_DIR for local files, else the storage name."""
-    from .services import archive_storage
+    from distribution.services.common import archive_storage
 
     storage = archive_storage()
     if not name:
@@ -83,7 +83,7 @@ def returned_mail_worklist(
 
 
 def document_pdf(*, document: Document) -> bytes:
-    from .services import archive_storage
+    from distribution.services.common import archive_storage
 
     with archive_storage().open(document.archive_name) as handle:
         return handle.read()

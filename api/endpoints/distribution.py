@@ -18,7 +18,7 @@ from api.views import LedgerApiView
 from distribution.models import Channel, DocumentKind, DocumentStatus, PaperRoute
 from distribution.selectors import archived_document_pdf, invoice_document_get, invoice_documents
 from distribution.senders import pdf_file_name
-from distribution.services import debt_summary_on_request
+from distribution.services.on_request import debt_summary_on_request
 from ledger.selectors import customer_get, invoice_find
 
 PDF = "application/pdf"

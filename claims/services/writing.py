@@ -14,7 +14,7 @@ from claims.models import (
 )
 from claims.services.common import STEP_DOCUMENT, STEP_EVENT
 from claims.services.decisions import _Due, _Run
-from distribution.services import DocumentRequest, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.bulk import _copy_rows, _next_ids
 from ledger.errors import ValidationFailed
 from ledger.models import (

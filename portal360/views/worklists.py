@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from claims.calls import call_outcome_record
-from distribution.services import returned_document_readdress, returned_document_unreachable
+from distribution.services.returns import returned_document_readdress, returned_document_unreachable
 from invoiceportal.services import respite_request_decide
 from ledger.complaints import complaint_resolve
 from ledger.errors import LedgerError, NotFound

@@ -19,7 +19,7 @@ from accounting.dashboard import (
     payments_received,
 )
 from claims.services.escalation import claims_escalate
-from distribution.services import document_return_register
+from distribution.services.returns import document_return_register
 from ledger.models import InvoiceEvent
 from ledger.payments.bank_import import payments_import
 from ledger.payments.bankfiles.write import PaymentSpec, write_camt054

@@ -11,7 +11,8 @@ import time_machine
 from django.core import mail
 
 from distribution.models import Channel, Document, DocumentEvent, DocumentKind, DocumentStatus, PaperRoute
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.services.invoice_changes import invoice_credit
 from tests.distribution.conftest import pdf_text
 from tests.factories import CustomerFactory

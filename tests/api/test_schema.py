@@ -19,7 +19,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from distribution.models import Document, DocumentKind
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.outbox import company_dir, write_atomic
 from tests.factories import CustomerFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay, stray_kid

@@ -7,7 +7,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from distribution.models import Document
-from distribution.services import DocumentRequest, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
 from distribution.tasks import distribute_documents
 from tests.distribution.conftest import make_invoice
 from tests.factories import CustomerFactory

@@ -7,7 +7,7 @@ import pytest
 
 from distribution.models import Channel, Document, DocumentEvent, DocumentStatus
 from distribution.selectors import document_pdf
-from distribution.services import debt_summary_on_request
+from distribution.services.on_request import debt_summary_on_request
 from ledger.errors import InvalidTransition
 from tests.distribution.conftest import make_invoice, pdf_text
 from tests.factories import CustomerFactory

@@ -22,7 +22,8 @@ from distribution.models import (
     PrintBatch,
 )
 from distribution.selectors import document_pdf
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from invoiceportal.selectors import portal_link_resolve
 from ledger.models import ConsentKind, CustomerConsent, LegalEntity
 from tests.distribution.conftest import make_invoice, pdf_text
@@ -449,7 +450,7 @@ def test_a_reminder_for_an_invoice_settled_meanwhile_is_not_sent(db, data_dir, l
 def test_a_paper_letter_that_failed_once_is_printed_as_its_second_attempt(
     db, data_dir, ledger_no, monkeypatch
 ):
-    from distribution import services
+    from distribution.services import sending as services  # what distribution runs with
 
     real_render = services.document_render
     calls = []

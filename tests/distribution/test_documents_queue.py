@@ -5,7 +5,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from distribution.models import Document, DocumentStatus
-from distribution.services import DocumentRequest, documents_queue, invoice_documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue, invoice_documents_queue
 from ledger.errors import ValidationFailed
 from ledger.services.invoice_changes import invoice_credit
 from tests.distribution.conftest import make_invoice

@@ -9,7 +9,7 @@ from lxml import etree
 from distribution.models import Document
 from distribution.peppol import CUSTOMIZATION_ID, PROFILE_ID, peppol_invoice_xml, ubl_invoice_validate
 from distribution.peppol_rules import peppol_rules_broken
-from distribution.services import DocumentRequest, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.errors import ValidationFailed
 from ledger.models import LegalEntity
 from tests.distribution.conftest import make_invoice

@@ -11,13 +11,9 @@ from distribution.selectors import (
     invoice_distribution_status,
     returned_mail_worklist,
 )
-from distribution.services import (
-    DocumentRequest,
-    document_return_register,
-    documents_distribute,
-    documents_queue,
-    returned_document_readdress,
-)
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.returns import document_return_register, returned_document_readdress
+from distribution.services.sending import documents_distribute
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import CustomerEvent, CustomerEventKind
 from tests.distribution.conftest import make_invoice

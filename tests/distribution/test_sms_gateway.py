@@ -9,7 +9,8 @@ import pytest
 
 from distribution.models import Document, DocumentEvent
 from distribution.senders import HttpSmsGateway, SendFailed
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from tests.distribution.conftest import make_invoice
 from tests.factories import CustomerFactory
 

@@ -6,9 +6,10 @@ from datetime import date
 from django.core import mail
 from django.db import connection
 
-from distribution import services
+from distribution.services import sending as services  # what distribution runs with
 from distribution.models import Document, DocumentEvent
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from tests.distribution.conftest import make_invoice
 from tests.factories import CustomerFactory, LedgerFactory
 

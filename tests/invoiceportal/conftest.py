@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.services.registration import InvoiceInput, invoices_register
 from tests.factories import CustomerFactory, LedgerFactory
 from tests.helpers import book_costs

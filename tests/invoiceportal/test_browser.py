@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from distribution.links import portal_link_issue, portal_url
-from distribution.services import DocumentRequest, documents_distribute, documents_queue
+from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.models import InvoiceStatus
 from tests.browser import SCREENSHOTS
 from tests.factories import CustomerFactory, LedgerFactory

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from pypdf import PdfWriter
 
-from distribution.services import archive_storage
+from distribution.services.common import archive_storage
 from ledger.models import InvoiceStatus, JournalTransaction, TransactionKind
 from ledger.selectors import invoice_balance, ledger_verify
 from tests.browser import screenshot

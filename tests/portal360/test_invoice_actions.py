@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from claims.models import Claim, ClaimEvent, ClaimStatus, StepKind
 from distribution.models import Document
-from distribution.services import archive_storage
+from distribution.services.common import archive_storage
 from ledger.models import Cause, InvoiceEvent, InvoiceStatus, JournalTransaction, Payment, TransactionKind
 from ledger.selectors import invoice_balance, ledger_verify
 from tests.factories import DocumentFactory

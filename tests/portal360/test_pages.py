@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 
-from distribution.services import archive_storage
+from distribution.services.common import archive_storage
 from ledger.models import ConsentKind, InvoiceStatus, Payment
 from ledger.services.customers import customer_upsert
 from ledger.services.respite_dispute import invoice_dispute_open

@@ -99,7 +99,7 @@ def test_resolve_against_the_customer_resumes_and_a_failure_writes_nothing(signe
 
 @pytest.fixture
 def returned(invoice):
-    from distribution.services import document_return_register
+    from distribution.services.returns import document_return_register
 
     document = DocumentFactory(customer=invoice.customer, invoice=invoice, channel="paper",
                                address={"line1": "Storgata 1", "postal_code": "0155", "city": "Oslo"})  # fmt: skip

@@ -1,4 +1,5 @@
-from distribution.services import documents_distribute, invoice_documents_queue
+from distribution.services.queueing import invoice_documents_queue
+from distribution.services.sending import documents_distribute
 from ledger.management.base import JsonCommand, parse_date
 from ledger.selectors import ledger_get
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from distribution.models import ReturnKind
-from distribution.services import document_for_return, document_return_register
+from distribution.services.returns import document_for_return, document_return_register
 from ledger.errors import LedgerError
 from ledger.management.base import JsonCommand, parse_date
 from ledger.selectors import ledger_get
