@@ -1,7 +1,7 @@
 """The dashboard's figures: one ledger's statistics and trends over a period of months (issue 14).
 
 Why here (accounting) and not in portal360: these are reports over the journal and the events of the
-claims and distribution apps, like accounting/reports.py, and an API or a scheduled report may want the
+claims and distribution apps, like accounting/reports/, and an API or a scheduled report may want the
 same figures; the 360 view only draws them. accounting already reads ledger, claims and distribution.
 
 Every figure is ONE set-based query over the whole period (month ends from generate_series, grouped

@@ -1,7 +1,7 @@
 """Reports ("Rapporter"): each report a page with its filters, one page of rows from the server, the
 totals, and downloads (CSV and XLSX streamed from a server-side cursor; the monthly accounting report
 also as PDF). Every report is read "as of" a date or for a period from the journal, through the
-selectors of accounting/reports.py; the ledger comes from the URL and must be one the user may see."""
+selectors of accounting/reports/; the ledger comes from the URL and must be one the user may see."""
 
 from datetime import date
 from decimal import Decimal
@@ -11,7 +11,11 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounting import reports
+from accounting.reports.catalogue import REPORT_KINDS, ReportKind, report_query
+from accounting.reports.core import ReportQuery, report_count, report_page, report_run, report_totals
+from accounting.reports.downloads import monthly_accounting_pdf, report_csv_chunks, report_xlsx_file
+from accounting.reports.monthly import monthly_reconciliation
+from accounting.reports.receivables import AGING_BUCKETS, aging_query
 from ledger.models import Cause, InvoiceStatus, Ledger, TransactionKind
 
 from ..access import context_ledgers, url_ledger
@@ -150,7 +154,7 @@ class ReportFilterForm(forms.Form):
     )
     page = forms.IntegerField(min_value=1, required=False)
 
-    def __init__(self, *args, kind: reports.ReportKind, ledger: Ledger, **kwargs):
+    def __init__(self, *args, kind: ReportKind, ledger: Ledger, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
         self.kind, self.ledger = kind, ledger
         fields = {"as_of": ("as_of",), "range": ("start", "end"), "month": ("month",)}[kind.period]
@@ -185,8 +189,8 @@ class ReportFilterForm(forms.Form):
         return urlencode({k: v for k, v in data.items() if v not in (None, "") and k != "page"})
 
 
-def _kind(name: str) -> reports.ReportKind:
-    kind = reports.REPORT_KINDS.get(name)
+def _kind(name: str) -> ReportKind:
+    kind = REPORT_KINDS.get(name)
     if kind is None:
         raise Http404("no such report")
     return kind
@@ -200,7 +204,7 @@ def _action_label(action: str) -> str:
     return str(kinds.get(action, action))
 
 
-def _cells(query: reports.ReportQuery, rows: list[tuple], ledger: Ledger) -> list[list[dict]]:
+def _cells(query: ReportQuery, rows: list[tuple], ledger: Ledger) -> list[list[dict]]:
     """Each value as the page shows it: amounts and dates in the ledger's locale, codes in words,
     outbox file names as download links."""
     table = []
@@ -243,10 +247,10 @@ def report(request, company_no: str, name: str):
     ledger = url_ledger(request, company_no)
     form = ReportFilterForm(request.GET or None, kind=kind, ledger=ledger)
     params = form.params()
-    query = reports.report_query(ledger=ledger, name=name, **params)
+    query = report_query(ledger=ledger, name=name, **params)
     number = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
-    listing = reports.report_page(query=query, page=number, per_page=PER_PAGE)
-    totals = reports.report_totals(query=query)
+    listing = report_page(query=query, page=number, per_page=PER_PAGE)
+    totals = report_totals(query=query)
     context = {
         "ledger": ledger,
         "name": name,
@@ -270,17 +274,17 @@ def report(request, company_no: str, name: str):
         "pdf": name == "monthly_accounting",
     }
     if name == "aging":
-        whole = reports.report_run(
-            reports.aging_query(ledger=ledger, as_of=params["as_of"], per_customer=False,
+        whole = report_run(
+            aging_query(ledger=ledger, as_of=params["as_of"], per_customer=False,
                                 customer_no=params["customer_no"])
         )  # fmt: skip
-        buckets = [bucket for bucket, _, _ in reports.AGING_BUCKETS] + ["total"]
+        buckets = [bucket for bucket, _, _ in AGING_BUCKETS] + ["total"]
         row = whole.rows[0][2:] if whole.rows else [Decimal("0.00")] * len(buckets)
         context["aging_totals"] = [
             (COLUMN_LABELS[b], amount(v, ledger)) for b, v in zip(buckets, row, strict=True)
         ]
     if name == "monthly_accounting":
-        context["reconciliation"] = reports.monthly_reconciliation(
+        context["reconciliation"] = monthly_reconciliation(
             ledger=ledger, year=params["year"], month=params["month"]
         )
     return page(request, "portal360/reports/report.html", context, section="reports")
@@ -293,7 +297,7 @@ def download(request, company_no: str, name: str, fmt: str):
     ledger = url_ledger(request, company_no)
     form = ReportFilterForm(request.GET or None, kind=kind, ledger=ledger)
     params = form.params()
-    query = reports.report_query(ledger=ledger, name=name, **params)
+    query = report_query(ledger=ledger, name=name, **params)
     stem = f"{name}_{ledger.company_no}_" + (
         f"{params['year']}-{params['month']:02d}" if kind.period == "month"
         else f"{params['as_of']}" if kind.period == "as_of"
@@ -302,19 +306,19 @@ def download(request, company_no: str, name: str, fmt: str):
     if fmt == "pdf":
         if name != "monthly_accounting":
             raise Http404("this report has no PDF")
-        pdf = reports.monthly_accounting_pdf(ledger=ledger, year=params["year"], month=params["month"])
+        pdf = monthly_accounting_pdf(ledger=ledger, year=params["year"], month=params["month"])
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
         return response
-    count = reports.report_count(query=query)
+    count = report_count(query=query)
     if fmt == "csv":
         response = StreamingHttpResponse(
-            reports.report_csv_chunks(query=query), content_type="text/csv; charset=utf-8"
+            report_csv_chunks(query=query), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     elif fmt == "xlsx":
         response = FileResponse(
-            reports.report_xlsx_file(query=query),
+            report_xlsx_file(query=query),
             as_attachment=True,
             filename=f"{stem}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -7,7 +7,18 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from accounting import reports
+from accounting.reports.catalogue import report_for_user
+from accounting.reports.downloads import report_csv, report_xlsx
+from accounting.reports.invoices import created_invoices
+from accounting.reports.monthly import monthly_bookkeeping
+from accounting.reports.payments import customer_credit_balances, unidentified_payments
+from accounting.reports.receivables import (
+    aging,
+    invoice_claims,
+    ledger_report,
+    receivables_balance,
+    write_offs,
+)
 from ledger.errors import LedgerError
 from ledger.models import Cause
 from ledger.services.invoice_changes import invoice_write_off
@@ -67,7 +78,7 @@ def as_dicts(report):
 
 
 def test_aging_as_of_two_dates(ledger):
-    before = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 1)))
+    before = as_dicts(aging(ledger=ledger, as_of=date(2026, 3, 1)))
     assert [
         (r["customer_no"], r["not_due"], r["overdue_31_60"], r["overdue_over_180"], r["total"])
         for r in before
@@ -83,12 +94,12 @@ def test_aging_as_of_two_dates(ledger):
     ]
     assert before[1]["overdue_61_90"] == Decimal("250.00")  # C 90 days overdue on 1 March
 
-    after = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 4)))
+    after = as_dicts(aging(ledger=ledger, as_of=date(2026, 3, 4)))
     # Paid on 2 March: A's 600.00 went capital first; C is closed; B is one day overdue.
     assert [(r["customer_no"], r["overdue_1_30"], r["overdue_31_60"], r["total"]) for r in after] == [
         ("1001", Decimal("400.00"), Decimal("435.00"), Decimal("835.00")),
     ]
-    [whole] = as_dicts(reports.aging(ledger=ledger, as_of=date(2026, 3, 4), per_customer=False))
+    [whole] = as_dicts(aging(ledger=ledger, as_of=date(2026, 3, 4), per_customer=False))
     assert whole["company_no"] == ledger.company_no and whole["total"] == Decimal("835.00")
 
 
@@ -100,11 +111,11 @@ def test_ledger_report_equals_the_receivable_accounts_on_every_date(ledger):
         date(2026, 2, 1),
         date(2026, 3, 2),
     ):
-        report = as_dicts(reports.ledger_report(ledger=ledger, as_of=as_of))
-        assert sum((r["open"] for r in report), Decimal("0.00")) == reports.receivables_balance(
+        report = as_dicts(ledger_report(ledger=ledger, as_of=as_of))
+        assert sum((r["open"] for r in report), Decimal("0.00")) == receivables_balance(
             ledger=ledger, as_of=as_of
         )
-    on_feb_1 = as_dicts(reports.ledger_report(ledger=ledger, as_of=date(2026, 2, 1)))
+    on_feb_1 = as_dicts(ledger_report(ledger=ledger, as_of=date(2026, 2, 1)))
     assert [(r["invoice_no"], r["capital"], r["fees"], r["open"]) for r in on_feb_1] == [
         ("A", Decimal("1000.00"), Decimal("35.00"), Decimal("1035.00")),
         ("C", Decimal("250.00"), Decimal("0.00"), Decimal("250.00")),
@@ -112,10 +123,10 @@ def test_ledger_report_equals_the_receivable_accounts_on_every_date(ledger):
 
 
 def test_payments_reports_as_of_a_date(ledger):
-    assert reports.unidentified_payments(ledger=ledger, as_of=date(2026, 3, 1)).rows == []
-    [row] = as_dicts(reports.unidentified_payments(ledger=ledger, as_of=date(2026, 3, 2)))
+    assert unidentified_payments(ledger=ledger, as_of=date(2026, 3, 1)).rows == []
+    [row] = as_dicts(unidentified_payments(ledger=ledger, as_of=date(2026, 3, 2)))
     assert row["unallocated"] == Decimal("99.90")
-    assert as_dicts(reports.customer_credit_balances(ledger=ledger, as_of=date(2026, 3, 2))) == [
+    assert as_dicts(customer_credit_balances(ledger=ledger, as_of=date(2026, 3, 2))) == [
         {"customer_no": "1002", "customer_name": "Ola Nordmann", "credit_balance": Decimal("50.00")}
     ]
 
@@ -127,7 +138,7 @@ def test_write_offs_monthly_bookkeeping_created_invoices_and_claims(ledger):
     invoice_write_off(
         invoice=b, actor="kari", reason="Bankrupt", cause=Cause.BANKRUPTCY, booking_date=date(2026, 3, 20)
     )
-    [row] = as_dicts(reports.write_offs(ledger=ledger, start=date(2026, 3, 1), end=date(2026, 3, 31)))
+    [row] = as_dicts(write_offs(ledger=ledger, start=date(2026, 3, 1), end=date(2026, 3, 31)))
     assert (row["invoice_no"], row["cause"], row["capital"], row["total"]) == (
         "B",
         "Bankruptcy",
@@ -136,19 +147,19 @@ def test_write_offs_monthly_bookkeeping_created_invoices_and_claims(ledger):
     )
 
     march = {
-        r["account"]: r for r in as_dicts(reports.monthly_bookkeeping(ledger=ledger, year=2026, month=3))
+        r["account"]: r for r in as_dicts(monthly_bookkeeping(ledger=ledger, year=2026, month=3))
     }
     assert march["1920"]["debit"] == Decimal("999.90")
     assert march["7830"]["net"] == Decimal("400.00")
     assert sum(r["net"] for r in march.values()) == 0
 
-    created = as_dicts(reports.created_invoices(ledger=ledger, start=date(2026, 1, 1), end=date(2026, 2, 28)))
+    created = as_dicts(created_invoices(ledger=ledger, start=date(2026, 1, 1), end=date(2026, 2, 28)))
     assert [(r["booking_date"], r["invoices"], r["amount"]) for r in created] == [
         (date(2026, 1, 5), 1, Decimal("1000.00")),
         (date(2026, 2, 17), 1, Decimal("400.00")),
     ]
     claims = {
-        r["invoice_no"]: r for r in as_dicts(reports.invoice_claims(ledger=ledger, as_of=date(2026, 3, 4)))
+        r["invoice_no"]: r for r in as_dicts(invoice_claims(ledger=ledger, as_of=date(2026, 3, 4)))
     }
     assert claims["A"]["last_event"] == "partially_paid" and claims["A"]["last_event_date"] == date(
         2026, 3, 2
@@ -157,12 +168,12 @@ def test_write_offs_monthly_bookkeeping_created_invoices_and_claims(ledger):
 
 
 def test_csv_and_xlsx_downloads(ledger):
-    report = reports.ledger_report(ledger=ledger, as_of=date(2026, 3, 4))
-    text = reports.report_csv(report).decode("utf-8-sig")
+    report = ledger_report(ledger=ledger, as_of=date(2026, 3, 4))
+    text = report_csv(report).decode("utf-8-sig")
     assert text.splitlines()[0] == ";".join(report.columns)
     assert "A;1001;" in text and ";435.00" in text
 
-    sheet = load_workbook(BytesIO(reports.report_xlsx(report))).active
+    sheet = load_workbook(BytesIO(report_xlsx(report))).active
     values = list(sheet.values)
     assert list(values[0]) == report.columns
     assert values[1][0] == "A" and values[1][-1] == 435
@@ -172,17 +183,17 @@ def test_csv_and_xlsx_downloads(ledger):
 def test_a_user_sees_only_their_own_clients_reports(ledger):
     own = UserFactory(client=ledger.client)
     stranger = UserFactory()
-    report = reports.report_for_user(
+    report = report_for_user(
         user=own, company_no=ledger.company_no, name="aging", as_of=date(2026, 3, 4)
     )
     assert report.rows
     with pytest.raises(LedgerError) as error:
-        reports.report_for_user(
+        report_for_user(
             user=stranger, company_no=ledger.company_no, name="aging", as_of=date(2026, 3, 4)
         )
     assert error.value.code == "ledger_not_found"
     with pytest.raises(LedgerError) as error:
-        reports.report_for_user(
+        report_for_user(
             user=own, company_no=ledger.company_no, name="secrets", as_of=date(2026, 3, 4)
         )
     assert error.value.code == "unknown_report"
@@ -200,7 +211,7 @@ def test_invoice_claims_show_the_claim_level_and_the_next_step_as_of_a_date(db):
         claims_escalate(ledger=ledger, as_of=day)
 
     def row(as_of):
-        return as_dicts(reports.invoice_claims(ledger=ledger, as_of=as_of))[0]
+        return as_dicts(invoice_claims(ledger=ledger, as_of=as_of))[0]
 
     before = row(date(2025, 1, 10))
     assert (before["invoice_no"], before["claim_level"], before["next_step"]) == (
@@ -241,7 +252,7 @@ def test_invoice_claims_as_of_today_say_what_the_invoice_page_says(db):
         claims_escalate(ledger=ledger, as_of=day)
     with time_machine.travel("2025-02-10 10:00 +01:00", tick=False):
         today = ledger.today()
-        rows = {r["invoice_no"]: r for r in as_dicts(reports.invoice_claims(ledger=ledger, as_of=today))}
+        rows = {r["invoice_no"]: r for r in as_dicts(invoice_claims(ledger=ledger, as_of=today))}
         for invoice in (first, second):
             page = claim_status(invoice=invoice)["next_event"]
             row = rows[invoice.invoice_no]
@@ -252,6 +263,6 @@ def test_invoice_claims_as_of_today_say_what_the_invoice_page_says(db):
             claims_escalate(ledger=ledger, as_of=day)
     with time_machine.travel("2025-03-06 10:00 +01:00", tick=False):
         claim_collection_stop(invoice=first, actor="test", reason="client asked")
-        rows = {r["invoice_no"]: r for r in as_dicts(reports.invoice_claims(ledger=ledger, as_of=ledger.today()))}
+        rows = {r["invoice_no"]: r for r in as_dicts(invoice_claims(ledger=ledger, as_of=ledger.today()))}
         assert (rows[first.invoice_no]["next_step"], rows[first.invoice_no]["next_step_date"]) == ("", None)
         assert claim_status(invoice=first)["next_event"] is None

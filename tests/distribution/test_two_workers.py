@@ -6,8 +6,8 @@ from datetime import date
 from django.core import mail
 from django.db import connection
 
-from distribution.services import sending as services  # what distribution runs with
 from distribution.models import Document, DocumentEvent
+from distribution.services import sending as services  # what distribution runs with
 from distribution.services.queueing import DocumentRequest, documents_queue
 from distribution.services.sending import documents_distribute
 from tests.distribution.conftest import make_invoice

@@ -158,7 +158,7 @@ def test_every_360_page_in_norwegian_shows_no_codes_or_python_values(db, client)
     client.post("/360/ledger/", {"ledger": ledger.company_no})  # the Norwegian ledger: dd.mm.yyyy
     invoices = list(Invoice.objects.filter(ledger=ledger).order_by("invoice_no").values_list("invoice_no", flat=True))
     customers = list(ledger.customers.order_by("customer_no").values_list("customer_no", flat=True))
-    from accounting.reports import REPORT_KINDS as REPORTS
+    from accounting.reports.catalogue import REPORT_KINDS as REPORTS
 
     pages = ["/360/", "/360/customers/?q=a", "/360/services/", "/360/company/", "/360/company/rules/",
              "/360/company/users/", "/360/company/tokens/", "/360/company/audit/", "/360/reports/",

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounting.reports import REPORT_KINDS
+from accounting.reports.catalogue import REPORT_KINDS
 from ledger.models import Cause
 from ledger.services.invoice_changes import invoice_write_off
 from tests.factories import InvoiceFactory

@@ -1,0 +1,271 @@
+"""What is owed as of a date: aging, the ledger report (equal to the receivable accounts' balance),
+the invoices' claims and their next steps, write-offs."""
+
+from datetime import date
+from decimal import Decimal
+
+from accounting.reports.core import Report, ReportQuery, _fetch, report_run
+from claims.selectors import claim_summaries
+from ledger.models import Invoice, Ledger
+
+_OPEN_AS_OF = """
+    SELECT p.invoice_id,
+           sum(p.amount) FILTER (WHERE p.component = 'capital') AS capital,
+           sum(p.amount) FILTER (WHERE p.component = 'fee') AS fees,
+           sum(p.amount) FILTER (WHERE p.component = 'interest') AS interest,
+           -sum(p.amount) FILTER (WHERE coalesce(rt.kind, t.kind) IN ('payment', 'allocation')) AS paid,
+           sum(p.amount) AS open
+      FROM ledger_posting p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+      LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+     WHERE p.ledger_id = %s AND p.component <> '' AND t.booking_date <= %s
+     GROUP BY p.invoice_id
+    HAVING sum(p.amount) <> 0
+"""
+
+# Days overdue on the date: (name, lowest, highest) with None for open-ended.
+AGING_BUCKETS = [
+    ("not_due", None, 0),
+    ("overdue_1_30", 1, 30),
+    ("overdue_31_60", 31, 60),
+    ("overdue_61_90", 61, 90),
+    ("overdue_91_180", 91, 180),
+    ("overdue_over_180", 181, None),
+]
+
+
+def _bucket_filter(low: int | None, high: int | None) -> str:
+    if low is None:
+        return "%s - i.due_date <= 0"  # due on or after the date: not yet due
+    if high is None:
+        return f"%s - i.due_date >= {low}"
+    return f"%s - i.due_date BETWEEN {low} AND {high}"
+
+
+def aging_query(
+    *, ledger: Ledger, as_of: date, per_customer: bool = True, customer_no: str = ""
+) -> ReportQuery:
+    group = "c.customer_no, c.name" if per_customer else "l.company_no, l.name"
+    buckets = ",\n".join(
+        f"coalesce(sum(o.open) FILTER (WHERE {_bucket_filter(low, high)}), 0)"
+        for _, low, high in AGING_BUCKETS
+    )
+    where, extra = ("WHERE c.customer_no = %s", [customer_no]) if customer_no else ("", [])
+    first = ["customer_no", "customer_name"] if per_customer else ["company_no", "ledger_name"]
+    names = [name for name, _, _ in AGING_BUCKETS]
+    return ReportQuery(
+        "aging",
+        f"Aging {ledger.company_no} as of {as_of}",
+        [*first, *names, "total"],
+        f"""WITH open AS ({_OPEN_AS_OF})
+            SELECT {group}, {buckets}, sum(o.open)
+              FROM open o
+              JOIN ledger_invoice i ON i.id = o.invoice_id
+              JOIN ledger_customer c ON c.id = i.customer_id
+              JOIN ledger_ledger l ON l.id = i.ledger_id
+             {where}
+             GROUP BY {group}
+             ORDER BY 1""",
+        [ledger.id, as_of, *[as_of] * len(AGING_BUCKETS), *extra],
+        money_columns=(*names, "total"),
+    )
+
+
+def aging(*, ledger: Ledger, as_of: date, per_customer: bool = True, customer_no: str = "") -> Report:
+    """Open amounts by days overdue on `as_of`: not yet due (due on or after the date), 1-30, 31-60,
+    61-90, 91-180 and more than 180 days; per customer, or one row for the ledger."""
+    return report_run(
+        aging_query(ledger=ledger, as_of=as_of, per_customer=per_customer, customer_no=customer_no)
+    )
+
+
+def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -> ReportQuery:
+    where, extra = ("WHERE c.customer_no = %s", [customer_no]) if customer_no else ("", [])
+    return ReportQuery(
+        "ledger",
+        f"Ledger report {ledger.company_no} as of {as_of}",
+        [
+            "invoice_no",
+            "customer_no",
+            "payment_ref",
+            "invoice_date",
+            "due_date",
+            "capital",
+            "fees",
+            "interest",
+            "open",
+        ],  # fmt: skip
+        f"""WITH open AS ({_OPEN_AS_OF})
+            SELECT i.invoice_no, c.customer_no, i.payment_ref, i.invoice_date, i.due_date,
+                   coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0), o.open
+              FROM open o
+              JOIN ledger_invoice i ON i.id = o.invoice_id
+              JOIN ledger_customer c ON c.id = i.customer_id
+             {where}
+             ORDER BY c.customer_no, i.invoice_no""",
+        [ledger.id, as_of, *extra],
+        money_columns=("capital", "fees", "interest", "open"),
+    )
+
+
+def ledger_report(*, ledger: Ledger, as_of: date, customer_no: str = "") -> Report:
+    """Every item open on `as_of`, per customer, with its capital, fees and interest then."""
+    return report_run(ledger_report_query(ledger=ledger, as_of=as_of, customer_no=customer_no))
+
+
+def receivables_balance(*, ledger: Ledger, as_of: date) -> Decimal:
+    """The receivable accounts' balance on `as_of` (what the ledger report must add up to)."""
+    [(balance,)] = _fetch(
+        """SELECT coalesce(sum(p.amount), 0) FROM ledger_posting p
+             JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+             JOIN ledger_account a ON a.id = p.account_id
+            WHERE p.ledger_id = %s AND t.booking_date <= %s
+              AND a.role IN ('receivable_capital', 'receivable_fee', 'receivable_interest')""",
+        [ledger.id, as_of],
+    )
+    return balance
+
+
+def invoice_claims_query(
+    *, ledger: Ledger, as_of: date, customer_no: str = "", status: str = "", level: str = ""
+) -> ReportQuery:
+    conditions, extra = [], []
+    if customer_no:
+        conditions.append("c.customer_no = %s")
+        extra.append(customer_no)
+    if status:
+        conditions.append("coalesce(st.to_status, 'open') = %s")
+        extra.append(status)
+    if level:
+        conditions.append("coalesce(s.step_kind, 'due_date') = %s")
+        extra.append(level)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    return ReportQuery(
+        "invoice_claims",
+        f"Invoice claims {ledger.company_no} as of {as_of}",
+        [
+            "invoice_no",
+            "customer_no",
+            "due_date",
+            "capital",
+            "fees",
+            "interest",
+            "paid",
+            "open",
+            "status",
+            "last_event",
+            "last_event_date",
+            "claim_level",
+            "next_step",
+            "next_step_date",
+        ],  # fmt: skip
+        f"""WITH open AS ({_OPEN_AS_OF})
+            SELECT i.invoice_no, c.customer_no, i.due_date,
+                   coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0),
+                   coalesce(o.paid, 0), o.open,
+                   coalesce(st.to_status, 'open'), coalesce(e.kind, ''), e.booking_date,
+                   coalesce(s.step_kind, 'due_date'), coalesce(ns.kind, first.kind, ''),
+                   CASE WHEN coalesce(ns.kind, first.kind) IS NOT NULL  -- GREATEST skips NULLs: no step, no date
+                        THEN GREATEST(CASE WHEN s.step_kind IS NULL THEN i.due_date + first.offset_days
+                                           ELSE s.next_on END, %s::date) END
+              FROM open o
+              JOIN ledger_invoice i ON i.id = o.invoice_id
+              JOIN ledger_customer c ON c.id = i.customer_id
+              LEFT JOIN LATERAL (
+                   SELECT ev.kind, ev.booking_date FROM ledger_invoiceevent ev
+                    WHERE ev.invoice_id = i.id AND ev.booking_date <= %s
+                    ORDER BY ev.booking_date DESC, ev.id DESC LIMIT 1) e ON true
+              LEFT JOIN LATERAL (
+                   SELECT ev.to_status FROM ledger_invoiceevent ev
+                    WHERE ev.invoice_id = i.id AND ev.booking_date <= %s AND ev.to_status <> ''
+                    ORDER BY ev.booking_date DESC, ev.id DESC LIMIT 1) st ON true
+              LEFT JOIN LATERAL (
+                   SELECT ce.step_kind, ce.position, ce.next_on FROM claims_claimevent ce
+                    WHERE ce.invoice_id = i.id AND ce.kind = 'step' AND ce.booking_date <= %s
+                    ORDER BY ce.booking_date DESC, ce.id DESC LIMIT 1) s ON true
+              LEFT JOIN claims_claimstep ns ON ns.ledger_id = i.ledger_id AND ns.position = s.position + 1
+                                            AND s.next_on IS NOT NULL
+              LEFT JOIN claims_claimstep first ON first.ledger_id = i.ledger_id AND first.position = 1
+                                               AND s.step_kind IS NULL
+             {where}
+             ORDER BY i.invoice_no""",
+        [ledger.id, as_of, as_of, as_of, as_of, as_of, *extra],
+        money_columns=("capital", "fees", "interest", "paid", "open"),
+        finish=_next_steps_now(ledger, as_of),
+    )
+
+
+def _next_steps_now(ledger: Ledger, as_of: date):
+    """As of today, "what happens next, and when" is the claims engine's own answer, the one the invoice
+    page shows (claims.selectors.claim_summaries: respites, disputes, skipped steps, minimum amounts and
+    stopped claims included). A past day keeps the plan recorded then, never before that day."""
+
+    def finish(rows: list[tuple]) -> list[tuple]:
+        if as_of < ledger.today():
+            return rows
+        invoices = list(
+            Invoice.objects.filter(ledger=ledger, invoice_no__in=[row[0] for row in rows]).select_related("customer")
+        )
+        summaries = claim_summaries(ledger=ledger, invoices=invoices, as_of=as_of)
+        planned = {invoice.invoice_no: summaries[invoice.id]["next_event"] for invoice in invoices}
+        finished = []
+        for row in rows:
+            event = planned.get(row[0])
+            finished.append(row[:-2] + ((event["kind"], date.fromisoformat(event["date"])) if event else ("", None)))
+        return finished
+
+    return finish
+
+
+def invoice_claims(*, ledger: Ledger, as_of: date, **filters) -> Report:
+    """Per item open on `as_of`: its components, what was paid on it, its status then, its latest event
+    with the event's date, its claim level then (the last claim step taken) and the next step as
+    planned then (kind and date)."""
+    return report_run(invoice_claims_query(ledger=ledger, as_of=as_of, **filters))
+
+
+def write_offs_query(
+    *, ledger: Ledger, start: date, end: date, customer_no: str = "", cause: str = ""
+) -> ReportQuery:
+    conditions, extra = "", []
+    if customer_no:
+        conditions += " AND c.customer_no = %s"
+        extra.append(customer_no)
+    if cause:
+        conditions += " AND t.cause = %s"
+        extra.append(cause)
+    return ReportQuery(
+        "write_offs",
+        f"Write-offs {ledger.company_no} {start}..{end}",
+        [
+            "booking_date",
+            "invoice_no",
+            "customer_no",
+            "cause",
+            "action",
+            "capital",
+            "fees",
+            "interest",
+            "total",
+        ],  # fmt: skip
+        f"""SELECT t.booking_date, i.invoice_no, c.customer_no, t.cause, t.kind,
+                  coalesce(-sum(p.amount) FILTER (WHERE p.component = 'capital'), 0),
+                  coalesce(-sum(p.amount) FILTER (WHERE p.component = 'fee'), 0),
+                  coalesce(-sum(p.amount) FILTER (WHERE p.component = 'interest'), 0),
+                  coalesce(-sum(p.amount) FILTER (WHERE p.component <> ''), 0)
+             FROM ledger_journaltransaction t
+             LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+             JOIN ledger_posting p ON p.transaction_id = t.id
+             JOIN ledger_invoice i ON i.id = p.invoice_id
+             JOIN ledger_customer c ON c.id = i.customer_id
+            WHERE t.ledger_id = %s AND t.booking_date BETWEEN %s AND %s
+              AND (t.kind = 'write_off' OR (t.kind = 'reversal' AND rt.kind = 'write_off')){conditions}
+            GROUP BY t.id, t.booking_date, i.invoice_no, c.customer_no, t.cause, t.kind
+            ORDER BY t.booking_date, t.id, i.invoice_no""",
+        [ledger.id, start, end, *extra],
+        money_columns=("capital", "fees", "interest", "total"),
+    )
+
+
+def write_offs(*, ledger: Ledger, start: date, end: date, **filters) -> Report:
+    """Write-offs booked in [start, end] (reversals of write-offs negative), by component and cause."""
+    return report_run(write_offs_query(ledger=ledger, start=start, end=end, **filters))
