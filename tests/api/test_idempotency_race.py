@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from api.endpoints import ledger as ledger_api
+from api.endpoints import invoice_actions as ledger_api  # where the credit endpoint calls the service
 from ledger.models import JournalTransaction, TransactionKind
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 
