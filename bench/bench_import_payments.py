@@ -121,9 +121,9 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     from ledger.payments.bank_import import payments_import
     from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
     from ledger.references import kid_generate
-    from ledger.selectors import ledger_verify
     from ledger.services.ledgers import ledger_create
     from ledger.services.registration import InvoiceInput, invoices_register
+    from ledger.verify import ledger_verify
 
     n = args.invoices
 

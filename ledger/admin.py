@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from ledger.selectors import ledgers_for_user
 from ledger.services.ledgers import ledger_create, ledger_fields_check
 
 from .edi_ids import org_no_clean
@@ -24,7 +25,6 @@ from .models import (
     Posting,
     User,
 )
-from .selectors import ledgers_for_user
 
 
 class TenantScopedAdmin(admin.ModelAdmin):

@@ -12,12 +12,7 @@ from api.pagination import keyset_page, page_parameters
 from api.views import LedgerApiView
 from ledger.models import ConsentKind, LegalEntity
 from ledger.payments.selectors import customer_credit_balance
-from ledger.selectors import (
-    customer_consents,
-    customer_get,
-    customer_open_invoices,
-    customers_by_no,
-)
+from ledger.selectors import customer_consents, customer_get, customer_open_invoices, customers_by_no
 from ledger.services.customers import customer_fields, customer_upsert
 
 # --- Customers ----------------------------------------------------------------------------------

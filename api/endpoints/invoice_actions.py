@@ -8,9 +8,7 @@ from api.endpoints.common import _valid, positive_money
 from api.endpoints.invoices import InvoiceOutput, invoice_response
 from api.views import LedgerApiView
 from ledger.models import Cause, Invoice
-from ledger.selectors import (
-    invoice_find,
-)
+from ledger.selectors import invoice_find
 from ledger.services.invoice_changes import invoice_credit, invoice_write_off
 from ledger.services.respite_dispute import (
     invoice_dispute_close,

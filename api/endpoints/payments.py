@@ -12,12 +12,7 @@ from ledger.errors import NotFound, ValidationFailed
 from ledger.models import Payment
 from ledger.payments.allocation import Allocation, payment_allocate
 from ledger.payments.selectors import payments_unallocated
-from ledger.selectors import (
-    customer_get,
-    invoice_find,
-    payment_get,
-    payments_for_ledger,
-)
+from ledger.selectors import customer_get, invoice_find, payment_get, payments_for_ledger
 
 # --- Payments -----------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from ledger.models import Customer, CustomerConsent, CustomerEvent
-from ledger.selectors import ledger_verify
 from ledger.services.invoice_changes import invoice_credit
+from ledger.verify import ledger_verify
 from tests.factories import CustomerFactory
 from tests.ledger.test_payments_import import book, ocr_file, pay
 

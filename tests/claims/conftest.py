@@ -7,7 +7,7 @@ from claims.interest import HUNDRED
 from claims.models import ClaimEvent, ClaimEventKind
 from claims.services.escalation import claims_escalate
 from ledger.money import to_money
-from ledger.selectors import ledger_verify
+from ledger.verify import ledger_verify
 
 
 def run_days(ledger, start: date, end: date) -> list[dict]:

@@ -10,8 +10,9 @@ from claims.models import Claim, ClaimEvent, ClaimStatus, StepKind
 from claims.services.escalation import claims_escalate
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import InvoiceEvent, JournalTransaction
-from ledger.selectors import invoice_balance, ledger_verify
+from ledger.selectors import invoice_balance
 from ledger.services.invoice_changes import invoice_credit
+from ledger.verify import ledger_verify
 from tests.factories import InvoiceFactory
 from tests.helpers import book_costs
 

@@ -28,7 +28,8 @@ from ledger.models import (
     Posting,
 )
 from ledger.outbox import company_dir
-from ledger.selectors import invoice_balance, ledger_verify
+from ledger.selectors import invoice_balance
+from ledger.verify import ledger_verify
 from tests.factories import InvoiceFactory, LedgerFactory
 
 DATA = Path(__file__).parent / "data"

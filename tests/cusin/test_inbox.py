@@ -22,7 +22,7 @@ from cusin.models import CusinFile
 from cusin.tasks import scan_inbox
 from ledger.models import Invoice
 from ledger.outbox import company_dir, sftp_root
-from ledger.selectors import ledger_verify
+from ledger.verify import ledger_verify
 from tests.factories import LedgerFactory
 
 DAY = date(2026, 1, 15)

@@ -9,7 +9,7 @@ from claims.services.process import claim_settings_update
 from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from cusin.services import cusin_import
 from ledger.models import Customer, CustomerEvent, CustomerEventKind, Invoice, LegalEntity
-from ledger.selectors import ledger_verify
+from ledger.verify import ledger_verify
 from tests.claims.conftest import run_days, steps_taken
 from tests.factories import LedgerFactory
 

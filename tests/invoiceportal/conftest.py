@@ -93,6 +93,6 @@ def reminded(data_dir, ledger_no, today):
 
 def verify_problems(ledger) -> list[dict]:
     """ledger_verify's checks that failed (an empty list: the journal balances and reconciles)."""
-    from ledger.selectors import ledger_verify
+    from ledger.verify import ledger_verify
 
     return [check for check in ledger_verify(ledger=ledger) if not check["ok"]]

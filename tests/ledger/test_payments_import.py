@@ -23,8 +23,8 @@ from ledger.models import (
 from ledger.payments.bank_import import payments_import
 from ledger.payments.bankfiles.write import PaymentSpec, write_bgmax, write_camt054, write_ocr_giro
 from ledger.payments.selectors import unidentified_payments
-from ledger.selectors import ledger_verify
 from ledger.services.journal import Line, journal_book
+from ledger.verify import ledger_verify
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import SAMPLES
 

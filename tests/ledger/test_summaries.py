@@ -24,8 +24,8 @@ from ledger.models import (
     Posting,
     TransactionKind,
 )
-from ledger.selectors import ledger_verify
 from ledger.summaries import ledger_summaries_compact, ledger_summaries_problems, ledger_summaries_rebuild
+from ledger.verify import ledger_verify
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.helpers import book_costs
 from tests.ledger.test_payments_import import book, ocr_file, pay

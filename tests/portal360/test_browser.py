@@ -12,7 +12,8 @@ from pypdf import PdfWriter
 
 from distribution.services.common import archive_storage
 from ledger.models import InvoiceStatus, JournalTransaction, TransactionKind
-from ledger.selectors import invoice_balance, ledger_verify
+from ledger.selectors import invoice_balance
+from ledger.verify import ledger_verify
 from tests.browser import screenshot
 from tests.factories import DocumentFactory
 from tests.portal360.conftest import PASSWORD, code_from_outbox

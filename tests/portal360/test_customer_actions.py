@@ -9,7 +9,8 @@ import time_machine
 from distribution.models import Document
 from ledger.models import CustomerEvent, CustomerStatus, Payout
 from ledger.payments.selectors import customer_credit_balance
-from ledger.selectors import invoice_balance, ledger_verify
+from ledger.selectors import invoice_balance
+from ledger.verify import ledger_verify
 from tests.factories import InvoiceFactory
 
 TODAY = date(2026, 3, 2)

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from claims.models import ClaimEvent
 from ledger.models import Invoice, InvoiceStatus, JournalTransaction, Ledger, User
-from ledger.selectors import ledger_verify
+from ledger.verify import ledger_verify
 from tests.helpers import sign_in
 
 

@@ -12,7 +12,8 @@ from claims.models import Claim, ClaimEvent, ClaimStatus, StepKind
 from distribution.models import Document
 from distribution.services.common import archive_storage
 from ledger.models import Cause, InvoiceEvent, InvoiceStatus, JournalTransaction, Payment, TransactionKind
-from ledger.selectors import invoice_balance, ledger_verify
+from ledger.selectors import invoice_balance
+from ledger.verify import ledger_verify
 from tests.factories import DocumentFactory
 from tests.helpers import book_costs
 

@@ -11,8 +11,9 @@ from django.test import Client
 from claims.models import CallOutcome, Claim, ClaimEvent, ClaimStatus, StepKind
 from distribution.models import ReturnStatus
 from ledger.models import InvoiceStatus, JournalTransaction, Payment, Payout, TransactionKind
-from ledger.selectors import invoice_balance, ledger_verify
+from ledger.selectors import invoice_balance
 from ledger.services.respite_dispute import invoice_dispute_open
+from ledger.verify import ledger_verify
 from portal360.models import WorklistClaim
 from tests.factories import DocumentFactory, InvoiceFactory
 from tests.helpers import sign_in

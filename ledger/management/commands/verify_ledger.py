@@ -1,6 +1,7 @@
 from ledger.management.base import JsonCommand
 from ledger.models import Ledger
-from ledger.selectors import ledger_get, ledger_verify
+from ledger.selectors import ledger_get
+from ledger.verify import ledger_verify
 
 
 class Command(JsonCommand):
