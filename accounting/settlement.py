@@ -12,6 +12,9 @@ The settlement transaction (kind SETTLEMENT) moves the client's share from the a
 (invoice clearing, interest income, fee income) to payable-to-client, deducts the fees into fee income
 and pays the rest from the client-funds bank account; payable-to-client ends at zero, or keeps a debit
 balance (carried forward) when fees and reversals exceeded what came in.
+
+Why one module past 500 lines: one service family (`settlement_book` and the Balance Report and payout
+file it writes) whose steps share the period's figures; split, each part would need them all passed.
 """
 
 import re

@@ -6,7 +6,7 @@
 - IdentityProvider: BankID for the direct debit sign-up. start() returns the URL to go to; the provider
   sends the browser back to the portal, which calls complete() for the verified national id.
 
-The built-in adapters are test services served by this app itself (invoiceportal/views.py, "test
+The built-in adapters are test services served by this app itself (invoiceportal/views/provider.py, "test
 provider" pages): they run the real flow end to end (the payment is booked through the bank-file path),
 with a person pressing "Approve" instead of a bank. Production adapters are classes named in
 INVOICE_PORTAL_PAYMENT_PROVIDERS / INVOICE_PORTAL_IDENTITY_PROVIDER.
@@ -51,7 +51,7 @@ def sign(*parts: str) -> str:
 
 
 class TestPaymentProvider(PaymentProvider):
-    """A payment page served by the portal itself (invoiceportal.views.test_provider_page)."""
+    """A payment page served by the portal itself (invoiceportal.views.provider.test_provider_page)."""
 
     name = "test"
 

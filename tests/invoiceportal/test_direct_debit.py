@@ -7,7 +7,7 @@ from django.test import Client
 
 from invoiceportal.adapters import sign
 from invoiceportal.models import DirectDebitSignup
-from invoiceportal.views import valid_return_url, with_status
+from invoiceportal.views.signup import valid_return_url, with_status
 from ledger.models import ConsentKind, CustomerConsent, CustomerEvent
 from tests.factories import CustomerFactory
 

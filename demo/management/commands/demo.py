@@ -1,6 +1,9 @@
 """Demo data: one client with a Norwegian and a Swedish ledger, operators, customers and invoices.
 
 Idempotent: running it again reuses what is there and books nothing twice.
+
+Why one module past 500 lines: it is the demo's script, read top to bottom (who, which ledgers, which
+invoices, what happened on which business day); it writes only through the apps' services.
 """
 
 import os

@@ -1,7 +1,8 @@
 """Bankgirot Autogiro (Sweden): payment requests out, mandate notices and payment results in.
 
 No maintained Python library exists, so this is a small fixed-width reader and writer for the three
-files direct debit needs. Every record is 80 characters, ISO-8859-1, one per line. Amounts are in öre,
+files direct debit needs. One file format, one module (past 500 lines: each record's layout sits next to
+its reader and writer, which is what one checks against the manual). Every record is 80 characters, ISO-8859-1, one per line. Amounts are in öre,
 right-aligned and zero-padded; dates are YYYYMMDD; positions below are 1-based and inclusive.
 
 Layout source: Bankgirot, "Autogiro – Teknisk manual" (the "nytt format" layouts, in force since
