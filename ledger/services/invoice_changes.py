@@ -157,6 +157,18 @@ def _reduction_lines(invoice: Invoice, parts: dict[str, Decimal], capital_role: 
     return lines
 
 
+def _reduction_book(invoice: Invoice, parts: dict[str, Decimal], *, kind, role, booking_date, actor, cause,
+                    description, event, event_reason, closed_reason) -> JournalTransaction:
+    """Book what a credit or a write-off takes off the invoice's components, record its event and close the
+    invoice when nothing is left open: the one path of every reduction."""
+    txn = journal_book(ledger=invoice.ledger, kind=kind, booking_date=booking_date, actor=actor, invoice=invoice,
+                       cause=cause, description=description, lines=_reduction_lines(invoice, parts, role))
+    _invoice_event(invoice, kind=event, from_status=invoice.status, booking_date=booking_date, actor=actor,
+                   reason=event_reason, txn=txn)
+    invoice_close_if_settled(invoice=invoice, booking_date=booking_date, actor=actor, reason=closed_reason, txn=txn)
+    return txn
+
+
 def invoice_credit(
     *,
     invoice: Invoice,
@@ -191,28 +203,12 @@ def invoice_credit(
             raise ValidationFailed(
                 f"invoice {invoice.invoice_no}: nothing open to credit", code="nothing_open"
             )
-        txn = journal_book(
-            ledger=invoice.ledger,
-            kind=TransactionKind.CREDIT,
-            booking_date=booking_date,
-            actor=actor,
-            invoice=invoice,
-            cause=cause,
-            description=reason or f"Credit of invoice {invoice.invoice_no}",
-            lines=_reduction_lines(invoice, parts, AccountRole.CREDIT),
-        )
-        _invoice_event(
-            invoice,
-            kind=InvoiceEventKind.CREDITED,
-            from_status=invoice.status,
-            booking_date=booking_date,
-            actor=actor,
-            reason=reason or f"credited {sum(parts.values())}",
-            txn=txn,
-        )
-        invoice_close_if_settled(
-            invoice=invoice, booking_date=booking_date, actor=actor, reason="credited", txn=txn
-        )
+        txn = _reduction_book(
+            invoice, parts, kind=TransactionKind.CREDIT, role=AccountRole.CREDIT, booking_date=booking_date,
+            actor=actor, cause=cause, description=reason or f"Credit of invoice {invoice.invoice_no}",
+            event=InvoiceEventKind.CREDITED, event_reason=reason or f"credited {sum(parts.values())}",
+            closed_reason="credited",
+        )  # fmt: skip
     return txn
 
 
@@ -239,22 +235,11 @@ def invoice_fees_credit(
                 field="amount",
             )
         booking_date = booking_date or invoice.ledger.today()
-        txn = journal_book(
-            ledger=invoice.ledger,
-            kind=TransactionKind.CREDIT,
-            booking_date=booking_date,
-            actor=actor,
-            invoice=invoice,
-            cause=cause,
-            description=reason,
-            lines=_reduction_lines(invoice, {Component.FEE: amount}, AccountRole.CREDIT),
-        )
-        _invoice_event(invoice, kind=InvoiceEventKind.CREDITED, from_status=invoice.status,
-                       booking_date=booking_date, actor=actor, reason=f"fees {amount} credited: {reason}",
-                       txn=txn)  # fmt: skip
-        invoice_close_if_settled(
-            invoice=invoice, booking_date=booking_date, actor=actor, reason="credited", txn=txn
-        )
+        txn = _reduction_book(
+            invoice, {Component.FEE: amount}, kind=TransactionKind.CREDIT, role=AccountRole.CREDIT,
+            booking_date=booking_date, actor=actor, cause=cause, description=reason,
+            event=InvoiceEventKind.CREDITED, event_reason=f"fees {amount} credited: {reason}", closed_reason="credited",
+        )  # fmt: skip
     return txn
 
 
@@ -304,28 +289,12 @@ def invoice_write_off(
             take = min(remaining, max(open_by_component[component], ZERO))
             parts[component] = take
             remaining -= take
-        txn = journal_book(
-            ledger=invoice.ledger,
-            kind=TransactionKind.WRITE_OFF,
-            booking_date=booking_date,
-            actor=actor,
-            invoice=invoice,
-            cause=cause,
-            description=reason or f"Write-off of invoice {invoice.invoice_no}",
-            lines=_reduction_lines(invoice, parts, AccountRole.LOSS_ON_RECEIVABLES),
-        )
-        _invoice_event(
-            invoice,
-            kind=InvoiceEventKind.WRITTEN_OFF,
-            from_status=invoice.status,
-            booking_date=booking_date,
-            actor=actor,
-            reason=f"{cause}: {reason}" if reason else cause,
-            txn=txn,
-        )
-        invoice_close_if_settled(
-            invoice=invoice, booking_date=booking_date, actor=actor, reason="written off", txn=txn
-        )
+        txn = _reduction_book(
+            invoice, parts, kind=TransactionKind.WRITE_OFF, role=AccountRole.LOSS_ON_RECEIVABLES,
+            booking_date=booking_date, actor=actor, cause=cause,
+            description=reason or f"Write-off of invoice {invoice.invoice_no}", event=InvoiceEventKind.WRITTEN_OFF,
+            event_reason=f"{cause}: {reason}" if reason else cause, closed_reason="written off",
+        )  # fmt: skip
     return txn
 
 

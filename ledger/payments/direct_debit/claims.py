@@ -35,6 +35,7 @@ from ledger.payments.direct_debit.common import (
     SUPPORTED_KINDS,
     DirectDebitFileError,
     _Claim,
+    _claim_file_record,
     _digits_only,
     _kind_for,
     _lock,
@@ -201,22 +202,10 @@ def debit_claims_send(
             if not claims:
                 return summary
             total = sum((c.amount for c in claims), ZERO)
-            transmission_number = f"{file_id % 10**7:07d}"
-            DirectDebitClaimFile.objects.create(
-                id=file_id,
-                ledger=ledger,
-                kind=kind,
-                purpose=DirectDebitFilePurpose.CLAIMS,
-                file_name=file_name,
-                transmission_number=transmission_number,
-                as_of=as_of,
-                count=len(claims),
-                total=total,
-                currency=ledger.currency,
-                created_by_id=created_by_id,
-                actor=actor_label,
-                created_at=now,
-            )
+            transmission_number = _claim_file_record(file_id=file_id, ledger=ledger, kind=kind,
+                                                     purpose=DirectDebitFilePurpose.CLAIMS, file_name=file_name,
+                                                     as_of=as_of, claims=claims, total=total, created_by_id=created_by_id,
+                                                     actor_label=actor_label, now=now)  # fmt: skip
             content = _claims_content(kind, ledger, claims, transmission_number, as_of)
             written = _write_outbox(ledger, file_name, content)
     except BaseException:

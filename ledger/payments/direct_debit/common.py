@@ -322,3 +322,17 @@ WITH failed AS (
     + ")"
     + _FAILURE_EVENTS_SQL
 )
+
+
+def _claim_file_record(*, file_id, ledger, kind, purpose, file_name, as_of, claims, total, created_by_id,
+                       actor_label, now) -> str:
+    """The row of a claims or cancellations file we send (its count and total); returns its transmission
+    number (the file id, seven digits)."""
+    transmission_number = f"{file_id % 10**7:07d}"
+    DirectDebitClaimFile.objects.create(
+        id=file_id, ledger=ledger, kind=kind, purpose=purpose, file_name=file_name,
+        transmission_number=transmission_number, as_of=as_of, count=len(claims),
+        total=total, currency=ledger.currency, created_by_id=created_by_id,
+        actor=actor_label, created_at=now,
+    )  # fmt: skip
+    return transmission_number

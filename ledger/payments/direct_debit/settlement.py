@@ -34,6 +34,7 @@ from ledger.payments.direct_debit.common import (
     SUPPORTED_KINDS,
     DirectDebitFileError,
     _Claim,
+    _claim_file_record,
     _kind_for,
     _lock,
     _next_file_id,
@@ -262,22 +263,10 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
             file_name = f"{scheme.file_prefix}_CANCEL_{ledger.company_no}_{as_of:%Y%m%d}_{sequence}.txt"
             total = sum((c.amount for c in claims), ZERO)
             now = timezone.now()
-            transmission_number = f"{file_id % 10**7:07d}"
-            DirectDebitClaimFile.objects.create(
-                id=file_id,
-                ledger=ledger,
-                kind=kind,
-                purpose=DirectDebitFilePurpose.CANCELLATIONS,
-                file_name=file_name,
-                transmission_number=transmission_number,
-                as_of=as_of,
-                count=len(claims),
-                total=total,
-                currency=ledger.currency,
-                created_by_id=created_by_id,
-                actor=actor_label,
-                created_at=now,
-            )
+            transmission_number = _claim_file_record(file_id=file_id, ledger=ledger, kind=kind,
+                                                     purpose=DirectDebitFilePurpose.CANCELLATIONS, file_name=file_name,
+                                                     as_of=as_of, claims=claims, total=total, created_by_id=created_by_id,
+                                                     actor_label=actor_label, now=now)  # fmt: skip
             with connection.cursor() as cursor:
                 cursor.execute(
                     _CANCEL_SQL,
