@@ -36,6 +36,8 @@ The receipts are checked (accepted, every invoice booked) and the invoices count
 and by own time to stderr; the timed figures of such a run include the profiler's overhead.
 
 Ends with `BENCH <name> <value> <unit>` lines.
+
+Past 500 lines: one benchmark, read top to bottom (setup, the timed import, its checks, the floor).
 """
 
 import argparse

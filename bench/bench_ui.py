@@ -26,6 +26,8 @@ Every response must be 200 with the asked customer / invoice in the HTML. Prints
 p50/p95/p99 latency per scenario, and the SQL queries per page (in-process, Django's test Client) for
 a customer with 2 invoices and one with 200; ends with `BENCH <name> <value> <unit>` lines.
 Target: p95 <= 150 ms for each scenario.
+
+Past 500 lines: one benchmark, read top to bottom (the million-invoice setup, the server, the load, the figures).
 """
 
 import argparse

@@ -1,4 +1,7 @@
-"""CUSIN import: whole-file checks, record-level checks, booking, receipts, re-runs."""
+"""CUSIN import: whole-file checks, record-level checks, booking, receipts, re-runs.
+
+Past 500 lines: one service (cusin_import) and its file-writing helpers, which other tests import.
+"""
 
 import json
 import shutil

@@ -2,6 +2,8 @@
 
 Pure parsing: no database. The samples live in tests/samples (its README.md names their sources, contents
 and known defects).
+
+Past 500 lines: every bank-file format against its public samples, with one set of tampering helpers.
 """
 
 import hashlib

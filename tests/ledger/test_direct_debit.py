@@ -1,5 +1,8 @@
 """Direct debit: AvtaleGiro agreement files in (consents), payment-claim files out, and the attempts'
-outcome: paid, or failed and retried up to three times before the reminder process takes over."""
+outcome: paid, or failed and retried up to three times before the reminder process takes over.
+
+Past 500 lines: the AvtaleGiro tests share their files and fixtures (the other schemes import them).
+"""
 
 import hashlib
 from datetime import date, timedelta

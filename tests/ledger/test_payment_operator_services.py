@@ -1,6 +1,10 @@
 """Operator services on payments and credit balances: allocate, refund, move and refund credit, reverse.
 Each succeeds with who and why recorded, refuses its guarded case writing nothing, and leaves
-verify_ledger passing; the credit and payout checks find planted discrepancies."""
+verify_ledger passing; the credit and payout checks find planted discrepancies.
+
+Past 500 lines: the tests of one family of services (ledger/payments/ allocation, refunds, reversal),
+which share their fixtures.
+"""
 
 from datetime import date
 from decimal import Decimal

@@ -1,5 +1,8 @@
 """Bank files in: import_payments, idempotency, finding the ledger, rejection, the real samples,
-and the bank-files reconciliation check. Matching and allocation: test_payment_allocation.py."""
+and the bank-files reconciliation check. Matching and allocation: test_payment_allocation.py.
+
+Past 500 lines: one service (payments_import) and its file helpers, which other tests import.
+"""
 
 import json
 from datetime import date, timedelta
