@@ -12,7 +12,8 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.db.models.functions import Collate, Lower, Upper
 
-from claims.models import Claim, ClaimStatus, StepKind
+from claims.collection_stop import COLLECTION_LEVELS
+from claims.models import Claim, ClaimStatus
 from claims.selectors import claim_status, claim_summaries
 from distribution.models import Document, DocumentEvent, ReturnedDocument, ReturnStatus
 from distribution.selectors import invoice_distribution_status
@@ -44,15 +45,6 @@ from ledger.selectors import (
 from .models import News
 
 PAGE_SIZE = 25
-# Claim levels at which the claim is in collection (after the collection notice has expired).
-COLLECTION_LEVELS = (
-    StepKind.PAYMENT_DEMAND,
-    StepKind.CALL_TASK,
-    StepKind.HEAVY_FEE,
-    StepKind.LEGAL_NOTICE,
-    StepKind.LEGAL_ACTION,
-    StepKind.SURVEILLANCE,
-)
 
 
 def _one(sql: str, params: list) -> tuple:
