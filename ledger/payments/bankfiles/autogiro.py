@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import BankFileError, money_from_minor
+from .model import BankFileError, fixed_digits, fixed_text, money_from_minor
 
 RECORD_LENGTH = 80
 ENCODING = "iso-8859-1"
@@ -96,19 +96,6 @@ RESULT_TEXTS = {
 
 
 # --- fields -------------------------------------------------------------------------------------------
-
-
-def _digits(value: str | int, width: int, what: str) -> str:
-    text = str(value)
-    if not text.isdigit() or len(text) > width:
-        raise ValueError(f"{what} must be at most {width} digits, got {value!r}")
-    return text.zfill(width)
-
-
-def _text(value: str, width: int) -> str:
-    """Text Bankgirot accepts (ISO-8859-1, one line), left-aligned and cut to width."""
-    text = " ".join((value or "").split()).encode(ENCODING, errors="replace").decode(ENCODING)
-    return text[:width].ljust(width)
 
 
 def _amount(amount: Decimal, width: int = 12) -> str:
@@ -155,14 +142,14 @@ def payment_requests_file(
     """A request file: TK01, then a TK82 per payment request and a TK23 per cancellation."""
     if not requests and not cancellations:
         raise ValueError("a request file needs at least one payment or cancellation")
-    bg = _digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
+    bg = fixed_digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
     lines = [
         _record(
             "01",
             f"{write_date:%Y%m%d}",
             "AUTOGIRO",
             " " * 44,
-            _digits(customer_number, 6, "Bankgirot customer number"),
+            fixed_digits(customer_number, 6, "Bankgirot customer number"),
             bg,
         )
     ]
@@ -174,10 +161,10 @@ def payment_requests_file(
                 "0",
                 "   ",
                 " ",
-                _digits(r.payer_number, 16, "payer number"),
+                fixed_digits(r.payer_number, 16, "payer number"),
                 _amount(r.amount),
                 bg,
-                _text(r.reference, 16),
+                fixed_text(r.reference, 16),
             )
         )
     for r in cancellations:
@@ -185,12 +172,12 @@ def payment_requests_file(
             _record(
                 "23",
                 bg,
-                _digits(r.payer_number, 16, "payer number"),
+                fixed_digits(r.payer_number, 16, "payer number"),
                 f"{r.debit_date:%Y%m%d}",
                 _amount(r.amount),
                 "82",
                 " " * 8,
-                _text(r.reference, 16),
+                fixed_text(r.reference, 16),
             )
         )
     return ("\n".join(lines) + "\n").encode(ENCODING)
@@ -501,7 +488,7 @@ def mandate_notices_file(
     *, day: date, customer_number: str, bankgiro: str, mandates: Sequence[tuple[str, str, str]]
 ) -> bytes:
     """A mandate notice file as Bankgirot sends it: (payer number, national id, comment code) each."""
-    bg = _digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
+    bg = fixed_digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
     lines = [
         _record(
             "01",
@@ -511,7 +498,7 @@ def mandate_notices_file(
             " " * 12,
             "AG-MEDAVI",
             " " * 11,
-            _digits(customer_number, 6, "customer number"),
+            fixed_digits(customer_number, 6, "customer number"),
             bg,
         )
     ]
@@ -521,9 +508,9 @@ def mandate_notices_file(
             _record(
                 "73",
                 bg,
-                _digits(payer_number, 16, "payer number"),
+                fixed_digits(payer_number, 16, "payer number"),
                 "0" * 16,
-                _digits(national_id or "0", 12, "national id"),
+                fixed_digits(national_id or "0", 12, "national id"),
                 " " * 5,
                 info,
                 comment,
@@ -538,7 +525,7 @@ def payment_results_file(
     *, day: date, customer_number: str, bankgiro: str, results: Sequence[tuple[PaymentRequest, str]]
 ) -> bytes:
     """A payment specification as Bankgirot sends it: one deposit section with (request, result code) each."""
-    bg = _digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
+    bg = fixed_digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
     approved = sum((r.amount for r, code in results if code == RESULT_APPROVED), Decimal("0.00"))
     lines = [
         _record(
@@ -547,7 +534,7 @@ def payment_results_file(
             " " * 14,
             f"{day:%Y%m%d}120000000000",
             "BET. SPEC & STOPP TK",
-            _digits(customer_number, 6, "customer number"),
+            fixed_digits(customer_number, 6, "customer number"),
             bg,
         ),
         _record(
@@ -568,10 +555,10 @@ def payment_results_file(
                 "0",
                 "   ",
                 " ",
-                _digits(r.payer_number, 16, "payer number"),
+                fixed_digits(r.payer_number, 16, "payer number"),
                 _amount(r.amount),
                 bg,
-                _text(r.reference, 16),
+                fixed_text(r.reference, 16),
                 " " * 10,
                 code,
             )

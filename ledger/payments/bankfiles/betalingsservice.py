@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import BankFileError, money_from_minor
+from .model import BankFileError, fixed_digits, fixed_text, money_from_minor
 
 RECORD_LENGTH = 128
 ENCODING = "iso-8859-1"
@@ -71,18 +71,6 @@ CODE_TEXTS = {
     "0237": "payment rejected",
     "0238": "payment cancelled",
 }
-
-
-def _digits(value: str | int, width: int, what: str) -> str:
-    text = str(value)
-    if not text.isdigit() or len(text) > width:
-        raise ValueError(f"{what} must be at most {width} digits, got {value!r}")
-    return text.zfill(width)
-
-
-def _text(value: str, width: int) -> str:
-    text = " ".join((value or "").split()).encode(ENCODING, errors="replace").decode(ENCODING)
-    return text[:width].ljust(width)
 
 
 def _minor(amount: Decimal, width: int) -> str:
@@ -124,9 +112,9 @@ def collection_delivery(
     if not collections:
         raise ValueError("a delivery needs at least one collection")
     cvr, pbs, group = (
-        _digits(cvr, 8, "CVR no"),
-        _digits(pbs_no, 8, "PBS no"),
-        _digits(debtor_group, 5, "debtor group"),
+        fixed_digits(cvr, 8, "CVR no"),
+        fixed_digits(pbs_no, 8, "PBS no"),
+        fixed_digits(debtor_group, 5, "debtor group"),
     )
     total = sum((c.amount for c in collections), Decimal("0.00"))
     lines = [
@@ -135,7 +123,7 @@ def collection_delivery(
             cvr,
             SYSTEM,
             DELIVERY_COLLECTIONS,
-            _digits(delivery_id, 10, "delivery id"),
+            fixed_digits(delivery_id, 10, "delivery id"),
             " " * 19,
             f"{day:%d%m%y}",
         ),
@@ -151,12 +139,12 @@ def collection_delivery(
                 COLLECTION,
                 "00000",
                 group,
-                _digits(c.customer_no, 15, "customer no"),
-                _digits(c.agreement_no or "0", 9, "agreement no"),
+                fixed_digits(c.customer_no, 15, "customer no"),
+                fixed_digits(c.agreement_no or "0", 9, "agreement no"),
                 f"{c.debit_date:%d%m%Y}",
                 SIGN_COLLECTION,
                 _minor(c.amount, 13),
-                _text(c.reference, 30),
+                fixed_text(c.reference, 30),
                 "00",
             )
         )
@@ -398,9 +386,9 @@ def information_delivery(
     """A delivery from Nets (type 0602): an agreement section of (code, customer no, agreement no) and a
     payment section of (code, collection) each, whichever are given."""
     cvr, pbs, group = (
-        _digits(cvr, 8, "CVR no"),
-        _digits(pbs_no, 8, "PBS no"),
-        _digits(debtor_group, 5, "debtor group"),
+        fixed_digits(cvr, 8, "CVR no"),
+        fixed_digits(pbs_no, 8, "PBS no"),
+        fixed_digits(debtor_group, 5, "debtor group"),
     )
     d = f"{day:%d%m%y}"
     lines = [_record("BS002", cvr, SYSTEM, "0602", "1".zfill(10), " " * 19, d)]
@@ -437,8 +425,8 @@ def information_delivery(
                     code,
                     "000",
                     group,
-                    _digits(no, 15, "customer no"),
-                    _digits(agr or "0", 9, "agreement no"),
+                    fixed_digits(no, 15, "customer no"),
+                    fixed_digits(agr or "0", 9, "agreement no"),
                     d,
                     "0" * 6,
                 )
@@ -456,12 +444,12 @@ def information_delivery(
                     code,
                     "000",
                     group,
-                    _digits(c.customer_no, 15, "customer no"),
-                    _digits(c.agreement_no or "0", 9, "agreement no"),
+                    fixed_digits(c.customer_no, 15, "customer no"),
+                    fixed_digits(c.agreement_no or "0", 9, "agreement no"),
                     f"{c.debit_date:%d%m%y}",
                     SIGN_COLLECTION,
                     _minor(c.amount, 13),
-                    _text(c.reference, 30),
+                    fixed_text(c.reference, 30),
                     " " * 4,
                     f"{c.debit_date:%d%m%y}",
                     d,

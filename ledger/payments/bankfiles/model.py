@@ -111,3 +111,20 @@ def unique_archive_refs(refs: list[str]) -> list[str]:
         taken.add(candidate)
         out.append(candidate)
     return out
+
+
+# --- Fixed-width fields of the files we write (Autogiro, Betalingsservice) --------------------------
+
+
+def fixed_digits(value: str | int, width: int, what: str) -> str:
+    """A numeric field: digits only, right-aligned and zero-padded; ValueError naming the field if not."""
+    text = str(value)
+    if not text.isdigit() or len(text) > width:
+        raise ValueError(f"{what} must be at most {width} digits, got {value!r}")
+    return text.zfill(width)
+
+
+def fixed_text(value: str, width: int, encoding: str = "iso-8859-1") -> str:
+    """A text field: one line in the file's encoding, left-aligned and cut to width."""
+    text = " ".join((value or "").split()).encode(encoding, errors="replace").decode(encoding)
+    return text[:width].ljust(width)
