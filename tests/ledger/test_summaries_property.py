@@ -2,7 +2,8 @@
 unidentified, fees, credits, write-offs, reversals, refunds, the business day's merge), the dashboard's
 summaries kept by the database equal the journal and the invoice events recomputed, after every step.
 
-Random sequences from hypothesis; each example runs in a savepoint rolled back at its end, so every
+Sequences from hypothesis (derandomized: the same ones on every run, so CI never flakes; raise max_examples
+locally to explore more); each example runs in a savepoint rolled back at its end, so every
 example starts from the same empty ledger. A refused step (a guard) must leave them equal too."""
 
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import LedgerError
-from ledger.models import Cause, Payment
+from ledger.models import Cause, InvoiceStatus, Payment
 from ledger.payments.refunds import customer_credit_refund, payment_refund
 from ledger.payments.reversal import payment_reverse
 from ledger.services.invoice_changes import invoice_credit, invoice_write_off
@@ -83,8 +84,8 @@ def run(ledger, customer, step, n: int, invoices: list, payments: list) -> None:
         return
     invoice = pick(invoices, args[0]) if args else None
     payment = pick(payments, args[0]) if args else None
-    if kind == "fee" and invoice is not None:
-        book_costs(invoice, fee=D("35.00"), day=day)
+    if kind == "fee" and invoice is not None and invoice.status != InvoiceStatus.CLOSED:
+        book_costs(invoice, fee=D("35.00"), day=day)  # as the claim process does: only on an open claim
     elif kind == "credit" and invoice is not None:
         invoice_credit(invoice=invoice, actor="t", amount=(invoice.amount * args[1] / 2).quantize(D("0.01")),
                        reason="property", booking_date=day)  # fmt: skip
@@ -100,7 +101,7 @@ def run(ledger, customer, step, n: int, invoices: list, payments: list) -> None:
         ledger_summaries_compact(ledger=ledger)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=steps)
 def test_the_summaries_equal_the_journal_after_every_step(world, sequence):
     ledger, customer = world
