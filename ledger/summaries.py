@@ -5,6 +5,8 @@ events adds its own summed rows. Here: merging a ledger's rows into one per key 
 last part), recomputing them from the journal, and the check verify_ledger runs.
 """
 
+import json
+
 from django.db import connection, transaction
 
 from ledger.models import JournalMonth, Ledger, PaidMonth
@@ -52,8 +54,8 @@ def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
             {"ledger": ledger.id},
         )
         journal = [
-            {"summary": "journal_months", "month": str(month), "kind": kind, "overdue_from": str(overdue),
-             "kept": kept, "journal": computed}
+            {"summary": "journal_months", "ledger": ledger.company_no, "month": str(month), "kind": kind,
+             "overdue_from": str(overdue), "kept": _sums(kept), "journal": _sums(computed)}
             for month, kind, overdue, kept, computed in cursor.fetchall()
         ]  # fmt: skip
         cursor.execute(
@@ -72,10 +74,16 @@ def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
             {"ledger": ledger.id},
         )
         paid = [
-            {"summary": "paid_months", "month": str(month), "stage": stage, "kept": kept, "events": computed}
+            {"summary": "paid_months", "ledger": ledger.company_no, "month": str(month), "stage": stage,
+             "kept": kept, "events": computed}
             for month, stage, kept, computed in cursor.fetchall()
         ]
     return journal + paid
+
+
+def _sums(value) -> dict | None:
+    """A row's sums as a dict (psycopg hands jsonb built in the query over as text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _row_counts(ledger: Ledger) -> tuple[int, int]:

@@ -207,3 +207,34 @@ def test_what_is_booked_after_the_last_point_is_not_counted_at_it(ledger):
         later = dashboard_period(ledger=ledger, months=1)
         assert balances(ledger=ledger, period=later)[-1].open == D("700.00")
         assert paid_shares(ledger=ledger, period=later)[0].total == 1
+
+
+def test_verify_names_the_ledger_month_and_amounts_of_a_row_edited_by_hand(ledger):
+    InvoiceFactory(customer=CustomerFactory(ledger=ledger), booking_date=date(2026, 3, 2), amount=D("400.00"))
+    row = JournalMonth.objects.filter(ledger=ledger, kind="invoice").first()
+    JournalMonth.objects.filter(pk=row.pk).update(receivable=row.receivable + D("10.00"))
+
+    [problem] = {c["check"]: c for c in ledger_verify(ledger=ledger)}["dashboard_summaries_equal_journal"][
+        "discrepancies"
+    ]
+    assert (problem["ledger"], problem["month"], problem["kind"]) == ("7777", "2026-03-01", "invoice")
+    assert D(str(problem["kept"]["receivable"])) - D(str(problem["journal"]["receivable"])) == D("10.00")
+
+
+def test_verify_finds_a_posting_booked_without_its_summary(ledger):
+    """Triggers off (as a restore or a bulk load with session_replication_role = replica leaves it): the
+    fee is in the journal, not in the summaries, and verify says which month and how much."""
+    invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), booking_date=date(2026, 3, 2))
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            book_costs(invoice, fee=D("35.00"), day=date(2026, 3, 20))
+        finally:
+            cursor.execute("SET session_replication_role = origin")
+
+    [problem] = ledger_summaries_problems(ledger=ledger)
+    assert (problem["ledger"], problem["month"], problem["kind"], problem["kept"]) == (
+        "7777", "2026-03-01", "fee", None
+    )
+    assert D(str(problem["journal"]["receivable"])) == D("35.00")
+    assert not {c["check"]: c for c in ledger_verify(ledger=ledger)}["dashboard_summaries_equal_journal"]["ok"]
