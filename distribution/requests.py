@@ -10,7 +10,7 @@ from datetime import date
 from django.db import transaction
 
 from distribution.services.common import _actor_fields
-from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.queueing import DocumentRequest, debt_summary_request, documents_queue
 from ledger.errors import InvalidTransition
 from ledger.models import Customer, CustomerEvent, CustomerEventKind, User
 
@@ -81,15 +81,7 @@ def debt_summary_send(
         key = f"debt_summary:send:{customer.pk}:{booking_date.isoformat()}"
         new = documents_queue(
             requests=[
-                DocumentRequest(
-                    ledger_id=customer.ledger_id,
-                    customer_id=customer.pk,
-                    invoice_id=None,
-                    kind=DocumentKind.DEBT_SUMMARY,
-                    booking_date=booking_date,
-                    source_key=key,
-                    facts={},
-                )
+                debt_summary_request(customer=customer, booking_date=booking_date, source_key=key)
             ]
         )
         document = Document.objects.get(ledger_id=customer.ledger_id, source_key=key)

@@ -9,11 +9,10 @@ from distribution import texts
 from distribution.models import (
     Channel,
     Document,
-    DocumentKind,
     DocumentStatus,
     PaperRoute,
 )
-from distribution.services.queueing import DocumentRequest, documents_queue
+from distribution.services.queueing import debt_summary_request, documents_queue
 from distribution.services.sending import _process, _profile, _record
 from ledger.errors import InvalidTransition
 from ledger.models import (
@@ -38,15 +37,7 @@ def debt_summary_on_request(*, customer: Customer, booking_date: date, actor: st
     with transaction.atomic():
         documents_queue(
             requests=[
-                DocumentRequest(
-                    ledger_id=customer.ledger_id,
-                    customer_id=customer.pk,
-                    invoice_id=None,
-                    kind=DocumentKind.DEBT_SUMMARY,
-                    booking_date=booking_date,
-                    source_key=key,
-                    facts={},
-                )
+                debt_summary_request(customer=customer, booking_date=booking_date, source_key=key)
             ]
         )
         document = (

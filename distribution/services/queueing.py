@@ -43,6 +43,13 @@ _INSERT_SELECT = """
 """
 
 
+def debt_summary_request(*, customer, booking_date: date, source_key: str) -> DocumentRequest:
+    """A debt summary of all the customer's open invoices (no one invoice), keyed by who asked and when."""
+    return DocumentRequest(ledger_id=customer.ledger_id, customer_id=customer.pk, invoice_id=None,
+                           kind=DocumentKind.DEBT_SUMMARY, booking_date=booking_date, source_key=source_key,
+                           facts={})  # fmt: skip
+
+
 def documents_queue(*, requests: Sequence[DocumentRequest]) -> int:
     """Queue documents: one INSERT ... ON CONFLICT (ledger, source_key) DO NOTHING over arrays, in the
     caller's transaction, nothing rendered. Returns how many were new. Raises ValidationFailed (and
