@@ -68,7 +68,9 @@ def _customer_input(ledger: Ledger, record: CusinRecord, existing: Customer | No
     legal_entity, inferred, checked = info.legal_entity, False, False
     if national_id and (info.reg_no or legal_entity):
         try:
-            checked_id = national_id_check(national_id, country=id_country or ledger.country, legal_entity=legal_entity)
+            checked_id = national_id_check(
+                national_id, country=id_country or ledger.country, legal_entity=legal_entity
+            )
         except InvalidNationalId as exc:
             raise _RecordError("InvalidRegNo", f"RegNo {exc}") from exc
         national_id, legal_entity, inferred, checked = (checked_id.number, checked_id.legal_entity,

@@ -1,7 +1,5 @@
 """Credit instructions in a CUSIN file: each credits an invoice of the ledger, or fails alone."""
 
-
-
 from cusin.checks import _BatchResult, _error
 from ledger.errors import InvalidTransition, LedgerError
 from ledger.models import Invoice

@@ -177,5 +177,3 @@ def _unidentified_payments_query(*, ledger: Ledger, as_of: date) -> ReportQuery:
         [ledger.id, as_of],
         money_columns=("amount", "unallocated"),
     )
-
-

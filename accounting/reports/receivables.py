@@ -203,14 +203,18 @@ def _next_steps_now(ledger: Ledger, as_of: date):
         if as_of < ledger.today():
             return rows
         invoices = list(
-            Invoice.objects.filter(ledger=ledger, invoice_no__in=[row[0] for row in rows]).select_related("customer")
+            Invoice.objects.filter(ledger=ledger, invoice_no__in=[row[0] for row in rows]).select_related(
+                "customer"
+            )
         )
         summaries = claim_summaries(ledger=ledger, invoices=invoices, as_of=as_of)
         planned = {invoice.invoice_no: summaries[invoice.id]["next_event"] for invoice in invoices}
         finished = []
         for row in rows:
             event = planned.get(row[0])
-            finished.append(row[:-2] + ((event["kind"], date.fromisoformat(event["date"])) if event else ("", None)))
+            finished.append(
+                row[:-2] + ((event["kind"], date.fromisoformat(event["date"])) if event else ("", None))
+            )
         return finished
 
     return finish

@@ -1,6 +1,5 @@
 """Customers: create, read, update (only what is sent), consents, open invoices, credit balance."""
 
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response

@@ -18,6 +18,7 @@ from ledger.outbox import SAFE_FILE_NAME, company_dir, outbox_file
 
 # --- Outbox files -------------------------------------------------------------------------------
 
+
 class FileListView(LedgerApiView):
     class Output(serializers.Serializer):
         name = serializers.CharField()

@@ -1,6 +1,5 @@
 """Actions on an invoice: respite, dispute, credit, write-off (idempotent POSTs)."""
 
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
@@ -48,9 +47,7 @@ class InvoiceRespiteView(InvoiceActionView):
             ref_name = "RespiteInput"
 
     def act(self, invoice, data):
-        invoice_respite_set(
-            invoice=invoice, until=data["until"], reason=data["reason"], actor=self.actor
-        )
+        invoice_respite_set(invoice=invoice, until=data["until"], reason=data["reason"], actor=self.actor)
 
     @extend_schema(operation_id="invoices_respite_set", request=Input, responses={200: InvoiceOutput})
     def post(self, request, *args, **kwargs):

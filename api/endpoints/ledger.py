@@ -5,7 +5,6 @@ and answer with an Output serializer. The ledger comes from the URL through the 
 (api/views.py), so a token never reaches another client's data.
 """
 
-
 from django.urls import path
 
 from api.endpoints.customers import (

@@ -1,6 +1,5 @@
 """Payments: list, one payment, and placing an unidentified one on invoices."""
 
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response

@@ -1,11 +1,9 @@
 """What the distribution services share: their actor, the claim batch size, the archive."""
 
-
 from django.core.files.storage import storages
 
-from ledger.models import (
-    User,
-)
+from ledger.models import User
+from ledger.services.common import _actor_fields as ledger_actor_fields
 
 DISTRIBUTION_ACTOR = "distribution"
 # Small claims: workers share the tail of the day evenly, and a dead worker strands few documents.
@@ -13,11 +11,8 @@ CLAIM_BATCH = 25
 
 
 def _actor_fields(actor: User | str | None) -> tuple[int | None, str]:
-    if actor is None:
-        return None, DISTRIBUTION_ACTOR
-    if isinstance(actor, str):
-        return None, actor
-    return actor.pk, actor.get_username()
+    """The ledger's (created_by_id, actor label), with distribution as the actor when nobody is named."""
+    return ledger_actor_fields(DISTRIBUTION_ACTOR if actor is None else actor)
 
 
 def archive_storage():

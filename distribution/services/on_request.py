@@ -36,9 +36,7 @@ def debt_summary_on_request(*, customer: Customer, booking_date: date, actor: st
     key = f"debt_summary:request:{customer.pk}:{booking_date.isoformat()}"
     with transaction.atomic():
         documents_queue(
-            requests=[
-                debt_summary_request(customer=customer, booking_date=booking_date, source_key=key)
-            ]
+            requests=[debt_summary_request(customer=customer, booking_date=booking_date, source_key=key)]
         )
         document = (
             Document.objects.select_for_update(of=("self",))

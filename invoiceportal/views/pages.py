@@ -1,7 +1,6 @@
 """The pages a link opens (the invoice, the customer's overview, documents) and the customer's actions:
 dispute, respite, contact details, pay."""
 
-
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST

@@ -1,7 +1,5 @@
 """What the operator services on payments share: reasons, locks, guards, events and payouts."""
 
-
-
 from ledger.bank_accounts import bank_account_clean
 from ledger.errors import InvalidTransition, NotFound, ValidationFailed
 from ledger.models import (

@@ -57,7 +57,9 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
                 return {"ok": True, "payouts": 0}
             debtor_account = client_funds_account(ledger)
             payouts = list(
-                Payout.objects.filter(id__in=claimed).select_related("ledger", "customer", "payment").order_by("id")
+                Payout.objects.filter(id__in=claimed)
+                .select_related("ledger", "customer", "payment")
+                .order_by("id")
             )
             currencies = {p.currency for p in payouts}
             if currencies != {ledger.currency}:
@@ -189,7 +191,9 @@ def _transfer(payout: Payout) -> etree._Element:
         children.append(creditor)
     children.append(
         E.CdtrAcct(
-            _account(payout.bank_account, country=payout.ledger.country, what=f"payout {payout.id} bank account")
+            _account(
+                payout.bank_account, country=payout.ledger.country, what=f"payout {payout.id} bank account"
+            )
         )
     )
     remittance = _text(payout.reason)

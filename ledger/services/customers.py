@@ -198,7 +198,9 @@ def customers_upsert(
         inferred_nos = {
             item.customer_no
             for item in customers
-            if _national_id_apply(ledger, item, existing.get(item.customer_no), values_by_no[item.customer_no])
+            if _national_id_apply(
+                ledger, item, existing.get(item.customer_no), values_by_no[item.customer_no]
+            )
         }
         new_numbers = [no for no in values_by_no if no not in existing]
         new_ids = _next_ids("ledger_customer", len(new_numbers))
@@ -237,7 +239,9 @@ def customers_upsert(
             if customer.customer_no in inferred_nos:
                 event(customer, CustomerEventKind.CREATED, new=_inferred(customer.legal_entity))
             else:
-                events.append(f"{event_head}{customer.id}{created}")  # event(customer, CREATED), formatted once
+                events.append(
+                    f"{event_head}{customer.id}{created}"
+                )  # event(customer, CREATED), formatted once
 
         changed = []
         for no, customer in existing.items():

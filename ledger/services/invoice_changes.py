@@ -157,15 +157,44 @@ def _reduction_lines(invoice: Invoice, parts: dict[str, Decimal], capital_role: 
     return lines
 
 
-def _reduction_book(invoice: Invoice, parts: dict[str, Decimal], *, kind, role, booking_date, actor, cause,
-                    description, event, event_reason, closed_reason) -> JournalTransaction:
+def _reduction_book(
+    invoice: Invoice,
+    parts: dict[str, Decimal],
+    *,
+    kind,
+    role,
+    booking_date,
+    actor,
+    cause,
+    description,
+    event,
+    event_reason,
+    closed_reason,
+) -> JournalTransaction:
     """Book what a credit or a write-off takes off the invoice's components, record its event and close the
     invoice when nothing is left open: the one path of every reduction."""
-    txn = journal_book(ledger=invoice.ledger, kind=kind, booking_date=booking_date, actor=actor, invoice=invoice,
-                       cause=cause, description=description, lines=_reduction_lines(invoice, parts, role))
-    _invoice_event(invoice, kind=event, from_status=invoice.status, booking_date=booking_date, actor=actor,
-                   reason=event_reason, txn=txn)
-    invoice_close_if_settled(invoice=invoice, booking_date=booking_date, actor=actor, reason=closed_reason, txn=txn)
+    txn = journal_book(
+        ledger=invoice.ledger,
+        kind=kind,
+        booking_date=booking_date,
+        actor=actor,
+        invoice=invoice,
+        cause=cause,
+        description=description,
+        lines=_reduction_lines(invoice, parts, role),
+    )
+    _invoice_event(
+        invoice,
+        kind=event,
+        from_status=invoice.status,
+        booking_date=booking_date,
+        actor=actor,
+        reason=event_reason,
+        txn=txn,
+    )
+    invoice_close_if_settled(
+        invoice=invoice, booking_date=booking_date, actor=actor, reason=closed_reason, txn=txn
+    )
     return txn
 
 

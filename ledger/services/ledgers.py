@@ -70,7 +70,9 @@ def ledger_create(
             if client_funds_account and existing.client_funds_account != client_funds_account:
                 existing.client_funds_account = client_funds_account
                 existing.save(update_fields=["client_funds_account"])
-            _client_registration_set(existing.client, org_no=client_org_no, vat_registered=client_vat_registered)
+            _client_registration_set(
+                existing.client, org_no=client_org_no, vat_registered=client_vat_registered
+            )
             return existing, False
         if Ledger.objects.filter(ledger_no=ledger_no).exists():
             raise ValidationFailed(

@@ -324,8 +324,9 @@ WITH failed AS (
 )
 
 
-def _claim_file_record(*, file_id, ledger, kind, purpose, file_name, as_of, claims, total, created_by_id,
-                       actor_label, now) -> str:
+def _claim_file_record(
+    *, file_id, ledger, kind, purpose, file_name, as_of, claims, total, created_by_id, actor_label, now
+) -> str:
     """The row of a claims or cancellations file we send (its count and total); returns its transmission
     number (the file id, seven digits)."""
     transmission_number = f"{file_id % 10**7:07d}"
