@@ -151,7 +151,8 @@ def _national_id_apply(ledger: Ledger, item: CustomerInput, existing: Customer |
                                    field="national_id") from exc  # fmt: skip
         values["national_id"], values["legal_entity"] = checked.number, checked.legal_entity
         return checked.inferred
-    values["legal_entity"] = item.legal_entity or LegalEntity.PRIVATE
+    # No number to decide by: as given, else as it was (a cleared number does not make a business private).
+    values["legal_entity"] = item.legal_entity or (existing.legal_entity if existing else LegalEntity.PRIVATE)
     return item.legal_entity_inferred
 
 

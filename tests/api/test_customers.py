@@ -170,3 +170,10 @@ def test_a_new_national_id_decides_the_entity_again_with_an_event(ledger, api):
     assert response.json()["legal_entity"] == "business"
     change = CustomerEvent.objects.get(customer__customer_no="5001", kind="legal_entity_changed")
     assert change.new_value == {"legal_entity": "business", "inferred_from": "national_id"}
+
+
+def test_clearing_the_national_id_keeps_the_legal_entity(ledger, api):
+    api.post(url(ledger, "customers/"), {**NEW, "national_id": "923609016"}, format="json")
+    response = api.patch(url(ledger, "customers/5001/"), {"national_id": ""}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["national_id"], response.json()["legal_entity"]) == ("", "business")
