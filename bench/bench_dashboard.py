@@ -43,12 +43,15 @@ from _common import ROOT, CheckFailed, check, progress, throwaway_database  # no
 from bench_api import free_port, start_gunicorn
 
 COMPANY_NO = "900000002"
+SMALL_COMPANY_NO = "900000003"
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=1_000)
+    parser.add_argument("--small-invoices", type=int, default=200_000,
+                        help="a second ledger of this size, for the ratio of the times (0: none)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
@@ -80,9 +83,9 @@ SELECT i, booked, booked + 14 AS due, amount,
        (ARRAY['einvoice_b2c','einvoice_b2c','einvoice_b2c','email','email','email','paper','paper',
               'kivra','sms'])[i %% 10 + 1] AS channel
 FROM (
-    SELECT i, (%(first)s::date + ((i - 1)::bigint * 365 / %(n)s)::int) AS booked,
+    SELECT i, (%(first)s::date + ((i - %(base)s - 1)::bigint * 365 / %(n)s)::int) AS booked,
            round(100 + ((i::bigint * 7919) %% 1000000) / 100.0, 2) AS amount, i %% 20 AS r
-    FROM generate_series(1, %(n)s) AS i
+    FROM generate_series(%(base)s + 1, %(base)s + %(n)s) AS i
 ) x;
 -- What had happened by today: nothing in the future.
 CREATE TABLE bench_fate AS
@@ -98,7 +101,8 @@ UPDATE bench_fate SET fees = (CASE WHEN notice_on IS NOT NULL THEN 35 ELSE 0 END
 """
 
 # Transaction ids: invoice i, payment N+i, notice fee 2N+i, collection fee 3N+i. Documents: invoice i,
-# letters 2N+i (reminder), 3N+i (notice), 4N+i (payment demand).
+# letters 2N+i (reminder), 3N+i (notice), 4N+i (payment demand). i runs from base + 1 to base + N: a second
+# ledger loaded with base = 5 x the first one's N takes ids above all of the first one's.
 LOAD = """
 SET session_replication_role = replica;
 INSERT INTO ledger_invoice (id, ledger_id, customer_id, invoice_no, external_id, payment_ref, invoice_date,
@@ -179,31 +183,52 @@ SET session_replication_role = DEFAULT;
 
 
 def setup(args):
-    from datetime import timedelta
-
     from django.core.management import call_command
     from django.db import connection
 
-    from ledger.models import Account, AccountRole, Customer, UserRole
-    from ledger.services.ledgers import ledger_create
+    from ledger.models import UserRole
     from tests.factories import UserFactory
 
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
+    ledger = load_ledger(COMPANY_NO, "9002", invoices=args.invoices, customers=args.customers, base=0)
+    small = None
+    if args.small_invoices:
+        small = load_ledger(SMALL_COMPANY_NO, "9003", invoices=args.small_invoices, customers=args.customers,
+                            base=5 * args.invoices)  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    user = UserFactory(
+        client=ledger.client, role=UserRole.OPERATOR, username="bench", email="bench@example.no"
+    )
+    progress(f"setup done in {time.perf_counter() - t:.0f} s")
+    return ledger, small, user
+
+
+def load_ledger(company_no: str, ledger_no: str, *, invoices: int, customers: int, base: int):
+    """One ledger with `invoices` invoices over the last 365 days, loaded set-based (ids from base + 1)."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from ledger.models import Account, AccountRole, Customer
+    from ledger.services.ledgers import ledger_create
+
+    t = time.perf_counter()
     ledger, _ = ledger_create(
-        company_no=COMPANY_NO, ledger_no="9002", country="NO", name="Bench ledger", client_name="Bench client",
+        company_no=company_no, ledger_no=ledger_no, country="NO", name="Bench ledger", client_name="Bench client",
         client_funds_account="15030000002",
     )  # fmt: skip
-    customers = Customer.objects.bulk_create(
+    rows = Customer.objects.bulk_create(
         Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
-        for i in range(args.customers)
+        for i in range(customers)
     )
-    ids = [c.id for c in customers]
+    ids = [c.id for c in rows]
     check(ids == list(range(ids[0], ids[0] + len(ids))), "customer ids are not contiguous")
     accounts = {a.role: a.id for a in Account.objects.filter(ledger=ledger)}
     today = ledger.today()
     params = {
-        "n": args.invoices, "first": today - timedelta(days=365), "today": today, "ledger": ledger.id,
+        "n": invoices, "base": base, "first": today - timedelta(days=365), "today": today, "ledger": ledger.id,
         "customer0": ids[0], "customers": len(ids),
         "capital": accounts[AccountRole.RECEIVABLE_CAPITAL], "clearing": accounts[AccountRole.INVOICE_CLEARING],
         "fee": accounts[AccountRole.RECEIVABLE_FEE], "fee_income": accounts[AccountRole.FEE_INCOME],
@@ -214,7 +239,9 @@ def setup(args):
         for statement in LOAD.split(";\n\n"):
             cursor.execute(statement, params)
             table = re.search(r"INSERT INTO (\w+)", statement)
-            progress(f"  loaded {table[1] if table else '...'} ({time.perf_counter() - t:.0f} s)")
+            progress(
+                f"  {company_no}: loaded {table[1] if table else '...'} ({time.perf_counter() - t:.0f} s)"
+            )
         for table in ("ledger_invoice", "ledger_journaltransaction", "ledger_posting", "ledger_invoiceevent",
                       "distribution_document", "distribution_returneddocument"):  # fmt: skip
             cursor.execute(
@@ -222,31 +249,40 @@ def setup(args):
             )
         # The load skipped the journal's triggers: check what they would have.
         cursor.execute(
-            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_posting GROUP BY 1 HAVING sum(amount) <> 0) x"
+            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_posting WHERE ledger_id = %s"
+            " GROUP BY 1 HAVING sum(amount) <> 0) x",
+            [ledger.id],
         )
         check(cursor.fetchone()[0] == 0, "a transaction does not sum to zero")
         cursor.execute(
-            "SELECT (SELECT sum(amount) FROM ledger_posting WHERE component <> ''),"
-            " (SELECT sum(amount + fees) FROM bench_fate WHERE paid_on IS NULL)"
+            "SELECT (SELECT sum(amount) FROM ledger_posting WHERE component <> '' AND ledger_id = %s),"
+            " (SELECT sum(amount + fees) FROM bench_fate WHERE paid_on IS NULL)",
+            [ledger.id],
         )
         receivable, expected = cursor.fetchone()
         check(receivable == expected, f"receivables {receivable} != {expected}")
-        cursor.execute("SELECT (SELECT count(*) FROM ledger_posting), (SELECT count(*) FROM ledger_invoiceevent),"
-                       " (SELECT count(*) FROM distribution_document)")  # fmt: skip
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM ledger_posting WHERE ledger_id = %(l)s),"
+            " (SELECT count(*) FROM ledger_invoiceevent WHERE ledger_id = %(l)s),"
+            " (SELECT count(*) FROM distribution_document WHERE ledger_id = %(l)s)",
+            {"l": ledger.id},
+        )
         postings, events, documents = cursor.fetchone()
         cursor.execute("DROP TABLE bench_plan; DROP TABLE bench_fate")
-        # ... and the dashboard's summaries, which the triggers keep: rebuilt from the journal, as the
-        # migration does for existing ledgers.
+        # ... and the read models, which the triggers keep: rebuilt from the journal, as the migrations do
+        # for existing ledgers.
         rebuilt = time.perf_counter()
         cursor.execute("SELECT ledger_summaries_rebuild(%s)", [ledger.id])
-        progress(f"  summaries rebuilt from the journal in {time.perf_counter() - rebuilt:.1f} s")
-        cursor.execute("ANALYZE")
-    user = UserFactory(
-        client=ledger.client, role=UserRole.OPERATOR, username="bench", email="bench@example.no"
-    )
-    progress(f"setup done in {time.perf_counter() - t:.0f} s: {args.invoices:,} invoices, {postings:,} postings, "
-             f"{events:,} invoice events, {documents:,} documents")  # fmt: skip
-    return ledger, user
+        summaries = time.perf_counter() - rebuilt
+        rebuilt = time.perf_counter()
+        cursor.execute("SELECT ledger_open_versions_rebuild(%s)", [ledger.id])
+        cursor.execute("SELECT count(*) FROM ledger_openversion WHERE ledger_id = %s", [ledger.id])
+        versions = cursor.fetchone()[0]
+        progress(f"  {company_no}: monthly summaries rebuilt in {summaries:.1f} s, {versions:,} open-amount "
+                 f"versions in {time.perf_counter() - rebuilt:.1f} s")  # fmt: skip
+    progress(f"{company_no}: {invoices:,} invoices, {postings:,} postings, {events:,} invoice events, "
+             f"{documents:,} documents in {time.perf_counter() - t:.0f} s")  # fmt: skip
+    return ledger
 
 
 def time_selectors(ledger, repeat: int) -> list[float]:
@@ -338,14 +374,89 @@ def time_page(args, user) -> list[float]:
     return results
 
 
+# What the reports read before the open-amount versions: the journal summed up to the day (the reference
+# the versions' answers are compared with).
+JOURNAL_OPEN_AS_OF = """
+    SELECT p.invoice_id,
+           sum(p.amount) FILTER (WHERE p.component = 'capital') AS capital,
+           sum(p.amount) FILTER (WHERE p.component = 'fee') AS fees,
+           sum(p.amount) FILTER (WHERE p.component = 'interest') AS interest,
+           -sum(p.amount) FILTER (WHERE coalesce(rt.kind, t.kind) IN ('payment', 'allocation')) AS paid,
+           sum(p.amount) AS open
+      FROM ledger_posting p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+      LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+     WHERE p.ledger_id = %s AND p.component <> '' AND t.booking_date <= %s
+     GROUP BY p.invoice_id
+    HAVING sum(p.amount) <> 0
+"""
+
+
+def time_as_of(ledger) -> dict[str, float]:
+    """The reports as of a day a year back, half a year back and today, each on a new connection: the aging
+    per customer and for the whole ledger, and the ledger report's first page as the 360 page asks for it
+    (its row count, totals and first 50 rows). The agings are compared with the journal's."""
+    from datetime import timedelta
+
+    from django.db import connection, connections
+
+    from accounting.reports import receivables
+    from accounting.reports.core import report_page, report_run, report_totals
+
+    today = ledger.today()
+    worst = {"aging": 0.0, "ledger_first_page": 0.0}
+    for label, day in (("a year back", today - timedelta(days=360)), ("half a year back", today - timedelta(days=182)),
+                       ("today", today)):  # fmt: skip
+        connections.close_all()
+        with connection.cursor() as cursor:
+            cursor.execute("DISCARD ALL")
+        t0 = time.perf_counter()
+        per_customer = report_run(receivables.aging_query(ledger=ledger, as_of=day))
+        whole = report_run(receivables.aging_query(ledger=ledger, as_of=day, per_customer=False))
+        aging_s = time.perf_counter() - t0
+        connections.close_all()
+        t0 = time.perf_counter()
+        query = receivables.ledger_report_query(ledger=ledger, as_of=day)
+        listing = report_page(query=query, page=1, per_page=50)
+        report_totals(query=query)
+        page_s = time.perf_counter() - t0
+        versions_read = receivables.OPEN_AS_OF
+        receivables.OPEN_AS_OF = JOURNAL_OPEN_AS_OF
+        try:
+            t0 = time.perf_counter()
+            reference = report_run(receivables.aging_query(ledger=ledger, as_of=day))
+            journal_s = time.perf_counter() - t0
+        finally:
+            receivables.OPEN_AS_OF = versions_read
+        check(per_customer.rows == reference.rows, f"aging as of {day} differs from the journal's")
+        total = whole.rows[0][-1] if whole.rows else 0
+        print(f"as of {day} ({label}): {listing.count:,} items open, {total} in all; aging per customer and whole "
+              f"ledger {aging_s:.3f} s (from the journal: {journal_s:.3f} s, same figures); ledger report first "
+              f"page with count and totals {page_s:.3f} s", flush=True)  # fmt: skip
+        worst["aging"] = max(worst["aging"], aging_s)
+        worst["ledger_first_page"] = max(worst["ledger_first_page"], page_s)
+    return worst
+
+
 def run(args) -> int:
-    ledger, user = setup(args)
+    ledger, small, user = setup(args)
     selectors = time_selectors(ledger, args.repeat)
+    if small is not None:
+        print(f"-- the same for the ledger of {args.small_invoices:,} invoices", flush=True)
+        small_selectors = time_selectors(small, args.repeat)
+    as_of = time_as_of(ledger)
     if args.explain:
         explain(ledger)
     page = time_page(args, user)
     print(f"BENCH dashboard_selectors_cold_connection {selectors[0]:.3f} s")
     print(f"BENCH dashboard_selectors_best {min(selectors):.3f} s")
+    if small is not None:
+        ratio = min(selectors) / min(small_selectors)
+        print(f"dashboard at {args.invoices:,} / at {args.small_invoices:,} invoices (best of each): {ratio:.2f} "
+              f"(target <= 1.5: {'met' if ratio <= 1.5 else 'NOT met'})")  # fmt: skip
+        print(f"BENCH dashboard_selectors_small_best {min(small_selectors):.3f} s")
+        print(f"BENCH dashboard_size_ratio {ratio:.2f} x")
+    print(f"BENCH aging_as_of_cold_worst {as_of['aging']:.3f} s")
+    print(f"BENCH ledger_report_first_page_cold_worst {as_of['ledger_first_page']:.3f} s")
     print(f"BENCH dashboard_page_first {page[0]:.3f} s")
     print(f"BENCH dashboard_page_best {min(page[1:] or page):.3f} s")
     return 0

@@ -17,11 +17,16 @@ Measured:
      (2 per invoice, read back from ledger_posting) into a temp table shaped like ledger_posting
      but without its triggers, indexes and foreign keys, commit included.
   ratio = registration time / floor time.
+  3. what the read models cost (issue 26): each batch is registered a second time into a twin ledger with
+     the read models' triggers disabled (the dashboard's monthly summaries and the open-amount versions),
+     alternating with the measured batches so both see the same machine; the share of the throughput kept
+     with them is printed (target >= 90 %).
 
 Ends with `BENCH <name> <value> <unit>` lines.
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -112,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
         Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
         for i in range(args.customers)
     )
+    twin, _ = ledger_create(
+        company_no="900000002", ledger_no="9002", country="NO", name="Bench twin", client_name="Bench client"
+    )
+    twin_customers = Customer.objects.bulk_create(
+        Customer(ledger=twin, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
+        for i in range(args.customers)
+    )
     booking_date = ledger.today()
     invoice_date = booking_date - timedelta(days=3)
     inputs = [
@@ -124,6 +136,11 @@ def run(args: argparse.Namespace) -> int:
         for i in range(n)
     ]
     expected_total = sum((item.amount for item in inputs), Decimal("0.00"))
+    twin_inputs = [
+        InvoiceInput(customer=twin_customers[i % len(twin_customers)], invoice_no=item.invoice_no,
+                     invoice_date=item.invoice_date, amount=item.amount)
+        for i, item in enumerate(inputs)
+    ]  # fmt: skip
 
     print(
         f"register_invoices: {n} invoices, batch size {batch_size}, {len(customers)} customers, "
@@ -135,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     # --- Registration (timed per call, commit included) --------------------------------------------
-    batch_times = []
+    batch_times, bare_times = [], []
     batches = [inputs[start : start + batch_size] for start in range(0, n, batch_size)]
     for number, batch in enumerate(batches, start=1):
         t0 = time.perf_counter()
@@ -144,6 +161,11 @@ def run(args: argparse.Namespace) -> int:
         )
         elapsed = time.perf_counter() - t0
         batch_times.append(elapsed)
+        with read_models_off(connection):
+            twin_batch = twin_inputs[(number - 1) * batch_size : number * batch_size]
+            t1 = time.perf_counter()
+            invoices_register(ledger=twin, invoices=twin_batch, actor="bench", booking_date=booking_date)
+            bare_times.append(time.perf_counter() - t1)
         check(len(registered) == len(batch), f"batch {number}: {len(registered)} registered of {len(batch)}")
         progress(
             f"batch {number}/{len(batches)}: {len(batch)} invoices in {elapsed:.3f} s "
@@ -174,6 +196,14 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"verified: {invoice_count} invoices, {transaction_count} transactions, postings sum to {posting_sum}"
+    )
+
+    bare_per_s = n / sum(bare_times)
+    kept = invoices_per_s / bare_per_s
+    print(
+        f"read models: registration without them (triggers off, twin ledger, alternating batches) "
+        f"{bare_per_s:,.0f} invoices/s; with them {invoices_per_s:,.0f} invoices/s = {kept:.1%} kept "
+        f"(target >= 90 %: {'met' if kept >= 0.9 else 'NOT met'})"
     )
 
     # --- Floor: plain COPY of the same posting rows into a table without triggers or indexes --------
@@ -220,7 +250,32 @@ def run(args: argparse.Namespace) -> int:
     print(f"BENCH register_invoices {invoices_per_s:.0f} invoices/s")
     print(f"BENCH register_invoices_floor_copy {floor_rows_per_s:.0f} rows/s")
     print(f"BENCH register_invoices_vs_copy_ratio {ratio:.1f} x")
+    print(f"BENCH register_invoices_read_models_kept {kept * 100:.1f} %")
     return 0
+
+
+# The read models' triggers (ledger/sql/journal_months.sql, open_versions.sql), by table.
+READ_MODEL_TRIGGERS = {
+    "ledger_posting": ["posting_journal_months", "posting_open_versions"],
+    "ledger_invoiceevent": ["invoiceevent_paid_months"],
+}
+
+
+@contextlib.contextmanager
+def read_models_off(connection):
+    """The read models' triggers disabled while inside (a benchmark's measure of what they cost)."""
+
+    def switch(state: str) -> None:
+        with connection.cursor() as cursor:
+            for table, triggers in READ_MODEL_TRIGGERS.items():
+                for trigger in triggers:
+                    cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {trigger}")
+
+    switch("DISABLE")
+    try:
+        yield
+    finally:
+        switch("ENABLE")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ class Client(models.Model):
     """The creditor: owns ledgers and has users."""
 
     name = models.CharField(max_length=200, unique=True)
-    org_no = models.CharField(max_length=40, blank=True, help_text="organisation number (checked by its digits)")
+    org_no = models.CharField(
+        max_length=40, blank=True, help_text="organisation number (checked by its digits)"
+    )
     # Registered for VAT (Norway: Merverdiavgiftsregisteret): the e-invoices we send for the client then
     # carry its VAT identifier (EN 16931 BT-31), e.g. NO923609016MVA.
     vat_registered = models.BooleanField(default=False)
@@ -138,7 +140,8 @@ class Ledger(models.Model):
             ),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="ledger_currency_iso"),
             models.CheckConstraint(
-                condition=Q(max_respite_days__gte=1, max_respite_days__lte=365), name="ledger_max_respite_1_365"
+                condition=Q(max_respite_days__gte=1, max_respite_days__lte=365),
+                name="ledger_max_respite_1_365",
             ),
         ]
 
@@ -588,6 +591,48 @@ class PaidMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.stage} {self.invoices}"
+
+
+class OpenVersion(models.Model):
+    """An invoice's open amount by component over the days it held (valid_from up to, not including,
+    valid_to; NULL: still so), for the reports as of a date (aging, the ledger report, the invoice
+    claims): as of D they read the versions whose range holds D and whose open amount is not zero, so
+    their cost follows the items open on D, not the history. One version per invoice and booking day
+    with component postings. Kept by the database (ledger/sql/open_versions.sql): a statement trigger on
+    the postings closes the version a day's postings change and adds the next; rebuilt from the journal
+    by ledger_summaries_rebuild, checked by verify_ledger."""
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by openversion_open_on_idx (GiST over the ledger and the range)
+    invoice = models.ForeignKey(
+        "Invoice", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by openversion_invoice_from_uniq
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, help_text="the first day it no longer held; NULL: it still does")
+    capital = models.DecimalField(**MONEY)
+    fees = models.DecimalField(**MONEY)
+    interest = models.DecimalField(**MONEY)
+    paid = models.DecimalField(
+        **MONEY, help_text="brought by payments and their allocations, net of reversals"
+    )
+    open = models.DecimalField(**MONEY, help_text="capital + fees + interest")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "valid_from"], name="openversion_invoice_from_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="openversion_range_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(open=models.F("capital") + models.F("fees") + models.F("interest")),
+                name="openversion_open_is_components",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id} {self.valid_from}..{self.valid_to} {self.open}"
 
 
 class InvoiceEventKind(models.TextChoices):

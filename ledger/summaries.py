@@ -1,8 +1,9 @@
-"""The dashboard's summaries of the journal (ledger.models.JournalMonth, PaidMonth).
+"""The read models kept beside the journal: the dashboard's monthly summaries (ledger.models.JournalMonth,
+PaidMonth) and the invoices' open-amount versions for the reports as of a date (OpenVersion).
 
-The database keeps them (ledger/sql/journal_months.sql): every statement that adds postings or invoice
-events adds its own summed rows. Here: merging a ledger's rows into one per key (the business day's
-last part), recomputing them from the journal, and the check verify_ledger runs.
+The database keeps them (ledger/sql/journal_months.sql, open_versions.sql): every statement that adds
+postings or invoice events adds or closes their rows. Here: merging a ledger's monthly rows into one per
+key (the business day's last part), recomputing both from the journal, and the checks verify_ledger runs.
 """
 
 import json
@@ -27,10 +28,11 @@ def ledger_summaries_compact(*, ledger: Ledger) -> dict:
 
 
 def ledger_summaries_rebuild(*, ledger: Ledger) -> None:
-    """Recompute the ledger's summaries from the journal and the invoice events (after a load that
-    bypassed the triggers, or to repair them)."""
+    """Recompute the ledger's summaries and open-amount versions from the journal and the invoice events
+    (after a load that bypassed the triggers, or to repair them)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT ledger_summaries_rebuild(%s)", [ledger.id])
+        cursor.execute("SELECT ledger_open_versions_rebuild(%s)", [ledger.id])
 
 
 def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
@@ -74,11 +76,62 @@ def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
             {"ledger": ledger.id},
         )
         paid = [
-            {"summary": "paid_months", "ledger": ledger.company_no, "month": str(month), "stage": stage,
-             "kept": kept, "events": computed}
+            {
+                "summary": "paid_months",
+                "ledger": ledger.company_no,
+                "month": str(month),
+                "stage": stage,
+                "kept": kept,
+                "events": computed,
+            }
             for month, stage, kept, computed in cursor.fetchall()
         ]
     return journal + paid
+
+
+_VERSION_COLUMNS = ("valid_to", "capital", "fees", "interest", "paid", "open")
+
+
+def ledger_open_versions_problems(*, ledger: Ledger, limit: int = 100) -> list[dict]:
+    """Where the kept open-amount versions differ from the journal recomputed: one entry per invoice and
+    version start (at most `limit`), with the version kept and the one the journal gives (None: none)."""
+    kept_columns = ", ".join(f"kept.{c}" for c in _VERSION_COLUMNS)
+    journal_columns = ", ".join(f"journal.{c}" for c in _VERSION_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH kept AS (
+                SELECT invoice_id, valid_from, {", ".join(_VERSION_COLUMNS)}, true AS present
+                  FROM ledger_openversion WHERE ledger_id = %(ledger)s
+            ), journal AS (
+                SELECT invoice_id, valid_from, {", ".join(_VERSION_COLUMNS)}, true AS present
+                  FROM ledger_open_version_sums(%(ledger)s)
+            )
+            SELECT i.invoice_no, valid_from, kept.present, {kept_columns}, journal.present, {journal_columns}
+              FROM kept FULL JOIN journal USING (invoice_id, valid_from)
+              LEFT JOIN ledger_invoice i ON i.id = invoice_id
+             WHERE ({kept_columns}) IS DISTINCT FROM ({journal_columns})
+             ORDER BY i.invoice_no, valid_from
+             LIMIT %(limit)s
+            """,
+            {"ledger": ledger.id, "limit": limit},
+        )
+        width = len(_VERSION_COLUMNS) + 1
+        return [
+            {"summary": "open_versions", "ledger": ledger.company_no, "invoice_no": row[0],
+             "valid_from": str(row[1]), "kept": _version(row[2:2 + width]), "journal": _version(row[2 + width:])}
+            for row in cursor.fetchall()
+        ]  # fmt: skip
+
+
+def _version(values: tuple) -> dict | None:
+    present, *rest = values
+    if not present:
+        return None
+    return {
+        name: None if value is None else str(value)
+        for name, value in zip(_VERSION_COLUMNS, rest, strict=True)
+    }
 
 
 def _sums(value) -> dict | None:

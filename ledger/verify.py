@@ -21,7 +21,7 @@ from .models import (
     PaymentFileStatus,
 )
 from .money import ZERO
-from .summaries import ledger_summaries_problems
+from .summaries import ledger_open_versions_problems, ledger_summaries_problems
 
 _MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 
@@ -153,6 +153,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
     checks.append(_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
     checks.append(_check("payouts_equal_journal", _payout_problems(ledger)))
     checks.append(_check("dashboard_summaries_equal_journal", ledger_summaries_problems(ledger=ledger)))
+    checks.append(_check("open_versions_equal_journal", ledger_open_versions_problems(ledger=ledger)))
     return checks
 
 

@@ -101,6 +101,3 @@ def report_rows(*, query: ReportQuery, chunk_size: int = 5000) -> Iterator[tuple
         while chunk := cursor.fetchmany(chunk_size):
             yield from query.finished(chunk)
 
-
-# Open amount per invoice as of a date: the sum of its component postings booked up to then, and
-# what payments (and allocations of payments) brought, net of their reversals.

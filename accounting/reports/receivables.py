@@ -8,18 +8,14 @@ from accounting.reports.core import Report, ReportQuery, _fetch, report_run
 from claims.selectors import claim_summaries
 from ledger.models import Invoice, Ledger
 
-_OPEN_AS_OF = """
-    SELECT p.invoice_id,
-           sum(p.amount) FILTER (WHERE p.component = 'capital') AS capital,
-           sum(p.amount) FILTER (WHERE p.component = 'fee') AS fees,
-           sum(p.amount) FILTER (WHERE p.component = 'interest') AS interest,
-           -sum(p.amount) FILTER (WHERE coalesce(rt.kind, t.kind) IN ('payment', 'allocation')) AS paid,
-           sum(p.amount) AS open
-      FROM ledger_posting p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
-      LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
-     WHERE p.ledger_id = %s AND p.component <> '' AND t.booking_date <= %s
-     GROUP BY p.invoice_id
-    HAVING sum(p.amount) <> 0
+# The items open on a date with their components then: the open-amount versions holding the date
+# (ledger.models.OpenVersion, kept by the database beside the journal; the GiST index
+# openversion_open_on_idx finds them), so the cost follows the items open on the date, not the history.
+# `paid` is what payments (and allocations of payments) brought, net of their reversals.
+OPEN_AS_OF = """
+    SELECT v.invoice_id, v.capital, v.fees, v.interest, v.paid, v.open
+      FROM ledger_openversion v
+     WHERE v.ledger_id = %s AND daterange(v.valid_from, v.valid_to) @> %s::date AND v.open <> 0
 """
 
 # Days overdue on the date: (name, lowest, highest) with None for open-ended.
@@ -56,7 +52,7 @@ def aging_query(
         "aging",
         f"Aging {ledger.company_no} as of {as_of}",
         [*first, *names, "total"],
-        f"""WITH open AS ({_OPEN_AS_OF})
+        f"""WITH open AS ({OPEN_AS_OF})
             SELECT {group}, {buckets}, sum(o.open)
               FROM open o
               JOIN ledger_invoice i ON i.id = o.invoice_id
@@ -94,7 +90,7 @@ def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -
             "interest",
             "open",
         ],  # fmt: skip
-        f"""WITH open AS ({_OPEN_AS_OF})
+        f"""WITH open AS ({OPEN_AS_OF})
             SELECT i.invoice_no, c.customer_no, i.payment_ref, i.invoice_date, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0), o.open
               FROM open o
@@ -158,7 +154,7 @@ def invoice_claims_query(
             "next_step",
             "next_step_date",
         ],  # fmt: skip
-        f"""WITH open AS ({_OPEN_AS_OF})
+        f"""WITH open AS ({OPEN_AS_OF})
             SELECT i.invoice_no, c.customer_no, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0),
                    coalesce(o.paid, 0), o.open,

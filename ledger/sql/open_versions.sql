@@ -1,0 +1,127 @@
+-- The invoices' open-amount versions (ledger.models.OpenVersion), kept by PostgreSQL itself so that
+-- every writer of postings (the ORM, COPY in the imports) keeps them the same way.
+-- Reverse: open_versions_reverse.sql.
+--
+-- A version holds an invoice's components from valid_from up to (not including) valid_to, NULL while
+-- it still holds. A statement's component postings booked on day D change, per invoice: the version
+-- holding D ends at D and a new one starts there with the postings added; versions starting on or
+-- after D (postings booked back in time, or earlier in the same day) get the postings added too. In the
+-- usual case (postings booked on the business day) that is one closed version and one new row per
+-- invoice; a new invoice is one new row.
+--
+-- Two transactions booking on one invoice at once would both close its version; the writers lock the
+-- invoice row first (the payment import, the claim process, the services), and were one not to, the
+-- second would fail on openversion_invoice_from_uniq rather than leave a wrong version.
+
+-- the GiST index below holds the ledger (a bigint) beside the range
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+
+-- Per booking day of the statement's component postings (usually one), what they bring per invoice:
+-- by component, what payments brought (net of their reversals), and the whole.
+CREATE FUNCTION ledger_open_version_add() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    day date;
+BEGIN
+    FOR day IN
+        SELECT DISTINCT t.booking_date
+          FROM added_postings p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+         WHERE p.component <> ''
+         ORDER BY 1
+    LOOP
+        WITH delta AS MATERIALIZED (
+            SELECT p.invoice_id, min(p.ledger_id) AS ledger_id,
+                   coalesce(sum(p.amount) FILTER (WHERE p.component = 'capital'), 0) AS capital,
+                   coalesce(sum(p.amount) FILTER (WHERE p.component = 'fee'), 0) AS fees,
+                   coalesce(sum(p.amount) FILTER (WHERE p.component = 'interest'), 0) AS interest,
+                   coalesce(-sum(p.amount) FILTER (
+                       WHERE coalesce(rt.kind, t.kind) IN ('payment', 'allocation')), 0) AS paid,
+                   sum(p.amount) AS open
+              FROM added_postings p
+              JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+              LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+             WHERE p.component <> '' AND t.booking_date = day
+             GROUP BY p.invoice_id
+        ), holding AS MATERIALIZED (
+            -- per invoice: the version holding the day (none before its first postings), and whether
+            -- any version starts on or after it
+            SELECT d.*, v.id AS version_id, v.valid_from AS version_from, v.valid_to AS version_to,
+                   v.capital AS version_capital, v.fees AS version_fees, v.interest AS version_interest,
+                   v.paid AS version_paid, v.open AS version_open,
+                   (SELECT min(n.valid_from) FROM ledger_openversion n
+                     WHERE n.invoice_id = d.invoice_id AND n.valid_from >= day) AS later_from
+              FROM delta d
+              LEFT JOIN LATERAL (
+                   SELECT * FROM ledger_openversion v
+                    WHERE v.invoice_id = d.invoice_id AND v.valid_from < day
+                    ORDER BY v.valid_from DESC LIMIT 1) v ON true
+        ), closed AS (
+            UPDATE ledger_openversion v SET valid_to = day
+              FROM holding h
+             WHERE v.id = h.version_id AND (v.valid_to IS NULL OR v.valid_to > day)
+        ), later AS (
+            UPDATE ledger_openversion v
+               SET capital = v.capital + h.capital, fees = v.fees + h.fees, interest = v.interest + h.interest,
+                   paid = v.paid + h.paid, open = v.open + h.open
+              FROM holding h
+             WHERE h.later_from IS NOT NULL AND v.invoice_id = h.invoice_id AND v.valid_from >= day
+        )
+        INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
+                                        capital, fees, interest, paid, open)
+        SELECT h.ledger_id, h.invoice_id, day,
+               CASE WHEN h.version_id IS NOT NULL AND (h.version_to IS NULL OR h.version_to > day)
+                    THEN h.version_to ELSE h.later_from END,
+               coalesce(h.version_capital, 0) + h.capital, coalesce(h.version_fees, 0) + h.fees,
+               coalesce(h.version_interest, 0) + h.interest, coalesce(h.version_paid, 0) + h.paid,
+               coalesce(h.version_open, 0) + h.open
+          FROM holding h
+         WHERE h.later_from IS DISTINCT FROM day;  -- a version starting that day got the postings added
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER posting_open_versions
+    AFTER INSERT ON ledger_posting
+    REFERENCING NEW TABLE AS added_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_open_version_add();
+
+-- The items open on a day: the GiST index finds the versions holding it without reading the rest.
+CREATE INDEX openversion_open_on_idx ON ledger_openversion
+    USING gist (ledger_id, daterange(valid_from, valid_to)) WHERE open <> 0;
+
+-- A ledger's versions computed from the journal: one per invoice and booking day with component
+-- postings, the running sums up to that day, held until the invoice's next such day.
+CREATE FUNCTION ledger_open_version_sums(ledger bigint)
+RETURNS TABLE (ledger_id bigint, invoice_id bigint, valid_from date, valid_to date, capital numeric,
+               fees numeric, interest numeric, paid numeric, open numeric)
+LANGUAGE sql STABLE AS $$
+    WITH daily AS (
+        SELECT p.invoice_id, t.booking_date AS day,
+               coalesce(sum(p.amount) FILTER (WHERE p.component = 'capital'), 0) AS capital,
+               coalesce(sum(p.amount) FILTER (WHERE p.component = 'fee'), 0) AS fees,
+               coalesce(sum(p.amount) FILTER (WHERE p.component = 'interest'), 0) AS interest,
+               coalesce(-sum(p.amount) FILTER (
+                   WHERE coalesce(rt.kind, t.kind) IN ('payment', 'allocation')), 0) AS paid,
+               sum(p.amount) AS open
+          FROM ledger_posting p
+          JOIN ledger_journaltransaction t ON t.id = p.transaction_id
+          LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+         WHERE p.ledger_id = ledger AND p.component <> ''
+         GROUP BY 1, 2
+    )
+    SELECT ledger, invoice_id, day, lead(day) OVER w,
+           (sum(capital) OVER w)::numeric(18, 2), (sum(fees) OVER w)::numeric(18, 2),
+           (sum(interest) OVER w)::numeric(18, 2), (sum(paid) OVER w)::numeric(18, 2),
+           (sum(open) OVER w)::numeric(18, 2)
+      FROM daily
+    WINDOW w AS (PARTITION BY invoice_id ORDER BY day)
+$$;
+
+CREATE FUNCTION ledger_open_versions_rebuild(ledger bigint) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM ledger_openversion WHERE ledger_id = ledger;
+    INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to, capital, fees, interest,
+                                    paid, open)
+    SELECT * FROM ledger_open_version_sums(ledger);
+$$;
