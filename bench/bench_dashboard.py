@@ -419,14 +419,14 @@ def time_as_of(ledger) -> dict[str, float]:
         listing = report_page(query=query, page=1, per_page=50)
         report_totals(query=query)
         page_s = time.perf_counter() - t0
-        versions_read = receivables.OPEN_AS_OF
-        receivables.OPEN_AS_OF = JOURNAL_OPEN_AS_OF
+        versions_read = receivables.open_as_of
+        receivables.open_as_of = lambda ledger_id, as_of: (JOURNAL_OPEN_AS_OF, [ledger_id, as_of])
         try:
             t0 = time.perf_counter()
             reference = report_run(receivables.aging_query(ledger=ledger, as_of=day))
             journal_s = time.perf_counter() - t0
         finally:
-            receivables.OPEN_AS_OF = versions_read
+            receivables.open_as_of = versions_read
         check(per_customer.rows == reference.rows, f"aging as of {day} differs from the journal's")
         total = whole.rows[0][-1] if whole.rows else 0
         print(f"as of {day} ({label}): {listing.count:,} items open, {total} in all; aging per customer and whole "

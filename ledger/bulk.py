@@ -111,3 +111,15 @@ def _copy_lines(table: str, columns: Sequence[str], lines: Iterable[str], *, cur
 # The bulk paths below (customers and invoices, some 300,000 rows for a CUSIN file) write COPY's text
 # format themselves: psycopg's write_row adapts every value by its type, which cost more than the rest
 # of building the rows. A row is a line of tab-separated fields; NULL is \N.
+
+
+@contextmanager
+def read_models_written_here() -> Iterator[None]:
+    """Inside: the statements add postings whose read models the caller writes itself, so the posting
+    triggers that keep them (ledger/sql/open_versions.sql, journal_months_probes.sql) return at once.
+    The setting is local to the transaction: on an error the rollback (of the transaction or its
+    savepoint) takes it back with the rest."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('ledger.read_models_written', 'on', true)")
+        yield
+        cursor.execute("SELECT set_config('ledger.read_models_written', 'off', true)")

@@ -600,14 +600,19 @@ class OpenVersion(models.Model):
     their cost follows the items open on D, not the history. One version per invoice and booking day
     with component postings. Kept by the database (ledger/sql/open_versions.sql): a statement trigger on
     the postings closes the version a day's postings change and adds the next; rebuilt from the journal
-    by ledger_summaries_rebuild, checked by verify_ledger."""
+    by ledger_summaries_rebuild, checked by verify_ledger.
 
+    Keyed by (invoice, valid_from), with no id: every registration writes one, so each index counts
+    (bench_register_invoices.py). Two partial indexes in open_versions.sql find the open ones: the current
+    versions by ledger (a btree), the closed ones by ledger and range (GiST)."""
+
+    pk = models.CompositePrimaryKey("invoice", "valid_from")
     ledger = models.ForeignKey(
         Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
-    )  # indexed by openversion_open_on_idx (GiST over the ledger and the range)
+    )
     invoice = models.ForeignKey(
         "Invoice", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
-    )  # indexed by openversion_invoice_from_uniq
+    )
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, help_text="the first day it no longer held; NULL: it still does")
     capital = models.DecimalField(**MONEY)
@@ -620,7 +625,6 @@ class OpenVersion(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["invoice", "valid_from"], name="openversion_invoice_from_uniq"),
             models.CheckConstraint(
                 condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
                 name="openversion_range_not_empty",

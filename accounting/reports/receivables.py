@@ -9,14 +9,25 @@ from claims.selectors import claim_summaries
 from ledger.models import Invoice, Ledger
 
 # The items open on a date with their components then: the open-amount versions holding the date
-# (ledger.models.OpenVersion, kept by the database beside the journal; the GiST index
-# openversion_open_on_idx finds them), so the cost follows the items open on the date, not the history.
-# `paid` is what payments (and allocations of payments) brought, net of their reversals.
+# (ledger.models.OpenVersion, kept by the database beside the journal), found by its two partial indexes
+# (those still holding, those closed since), so the cost follows the items open on the date, not the
+# history. `paid` is what payments (and allocations of payments) brought, net of their reversals.
 OPEN_AS_OF = """
     SELECT v.invoice_id, v.capital, v.fees, v.interest, v.paid, v.open
       FROM ledger_openversion v
-     WHERE v.ledger_id = %s AND daterange(v.valid_from, v.valid_to) @> %s::date AND v.open <> 0
+     WHERE v.ledger_id = %s AND v.valid_to IS NULL AND v.valid_from <= %s AND v.open <> 0
+    UNION ALL
+    SELECT v.invoice_id, v.capital, v.fees, v.interest, v.paid, v.open
+      FROM ledger_openversion v
+     WHERE v.ledger_id = %s AND v.valid_to IS NOT NULL AND v.open <> 0
+       AND daterange(v.valid_from, v.valid_to) @> %s::date
 """
+
+
+def open_as_of(ledger_id: int, as_of: date) -> tuple[str, list]:
+    """The SELECT of the items open on `as_of` (invoice_id, capital, fees, interest, paid, open) and its
+    parameters, for the reports to build on."""
+    return OPEN_AS_OF, [ledger_id, as_of, ledger_id, as_of]
 
 # Days overdue on the date: (name, lowest, highest) with None for open-ended.
 AGING_BUCKETS = [
@@ -48,11 +59,12 @@ def aging_query(
     where, extra = ("WHERE c.customer_no = %s", [customer_no]) if customer_no else ("", [])
     first = ["customer_no", "customer_name"] if per_customer else ["company_no", "ledger_name"]
     names = [name for name, _, _ in AGING_BUCKETS]
+    open_sql, open_params = open_as_of(ledger.id, as_of)
     return ReportQuery(
         "aging",
         f"Aging {ledger.company_no} as of {as_of}",
         [*first, *names, "total"],
-        f"""WITH open AS ({OPEN_AS_OF})
+        f"""WITH open AS ({open_sql})
             SELECT {group}, {buckets}, sum(o.open)
               FROM open o
               JOIN ledger_invoice i ON i.id = o.invoice_id
@@ -61,7 +73,7 @@ def aging_query(
              {where}
              GROUP BY {group}
              ORDER BY 1""",
-        [ledger.id, as_of, *[as_of] * len(AGING_BUCKETS), *extra],
+        [*open_params, *[as_of] * len(AGING_BUCKETS), *extra],
         money_columns=(*names, "total"),
     )
 
@@ -76,6 +88,7 @@ def aging(*, ledger: Ledger, as_of: date, per_customer: bool = True, customer_no
 
 def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -> ReportQuery:
     where, extra = ("WHERE c.customer_no = %s", [customer_no]) if customer_no else ("", [])
+    open_sql, open_params = open_as_of(ledger.id, as_of)
     return ReportQuery(
         "ledger",
         f"Ledger report {ledger.company_no} as of {as_of}",
@@ -90,7 +103,7 @@ def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -
             "interest",
             "open",
         ],  # fmt: skip
-        f"""WITH open AS ({OPEN_AS_OF})
+        f"""WITH open AS ({open_sql})
             SELECT i.invoice_no, c.customer_no, i.payment_ref, i.invoice_date, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0), o.open
               FROM open o
@@ -98,7 +111,7 @@ def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -
               JOIN ledger_customer c ON c.id = i.customer_id
              {where}
              ORDER BY c.customer_no, i.invoice_no""",
-        [ledger.id, as_of, *extra],
+        [*open_params, *extra],
         money_columns=("capital", "fees", "interest", "open"),
     )
 
@@ -135,6 +148,7 @@ def invoice_claims_query(
         conditions.append("coalesce(s.step_kind, 'due_date') = %s")
         extra.append(level)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    open_sql, open_params = open_as_of(ledger.id, as_of)
     return ReportQuery(
         "invoice_claims",
         f"Invoice claims {ledger.company_no} as of {as_of}",
@@ -154,7 +168,7 @@ def invoice_claims_query(
             "next_step",
             "next_step_date",
         ],  # fmt: skip
-        f"""WITH open AS ({OPEN_AS_OF})
+        f"""WITH open AS ({open_sql})
             SELECT i.invoice_no, c.customer_no, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0),
                    coalesce(o.paid, 0), o.open,
@@ -184,7 +198,7 @@ def invoice_claims_query(
                                                AND s.step_kind IS NULL
              {where}
              ORDER BY i.invoice_no""",
-        [ledger.id, as_of, as_of, as_of, as_of, as_of, *extra],
+        [*open_params, as_of, as_of, as_of, as_of, *extra],
         money_columns=("capital", "fees", "interest", "paid", "open"),
         finish=_next_steps_now(ledger, as_of),
     )

@@ -17,9 +17,9 @@ class Migration(migrations.Migration):
             name="OpenVersion",
             fields=[
                 (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "invoice", "valid_from", blank=True, editable=False, primary_key=True, serialize=False
                     ),
                 ),
                 ("valid_from", models.DateField()),
@@ -69,9 +69,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=("invoice", "valid_from"), name="openversion_invoice_from_uniq"
-                    ),
                     models.CheckConstraint(
                         condition=models.Q(
                             ("valid_to__isnull", True),

@@ -11,7 +11,7 @@
 --
 -- Two transactions booking on one invoice at once would both close its version; the writers lock the
 -- invoice row first (the payment import, the claim process, the services), and were one not to, the
--- second would fail on openversion_invoice_from_uniq rather than leave a wrong version.
+-- second would fail on the primary key (invoice, valid_from) rather than leave a wrong version.
 
 -- the GiST index below holds the ledger (a bigint) beside the range
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -19,14 +19,21 @@ CREATE EXTENSION IF NOT EXISTS btree_gist;
 -- Per booking day of the statement's component postings (usually one), what they bring per invoice:
 -- by component, what payments brought (net of their reversals), and the whole.
 CREATE FUNCTION ledger_open_version_add() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET work_mem = '64MB'  -- a 10,000-invoice statement's sums stay in memory
+AS $$
 DECLARE
     day date;
 BEGIN
+    IF current_setting('ledger.read_models_written', true) = 'on' THEN
+        RETURN NULL;  -- the statement's writer keeps the read models itself (ledger.bulk.read_models_written_here)
+    END IF;
+    -- The statement's booking days: those of the transactions in the range of its postings' (a range
+    -- of the primary key, not a join; a day of another writer's transaction in between adds nothing).
     FOR day IN
-        SELECT DISTINCT t.booking_date
-          FROM added_postings p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
-         WHERE p.component <> ''
+        SELECT DISTINCT t.booking_date FROM ledger_journaltransaction t
+         WHERE t.id BETWEEN (SELECT min(transaction_id) FROM added_postings WHERE component <> '')
+                        AND (SELECT max(transaction_id) FROM added_postings WHERE component <> '')
          ORDER BY 1
     LOOP
         WITH delta AS MATERIALIZED (
@@ -34,18 +41,23 @@ BEGIN
                    coalesce(sum(p.amount) FILTER (WHERE p.component = 'capital'), 0) AS capital,
                    coalesce(sum(p.amount) FILTER (WHERE p.component = 'fee'), 0) AS fees,
                    coalesce(sum(p.amount) FILTER (WHERE p.component = 'interest'), 0) AS interest,
-                   coalesce(-sum(p.amount) FILTER (
-                       WHERE coalesce(rt.kind, t.kind) IN ('payment', 'allocation')), 0) AS paid,
+                   coalesce(-sum(p.amount) FILTER (WHERE t.kind IN ('payment', 'allocation')), 0) AS paid,
                    sum(p.amount) AS open
               FROM added_postings p
-              JOIN ledger_journaltransaction t ON t.id = p.transaction_id
-              LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+             -- one probe of the primary key per posting (OFFSET 0 keeps the planner from hashing the
+             -- whole journal for a statement of a few rows); a reversal counts as what it reverses
+             CROSS JOIN LATERAL (
+                   SELECT t.booking_date,
+                          CASE WHEN t.reverses_id IS NULL THEN t.kind
+                               ELSE (SELECT r.kind FROM ledger_journaltransaction r WHERE r.id = t.reverses_id)
+                          END AS kind
+                     FROM ledger_journaltransaction t WHERE t.id = p.transaction_id OFFSET 0) t
              WHERE p.component <> '' AND t.booking_date = day
              GROUP BY p.invoice_id
         ), holding AS MATERIALIZED (
             -- per invoice: the version holding the day (none before its first postings), and whether
             -- any version starts on or after it
-            SELECT d.*, v.id AS version_id, v.valid_from AS version_from, v.valid_to AS version_to,
+            SELECT d.*, v.valid_from AS version_from, v.valid_to AS version_to,
                    v.capital AS version_capital, v.fees AS version_fees, v.interest AS version_interest,
                    v.paid AS version_paid, v.open AS version_open,
                    (SELECT min(n.valid_from) FROM ledger_openversion n
@@ -56,20 +68,24 @@ BEGIN
                     WHERE v.invoice_id = d.invoice_id AND v.valid_from < day
                     ORDER BY v.valid_from DESC LIMIT 1) v ON true
         ), closed AS (
+            -- by = ANY (array): index probes whatever the planner guesses of the statement's size
             UPDATE ledger_openversion v SET valid_to = day
               FROM holding h
-             WHERE v.id = h.version_id AND (v.valid_to IS NULL OR v.valid_to > day)
+             WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE version_from IS NOT NULL))
+               AND v.invoice_id = h.invoice_id AND v.valid_from = h.version_from
+               AND (v.valid_to IS NULL OR v.valid_to > day)
         ), later AS (
             UPDATE ledger_openversion v
                SET capital = v.capital + h.capital, fees = v.fees + h.fees, interest = v.interest + h.interest,
                    paid = v.paid + h.paid, open = v.open + h.open
               FROM holding h
-             WHERE h.later_from IS NOT NULL AND v.invoice_id = h.invoice_id AND v.valid_from >= day
+             WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE later_from IS NOT NULL))
+               AND v.invoice_id = h.invoice_id AND v.valid_from >= day
         )
         INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
                                         capital, fees, interest, paid, open)
         SELECT h.ledger_id, h.invoice_id, day,
-               CASE WHEN h.version_id IS NOT NULL AND (h.version_to IS NULL OR h.version_to > day)
+               CASE WHEN h.version_from IS NOT NULL AND (h.version_to IS NULL OR h.version_to > day)
                     THEN h.version_to ELSE h.later_from END,
                coalesce(h.version_capital, 0) + h.capital, coalesce(h.version_fees, 0) + h.fees,
                coalesce(h.version_interest, 0) + h.interest, coalesce(h.version_paid, 0) + h.paid,
@@ -86,9 +102,14 @@ CREATE TRIGGER posting_open_versions
     REFERENCING NEW TABLE AS added_postings
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_open_version_add();
 
--- The items open on a day: the GiST index finds the versions holding it without reading the rest.
-CREATE INDEX openversion_open_on_idx ON ledger_openversion
-    USING gist (ledger_id, daterange(valid_from, valid_to)) WHERE open <> 0;
+-- The items open on a day, from two partial indexes: the versions that still hold (a btree: cheap for
+-- the registration that adds one per invoice), and the closed ones by their range (GiST: finds those
+-- holding a day without reading the rest of the history). A version closes by an UPDATE, which adds it
+-- to the second.
+CREATE INDEX openversion_current_idx ON ledger_openversion (ledger_id, valid_from)
+    WHERE valid_to IS NULL AND open <> 0;
+CREATE INDEX openversion_closed_idx ON ledger_openversion
+    USING gist (ledger_id, daterange(valid_from, valid_to)) WHERE valid_to IS NOT NULL AND open <> 0;
 
 -- A ledger's versions computed from the journal: one per invoice and booking day with component
 -- postings, the running sums up to that day, held until the invoice's next such day.

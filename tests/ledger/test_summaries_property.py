@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from accounting.reports.receivables import OPEN_AS_OF
+from accounting.reports.receivables import open_as_of
 from ledger.errors import LedgerError
 from ledger.models import Cause, InvoiceStatus, Payment
 from ledger.payments.refunds import customer_credit_refund, payment_refund
@@ -153,7 +153,7 @@ def test_the_summaries_equal_the_journal_after_every_step(world, sequence):
 def open_as_of_versions(ledger, day: date) -> dict:
     """What the reports read: the versions holding the day."""
     with connection.cursor() as cursor:
-        cursor.execute(OPEN_AS_OF, [ledger.id, day])
+        cursor.execute(*open_as_of(ledger.id, day))
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 

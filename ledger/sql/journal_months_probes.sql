@@ -1,0 +1,58 @@
+-- The dashboard summaries' statement triggers (journal_months.sql) with the journal and the invoices
+-- read by one primary-key probe per row of the statement: a join let the planner hash the whole
+-- journal (and every invoice) for each statement, a cost that grew with the history
+-- (bench_register_invoices.py, issue 26). OFFSET 0 keeps each subquery a probe. Same rows as before.
+-- A writer that keeps the summaries itself (the invoice registration's COPY) sets
+-- ledger.read_models_written for its statement, and the posting trigger stands aside.
+-- Reverse: journal_months_probes_reverse.sql (the definitions of journal_months.sql).
+
+CREATE OR REPLACE FUNCTION ledger_journal_month_add() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('ledger.read_models_written', true) = 'on' THEN
+        RETURN NULL;  -- the statement's writer keeps the read models itself (ledger.bulk.read_models_written_here)
+    END IF;
+    INSERT INTO ledger_journalmonth (ledger_id, month, kind, overdue_from, receivable, capital,
+                                     capital_postings, funds_in, funds_in_postings)
+    SELECT p.ledger_id, date_trunc('month', t.booking_date)::date, t.kind,
+           CASE WHEN p.component <> '' THEN
+               (SELECT i.due_date FROM ledger_invoice i WHERE i.id = p.invoice_id) + 1 END,
+           coalesce(sum(p.amount) FILTER (WHERE p.component <> ''), 0),
+           coalesce(sum(p.amount) FILTER (WHERE p.component = 'capital'), 0),
+           count(*) FILTER (WHERE p.component = 'capital'),
+           coalesce(sum(p.amount) FILTER (WHERE a.role = 'client_funds_bank' AND p.amount > 0), 0),
+           count(*) FILTER (WHERE a.role = 'client_funds_bank' AND p.amount > 0)
+      FROM added_postings p
+     CROSS JOIN LATERAL (SELECT t.booking_date, t.kind FROM ledger_journaltransaction t
+                          WHERE t.id = p.transaction_id OFFSET 0) t
+      JOIN ledger_account a ON a.id = p.account_id
+     WHERE p.component <> '' OR (a.role = 'client_funds_bank' AND p.amount > 0)
+     GROUP BY 1, 2, 3, 4;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION ledger_paid_month_add() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ledger_paidmonth (ledger_id, month, stage, invoices)
+    SELECT e.ledger_id, date_trunc('month', e.booking_date)::date,
+           CASE reached.rank
+               WHEN 0 THEN CASE WHEN e.booking_date <= i.due_date THEN 'by_due_date' ELSE 'late' END
+               WHEN 1 THEN 'after_reminder'
+               WHEN 2 THEN 'after_collection_notice'
+               ELSE 'in_collection'
+           END,
+           count(*)
+      FROM added_events e
+     CROSS JOIN LATERAL (SELECT i.due_date FROM ledger_invoice i WHERE i.id = e.invoice_id OFFSET 0) i
+     CROSS JOIN LATERAL (
+           SELECT coalesce(max(ledger_claim_stage_rank(s.kind)), 0) AS rank
+             FROM ledger_invoiceevent s
+            WHERE s.invoice_id = e.invoice_id AND s.booking_date <= e.booking_date
+              AND ledger_claim_stage_rank(s.kind) > 0) reached
+     WHERE e.kind = 'paid'
+     GROUP BY 1, 2, 3;
+    RETURN NULL;
+END;
+$$;
