@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
 
-from distribution.models import Channel, DocumentStatus, ReturnKind
+from distribution.models import Channel, ReturnKind
 from ledger.models import Ledger, PaidMonth, TransactionKind
 from ledger.money import ZERO
 
@@ -47,13 +47,8 @@ STAGES = (STAGE_BY_DUE_DATE, STAGE_LATE, STAGE_REMINDER, STAGE_NOTICE, STAGE_COL
 # The stage of a paid invoice is decided when it is paid, by ledger_claim_stage_rank in
 # ledger/sql/journal_months.sql (reminder 1, collection notice 2, collection and later 3).
 # A document counts as distributed once it has left (or, for paper, is archived and waits for the
-# print batch, which goes the same day); queued, failed and cancelled ones went nowhere (yet).
-_DISTRIBUTED = (
-    DocumentStatus.SENT,
-    DocumentStatus.AWAITING_PRINT,
-    DocumentStatus.ARCHIVED,
-    DocumentStatus.RETURNED,
-)
+# print batch, which goes the same day); queued, failed and cancelled ones went nowhere (yet): decided
+# by distribution_document_counts in distribution/sql/document_months.sql, for the summary and here.
 # The channel mix's series, in this order; a channel not listed here shows under its own code.
 CHANNELS = (
     Channel.EINVOICE_B2C,
@@ -315,17 +310,24 @@ class ChannelMonth:
 
 def channel_mix(*, ledger: Ledger, period: Period) -> list[ChannelMonth]:
     """Documents distributed per month by channel, and the returned-mail rate (one query for both:
-    the documents by month and channel, and the paper returns by month, in one grouped union)."""
+    the documents by month and channel from their monthly summary, distribution.models.DocumentMonth,
+    and the paper returns by month, in one grouped union)."""
     rows = _fetch(
         f"""
         SELECT months.month, x.channel, x.n
         FROM ({_MONTHS}) months
         JOIN (
-            SELECT date_trunc('month', d.booking_date)::date AS month, d.channel, count(*) AS n
-            FROM distribution_document d
-            WHERE d.ledger_id = %(ledger)s AND d.booking_date BETWEEN %(first)s AND %(cap)s
-              AND d.channel <> '' AND d.status = ANY(%(distributed)s)
-            GROUP BY 1, 2
+            SELECT month, channel, sum(n)::bigint AS n FROM (
+                SELECT m.month, m.channel, m.documents AS n
+                  FROM distribution_documentmonth m
+                 WHERE m.ledger_id = %(ledger)s AND m.month BETWEEN %(first)s AND %(last)s
+                UNION ALL  -- less what was booked after the cap inside the last month
+                SELECT date_trunc('month', d.booking_date)::date, d.channel, -count(*)
+                  FROM distribution_document d
+                 WHERE d.ledger_id = %(ledger)s AND d.booking_date BETWEEN %(cap)s::date + 1 AND %(last_end)s
+                   AND distribution_document_counts(d.status, d.channel)
+                 GROUP BY 1, 2
+            ) kept GROUP BY 1, 2 HAVING sum(n) <> 0
             UNION ALL
             SELECT date_trunc('month', r.booking_date)::date, '~returned', count(*)
             FROM distribution_returneddocument r
@@ -334,11 +336,7 @@ def channel_mix(*, ledger: Ledger, period: Period) -> list[ChannelMonth]:
             GROUP BY 1
         ) x USING (month)
         """,
-        {
-            **period.params(ledger),
-            "distributed": [s.value for s in _DISTRIBUTED],
-            "paper_returned": ReturnKind.PAPER_RETURNED,
-        },
+        {**period.params(ledger), "paper_returned": ReturnKind.PAPER_RETURNED},
     )
     seen = {channel for _, channel, _ in rows if channel != "~returned"}
     channels = [c.value for c in CHANNELS if c.value in seen] + sorted(seen - {c.value for c in CHANNELS})

@@ -56,3 +56,32 @@ def throwaway_database() -> Iterator[str]:
         with psycopg.connect(**admin_params, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         progress(f"dropped throwaway database {name}")
+
+
+# The read models' trigger functions (ledger/sql/journal_months*.sql, open_versions.sql).
+READ_MODEL_FUNCTIONS = ("ledger_journal_month_add", "ledger_paid_month_add", "ledger_open_version_add")
+
+
+def function_stats_reset() -> None:
+    """Count the time this connection spends in PL/pgSQL functions from here on (superuser: the bench's
+    throwaway database)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET track_functions = 'pl'")
+        cursor.execute("SELECT pg_stat_reset()")
+
+
+def function_seconds(names: tuple[str, ...]) -> float:
+    """The time spent in the named functions since function_stats_reset, their own statements included."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    with connection.cursor() as cursor:  # the flush happens at the end of the previous transaction
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT coalesce(sum(total_time), 0) / 1000 FROM pg_stat_user_functions WHERE funcname = ANY(%s)",
+            [list(names)],
+        )
+        return float(cursor.fetchone()[0])

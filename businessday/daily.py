@@ -9,7 +9,8 @@
 6. distribution: the day's invoices queued, and the day's documents rendered, archived and sent;
 7. settlement: the client's settlement when a period of its agreement ended (accounting/);
 8. accounting: the day's accounting files (after the settlement: it is booked on the same day);
-9. summaries: the dashboard's summaries of the journal merged, one row per key (ledger/summaries.py).
+9. summaries: the dashboard's summaries of the journal and of the documents merged, one row per key
+   (ledger/summaries.py, distribution/summaries.py).
 
 Each part is its own transaction and is safe to run twice for the same date; a part that fails is reported
 (with its error code) and the parts after it still run. Each part also runs alone (`parts=`).
@@ -29,6 +30,7 @@ from claims.settings_changes import claim_changes_apply
 from cusin.inbox import inbox_scan
 from distribution.services.queueing import invoice_documents_queue
 from distribution.services.sending import documents_distribute
+from distribution.summaries import document_months_compact
 from ledger.errors import LedgerError
 from ledger.models import Ledger
 from ledger.payments.direct_debit.claims import debit_claims_send
@@ -76,7 +78,10 @@ LEDGER_PART_RUNNERS = {
     "distribution": _distribution,
     "settlement": _settlement,
     "accounting": lambda ledger, as_of: accounting_files_write(ledger=ledger, as_of=as_of),
-    "summaries": lambda ledger, as_of: ledger_summaries_compact(ledger=ledger),
+    "summaries": lambda ledger, as_of: {
+        **ledger_summaries_compact(ledger=ledger),
+        "document_months": document_months_compact(ledger=ledger),
+    },
 }
 
 

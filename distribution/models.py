@@ -295,3 +295,25 @@ class PortalLink(models.Model):
 
     def __str__(self):
         return f"portal link {self.pk} ({'invoice' if self.invoice_id else 'customer'})"
+
+
+class DocumentMonth(models.Model):
+    """Documents distributed per month (of their booking date) and channel, for the dashboard's channel
+    mix: a month's row count follows the channels, not the documents. Kept by the database
+    (distribution/sql/document_months.sql): statement triggers on the documents add a row of the counts
+    each INSERT, UPDATE or DELETE changed (an UPDATE that takes a document to `sent` adds +1, one that
+    takes it back out -1); the business day merges a ledger's rows into one per key
+    (distribution.summaries.document_months_compact); checked by verify_ledger."""
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by documentmonth_ledger_month_idx
+    month = models.DateField(help_text="first day of the month of the documents' booking date")
+    channel = models.CharField(max_length=16)
+    documents = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ledger", "month"], name="documentmonth_ledger_month_idx")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.channel} {self.documents}"

@@ -16,6 +16,59 @@
 -- the GiST index below holds the ledger (a bigint) beside the range
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 
+-- What some postings booked on one day bring to each invoice's versions, given as arrays (one entry
+-- per invoice): the version holding the day ends there and a new one starts with the amounts added;
+-- versions starting on or after the day (a booking back in time, or an earlier one the same day) get
+-- them added. The trigger below calls it with what a statement's postings sum to; a bulk writer that
+-- sums them itself (the payment import) calls it directly.
+CREATE FUNCTION ledger_open_versions_apply(
+    day date, invoice_ids bigint[], ledger_ids bigint[], capitals numeric[], fees_ numeric[],
+    interests numeric[], paids numeric[], opens numeric[]
+) RETURNS void
+LANGUAGE sql AS $$
+    WITH delta AS MATERIALIZED (
+        SELECT * FROM unnest(invoice_ids, ledger_ids, capitals, fees_, interests, paids, opens)
+                   AS d(invoice_id, ledger_id, capital, fees, interest, paid, open)
+    ), holding AS MATERIALIZED (
+        -- per invoice: the version holding the day, and where the first version after it starts (the
+        -- end of the one holding it: the versions follow each other without a gap; with none before
+        -- the day, the first of the invoice's, if any)
+        SELECT d.*, v.valid_from AS version_from,
+               v.capital AS version_capital, v.fees AS version_fees, v.interest AS version_interest,
+               v.paid AS version_paid, v.open AS version_open,
+               CASE WHEN v.valid_from IS NOT NULL THEN v.valid_to
+                    ELSE (SELECT min(n.valid_from) FROM ledger_openversion n WHERE n.invoice_id = d.invoice_id)
+               END AS later_from
+          FROM delta d
+          LEFT JOIN LATERAL (
+               SELECT * FROM ledger_openversion v
+                WHERE v.invoice_id = d.invoice_id AND v.valid_from < day
+                ORDER BY v.valid_from DESC LIMIT 1) v ON true
+    ), closed AS (
+        -- by = ANY (array): index probes whatever the planner guesses of the statement's size
+        UPDATE ledger_openversion v SET valid_to = day
+          FROM holding h
+         WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE version_from IS NOT NULL))
+           AND v.invoice_id = h.invoice_id AND v.valid_from = h.version_from
+           AND (v.valid_to IS NULL OR v.valid_to > day)
+    ), later AS (
+        UPDATE ledger_openversion v
+           SET capital = v.capital + h.capital, fees = v.fees + h.fees, interest = v.interest + h.interest,
+               paid = v.paid + h.paid, open = v.open + h.open
+          FROM (SELECT * FROM holding WHERE later_from IS NOT NULL) h
+         WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE later_from IS NOT NULL))
+           AND v.invoice_id = h.invoice_id AND v.valid_from >= day
+    )
+    INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
+                                    capital, fees, interest, paid, open)
+    SELECT h.ledger_id, h.invoice_id, day, h.later_from,
+           coalesce(h.version_capital, 0) + h.capital, coalesce(h.version_fees, 0) + h.fees,
+           coalesce(h.version_interest, 0) + h.interest, coalesce(h.version_paid, 0) + h.paid,
+           coalesce(h.version_open, 0) + h.open
+      FROM holding h
+     WHERE h.later_from IS DISTINCT FROM day;  -- a version starting that day got the amounts added
+$$;
+
 -- Per booking day of the statement's component postings (usually one), what they bring per invoice:
 -- by component, what payments brought (net of their reversals), and the whole.
 CREATE FUNCTION ledger_open_version_add() RETURNS trigger
@@ -36,7 +89,10 @@ BEGIN
                         AND (SELECT max(transaction_id) FROM added_postings WHERE component <> '')
          ORDER BY 1
     LOOP
-        WITH delta AS MATERIALIZED (
+        PERFORM ledger_open_versions_apply(day, array_agg(invoice_id), array_agg(ledger_id),
+                                           array_agg(capital), array_agg(fees), array_agg(interest),
+                                           array_agg(paid), array_agg(open))
+          FROM (
             SELECT p.invoice_id, min(p.ledger_id) AS ledger_id,
                    coalesce(sum(p.amount) FILTER (WHERE p.component = 'capital'), 0) AS capital,
                    coalesce(sum(p.amount) FILTER (WHERE p.component = 'fee'), 0) AS fees,
@@ -54,44 +110,8 @@ BEGIN
                      FROM ledger_journaltransaction t WHERE t.id = p.transaction_id OFFSET 0) t
              WHERE p.component <> '' AND t.booking_date = day
              GROUP BY p.invoice_id
-        ), holding AS MATERIALIZED (
-            -- per invoice: the version holding the day (none before its first postings), and whether
-            -- any version starts on or after it
-            SELECT d.*, v.valid_from AS version_from, v.valid_to AS version_to,
-                   v.capital AS version_capital, v.fees AS version_fees, v.interest AS version_interest,
-                   v.paid AS version_paid, v.open AS version_open,
-                   (SELECT min(n.valid_from) FROM ledger_openversion n
-                     WHERE n.invoice_id = d.invoice_id AND n.valid_from >= day) AS later_from
-              FROM delta d
-              LEFT JOIN LATERAL (
-                   SELECT * FROM ledger_openversion v
-                    WHERE v.invoice_id = d.invoice_id AND v.valid_from < day
-                    ORDER BY v.valid_from DESC LIMIT 1) v ON true
-        ), closed AS (
-            -- by = ANY (array): index probes whatever the planner guesses of the statement's size
-            UPDATE ledger_openversion v SET valid_to = day
-              FROM holding h
-             WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE version_from IS NOT NULL))
-               AND v.invoice_id = h.invoice_id AND v.valid_from = h.version_from
-               AND (v.valid_to IS NULL OR v.valid_to > day)
-        ), later AS (
-            UPDATE ledger_openversion v
-               SET capital = v.capital + h.capital, fees = v.fees + h.fees, interest = v.interest + h.interest,
-                   paid = v.paid + h.paid, open = v.open + h.open
-              FROM holding h
-             WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE later_from IS NOT NULL))
-               AND v.invoice_id = h.invoice_id AND v.valid_from >= day
-        )
-        INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
-                                        capital, fees, interest, paid, open)
-        SELECT h.ledger_id, h.invoice_id, day,
-               CASE WHEN h.version_from IS NOT NULL AND (h.version_to IS NULL OR h.version_to > day)
-                    THEN h.version_to ELSE h.later_from END,
-               coalesce(h.version_capital, 0) + h.capital, coalesce(h.version_fees, 0) + h.fees,
-               coalesce(h.version_interest, 0) + h.interest, coalesce(h.version_paid, 0) + h.paid,
-               coalesce(h.version_open, 0) + h.open
-          FROM holding h
-         WHERE h.later_from IS DISTINCT FROM day;  -- a version starting that day got the postings added
+          ) delta
+        HAVING count(*) > 0;
     END LOOP;
     RETURN NULL;
 END;

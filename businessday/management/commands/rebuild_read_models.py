@@ -1,5 +1,6 @@
 import time
 
+from distribution.summaries import document_months_problems, document_months_rebuild
 from ledger.management.base import JsonCommand
 from ledger.models import Ledger
 from ledger.selectors import ledger_get
@@ -12,8 +13,8 @@ from ledger.summaries import (
 
 class Command(JsonCommand):
     help = (
-        "Recompute the read models from the journal (the dashboard's monthly summaries and the invoices' "
-        "open-amount versions), one ledger per transaction, after a load that bypassed the triggers or to "
+        "Recompute the read models from the journal and the documents (the dashboard's monthly summaries and "
+        "channel mix, the invoices' open-amount versions), one ledger per transaction, after a load that bypassed the triggers or to "
         "repair them; each ledger is checked against the journal afterwards. Exit 1 if one still differs."
     )
 
@@ -30,7 +31,12 @@ class Command(JsonCommand):
         for number, ledger in enumerate(ledgers, start=1):
             started = time.monotonic()
             ledger_summaries_rebuild(ledger=ledger)
-            problems = ledger_summaries_problems(ledger=ledger) + ledger_open_versions_problems(ledger=ledger)
+            document_months_rebuild(ledger=ledger)
+            problems = (
+                ledger_summaries_problems(ledger=ledger)
+                + ledger_open_versions_problems(ledger=ledger)
+                + document_months_problems(ledger=ledger)
+            )
             done.append(
                 {"ledger": ledger.company_no, "seconds": round(time.monotonic() - started, 2),
                  "ok": not problems, "problems": problems[:10]}

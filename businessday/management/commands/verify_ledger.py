@@ -1,3 +1,4 @@
+from distribution.summaries import document_months_problems
 from ledger.management.base import JsonCommand
 from ledger.models import Ledger
 from ledger.selectors import ledger_get
@@ -7,7 +8,8 @@ from ledger.verify import ledger_verify
 class Command(JsonCommand):
     help = (
         "Reconcile the journal: balances, invoice states, receivables, suspense, money in against the bank "
-        "files, credit balances and payouts. Exit 1 on any discrepancy."
+        "files, credit balances and payouts, and the read models against what they summarise. Exit 1 on any "
+        "discrepancy."
     )
 
     def add_arguments(self, parser):
@@ -23,5 +25,10 @@ class Command(JsonCommand):
         for ledger in ledgers:
             for check in ledger_verify(ledger=ledger):
                 checks.append({"ledger": ledger.company_no, **check})
+            problems = document_months_problems(ledger=ledger)
+            checks.append(
+                {"ledger": ledger.company_no, "check": "document_months_equal_documents", "ok": not problems,
+                 "discrepancies": problems[:50], "count": len(problems)}
+            )  # fmt: skip
         ok = all(c["ok"] for c in checks)
         return {"ok": ok, "ledgers": len(ledgers), "checks": checks}, ok
