@@ -45,19 +45,17 @@ LANGUAGE sql AS $$
                 WHERE v.invoice_id = d.invoice_id AND v.valid_from < day
                 ORDER BY v.valid_from DESC LIMIT 1) v ON true
     ), closed AS (
-        -- by = ANY (array): index probes whatever the planner guesses of the statement's size
+        -- (the planner sees unnest's guess of a few rows and probes the primary key per invoice)
         UPDATE ledger_openversion v SET valid_to = day
           FROM holding h
-         WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE version_from IS NOT NULL))
-           AND v.invoice_id = h.invoice_id AND v.valid_from = h.version_from
+         WHERE v.invoice_id = h.invoice_id AND v.valid_from = h.version_from
            AND (v.valid_to IS NULL OR v.valid_to > day)
     ), later AS (
         UPDATE ledger_openversion v
            SET capital = v.capital + h.capital, fees = v.fees + h.fees, interest = v.interest + h.interest,
                paid = v.paid + h.paid, open = v.open + h.open
           FROM (SELECT * FROM holding WHERE later_from IS NOT NULL) h
-         WHERE v.invoice_id = ANY (ARRAY(SELECT invoice_id FROM holding WHERE later_from IS NOT NULL))
-           AND v.invoice_id = h.invoice_id AND v.valid_from >= day
+         WHERE v.invoice_id = h.invoice_id AND v.valid_from >= day
     )
     INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
                                     capital, fees, interest, paid, open)
