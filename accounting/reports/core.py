@@ -1,6 +1,8 @@
 """A report is first a `ReportQuery` (its SQL with a total order, its parameters and its columns), so
-the same definition gives a count, one page (LIMIT/OFFSET: the UI never loads a whole report) and a
-row iterator over a server-side cursor (the downloads stream, whatever the size)."""
+the same definition gives its row count and totals (one scan, without the sort), one page (the UI never
+loads a whole report) and a row iterator over a server-side cursor (the downloads stream, whatever the
+size). A report whose order is a few text columns of its own (`keyset`) pages by seeking past the last
+row shown (`after`), so a deep page costs what the first one does; the others page by OFFSET."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,9 +32,25 @@ class ReportQuery:
     money_columns: tuple[str, ...] = field(default=())
     # Completes a chunk of rows with what SQL alone does not answer (one call per page or chunk).
     finish: Callable[[list[tuple]], list[tuple]] | None = None
+    # The output columns the SQL's ORDER BY sorts by, in its order, ascending, text and unique together:
+    # pages seek past the last row shown instead of counting the rows before them.
+    keyset: tuple[int, ...] = ()
 
     def finished(self, rows: list[tuple]) -> list[tuple]:
         return self.finish(rows) if self.finish and rows else rows
+
+    @property
+    def unordered(self) -> str:
+        """The SQL without its closing ORDER BY (every report's SQL ends with it), for what needs no order:
+        PostgreSQL sorts a subquery it is asked to sort, even under a count."""
+        body, _, order = self.sql.rpartition("ORDER BY")
+        if not body or ")" in order:
+            return self.sql
+        return body
+
+    def aliased(self) -> str:
+        aliases = ", ".join(f"c{i}" for i in range(len(self.columns)))
+        return f"({self.unordered}) AS report({aliases})"
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,14 @@ class ReportPage:
     number: int
     per_page: int
     count: int
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def next_after(self) -> list[str]:
+        """The key of the page's last row, for the next page's `after` (empty: the report pages by number)."""
+        if not self.query.keyset or not self.rows:
+            return []
+        return [str(self.rows[-1][i]) for i in self.query.keyset]
 
     @property
     def has_next(self) -> bool:
@@ -63,31 +89,44 @@ def report_run(query: ReportQuery) -> Report:
     return Report(query.name, query.title, query.columns, query.finished(_fetch(query.sql, query.params)))
 
 
+def report_summary(*, query: ReportQuery) -> tuple[int, dict[str, Decimal]]:
+    """The number of rows of the whole report and the sum of each amount column, in one scan."""
+    indexes = [query.columns.index(name) for name in query.money_columns]
+    sums = "".join(f", coalesce(sum(report.c{i}), 0)" for i in indexes)
+    [(count, *totals)] = _fetch(f"SELECT count(*){sums} FROM {query.aliased()}", query.params)
+    return count, dict(zip(query.money_columns, totals, strict=True))
+
+
 def report_count(*, query: ReportQuery) -> int:
-    [(count,)] = _fetch(f"SELECT count(*) FROM ({query.sql}) AS report", query.params)
+    [(count,)] = _fetch(f"SELECT count(*) FROM {query.aliased()}", query.params)
     return count
-
-
-def report_page(*, query: ReportQuery, page: int = 1, per_page: int = 50) -> ReportPage:
-    """One page of the report and the number of rows of the whole report."""
-    page = max(1, page)
-    count = report_count(query=query)
-    page = min(page, max(1, -(-count // per_page)))
-    rows = query.finished(
-        _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
-    )
-    return ReportPage(query=query, rows=rows, number=page, per_page=per_page, count=count)
 
 
 def report_totals(*, query: ReportQuery) -> dict[str, Decimal]:
     """The sum of each amount column over the whole report (one aggregate over the same query)."""
-    if not query.money_columns:
-        return {}
-    indexes = [query.columns.index(name) for name in query.money_columns]
-    sums = ", ".join(f"coalesce(sum(report.c{i}), 0)" for i in indexes)
-    aliases = ", ".join(f"c{i}" for i in range(len(query.columns)))
-    [row] = _fetch(f"SELECT {sums} FROM ({query.sql}) AS report({aliases})", query.params)
-    return dict(zip(query.money_columns, row, strict=True))
+    return report_summary(query=query)[1] if query.money_columns else {}
+
+
+def report_page(
+    *, query: ReportQuery, page: int = 1, per_page: int = 50, after: list[str] | None = None
+) -> ReportPage:
+    """One page of the report with the row count and totals of the whole report. With `after` (the key
+    of the previous page's last row, `ReportPage.next_after`) a keyset report seeks past it; `page` then
+    only numbers the page shown."""
+    page = max(1, page)
+    count, totals = report_summary(query=query)
+    page = min(page, max(1, -(-count // per_page)))
+    if query.keyset and after and len(after) == len(query.keyset):
+        key = ", ".join(f"report.c{i}" for i in query.keyset)
+        rows = _fetch(
+            f"SELECT * FROM {query.aliased()} WHERE ({key}) > ({', '.join(['%s'] * len(after))})"
+            f" ORDER BY {key} LIMIT %s",
+            [*query.params, *after, per_page],
+        )
+    else:
+        rows = _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
+    return ReportPage(query=query, rows=query.finished(rows), number=page, per_page=per_page, count=count,
+                      totals=totals)  # fmt: skip
 
 
 def report_rows(*, query: ReportQuery, chunk_size: int = 5000) -> Iterator[tuple]:
@@ -100,4 +139,3 @@ def report_rows(*, query: ReportQuery, chunk_size: int = 5000) -> Iterator[tuple
         cursor.execute(query.sql, query.params)
         while chunk := cursor.fetchmany(chunk_size):
             yield from query.finished(chunk)
-

@@ -29,6 +29,7 @@ def open_as_of(ledger_id: int, as_of: date) -> tuple[str, list]:
     parameters, for the reports to build on."""
     return OPEN_AS_OF, [ledger_id, as_of, ledger_id, as_of]
 
+
 # Days overdue on the date: (name, lowest, highest) with None for open-ended.
 AGING_BUCKETS = [
     ("not_due", None, 0),
@@ -75,6 +76,7 @@ def aging_query(
              ORDER BY 1""",
         [*open_params, *[as_of] * len(AGING_BUCKETS), *extra],
         money_columns=(*names, "total"),
+        keyset=(0,),  # the customer (or the ledger): one row each
     )
 
 
@@ -113,6 +115,7 @@ def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -
              ORDER BY c.customer_no, i.invoice_no""",
         [*open_params, *extra],
         money_columns=("capital", "fees", "interest", "open"),
+        keyset=(1, 0),  # customer_no, invoice_no
     )
 
 
@@ -201,6 +204,7 @@ def invoice_claims_query(
         [*open_params, as_of, as_of, as_of, as_of, *extra],
         money_columns=("capital", "fees", "interest", "paid", "open"),
         finish=_next_steps_now(ledger, as_of),
+        keyset=(0,),  # invoice_no
     )
 
 

@@ -5,6 +5,7 @@ selectors of accounting/reports/; the ledger comes from the URL and must be one 
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -12,10 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounting.reports.catalogue import REPORT_KINDS, ReportKind, report_query
-from accounting.reports.core import ReportQuery, report_count, report_page, report_run, report_totals
+from accounting.reports.core import ReportQuery, report_count, report_page
 from accounting.reports.downloads import monthly_accounting_pdf, report_csv_chunks, report_xlsx_file
 from accounting.reports.monthly import monthly_reconciliation
-from accounting.reports.receivables import AGING_BUCKETS, aging_query
+from accounting.reports.receivables import AGING_BUCKETS
 from ledger.models import Cause, InvoiceStatus, Ledger, TransactionKind
 
 from ..access import context_ledgers, url_ledger
@@ -150,7 +151,9 @@ class ReportFilterForm(forms.Form):
     level = forms.ChoiceField(label=_("Claim level"), required=False,
                               choices=[("", _("All"))] + [(k, v) for k, v in CLAIM_LEVEL.items() if k])  # fmt: skip
     cause = forms.ChoiceField(
-        label=_("Cause"), required=False, choices=[("", _("All"))] + [(v, CAUSE.get(v, v)) for v in Cause.values]
+        label=_("Cause"),
+        required=False,
+        choices=[("", _("All"))] + [(v, CAUSE.get(v, v)) for v in Cause.values],
     )
     page = forms.IntegerField(min_value=1, required=False)
 
@@ -249,8 +252,8 @@ def report(request, company_no: str, name: str):
     params = form.params()
     query = report_query(ledger=ledger, name=name, **params)
     number = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
-    listing = report_page(query=query, page=number, per_page=PER_PAGE)
-    totals = report_totals(query=query)
+    listing = report_page(query=query, page=number, per_page=PER_PAGE, after=request.GET.getlist("after"))
+    totals = listing.totals
     context = {
         "ledger": ledger,
         "name": name,
@@ -271,18 +274,14 @@ def report(request, company_no: str, name: str):
         if totals
         else None,
         "query_string": form.query_string(),
+        # the next page of a keyset report seeks past this page's last row (listing.next_after)
+        "next_after": urlencode([("after", value) for value in listing.next_after]),
         "pdf": name == "monthly_accounting",
     }
     if name == "aging":
-        whole = report_run(
-            aging_query(ledger=ledger, as_of=params["as_of"], per_customer=False,
-                                customer_no=params["customer_no"])
-        )  # fmt: skip
+        # the whole ledger's aging is the per-customer report's totals row (already summed with the count)
         buckets = [bucket for bucket, _, _ in AGING_BUCKETS] + ["total"]
-        row = whole.rows[0][2:] if whole.rows else [Decimal("0.00")] * len(buckets)
-        context["aging_totals"] = [
-            (COLUMN_LABELS[b], amount(v, ledger)) for b, v in zip(buckets, row, strict=True)
-        ]
+        context["aging_totals"] = [(COLUMN_LABELS[b], amount(totals[b], ledger)) for b in buckets]
     if name == "monthly_accounting":
         context["reconciliation"] = monthly_reconciliation(
             ledger=ledger, year=params["year"], month=params["month"]

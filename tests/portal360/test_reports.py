@@ -2,7 +2,9 @@
 ledger is a 404 for every page and every download."""
 
 import csv
+import html
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -127,6 +129,25 @@ def test_the_ledger_report_pages_and_filters_by_customer(signed_in, booked, cust
         report_url(booked, "ledger", as_of="2026-03-31", customer_no="9999")
     ).content.decode()
     assert "0 rows" in nobody
+
+
+def test_the_next_page_of_the_ledger_report_seeks_past_the_last_row_shown(signed_in, booked, customer):
+    """Deep pages by keyset, not OFFSET: the Next link carries the last row's customer and invoice number,
+    and the page it gives is the one OFFSET would (same rows, same totals and count)."""
+    for n in range(60):
+        InvoiceFactory(customer=customer, invoice_no=f"P-{n:03d}", amount=Decimal("10.00"),
+                       invoice_date=date(2026, 3, 1), booking_date=date(2026, 3, 1))  # fmt: skip
+    first = signed_in.get(report_url(booked, "ledger", as_of="2026-03-31")).content.decode()
+    [next_href] = re.findall(r'href="(\?[^"]*page=2[^"]*)"', first)
+    assert f"after={customer.customer_no}&amp;after=P-048" in next_href
+    by_key = signed_in.get(report_url(booked, "ledger") + html.unescape(next_href)).content.decode()
+    by_offset = signed_in.get(report_url(booked, "ledger", as_of="2026-03-31", page=2)).content.decode()
+
+    def rows(page):
+        return re.findall(r"<tbody>(.*?)</tbody>", page, re.S)[0]
+
+    assert rows(by_key) == rows(by_offset) and "P-049" in rows(by_key) and "P-048" not in rows(by_key)
+    assert "61 rows" in by_key and "Page 2 of 2" in by_key
 
 
 def test_the_monthly_accounting_report_as_pdf(signed_in, booked):
