@@ -476,7 +476,9 @@ def settlement_pain001(*, settlement: Settlement, agreement: SettlementAgreement
     ledger = settlement.ledger
     debtor = client_funds_account(ledger)
     creditor = _account(
-        agreement.bank_account, country=ledger.country, what=f"the settlement account of ledger {ledger.company_no}"
+        agreement.bank_account,
+        country=ledger.country,
+        what=f"the settlement account of ledger {ledger.company_no}",
     )
     amount = _amount(settlement.payout)
     created = timezone.localtime(settlement.created_at, zoneinfo.ZoneInfo(ledger.time_zone))

@@ -247,6 +247,8 @@ class ReturnedDocument(models.Model):
                 name="returned_document_resolution",
             ),
         ]
+        # the dashboard's returned-mail rate reads a period's returns, not the ledger's history
+        indexes = [models.Index(fields=["ledger", "booking_date"], name="returned_ledger_day_idx")]
         ordering = ["created_at", "id"]
 
     def __str__(self):

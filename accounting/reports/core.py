@@ -114,19 +114,41 @@ def report_page(
     of the previous page's last row, `ReportPage.next_after`) a keyset report seeks past it; `page` then
     only numbers the page shown."""
     page = max(1, page)
-    count, totals = report_summary(query=query)
-    page = min(page, max(1, -(-count // per_page)))
-    if query.keyset and after and len(after) == len(query.keyset):
-        key = ", ".join(f"report.c{i}" for i in query.keyset)
-        rows = _fetch(
-            f"SELECT * FROM {query.aliased()} WHERE ({key}) > ({', '.join(['%s'] * len(after))})"
-            f" ORDER BY {key} LIMIT %s",
-            [*query.params, *after, per_page],
-        )
+    seek = bool(query.keyset and after and len(after) == len(query.keyset))
+    if query.keyset and page == 1 and not seek:
+        # a keyset report's first page: the rows with the count and totals of all of them, in one scan
+        rows, count, totals = _page_with_summary(query, per_page)
     else:
-        rows = _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
+        count, totals = report_summary(query=query)
+        page = min(page, max(1, -(-count // per_page)))
+        if seek:
+            key = ", ".join(f"report.c{i}" for i in query.keyset)
+            rows = _fetch(
+                f"SELECT * FROM {query.aliased()} WHERE ({key}) > ({', '.join(['%s'] * len(after))})"
+                f" ORDER BY {key} LIMIT %s",
+                [*query.params, *after, per_page],
+            )
+        else:
+            rows = _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
     return ReportPage(query=query, rows=query.finished(rows), number=page, per_page=per_page, count=count,
                       totals=totals)  # fmt: skip
+
+
+def _page_with_summary(query: ReportQuery, per_page: int) -> tuple[list[tuple], int, dict[str, Decimal]]:
+    width = len(query.columns)
+    key = ", ".join(f"report.c{i}" for i in query.keyset)
+    indexes = [query.columns.index(name) for name in query.money_columns]
+    sums = "".join(f", coalesce(sum(report.c{i}) OVER (), 0)" for i in indexes)
+    found = _fetch(
+        f"SELECT report.*, count(*) OVER (){sums} FROM {query.aliased()} ORDER BY {key} LIMIT %s",
+        [*query.params, per_page],
+    )
+    if not found:
+        count, totals = report_summary(query=query)
+        return [], count, totals
+    first = found[0]
+    totals = dict(zip(query.money_columns, first[width + 1 :], strict=True))
+    return [row[:width] for row in found], first[width], totals
 
 
 def report_rows(*, query: ReportQuery, chunk_size: int = 5000) -> Iterator[tuple]:
