@@ -55,7 +55,7 @@ LANGUAGE sql AS $$
            SET capital = v.capital + h.capital, fees = v.fees + h.fees, interest = v.interest + h.interest,
                paid = v.paid + h.paid, open = v.open + h.open
           FROM (SELECT * FROM holding WHERE later_from IS NOT NULL) h
-         WHERE v.invoice_id = h.invoice_id AND v.valid_from >= day
+         WHERE v.invoice_id = h.invoice_id AND v.valid_from >= h.later_from  -- (>= day: a range of the key)
     )
     INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
                                     capital, fees, interest, paid, open)
