@@ -53,6 +53,7 @@ from urllib.parse import quote
 
 from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 from bench_api import database_url, free_port, start_gunicorn
+from stdnum.no import fodselsnummer
 
 COMPANY_NO = "900000360"
 TARGET_P95_MS = 150.0
@@ -177,10 +178,13 @@ def person(rng: random.Random, index: int, national_ids: set[str]) -> dict:
     if rng.random() < 0.2:  # a double given name: "Anne Lise", "Per Olav"
         first += " " + rng.choices(FIRST_NAMES, cum_weights=FIRST_WEIGHTS)[0]
     last = rng.choices(SURNAMES, cum_weights=SURNAME_WEIGHTS)[0]
-    while True:  # DDMMYY + five digits: unique is enough (the bulk path does not check mod 11)
+    while True:  # a valid fødselsnummer (the national id decides the legal entity): DDMMYY, an
+        # individual number that gives the century (000-499: 1900s, 500-999: 2000s), two mod-11 checks
         born = date(1930, 1, 1) + timedelta(days=rng.randrange(27_000))
-        national_id = f"{born:%d%m%y}{rng.randrange(100_000):05d}"
-        if national_id not in national_ids:
+        body = f"{born:%d%m%y}{rng.randrange(500) + (500 if born.year >= 2000 else 0):03d}"
+        first_check = fodselsnummer.calc_check_digit1(body)
+        national_id = body + first_check + fodselsnummer.calc_check_digit2(body + first_check)
+        if national_id not in national_ids and fodselsnummer.is_valid(national_id):
             national_ids.add(national_id)
             break
     postal_code, city = rng.choice(CITIES)

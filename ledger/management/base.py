@@ -7,6 +7,15 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.errors import LedgerError
+from ledger.models import Ledger
+from ledger.selectors import ledger_get
+
+
+def ledgers_chosen(company_no: str | None) -> list[Ledger]:
+    """The ledger named by `--ledger` (ledger_not_found if none), or every ledger by CompanyNo."""
+    if company_no:
+        return [ledger_get(company_no=company_no)]
+    return list(Ledger.objects.order_by("company_no"))
 
 
 def parse_date(value: str) -> date:

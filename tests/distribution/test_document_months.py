@@ -5,13 +5,13 @@ from datetime import date
 
 import pytest
 import time_machine
-from django.db import connection
 
 from accounting.dashboard import channel_mix, dashboard_period
 from businessday.daily import business_day_run
 from distribution.models import Document, DocumentMonth
 from distribution.summaries import document_months_compact, document_months_problems, document_months_rebuild
 from tests.factories import CustomerFactory, DocumentFactory, LedgerFactory
+from tests.helpers import triggers_off
 from tests.ledger.test_commands import run as run_command
 
 pytestmark = pytest.mark.django_db
@@ -41,12 +41,16 @@ def test_documents_are_counted_when_they_leave_and_no_longer_when_taken_back(cus
     ledger = customer.ledger
     march, april = date(2026, 3, 1), date(2026, 4, 1)
     DocumentFactory(customer=customer, booking_date=date(2026, 3, 9), channel="email")
-    DocumentFactory(customer=customer, booking_date=date(2026, 3, 10), channel="paper", status="awaiting_print")
+    DocumentFactory(
+        customer=customer, booking_date=date(2026, 3, 10), channel="paper", status="awaiting_print"
+    )
     queued = DocumentFactory(customer=customer, booking_date=date(2026, 4, 2), channel="email", status="queued",
                              archive_name="", checksum="")  # fmt: skip
     assert kept(ledger) == {(march, "email"): 1, (march, "paper"): 1}
 
-    Document.objects.filter(pk=queued.pk).update(status="sent", archive_name="archive/q.pdf", checksum="0" * 64)
+    Document.objects.filter(pk=queued.pk).update(
+        status="sent", archive_name="archive/q.pdf", checksum="0" * 64
+    )
     Document.objects.filter(channel="paper").update(status="sent")  # still counted: one kind of distributed
     Document.objects.filter(booking_date=date(2026, 3, 9)).update(attempts=2)  # nothing counted changes
     assert kept(ledger) == {(march, "email"): 1, (march, "paper"): 1, (april, "email"): 1}
@@ -80,12 +84,8 @@ def test_the_business_day_merges_the_rows_and_the_mix_stays(customer):
 def test_verify_names_the_month_and_channel_of_a_count_that_differs_and_the_rebuild_repairs_it(customer):
     ledger = customer.ledger
     DocumentFactory(customer=customer, booking_date=date(2026, 3, 9), channel="kivra")
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")  # as a restore or a bulk load leaves it
-        try:
-            DocumentFactory(customer=customer, booking_date=date(2026, 3, 10), channel="kivra")
-        finally:
-            cursor.execute("SET session_replication_role = origin")
+    with triggers_off():  # as a restore or a bulk load leaves it
+        DocumentFactory(customer=customer, booking_date=date(2026, 3, 10), channel="kivra")
 
     code, out = run_command("verify_ledger", "--ledger", "7778")
 

@@ -27,7 +27,7 @@ from ledger.models import (
 from ledger.summaries import ledger_summaries_compact, ledger_summaries_problems, ledger_summaries_rebuild
 from ledger.verify import ledger_verify
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
-from tests.helpers import book_costs
+from tests.helpers import book_costs, triggers_off
 from tests.ledger.test_payments_import import book, ocr_file, pay
 
 pytestmark = pytest.mark.django_db
@@ -225,16 +225,17 @@ def test_verify_finds_a_posting_booked_without_its_summary(ledger):
     """Triggers off (as a restore or a bulk load with session_replication_role = replica leaves it): the
     fee is in the journal, not in the summaries, and verify says which month and how much."""
     invoice = InvoiceFactory(customer=CustomerFactory(ledger=ledger), booking_date=date(2026, 3, 2))
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            book_costs(invoice, fee=D("35.00"), day=date(2026, 3, 20))
-        finally:
-            cursor.execute("SET session_replication_role = origin")
+    with triggers_off():  # as a restore or a bulk load leaves it
+        book_costs(invoice, fee=D("35.00"), day=date(2026, 3, 20))
 
     [problem] = ledger_summaries_problems(ledger=ledger)
     assert (problem["ledger"], problem["month"], problem["kind"], problem["kept"]) == (
-        "7777", "2026-03-01", "fee", None
+        "7777",
+        "2026-03-01",
+        "fee",
+        None,
     )
     assert D(str(problem["journal"]["receivable"])) == D("35.00")
-    assert not {c["check"]: c for c in ledger_verify(ledger=ledger)}["dashboard_summaries_equal_journal"]["ok"]
+    assert not {c["check"]: c for c in ledger_verify(ledger=ledger)}["dashboard_summaries_equal_journal"][
+        "ok"
+    ]

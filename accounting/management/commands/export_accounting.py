@@ -1,8 +1,6 @@
 from accounting.services import accounting_files_write
 from ledger.errors import LedgerError
-from ledger.management.base import JsonCommand, parse_date
-from ledger.models import Ledger
-from ledger.selectors import ledger_get
+from ledger.management.base import JsonCommand, ledgers_chosen, parse_date
 
 
 class Command(JsonCommand):
@@ -19,11 +17,7 @@ class Command(JsonCommand):
 
     def run(self, **o):
         as_of = parse_date(o["date"])
-        ledgers = (
-            [ledger_get(company_no=o["ledger"])]
-            if o["ledger"]
-            else list(Ledger.objects.order_by("company_no"))
-        )
+        ledgers = ledgers_chosen(o["ledger"])
         results = []
         for ledger in ledgers:
             try:

@@ -1,9 +1,7 @@
 import time
 
 from distribution.summaries import document_months_problems, document_months_rebuild
-from ledger.management.base import JsonCommand
-from ledger.models import Ledger
-from ledger.selectors import ledger_get
+from ledger.management.base import JsonCommand, ledgers_chosen
 from ledger.summaries import (
     ledger_open_versions_problems,
     ledger_summaries_problems,
@@ -22,11 +20,7 @@ class Command(JsonCommand):
         parser.add_argument("--ledger", default=None, help="CompanyNo (default: every ledger)")
 
     def run(self, **o):
-        ledgers = (
-            [ledger_get(company_no=o["ledger"])]
-            if o["ledger"]
-            else list(Ledger.objects.order_by("company_no"))
-        )
+        ledgers = ledgers_chosen(o["ledger"])
         done = []
         for number, ledger in enumerate(ledgers, start=1):
             started = time.monotonic()

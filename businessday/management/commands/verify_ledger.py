@@ -1,7 +1,5 @@
 from distribution.summaries import document_months_problems
-from ledger.management.base import JsonCommand
-from ledger.models import Ledger
-from ledger.selectors import ledger_get
+from ledger.management.base import JsonCommand, ledgers_chosen
 from ledger.verify import ledger_verify
 
 
@@ -16,11 +14,7 @@ class Command(JsonCommand):
         parser.add_argument("--ledger", default=None, help="CompanyNo (default: every ledger)")
 
     def run(self, **o):
-        ledgers = (
-            [ledger_get(company_no=o["ledger"])]
-            if o["ledger"]
-            else list(Ledger.objects.order_by("company_no"))
-        )
+        ledgers = ledgers_chosen(o["ledger"])
         checks = []
         for ledger in ledgers:
             for check in ledger_verify(ledger=ledger):

@@ -16,8 +16,12 @@ class Command(JsonCommand):
         parser.add_argument("--account", default="", help="client-funds bank account receiving payments")
         parser.add_argument("--currency", default=None)
         parser.add_argument("--org-no", default="", help="the client's organisation number (checked)")
-        parser.add_argument("--vat-registered", action=argparse.BooleanOptionalAction, default=None,
-                            help="the client is registered for VAT (its e-invoices carry its VAT identifier)")
+        parser.add_argument(
+            "--vat-registered",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="the client is registered for VAT (its e-invoices carry its VAT identifier)",
+        )
 
     def run(self, **o):
         ledger, created = ledger_create(
