@@ -386,7 +386,8 @@ def time_page(args, user) -> list[float]:
 # What the reports read before the open-amount versions: the journal summed up to the day (the reference
 # the versions' answers are compared with).
 JOURNAL_OPEN_AS_OF = """
-    SELECT p.invoice_id,
+    SELECT p.invoice_id, (SELECT customer_id FROM ledger_invoice WHERE id = p.invoice_id) AS customer_id,
+           (SELECT due_date FROM ledger_invoice WHERE id = p.invoice_id) AS due_date,
            sum(p.amount) FILTER (WHERE p.component = 'capital') AS capital,
            sum(p.amount) FILTER (WHERE p.component = 'fee') AS fees,
            sum(p.amount) FILTER (WHERE p.component = 'interest') AS interest,

@@ -613,6 +613,11 @@ class OpenVersion(models.Model):
     invoice = models.ForeignKey(
         "Invoice", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
+    # the invoice's, which never change: the aging groups and buckets the versions without the invoices
+    customer = models.ForeignKey(
+        "Customer", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    due_date = models.DateField()
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, help_text="the first day it no longer held; NULL: it still does")
     capital = models.DecimalField(**MONEY)

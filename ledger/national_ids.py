@@ -45,7 +45,7 @@ class _SwedishPerson(_Check):
             day = int(number[day_at : day_at + 2]) if number[day_at : day_at + 2].isdigit() else 0
             if not 61 <= day <= 91:
                 raise
-            birth = f"{number[:day_at]}{day - 60:02d}{number[day_at + 2:]}"
+            birth = f"{number[:day_at]}{day - 60:02d}{number[day_at + 2 :]}"
             personnummer.get_birth_date(birth)  # a real date once the 60 is taken off
             digits = number[:-5] + number[-4:]
             luhn.validate(digits[-10:])
@@ -66,8 +66,10 @@ class _SwedishOrganisation(_Check):
 # country -> (check for persons, check for organisations)
 CHECKS = {
     "NO": (_Check("fødselsnummer or D-nummer", fodselsnummer), _Check("organisasjonsnummer", orgnr)),
-    "SE": (_SwedishPerson("personnummer or samordningsnummer", personnummer),
-           _SwedishOrganisation("organisationsnummer", se_orgnr)),  # fmt: skip
+    "SE": (
+        _SwedishPerson("personnummer or samordningsnummer", personnummer),
+        _SwedishOrganisation("organisationsnummer", se_orgnr),
+    ),  # fmt: skip
     "DK": (_Check("CPR-nummer", cpr), _Check("CVR-nummer", cvr)),
     "FI": (_Check("henkilötunnus", hetu), _Check("Y-tunnus", ytunnus)),
 }

@@ -165,7 +165,8 @@ def invoice_get(*, ledger: Ledger, invoice_no: str) -> Invoice:
     ).first()
     if invoice is None:
         raise NotFound(
-            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found",
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}",
+            code="invoice_not_found",
             params={"number": invoice_no},
         )
     return invoice
@@ -275,7 +276,8 @@ def invoice_find(*, ledger: Ledger, invoice_no: str) -> Invoice:
     rows = _fetch(_INVOICE_FIND_SQL, [ledger.id, invoice_no])
     if not rows:
         raise NotFound(
-            f"invoice {invoice_no} not found in ledger {ledger.company_no}", code="invoice_not_found",
+            f"invoice {invoice_no} not found in ledger {ledger.company_no}",
+            code="invoice_not_found",
             params={"number": invoice_no},
         )
     *values, customer_no, legal_entity, country = rows[0]
@@ -315,7 +317,8 @@ def customer_get(*, ledger: Ledger, customer_no: str) -> Customer:
     )
     if customer is None:
         raise NotFound(
-            f"customer {customer_no} not found in ledger {ledger.company_no}", code="customer_not_found",
+            f"customer {customer_no} not found in ledger {ledger.company_no}",
+            code="customer_not_found",
             params={"number": customer_no},
         )
     return customer
@@ -353,7 +356,8 @@ def payment_get(*, ledger: Ledger, payment_id: int) -> Payment:
     payment = payments_for_ledger(ledger=ledger).filter(pk=payment_id).first()
     if payment is None:
         raise NotFound(
-            f"payment {payment_id} not found in ledger {ledger.company_no}", code="payment_not_found",
+            f"payment {payment_id} not found in ledger {ledger.company_no}",
+            code="payment_not_found",
             params={"number": payment_id},
         )
     return payment

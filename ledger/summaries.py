@@ -89,7 +89,7 @@ def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
     return journal + paid
 
 
-_VERSION_COLUMNS = ("valid_to", "capital", "fees", "interest", "paid", "open")
+_VERSION_COLUMNS = ("valid_to", "customer_id", "due_date", "capital", "fees", "interest", "paid", "open")
 
 
 def ledger_open_versions_problems(*, ledger: Ledger, limit: int = 100) -> list[dict]:

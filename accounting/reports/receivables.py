@@ -13,11 +13,11 @@ from ledger.models import Invoice, Ledger
 # (those still holding, those closed since), so the cost follows the items open on the date, not the
 # history. `paid` is what payments (and allocations of payments) brought, net of their reversals.
 OPEN_AS_OF = """
-    SELECT v.invoice_id, v.capital, v.fees, v.interest, v.paid, v.open
+    SELECT v.invoice_id, v.customer_id, v.due_date, v.capital, v.fees, v.interest, v.paid, v.open
       FROM ledger_openversion v
      WHERE v.ledger_id = %s AND v.valid_to IS NULL AND v.valid_from <= %s AND v.open <> 0
     UNION ALL
-    SELECT v.invoice_id, v.capital, v.fees, v.interest, v.paid, v.open
+    SELECT v.invoice_id, v.customer_id, v.due_date, v.capital, v.fees, v.interest, v.paid, v.open
       FROM ledger_openversion v
      WHERE v.ledger_id = %s AND v.valid_to IS NOT NULL AND v.open <> 0
        AND daterange(v.valid_from, v.valid_to) @> %s::date
@@ -25,8 +25,8 @@ OPEN_AS_OF = """
 
 
 def open_as_of(ledger_id: int, as_of: date) -> tuple[str, list]:
-    """The SELECT of the items open on `as_of` (invoice_id, capital, fees, interest, paid, open) and its
-    parameters, for the reports to build on."""
+    """The SELECT of the items open on `as_of` (invoice_id, customer_id, due_date, capital, fees, interest,
+    paid, open) and its parameters, for the reports to build on."""
     return OPEN_AS_OF, [ledger_id, as_of, ledger_id, as_of]
 
 
@@ -43,10 +43,10 @@ AGING_BUCKETS = [
 
 def _bucket_filter(low: int | None, high: int | None) -> str:
     if low is None:
-        return "%s - i.due_date <= 0"  # due on or after the date: not yet due
+        return "%s - o.due_date <= 0"  # due on or after the date: not yet due
     if high is None:
-        return f"%s - i.due_date >= {low}"
-    return f"%s - i.due_date BETWEEN {low} AND {high}"
+        return f"%s - o.due_date >= {low}"
+    return f"%s - o.due_date BETWEEN {low} AND {high}"
 
 
 def aging_query(
@@ -68,9 +68,8 @@ def aging_query(
         f"""WITH open AS ({open_sql})
             SELECT {group}, {buckets}, sum(o.open)
               FROM open o
-              JOIN ledger_invoice i ON i.id = o.invoice_id
-              JOIN ledger_customer c ON c.id = i.customer_id
-              JOIN ledger_ledger l ON l.id = i.ledger_id
+              JOIN ledger_customer c ON c.id = o.customer_id
+              JOIN ledger_ledger l ON l.id = c.ledger_id
              {where}
              GROUP BY {group}
              ORDER BY 1""",

@@ -22,6 +22,17 @@ class Migration(migrations.Migration):
                         "invoice", "valid_from", blank=True, editable=False, primary_key=True, serialize=False
                     ),
                 ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.customer",
+                    ),
+                ),
+                ("due_date", models.DateField()),
                 ("valid_from", models.DateField()),
                 (
                     "valid_to",

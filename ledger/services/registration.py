@@ -366,7 +366,8 @@ def invoices_register_rows(
 
             with read_models_written_here():
                 _copy_lines("ledger_posting", INVOICE_POSTING_COPY_COLUMNS, posting_lines())
-            _read_models_write(ledger_id=ledger_id, booking_date=booking_date, registered=result)
+            _read_models_write(ledger_id=ledger_id, booking_date=booking_date, registered=result,
+                               customer_ids=[p.source.customer.id for p in prepared])  # fmt: skip
             registered_kind = InvoiceEventKind.REGISTERED.value
             _copy_lines(
                 "ledger_invoiceevent",
@@ -390,27 +391,25 @@ def invoices_register_rows(
 # the same from its postings stand aside for that statement (bench_register_invoices.py: they cost it
 # 16 %, this 3 %). verify_ledger checks the result against the journal like any other.
 OPEN_VERSION_COPY_COLUMNS = [
-    "ledger_id",
-    "invoice_id",
-    "valid_from",
-    "capital",
-    "fees",
-    "interest",
-    "paid",
-    "open",
-]
+    "ledger_id", "invoice_id", "customer_id", "due_date", "valid_from", "capital", "fees", "interest", "paid", "open",
+]  # fmt: skip
 JOURNAL_MONTH_COPY_COLUMNS = [
     "ledger_id", "month", "kind", "overdue_from", "receivable", "capital", "capital_postings", "funds_in",
     "funds_in_postings",
 ]  # fmt: skip
 
 
-def _read_models_write(*, ledger_id: int, booking_date: date, registered: list["RegisteredInvoice"]) -> None:
+def _read_models_write(
+    *, ledger_id: int, booking_date: date, registered: list["RegisteredInvoice"], customer_ids: list[int]
+) -> None:
     date_text = _copy_field(booking_date)
     _copy_lines(
         "ledger_openversion",
         OPEN_VERSION_COPY_COLUMNS,
-        (f"{ledger_id}\t{r.id}\t{date_text}\t{r.amount}\t0\t0\t0\t{r.amount}\n" for r in registered),
+        (
+            f"{ledger_id}\t{r.id}\t{customer_id}\t{r.due_date}\t{date_text}\t{r.amount}\t0\t0\t0\t{r.amount}\n"
+            for r, customer_id in zip(registered, customer_ids, strict=True)
+        ),
     )
     by_due: dict[date, list[Decimal]] = {}
     for r in registered:

@@ -36,6 +36,7 @@ LANGUAGE sql AS $$
         SELECT d.*, v.valid_from AS version_from,
                v.capital AS version_capital, v.fees AS version_fees, v.interest AS version_interest,
                v.paid AS version_paid, v.open AS version_open,
+               coalesce(v.customer_id, i.customer_id) AS customer_id, coalesce(v.due_date, i.due_date) AS due_date,
                CASE WHEN v.valid_from IS NOT NULL THEN v.valid_to
                     ELSE (SELECT min(n.valid_from) FROM ledger_openversion n WHERE n.invoice_id = d.invoice_id)
                END AS later_from
@@ -44,6 +45,10 @@ LANGUAGE sql AS $$
                SELECT * FROM ledger_openversion v
                 WHERE v.invoice_id = d.invoice_id AND v.valid_from < day
                 ORDER BY v.valid_from DESC LIMIT 1) v ON true
+          -- the invoice's customer and due date, read only for an invoice without a version before
+          LEFT JOIN LATERAL (
+               SELECT i.customer_id, i.due_date FROM ledger_invoice i
+                WHERE v.valid_from IS NULL AND i.id = d.invoice_id OFFSET 0) i ON true
     ), closed AS (
         -- (the planner sees unnest's guess of a few rows and probes the primary key per invoice)
         UPDATE ledger_openversion v SET valid_to = day
@@ -57,9 +62,9 @@ LANGUAGE sql AS $$
           FROM (SELECT * FROM holding WHERE later_from IS NOT NULL) h
          WHERE v.invoice_id = h.invoice_id AND v.valid_from >= h.later_from  -- (>= day: a range of the key)
     )
-    INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to,
+    INSERT INTO ledger_openversion (ledger_id, invoice_id, customer_id, due_date, valid_from, valid_to,
                                     capital, fees, interest, paid, open)
-    SELECT h.ledger_id, h.invoice_id, day, h.later_from,
+    SELECT h.ledger_id, h.invoice_id, h.customer_id, h.due_date, day, h.later_from,
            coalesce(h.version_capital, 0) + h.capital, coalesce(h.version_fees, 0) + h.fees,
            coalesce(h.version_interest, 0) + h.interest, coalesce(h.version_paid, 0) + h.paid,
            coalesce(h.version_open, 0) + h.open
@@ -132,8 +137,8 @@ CREATE INDEX openversion_closed_idx ON ledger_openversion
 -- A ledger's versions computed from the journal: one per invoice and booking day with component
 -- postings, the running sums up to that day, held until the invoice's next such day.
 CREATE FUNCTION ledger_open_version_sums(ledger bigint)
-RETURNS TABLE (ledger_id bigint, invoice_id bigint, valid_from date, valid_to date, capital numeric,
-               fees numeric, interest numeric, paid numeric, open numeric)
+RETURNS TABLE (ledger_id bigint, invoice_id bigint, customer_id bigint, due_date date, valid_from date,
+               valid_to date, capital numeric, fees numeric, interest numeric, paid numeric, open numeric)
 LANGUAGE sql STABLE AS $$
     WITH daily AS (
         SELECT p.invoice_id, t.booking_date AS day,
@@ -149,18 +154,18 @@ LANGUAGE sql STABLE AS $$
          WHERE p.ledger_id = ledger AND p.component <> ''
          GROUP BY 1, 2
     )
-    SELECT ledger, invoice_id, day, lead(day) OVER w,
+    SELECT ledger, daily.invoice_id, i.customer_id, i.due_date, day, lead(day) OVER w,
            (sum(capital) OVER w)::numeric(18, 2), (sum(fees) OVER w)::numeric(18, 2),
            (sum(interest) OVER w)::numeric(18, 2), (sum(paid) OVER w)::numeric(18, 2),
            (sum(open) OVER w)::numeric(18, 2)
-      FROM daily
-    WINDOW w AS (PARTITION BY invoice_id ORDER BY day)
+      FROM daily JOIN ledger_invoice i ON i.id = daily.invoice_id
+    WINDOW w AS (PARTITION BY daily.invoice_id ORDER BY day)
 $$;
 
 CREATE FUNCTION ledger_open_versions_rebuild(ledger bigint) RETURNS void
 LANGUAGE sql AS $$
     DELETE FROM ledger_openversion WHERE ledger_id = ledger;
-    INSERT INTO ledger_openversion (ledger_id, invoice_id, valid_from, valid_to, capital, fees, interest,
-                                    paid, open)
+    INSERT INTO ledger_openversion (ledger_id, invoice_id, customer_id, due_date, valid_from, valid_to,
+                                    capital, fees, interest, paid, open)
     SELECT * FROM ledger_open_version_sums(ledger);
 $$;

@@ -39,7 +39,9 @@ def test_countries_are_iso_3166_codes():
             country_clean(bad)
         assert excinfo.value.code == "invalid_country"
     with pytest.raises(ValidationFailed) as excinfo:
-        address_clean({"country": "NO", "postal_code": "x"}, default_country="NO", field_prefix="billing_address.")
+        address_clean(
+            {"country": "NO", "postal_code": "x"}, default_country="NO", field_prefix="billing_address."
+        )
     assert excinfo.value.field == "billing_address.postal_code"
 
 

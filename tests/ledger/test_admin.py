@@ -72,7 +72,7 @@ def test_a_ledger_without_its_chart_gets_a_coded_problem_not_a_500(db):
 
 
 def test_every_admin_model_has_a_proper_plural():
-    """"Claim settingss", "Print batchs": a plural made by adding an s to a word that has one already."""
+    """ "Claim settingss", "Print batchs": a plural made by adding an s to a word that has one already."""
     from django.contrib import admin
 
     wrong = [

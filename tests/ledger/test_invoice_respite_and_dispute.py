@@ -141,7 +141,9 @@ def test_a_respite_is_at_most_the_ledgers_longest_and_a_rule_change_moves_it(db)
     assert "at most 90 days, until 2026-05-02" in error.message
     assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.OPEN and invoice.events.count() == 1
 
-    invoice_respite_set(invoice=invoice, until=date(2026, 5, 2), actor="test", booking_date=TODAY)  # exactly 90
+    invoice_respite_set(
+        invoice=invoice, until=date(2026, 5, 2), actor="test", booking_date=TODAY
+    )  # exactly 90
     ledger_rules_change(ledger=invoice.ledger, values={"max_respite_days": 30}, effective_from=invoice.ledger.today(),
                         actor="admin")  # fmt: skip
     with pytest.raises(ValidationFailed) as excinfo:

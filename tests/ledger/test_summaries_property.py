@@ -161,7 +161,7 @@ def open_as_of_journal(ledger, day: date) -> dict:
     """The same summed from the journal up to the day (what the reports read before the versions)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT p.invoice_id,
+            """SELECT p.invoice_id, min(i.customer_id), min(i.due_date),
                       coalesce(sum(p.amount) FILTER (WHERE p.component = 'capital'), 0),
                       coalesce(sum(p.amount) FILTER (WHERE p.component = 'fee'), 0),
                       coalesce(sum(p.amount) FILTER (WHERE p.component = 'interest'), 0),
@@ -169,6 +169,7 @@ def open_as_of_journal(ledger, day: date) -> dict:
                       sum(p.amount)
                  FROM ledger_posting p JOIN ledger_journaltransaction t ON t.id = p.transaction_id
                  LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
+                 JOIN ledger_invoice i ON i.id = p.invoice_id
                 WHERE p.ledger_id = %s AND p.component <> '' AND t.booking_date <= %s
                 GROUP BY p.invoice_id HAVING sum(p.amount) <> 0""",
             [ledger.id, day],
