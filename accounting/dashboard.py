@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
-
+from accounting.reports.core import _fetch  # JIT off (bench/bench_dashboard.py --explain)
 from distribution.models import Channel, ReturnKind
 from ledger.models import Ledger, PaidMonth, TransactionKind
 from ledger.money import ZERO
@@ -76,16 +75,6 @@ def percent_of(part, whole) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
-
-
-def _fetch(sql: str, params: dict) -> list[tuple]:
-    """Run one figure's query with PostgreSQL's JIT off: on a million invoices the balances query ran
-    in 0.15 s but spent 0.8 s more compiling itself (bench/bench_dashboard.py --explain). SET LOCAL
-    holds for this transaction only."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 @dataclass(frozen=True)

@@ -114,22 +114,12 @@ def _copy_lines(table: str, columns: Sequence[str], lines: Iterable[str], *, cur
 
 
 @contextmanager
-def read_models_written_here(*, cursor=None) -> Iterator[None]:
+def read_models_written_here() -> Iterator[None]:
     """Inside: the statements add postings whose read models the caller writes itself, so the posting
     triggers that keep them (ledger/sql/open_versions.sql, journal_months_probes.sql) return at once.
     The setting is local to the transaction: on an error the rollback (of the transaction or its
     savepoint) takes it back with the rest."""
-    with _cursor(cursor) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('ledger.read_models_written', 'on', true)")
         yield
         cursor.execute("SELECT set_config('ledger.read_models_written', 'off', true)")
-
-
-@contextmanager
-def _cursor(given):
-    """The caller's cursor (a writer thread's, on the caller's connection), else a new one."""
-    if given is not None:
-        yield given
-    else:
-        with connection.cursor() as cursor:
-            yield cursor

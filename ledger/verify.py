@@ -26,7 +26,8 @@ from .summaries import ledger_open_versions_problems, ledger_summaries_problems
 _MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 
 
-def _check(name: str, discrepancies: list) -> dict:
+def verify_check(name: str, discrepancies: list) -> dict:
+    """One check's result as verify_ledger reports it (the first 50 discrepancies and their count)."""
     return {
         "check": name,
         "ok": not discrepancies,
@@ -54,7 +55,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
         "id", flat=True
     )
     checks.append(
-        _check(
+        verify_check(
             "transactions_balance",
             [{"transaction": t, "currency": c, "sum": str(s)} for t, c, s in unbalanced]
             + [{"transaction": t, "problem": "no postings"} for t in empty],
@@ -75,7 +76,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
         .values("invoice_no", "status", "capital", "fees", "interest", "open_amount")
     ):
         mismatched.append({k: str(v) for k, v in inv.items()})
-    checks.append(_check("invoice_status_matches_postings", mismatched))
+    checks.append(verify_check("invoice_status_matches_postings", mismatched))
 
     receivable_rows = _fetch(
         """SELECT a.role, a.number,
@@ -97,7 +98,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
         [lid],
     )
     checks.append(
-        _check(
+        verify_check(
             "receivables_equal_open_items",
             [
                 {
@@ -148,12 +149,12 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
         {"posting": pid, "amount": str(amount), "problem": "suspense posting without payment"}
         for pid, amount in stray_suspense
     ]
-    checks.append(_check("suspense_equals_unallocated_payments", suspense_problems))
-    checks.append(_check("bank_in_equals_bank_files", _bank_in_problems(ledger)))
-    checks.append(_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
-    checks.append(_check("payouts_equal_journal", _payout_problems(ledger)))
-    checks.append(_check("dashboard_summaries_equal_journal", ledger_summaries_problems(ledger=ledger)))
-    checks.append(_check("open_versions_equal_journal", ledger_open_versions_problems(ledger=ledger)))
+    checks.append(verify_check("suspense_equals_unallocated_payments", suspense_problems))
+    checks.append(verify_check("bank_in_equals_bank_files", _bank_in_problems(ledger)))
+    checks.append(verify_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
+    checks.append(verify_check("payouts_equal_journal", _payout_problems(ledger)))
+    checks.append(verify_check("dashboard_summaries_equal_journal", ledger_summaries_problems(ledger=ledger)))
+    checks.append(verify_check("open_versions_equal_journal", ledger_open_versions_problems(ledger=ledger)))
     return checks
 
 

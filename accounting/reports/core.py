@@ -78,10 +78,10 @@ class ReportPage:
         return max(1, -(-self.count // self.per_page))
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
-    """Run a report's query with PostgreSQL's JIT off (SET LOCAL: this transaction only): a report over a
-    hundred thousand open items passes JIT's cost threshold, and compiling the plan cost more than it
-    saved (as for the dashboard, accounting/dashboard.py)."""
+def _fetch(sql: str, params: list | dict) -> list[tuple]:
+    """Run a report's (or a dashboard figure's) query with PostgreSQL's JIT off (SET LOCAL: this
+    transaction only): a report over a hundred thousand open items passes JIT's cost threshold, and
+    compiling the plan cost more than it saved."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)

@@ -5,19 +5,18 @@ settles closed with one UPDATE."""
 import queue
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 
-from ledger.bulk import _copy_field, _copy_lines, _int_array, _next_ids, read_models_written_here
+from ledger.bulk import _copy_field, _copy_lines, _int_array, _next_ids
 from ledger.dbstats import BULK_TABLES, analyze_if_never_analyzed
 from ledger.errors import InvalidTransition, ValidationFailed
 from ledger.models import (
     RECEIVABLE_ROLE_BY_COMPONENT,
     AccountRole,
-    Component,
     InvoiceEventKind,
     InvoiceStatus,
     Ledger,
@@ -29,7 +28,7 @@ from ledger.payments.matching import _Plan
 from ledger.services.common import _actor_fields
 from ledger.services.invoice_changes import ALLOWED_TRANSITIONS
 from ledger.services.journal import _accounts_by_role
-from ledger.services.registration import BULK_SIZE, JOURNAL_MONTH_COPY_COLUMNS
+from ledger.services.registration import BULK_SIZE
 
 
 def _posting_rows(ledger: Ledger, plan: _Plan, accounts: dict[str, int]) -> list[tuple]:
@@ -249,7 +248,6 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
     ledger_id, file_id = ledger.id, _nullable(file_row.id)
     who = f"{_nullable(created_by_id)}\t{text(actor_label)}\t{now.isoformat()}\n"
     payments, transactions, postings, events = [], [], [], []
-    read_models = _ReadModels(ledger_id, accounts[CLIENT_FUNDS_BANK])
     for plan in plans:
         bank, invoice = plan.bank, plan.item.invoice if plan.item else None
         invoice_id = invoice.id if invoice else "\\N"
@@ -281,7 +279,6 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
                 f"{transaction_id}\t{ledger_id}\t{account_id}\t{_nullable(line_invoice)}\t"
                 f"{_nullable(line_customer)}\t{payment_id}\t{component}\t{amount}\t{currency}\n"
             )
-            read_models.add(bank.booking_date, account_id, line_invoice, component, amount, plan)
         for placed in plan.placed:
             placed_invoice = placed.item.invoice
             note = text(
@@ -299,9 +296,7 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
         _copy_lines("ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions, cursor=cursor)
         if analyze:
             analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"), cursor=cursor)
-        with read_models_written_here(cursor=cursor):
-            _copy_lines("ledger_posting", POSTING_COPY_COLUMNS, postings, cursor=cursor)
-        read_models.write(cursor)
+        _copy_lines("ledger_posting", POSTING_COPY_COLUMNS, postings, cursor=cursor)
         if events:
             _copy_lines("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events, cursor=cursor)
         if closes:
@@ -309,65 +304,6 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
             _copy_lines("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, closed_events, cursor=cursor)
 
     return store
-
-
-class _ReadModels:
-    """The read models of a round's postings, summed here as the rows are built (what the posting
-    triggers would compute from them, ledger/sql/journal_months_probes.sql and open_versions.sql):
-    the dashboard's monthly rows and each paid invoice's components, applied to its open-amount
-    versions by ledger_open_versions_apply. The triggers stand aside for the round's COPY
-    (bench_import_payments.py: they cost the import 18 % of its throughput)."""
-
-    def __init__(self, ledger_id: int, bank_account_id: int):
-        self.ledger_id, self.bank_account_id = ledger_id, bank_account_id
-        # (month, overdue_from) -> [receivable, capital, capital postings, funds in, funds in postings]
-        self.months: dict[tuple, list] = {}
-        # day -> invoice id -> [capital, fees, interest, paid, open]
-        self.versions: dict[date, dict[int, list]] = {}
-
-    def add(self, day: date, account_id: int, invoice_id, component: str, amount, plan: _Plan) -> None:
-        if component:
-            # (an invoice not among the placed ones is no payment of this plan's: the database refuses it)
-            due = next(
-                (p.item.invoice.due_date for p in plan.placed if p.item.invoice.id == invoice_id), None
-            )
-            overdue = due + timedelta(days=1) if due else None
-            sums = self.months.setdefault((day.replace(day=1), overdue), [ZERO, ZERO, 0, ZERO, 0])
-            sums[0] += amount
-            if component == CAPITAL:
-                sums[1] += amount
-                sums[2] += 1
-            parts = self.versions.setdefault(day, {}).setdefault(invoice_id, [ZERO, ZERO, ZERO, ZERO, ZERO])
-            parts[_PART[component]] += amount
-            parts[3] -= amount  # a payment: what it takes off the components, it paid
-            parts[4] += amount
-        elif account_id == self.bank_account_id and amount > 0:
-            sums = self.months.setdefault((day.replace(day=1), None), [ZERO, ZERO, 0, ZERO, 0])
-            sums[3] += amount
-            sums[4] += 1
-
-    def write(self, cursor) -> None:
-        _copy_lines(
-            "ledger_journalmonth",
-            JOURNAL_MONTH_COPY_COLUMNS,
-            (
-                f"{self.ledger_id}\t{month}\t{PAYMENT}\t{_nullable(overdue)}\t{r}\t{c}\t{cn}\t{f}\t{fn}\n"
-                for (month, overdue), (r, c, cn, f, fn) in self.months.items()
-            ),
-            cursor=cursor,
-        )
-        for day, invoices in self.versions.items():
-            ids = list(invoices)
-            columns = list(zip(*invoices.values(), strict=True))
-            cursor.execute(
-                "SELECT ledger_open_versions_apply(%s, %s::bigint[], %s::bigint[], %s::numeric[], %s::numeric[],"
-                " %s::numeric[], %s::numeric[], %s::numeric[])",
-                [day, ids, [self.ledger_id] * len(ids), *(list(column) for column in columns)],
-            )
-
-
-_PART = {Component.CAPITAL.value: 0, Component.FEE.value: 1, Component.INTEREST.value: 2}
-CAPITAL = Component.CAPITAL.value
 
 
 # Choices as plain strings, formatted into COPY lines.

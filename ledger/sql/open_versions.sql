@@ -19,8 +19,7 @@ CREATE EXTENSION IF NOT EXISTS btree_gist;
 -- What some postings booked on one day bring to each invoice's versions, given as arrays (one entry
 -- per invoice): the version holding the day ends there and a new one starts with the amounts added;
 -- versions starting on or after the day (a booking back in time, or an earlier one the same day) get
--- them added. The trigger below calls it with what a statement's postings sum to; a bulk writer that
--- sums them itself (the payment import) calls it directly.
+-- them added. The trigger below calls it with what a statement's postings sum to, per day.
 CREATE FUNCTION ledger_open_versions_apply(
     day date, invoice_ids bigint[], ledger_ids bigint[], capitals numeric[], fees_ numeric[],
     interests numeric[], paids numeric[], opens numeric[]
