@@ -3,12 +3,17 @@
 
 Run from the project root:
 
-    python bench/bench_reports.py [--invoices 1000000] [--customers 500000] [--requests 100] [--connections 4]
-                                  [--workers 2] [--threads 4]
+    python bench/bench_reports.py [--data history|all-open] [--invoices 1000000] [--customers 500000]
+                                  [--requests 100] [--connections 4] [--workers 2] [--threads 4]
 
-The database is a throwaway one (ledger_bench_<pid>, see _common.py). Setup (not timed) is bench_ui.py's:
-one ledger with --customers customers and --invoices invoices, ANALYZE, one signed-in operator session per
-connection. Then gunicorn (production settings) serves the project on a loopback port and measures:
+The database is a throwaway one (ledger_bench_<pid>, see _common.py). Setup (not timed), one ledger with
+--customers customers and --invoices invoices, ANALYZE, one signed-in operator session per connection:
+  --data history (the default): bench_dashboard.py's year of history, loaded set-based: invoices booked
+      evenly over the last 365 days, most paid (before the due date, late, after a reminder, a notice or
+      in collection), 10 % never paid, fees, documents; about 14 % of them open today;
+  --data all-open: bench_ui.py's: every invoice registered today by `invoices_register` and open (the
+      worst case for the reports as of today: the answer is the whole ledger).
+Then gunicorn (production settings) serves the project on a loopback port and measures:
 
   1. GET /360/l/<company_no>/reports/<name>/ (first page, default period: as of / up to today) for every
      report, --requests requests each from --connections keep-alive connections in a second process;
@@ -31,12 +36,12 @@ import time
 from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 from bench_api import free_port, start_gunicorn
 from bench_ui import (
-    COMPANY_NO,
     HEAVY_CUSTOMERS,
     HEAVY_INVOICES,
     _rows,
     environment,
     loadavg,
+    operator_sessions,
     scenario,
     setup,
     signed_in,
@@ -51,6 +56,7 @@ REPORTS = ["created_invoices", "created_invoices_files", "aging", "ledger", "inv
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", choices=["history", "all-open"], default="history")
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=500_000)
     parser.add_argument("--requests", type=int, default=100, help="measured requests per report (>= 100)")
@@ -60,7 +66,9 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.requests < 100:
         parser.error("--requests must be at least 100")
-    if args.customers < 10 * HEAVY_CUSTOMERS or args.invoices < 2 * HEAVY_CUSTOMERS * HEAVY_INVOICES:
+    if args.data == "all-open" and (
+        args.customers < 10 * HEAVY_CUSTOMERS or args.invoices < 2 * HEAVY_CUSTOMERS * HEAVY_INVOICES
+    ):
         parser.error(f"at least {10 * HEAVY_CUSTOMERS} customers and {2 * HEAVY_CUSTOMERS * HEAVY_INVOICES} "
                      "invoices")  # fmt: skip
     return args
@@ -76,6 +84,21 @@ def main() -> int:
     except CheckFailed as exc:
         print(f"CHECK FAILED: {exc}", flush=True)
         return 1
+
+
+def history_setup(args) -> dict:
+    """bench_dashboard.py's ledger: a year of history loaded set-based, the read models rebuilt."""
+    from bench_dashboard import COMPANY_NO, load_ledger
+    from django.core.management import call_command
+    from django.db import connection
+
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    ledger = load_ledger(COMPANY_NO, "9002", invoices=args.invoices, customers=args.customers, base=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    sessions = operator_sessions(ledger, args.connections)
+    return {"ledger": ledger, "sessions": sessions, "setup_seconds": time.perf_counter() - t}
 
 
 def workers_memory(master_pid: int) -> dict[int, tuple[int, int]]:
@@ -109,7 +132,7 @@ def cold_aging(args, data, cookie_name) -> float:
     port = free_port()
     server = start_gunicorn(_a.Namespace(workers=1, threads=1), port)
     try:
-        path = f"/360/l/{COMPANY_NO}/reports/aging/"
+        path = f"/360/l/{data['ledger'].company_no}/reports/aging/"
         t0 = time.perf_counter()
         response, body = get(port, path, f"{cookie_name}={data['sessions'][0]}")
         seconds = time.perf_counter() - t0
@@ -122,7 +145,7 @@ def cold_aging(args, data, cookie_name) -> float:
 
 
 def csv_download(server, port, data, cookie_name, open_invoices) -> dict:
-    path = f"/360/l/{COMPANY_NO}/reports/ledger/download.csv"
+    path = f"/360/l/{data['ledger'].company_no}/reports/ledger/download.csv"
     before = workers_memory(server.pid)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     t0 = time.perf_counter()
@@ -160,7 +183,7 @@ def run(args) -> int:
     from django.conf import settings
 
     progress(f"load average before setup: {loadavg()}")
-    data = setup(args)
+    data = setup(args) if args.data == "all-open" else history_setup(args)
     ledger = data["ledger"]
     (open_invoices,) = _rows(
         "SELECT count(*) FROM ledger_invoice WHERE ledger_id = %s AND status <> 'closed'", [ledger.id]
@@ -168,7 +191,7 @@ def run(args) -> int:
     warmup = 20
     items = {}
     for name in REPORTS:
-        path = f"/360/l/{COMPANY_NO}/reports/{name}/"
+        path = f"/360/l/{ledger.company_no}/reports/{name}/"
         patterns = [f"reports/{name}/download\\.csv"]
         items[name] = ([(path, patterns)] * args.requests, [(path, patterns)] * warmup)
     data_dir = tempfile.TemporaryDirectory(prefix="bench_reports_")
@@ -192,7 +215,7 @@ def run(args) -> int:
             server = start_gunicorn(args, port)
         try:
             signed_in(port, cookie_name, data["sessions"])
-            print(f"reports bench: {args.invoices:,} invoices ({open_invoices:,} open), {args.customers:,} "
+            print(f"reports bench ({args.data}): {args.invoices:,} invoices ({open_invoices:,} open), {args.customers:,} "
                   f"customers in one ledger (setup {data['setup_seconds']:.0f} s), gunicorn {args.workers} "
                   f"workers x {args.threads} threads, {args.connections} connections, {os.cpu_count()} CPUs")  # fmt: skip
             print(f"aging cold (new gunicorn worker, first request): {cold * 1000:.0f} ms; <= "

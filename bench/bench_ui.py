@@ -212,20 +212,13 @@ SURNAME_WEIGHTS = _cumulative(SURNAMES)
 
 
 def setup(args) -> dict:
-    import importlib
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.core.management import call_command
     from django.db import connection
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_email.models import EmailDevice
 
-    from ledger.models import Customer, User, UserRole
+    from ledger.models import Customer
     from ledger.services.customers import CustomerInput, customers_upsert
     from ledger.services.ledgers import ledger_create
     from ledger.services.registration import InvoiceInput, invoices_register
-    from portal360.middleware import SESSION_VERIFIED_AT
 
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -281,12 +274,36 @@ def setup(args) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
-    # One operator per connection, each signed in on a session of its own with the code given now (what
-    # portal360.middleware checks; as tests/helpers.py sign_in does), signed with gunicorn's key.
+    sessions = operator_sessions(ledger, args.connections)
+    elapsed = time.perf_counter() - t
+    progress(f"setup done in {elapsed:.0f} s")
+    return {
+        "ledger": ledger,
+        "sessions": sessions,
+        "heavy": [customer_no(c) for c in heavy],
+        "few": customer_no(few),
+        "setup_seconds": elapsed,
+    }
+
+
+def operator_sessions(ledger, connections: int) -> list[str]:
+    """One operator of the ledger's client per connection, each signed in on a session of its own with
+    the code given now (what portal360.middleware checks; as tests/helpers.py sign_in does), signed with
+    gunicorn's key. Returns the session keys."""
+    import importlib
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from ledger.models import User, UserRole
+    from portal360.middleware import SESSION_VERIFIED_AT
+
     settings.SECRET_KEY = GUNICORN_SECRET_KEY
     store = importlib.import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
-    for n in range(max(1, args.connections)):
+    for n in range(max(1, connections)):
         user = User.objects.create_user(
             username=f"bench-operator-{n}", email=f"bench-operator-{n}@example.no", client=ledger.client,
             role=UserRole.OPERATOR,
@@ -301,15 +318,7 @@ def setup(args) -> dict:
         session.set_expiry(24 * 3600)
         session.save()
         sessions.append(session.session_key)
-    elapsed = time.perf_counter() - t
-    progress(f"setup done in {elapsed:.0f} s")
-    return {
-        "ledger": ledger,
-        "sessions": sessions,
-        "heavy": [customer_no(c) for c in heavy],
-        "few": customer_no(few),
-        "setup_seconds": elapsed,
-    }
+    return sessions
 
 
 # --- What to ask for -----------------------------------------------------------------------------

@@ -593,6 +593,28 @@ class PaidMonth(models.Model):
         return f"{self.month:%Y-%m} {self.stage} {self.invoices}"
 
 
+class RegistrationDay(models.Model):
+    """Invoices registered per booking day and by whom, with their amount (the created-invoices report),
+    so a period's report reads a row per day and registrant instead of every invoice registered then.
+    Kept like JournalMonth: a statement trigger on the invoice events adds one row per (ledger, day,
+    actor) of the `registered` events each statement brought (ledger/sql/registration_days.sql; the
+    registration writes its own and the trigger stands aside), merged by run_daily."""
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by registrationday_ledger_idx
+    booking_date = models.DateField()
+    actor = models.CharField(max_length=150)
+    invoices = models.BigIntegerField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [models.Index(fields=["ledger", "booking_date"], name="registrationday_ledger_idx")]
+
+    def __str__(self):
+        return f"{self.booking_date} {self.actor} {self.invoices}"
+
+
 class OpenVersion(models.Model):
     """An invoice's open amount by component over the days it held (valid_from up to, not including,
     valid_to; NULL: still so), for the reports as of a date (aging, the ledger report, the invoice

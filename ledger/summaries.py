@@ -1,8 +1,9 @@
 """The read models kept beside the journal: the dashboard's monthly summaries (ledger.models.JournalMonth,
-PaidMonth) and the invoices' open-amount versions for the reports as of a date (OpenVersion).
+PaidMonth), the invoices' open-amount versions for the reports as of a date (OpenVersion) and the
+registrations per day for the created-invoices report (RegistrationDay).
 
-The database keeps them (ledger/sql/journal_months.sql, open_versions.sql): every statement that adds
-postings or invoice events adds or closes their rows. Here: merging a ledger's monthly rows into one per
+The database keeps them (ledger/sql/journal_months.sql, open_versions.sql, registration_days.sql): every
+statement that adds postings or invoice events adds or closes their rows. Here: merging a ledger's monthly rows into one per
 key (the business day's last part), recomputing both from the journal, and the checks verify_ledger runs.
 """
 
@@ -10,7 +11,7 @@ import json
 
 from django.db import connection, transaction
 
-from ledger.models import JournalMonth, Ledger, PaidMonth
+from ledger.models import JournalMonth, Ledger, PaidMonth, RegistrationDay
 
 # overdue_from is NULL for funds-in rows; a join compares NULLs as unequal, so it joins on a stand-in
 _OVERDUE_KEY = "coalesce(overdue_from, '-infinity') AS overdue_key"
@@ -23,16 +24,23 @@ def ledger_summaries_compact(*, ledger: Ledger) -> dict:
         before = _row_counts(ledger)
         with connection.cursor() as cursor:
             cursor.execute("SELECT ledger_summaries_compact(%s)", [ledger.id])
+            cursor.execute("SELECT ledger_registration_days_compact(%s)", [ledger.id])
         after = _row_counts(ledger)
-    return {"journal_months": [before[0], after[0]], "paid_months": [before[1], after[1]]}
+    return {
+        "journal_months": [before[0], after[0]],
+        "paid_months": [before[1], after[1]],
+        "registration_days": [before[2], after[2]],
+    }
 
 
 def ledger_summaries_rebuild(*, ledger: Ledger) -> None:
-    """Recompute the ledger's summaries and open-amount versions from the journal and the invoice events
+    """Recompute the ledger's summaries, open-amount versions and registration days from the journal and
+    the invoice events
     (after a load that bypassed the triggers, or to repair them)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT ledger_summaries_rebuild(%s)", [ledger.id])
         cursor.execute("SELECT ledger_open_versions_rebuild(%s)", [ledger.id])
+        cursor.execute("SELECT ledger_registration_days_rebuild(%s)", [ledger.id])
 
 
 def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
@@ -86,7 +94,27 @@ def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
             }
             for month, stage, kept, computed in cursor.fetchall()
         ]
-    return journal + paid
+        cursor.execute(
+            """
+            WITH kept AS (
+                SELECT booking_date, actor, sum(invoices) AS invoices, sum(amount) AS amount
+                  FROM ledger_registrationday WHERE ledger_id = %(ledger)s GROUP BY 1, 2
+            ), events AS (
+                SELECT booking_date, actor, invoices, amount FROM ledger_registration_day_sums(%(ledger)s)
+            )
+            SELECT booking_date, actor, kept.invoices, kept.amount, events.invoices, events.amount
+              FROM kept FULL JOIN events USING (booking_date, actor)
+             WHERE (kept.invoices, kept.amount) IS DISTINCT FROM (events.invoices, events.amount)
+             ORDER BY 1, 2
+            """,
+            {"ledger": ledger.id},
+        )
+        registered = [
+            {"summary": "registration_days", "ledger": ledger.company_no, "booking_date": str(day),
+             "actor": actor, "kept": _registered(kept, kept_amount), "events": _registered(counted, counted_amount)}
+            for day, actor, kept, kept_amount, counted, counted_amount in cursor.fetchall()
+        ]  # fmt: skip
+    return journal + paid + registered
 
 
 _VERSION_COLUMNS = ("valid_to", "customer_id", "due_date", "capital", "fees", "interest", "paid", "open")
@@ -134,13 +162,18 @@ def _version(values: tuple) -> dict | None:
     }
 
 
+def _registered(invoices: int | None, amount) -> dict | None:
+    return None if invoices is None else {"invoices": invoices, "amount": str(amount)}
+
+
 def _sums(value) -> dict | None:
     """A row's sums as a dict (psycopg hands jsonb built in the query over as text)."""
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _row_counts(ledger: Ledger) -> tuple[int, int]:
+def _row_counts(ledger: Ledger) -> tuple[int, int, int]:
     return (
         JournalMonth.objects.filter(ledger=ledger).count(),
         PaidMonth.objects.filter(ledger=ledger).count(),
+        RegistrationDay.objects.filter(ledger=ledger).count(),
     )

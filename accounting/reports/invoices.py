@@ -11,10 +11,12 @@ def created_invoices_query(*, ledger: Ledger, start: date, end: date) -> ReportQ
         "created_invoices",
         f"Created invoices {ledger.company_no} {start}..{end}",
         ["booking_date", "registered_by", "invoices", "amount"],
-        """SELECT e.booking_date, e.actor, count(*), sum(i.amount)
-             FROM ledger_invoiceevent e JOIN ledger_invoice i ON i.id = e.invoice_id
-            WHERE e.ledger_id = %s AND e.kind = 'registered' AND e.booking_date BETWEEN %s AND %s
-            GROUP BY e.booking_date, e.actor ORDER BY e.booking_date, e.actor""",
+        # the registrations per day kept beside the events (ledger.models.RegistrationDay): a row per day
+        # and registrant read, not every invoice registered in the period
+        """SELECT booking_date, actor, sum(invoices)::bigint, sum(amount)
+             FROM ledger_registrationday
+            WHERE ledger_id = %s AND booking_date BETWEEN %s AND %s
+            GROUP BY booking_date, actor ORDER BY booking_date, actor""",
         [ledger.id, start, end],
         money_columns=("amount",),
     )
