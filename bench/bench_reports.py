@@ -4,9 +4,9 @@
 Run from the project root:
 
     python bench/bench_reports.py [--data history|all-open] [--invoices 1000000] [--customers 500000]
-                                  [--requests 100] [--connections 4] [--workers 2] [--threads 4]
+                                  [--requests 100] [--connections 4] [--workers 2] [--threads 4] [--keep]
 
-The database is a throwaway one (ledger_bench_<pid>, see _common.py). Setup (not timed), one ledger with
+The database is a throwaway one (ledger_bench_<pid>, see _common.py; --keep leaves it for EXPLAIN). Setup (not timed), one ledger with
 --customers customers and --invoices invoices, ANALYZE, one signed-in operator session per connection:
   --data history (the default): bench_dashboard.py's year of history, loaded set-based: invoices booked
       evenly over the last 365 days, most paid (before the due date, late, after a reminder, a notice or
@@ -33,12 +33,13 @@ import signal
 import sys
 import time
 
-from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import CheckFailed, check, progress  # noqa: E402 (sets up sys.path)
 from bench_api import free_port, start_gunicorn
 from bench_ui import (
     HEAVY_CUSTOMERS,
     HEAVY_INVOICES,
     _rows,
+    bench_database,
     environment,
     loadavg,
     operator_sessions,
@@ -57,6 +58,7 @@ REPORTS = ["created_invoices", "created_invoices_files", "aging", "ledger", "inv
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", choices=["history", "all-open"], default="history")
+    parser.add_argument("--keep", action="store_true", help="leave the database for EXPLAIN afterwards")
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=500_000)
     parser.add_argument("--requests", type=int, default=100, help="measured requests per report (>= 100)")
@@ -79,7 +81,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
     try:
-        with throwaway_database():
+        with bench_database(args.keep):
             return run(args)
     except CheckFailed as exc:
         print(f"CHECK FAILED: {exc}", flush=True)
