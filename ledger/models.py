@@ -593,6 +593,32 @@ class PaidMonth(models.Model):
         return f"{self.month:%Y-%m} {self.stage} {self.invoices}"
 
 
+class AccountDay(models.Model):
+    """The journal summed per booking day, book account and accounting action (the transaction's kind,
+    or `<kind>_reversal` for a reversal of one): postings, debit and credit, for the monthly accounting
+    report and its day-by-day reconciliation. Kept like JournalMonth: a statement trigger on the postings
+    adds the rows each INSERT or COPY brought (ledger/sql/account_days.sql; the registration writes its
+    own), merged by run_daily."""
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )  # indexed by accountday_ledger_date_idx
+    booking_date = models.DateField()
+    account = models.ForeignKey(
+        "Account", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    action = models.CharField(max_length=40)
+    postings = models.BigIntegerField()
+    debit = models.DecimalField(**MONEY, help_text="the positive amounts")
+    credit = models.DecimalField(**MONEY, help_text="the negative amounts, as a positive number")
+
+    class Meta:
+        indexes = [models.Index(fields=["ledger", "booking_date"], name="accountday_ledger_date_idx")]
+
+    def __str__(self):
+        return f"{self.booking_date} {self.account_id} {self.action} {self.debit - self.credit}"
+
+
 class RegistrationDay(models.Model):
     """Invoices registered per booking day and by whom, with their amount (the created-invoices report),
     so a period's report reads a row per day and registrant instead of every invoice registered then.

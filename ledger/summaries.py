@@ -1,8 +1,10 @@
 """The read models kept beside the journal: the dashboard's monthly summaries (ledger.models.JournalMonth,
-PaidMonth), the invoices' open-amount versions for the reports as of a date (OpenVersion) and the
-registrations per day for the created-invoices report (RegistrationDay).
+PaidMonth), the invoices' open-amount versions for the reports as of a date (OpenVersion), the
+registrations per day for the created-invoices report (RegistrationDay) and the journal per day, account
+and action for the monthly accounting report (AccountDay).
 
-The database keeps them (ledger/sql/journal_months.sql, open_versions.sql, registration_days.sql): every
+The database keeps them (ledger/sql/journal_months.sql, open_versions.sql, registration_days.sql,
+account_days.sql): every
 statement that adds postings or invoice events adds or closes their rows. Here: merging a ledger's monthly rows into one per
 key (the business day's last part), recomputing both from the journal, and the checks verify_ledger runs.
 """
@@ -11,7 +13,7 @@ import json
 
 from django.db import connection, transaction
 
-from ledger.models import JournalMonth, Ledger, PaidMonth, RegistrationDay
+from ledger.models import AccountDay, JournalMonth, Ledger, PaidMonth, RegistrationDay
 
 # overdue_from is NULL for funds-in rows; a join compares NULLs as unequal, so it joins on a stand-in
 _OVERDUE_KEY = "coalesce(overdue_from, '-infinity') AS overdue_key"
@@ -25,22 +27,25 @@ def ledger_summaries_compact(*, ledger: Ledger) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("SELECT ledger_summaries_compact(%s)", [ledger.id])
             cursor.execute("SELECT ledger_registration_days_compact(%s)", [ledger.id])
+            cursor.execute("SELECT ledger_account_days_compact(%s)", [ledger.id])
         after = _row_counts(ledger)
     return {
         "journal_months": [before[0], after[0]],
         "paid_months": [before[1], after[1]],
         "registration_days": [before[2], after[2]],
+        "account_days": [before[3], after[3]],
     }
 
 
 def ledger_summaries_rebuild(*, ledger: Ledger) -> None:
-    """Recompute the ledger's summaries, open-amount versions and registration days from the journal and
-    the invoice events
+    """Recompute the ledger's summaries, open-amount versions, registration days and account days from
+    the journal and the invoice events
     (after a load that bypassed the triggers, or to repair them)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT ledger_summaries_rebuild(%s)", [ledger.id])
         cursor.execute("SELECT ledger_open_versions_rebuild(%s)", [ledger.id])
         cursor.execute("SELECT ledger_registration_days_rebuild(%s)", [ledger.id])
+        cursor.execute("SELECT ledger_account_days_rebuild(%s)", [ledger.id])
 
 
 def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
@@ -114,7 +119,32 @@ def ledger_summaries_problems(*, ledger: Ledger) -> list[dict]:
              "actor": actor, "kept": _registered(kept, kept_amount), "events": _registered(counted, counted_amount)}
             for day, actor, kept, kept_amount, counted, counted_amount in cursor.fetchall()
         ]  # fmt: skip
-    return journal + paid + registered
+        cursor.execute(
+            """
+            WITH kept AS (
+                SELECT booking_date, account_id, action, sum(postings) AS postings, sum(debit) AS debit,
+                       sum(credit) AS credit
+                  FROM ledger_accountday WHERE ledger_id = %(ledger)s GROUP BY 1, 2, 3
+            ), journal AS (
+                SELECT booking_date, account_id, action, postings, debit, credit
+                  FROM ledger_account_day_sums(%(ledger)s)
+            )
+            SELECT booking_date, a.number, action, kept.postings, kept.debit, kept.credit,
+                   journal.postings, journal.debit, journal.credit
+              FROM kept FULL JOIN journal USING (booking_date, account_id, action)
+              JOIN ledger_account a ON a.id = account_id
+             WHERE (kept.postings, kept.debit, kept.credit)
+                   IS DISTINCT FROM (journal.postings, journal.debit, journal.credit)
+             ORDER BY 1, 2, 3
+            """,
+            {"ledger": ledger.id},
+        )
+        accounts = [
+            {"summary": "account_days", "ledger": ledger.company_no, "booking_date": str(day),
+             "account": number, "action": action, "kept": _account_sums(row[:3]), "journal": _account_sums(row[3:])}
+            for day, number, action, *row in cursor.fetchall()
+        ]  # fmt: skip
+    return journal + paid + registered + accounts
 
 
 _VERSION_COLUMNS = ("valid_to", "customer_id", "due_date", "capital", "fees", "interest", "paid", "open")
@@ -162,6 +192,11 @@ def _version(values: tuple) -> dict | None:
     }
 
 
+def _account_sums(values) -> dict | None:
+    postings, debit, credit = values
+    return None if postings is None else {"postings": postings, "debit": str(debit), "credit": str(credit)}
+
+
 def _registered(invoices: int | None, amount) -> dict | None:
     return None if invoices is None else {"invoices": invoices, "amount": str(amount)}
 
@@ -171,9 +206,10 @@ def _sums(value) -> dict | None:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _row_counts(ledger: Ledger) -> tuple[int, int, int]:
+def _row_counts(ledger: Ledger) -> tuple[int, int, int, int]:
     return (
         JournalMonth.objects.filter(ledger=ledger).count(),
         PaidMonth.objects.filter(ledger=ledger).count(),
         RegistrationDay.objects.filter(ledger=ledger).count(),
+        AccountDay.objects.filter(ledger=ledger).count(),
     )

@@ -1,4 +1,6 @@
-"""The month: bookkeeping by account, the accounting query, and the day-by-day reconciliation."""
+"""The month: bookkeeping by account, the accounting query, and the day-by-day reconciliation, all read
+from the journal summed per day, account and action (ledger.models.AccountDay, which verify_ledger checks
+against the journal): a month costs its few thousand summary rows, not its postings."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,15 +20,12 @@ def monthly_bookkeeping(*, ledger: Ledger, year: int, month: int) -> Report:
     """Per account: debit, credit and net of the month (the month's SIE4 vouchers added up)."""
     start, end = month_bounds(year, month)
     rows = _fetch(
-        """SELECT a.number, a.name,
-                  coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0),
-                  coalesce(sum(p.amount) FILTER (WHERE p.amount < 0), 0),
-                  sum(p.amount)
-             FROM ledger_posting p
-             JOIN ledger_journaltransaction t ON t.id = p.transaction_id
-             JOIN ledger_account a ON a.id = p.account_id
-            WHERE p.ledger_id = %s AND t.booking_date BETWEEN %s AND %s
-            GROUP BY a.number, a.name ORDER BY a.number""",
+        """SELECT a.number, a.name, sum(d.debit), -sum(d.credit), sum(d.debit) - sum(d.credit)
+             FROM ledger_accountday d
+             JOIN ledger_account a ON a.id = d.account_id
+            WHERE d.ledger_id = %s AND d.booking_date BETWEEN %s AND %s
+            GROUP BY a.number, a.name
+            ORDER BY a.number""",
         [ledger.id, start, end],
     )
     return Report(
@@ -45,19 +44,15 @@ def monthly_accounting_query(*, ledger: Ledger, year: int, month: int) -> Report
         "monthly_accounting",
         f"Monthly accounting report {ledger.company_no} {year}-{month:02d}",
         ["account", "account_name", "action", "postings", "debit", "credit", "net"],
-        """SELECT a.number, a.name,
-                  CASE WHEN rt.kind IS NULL THEN t.kind ELSE rt.kind || '_reversal' END AS action,
-                  count(*),
-                  coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0),
-                  coalesce(-sum(p.amount) FILTER (WHERE p.amount < 0), 0),
-                  sum(p.amount)
-             FROM ledger_journaltransaction t
-             JOIN ledger_posting p ON p.transaction_id = t.id
-             JOIN ledger_account a ON a.id = p.account_id
-             LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
-            WHERE t.ledger_id = %s AND t.booking_date BETWEEN %s AND %s
-            GROUP BY a.number, a.name, action
-            ORDER BY a.number, action""",
+        # the journal per day, account and action kept beside it (ledger.models.AccountDay): a row per
+        # day, account and action read, not every posting of the month
+        """SELECT a.number, a.name, d.action, sum(d.postings)::bigint, sum(d.debit), sum(d.credit),
+                  sum(d.debit) - sum(d.credit)
+             FROM ledger_accountday d
+             JOIN ledger_account a ON a.id = d.account_id
+            WHERE d.ledger_id = %s AND d.booking_date BETWEEN %s AND %s
+            GROUP BY a.number, a.name, d.action
+            ORDER BY a.number, d.action""",
         [ledger.id, start, end],
         money_columns=("debit", "credit", "net"),
     )
@@ -107,10 +102,9 @@ def monthly_reconciliation(*, ledger: Ledger, year: int, month: int) -> MonthRec
     start, end = month_bounds(year, month)
     postings = dict(
         _fetch(
-            """SELECT t.booking_date, count(*) FROM ledger_journaltransaction t
-                 JOIN ledger_posting p ON p.transaction_id = t.id
-                WHERE t.ledger_id = %s AND t.booking_date BETWEEN %s AND %s
-                GROUP BY t.booking_date""",
+            """SELECT booking_date, sum(postings)::bigint FROM ledger_accountday
+                WHERE ledger_id = %s AND booking_date BETWEEN %s AND %s
+                GROUP BY booking_date""",
             [ledger.id, start, end],
         )
     )

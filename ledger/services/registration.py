@@ -15,6 +15,7 @@ from ledger.bulk import _copy_field, _copy_lines, _int_array, _next_ids, _text_a
 from ledger.dbstats import analyze_if_never_analyzed
 from ledger.errors import ValidationFailed
 from ledger.models import (
+    AccountDay,
     AccountRole,
     Component,
     Customer,
@@ -378,8 +379,12 @@ def invoices_register_rows(
                         for r in result
                     ),
                 )
-            _read_models_write(ledger_id=ledger_id, booking_date=booking_date, registered=result,
-                               customer_ids=[p.source.customer.id for p in prepared], actor=actor_label)  # fmt: skip
+            _read_models_write(
+                ledger_id=ledger_id, booking_date=booking_date, registered=result,
+                customer_ids=[p.source.customer.id for p in prepared], actor=actor_label,
+                capital_account=accounts[AccountRole.RECEIVABLE_CAPITAL],
+                clearing_account=accounts[AccountRole.INVOICE_CLEARING],
+            )  # fmt: skip
     except IntegrityError as exc:
         # A concurrent registration took the same invoice_no or reference between our check and COPY.
         raise ValidationFailed(
@@ -403,13 +408,24 @@ JOURNAL_MONTH_COPY_COLUMNS = [
 
 def _read_models_write(
     *, ledger_id: int, booking_date: date, registered: list["RegisteredInvoice"], customer_ids: list[int],
-    actor: str,
+    actor: str, capital_account: int, clearing_account: int,
 ) -> None:
     date_text = _copy_field(booking_date)
+    total = sum((r.amount for r in registered), Decimal(0))
     RegistrationDay.objects.create(
-        ledger_id=ledger_id, booking_date=booking_date, actor=actor, invoices=len(registered),
-        amount=sum((r.amount for r in registered), Decimal(0)),
-    )  # fmt: skip
+        ledger_id=ledger_id, booking_date=booking_date, actor=actor, invoices=len(registered), amount=total
+    )
+    # capital debited and the clearing account credited by each invoice (a credit note: the other way)
+    debits = sum((r.amount for r in registered if r.amount > 0), Decimal(0))
+    credits = debits - total
+    first_day = booking_date.replace(day=1)
+    kind = TransactionKind.INVOICE.value
+    AccountDay.objects.bulk_create([
+        AccountDay(ledger_id=ledger_id, booking_date=booking_date, account_id=capital_account, action=kind,
+                   postings=len(registered), debit=debits, credit=credits),
+        AccountDay(ledger_id=ledger_id, booking_date=booking_date, account_id=clearing_account, action=kind,
+                   postings=len(registered), debit=credits, credit=debits),
+    ])  # fmt: skip
     _copy_lines(
         "ledger_openversion",
         OPEN_VERSION_COPY_COLUMNS,
@@ -421,8 +437,7 @@ def _read_models_write(
     by_due: dict[date, list[Decimal]] = {}
     for r in registered:
         by_due.setdefault(r.due_date, []).append(r.amount)
-    month = _copy_field(booking_date.replace(day=1))
-    kind = TransactionKind.INVOICE.value
+    month = _copy_field(first_day)
     _copy_lines(
         "ledger_journalmonth",
         JOURNAL_MONTH_COPY_COLUMNS,
