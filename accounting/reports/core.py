@@ -35,6 +35,14 @@ class ReportQuery:
     # The output columns the SQL's ORDER BY sorts by, in its order, ascending, text and unique together:
     # pages seek past the last row shown instead of counting the rows before them.
     keyset: tuple[int, ...] = ()
+    # The row count and the totals (in money_columns' order) from a cheaper SELECT than the report's
+    # own: a report whose rows need joins and lookups its totals do not.
+    summary_sql: str = ""
+    summary_params: list = field(default_factory=list)
+    # A keyset report's page by walking an index in the report's order: the SQL and parameters of the
+    # rows after `after` (None: from the first), at most `limit`. report_page uses it once the report
+    # has WALK_FROM rows; below that a walk could visit many rows for each it finds.
+    page_sql: Callable[[list[str] | None, int], tuple[str, list]] | None = None
 
     def finished(self, rows: list[tuple]) -> list[tuple]:
         return self.finish(rows) if self.finish and rows else rows
@@ -95,6 +103,9 @@ def report_run(query: ReportQuery) -> Report:
 
 def report_summary(*, query: ReportQuery) -> tuple[int, dict[str, Decimal]]:
     """The number of rows of the whole report and the sum of each amount column, in one scan."""
+    if query.summary_sql:
+        [(count, *totals)] = _fetch(query.summary_sql, query.summary_params)
+        return count, dict(zip(query.money_columns, totals, strict=True))
     indexes = [query.columns.index(name) for name in query.money_columns]
     sums = "".join(f", coalesce(sum(report.c{i}), 0)" for i in indexes)
     [(count, *totals)] = _fetch(f"SELECT count(*){sums} FROM {query.aliased()}", query.params)
@@ -102,6 +113,8 @@ def report_summary(*, query: ReportQuery) -> tuple[int, dict[str, Decimal]]:
 
 
 def report_count(*, query: ReportQuery) -> int:
+    if query.summary_sql:
+        return report_summary(query=query)[0]
     [(count,)] = _fetch(f"SELECT count(*) FROM {query.aliased()}", query.params)
     return count
 
@@ -119,6 +132,12 @@ def report_page(
     only numbers the page shown."""
     page = max(1, page)
     seek = bool(query.keyset and after and len(after) == len(query.keyset))
+    if query.page_sql and (page == 1 or seek):
+        count, totals = report_summary(query=query)
+        if count >= WALK_FROM:
+            rows = _fetch(*query.page_sql(after if seek else None, per_page))
+            return ReportPage(query=query, rows=query.finished(rows), number=page, per_page=per_page,
+                              count=count, totals=totals)  # fmt: skip
     if query.keyset and page == 1 and not seek:
         # a keyset report's first page: the rows with the count and totals of all of them, in one scan
         rows, count, totals = _page_with_summary(query, per_page)
@@ -136,6 +155,10 @@ def report_page(
             rows = _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
     return ReportPage(query=query, rows=query.finished(rows), number=page, per_page=per_page, count=count,
                       totals=totals)  # fmt: skip
+
+
+# The rows from which a report with a `page_sql` walks to its page: below, its own SQL is cheap.
+WALK_FROM = 2000
 
 
 def _page_with_summary(query: ReportQuery, per_page: int) -> tuple[list[tuple], int, dict[str, Decimal]]:

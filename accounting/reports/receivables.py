@@ -30,6 +30,25 @@ def open_as_of(ledger_id: int, as_of: date) -> tuple[str, list]:
     return OPEN_AS_OF, [ledger_id, as_of, ledger_id, as_of]
 
 
+# A report's page walks an index in its own order (the customers by number, the invoices by number) and
+# takes, for each invoice met, the version holding the day (the last one begun by then: one backward
+# probe of the versions' primary key), until it has its page: the cost follows the page, not the items
+# open (accounting.reports.core.report_page; its count and totals come from the versions alone). Two
+# parameters: the day, twice.
+HOLDING = """CROSS JOIN LATERAL (
+                  SELECT v.due_date, v.capital, v.fees, v.interest, v.paid, v.open, v.valid_to
+                    FROM ledger_openversion v
+                   WHERE v.invoice_id = i.id AND v.valid_from <= %s
+                   ORDER BY v.valid_from DESC LIMIT 1) o"""
+HELD = "o.open <> 0 AND (o.valid_to IS NULL OR o.valid_to > %s)"
+
+
+def _open_summary(ledger_id: int, as_of: date, columns: str) -> tuple[str, list]:
+    """A count and totals over the items open on the day, from the versions alone (no joins)."""
+    open_sql, open_params = open_as_of(ledger_id, as_of)
+    return f"WITH open AS ({open_sql}) SELECT {columns} FROM open o", open_params
+
+
 # Days overdue on the date: (name, lowest, highest) with None for open-ended.
 AGING_BUCKETS = [
     ("not_due", None, 0),
@@ -61,6 +80,8 @@ def aging_query(
     first = ["customer_no", "customer_name"] if per_customer else ["company_no", "ledger_name"]
     names = [name for name, _, _ in AGING_BUCKETS]
     open_sql, open_params = open_as_of(ledger.id, as_of)
+    whole = per_customer and not customer_no
+    summary_sql, summary_params = _open_summary(ledger.id, as_of, f"count(DISTINCT o.customer_id), {buckets}, sum(o.open)")
     return ReportQuery(
         "aging",
         f"Aging {ledger.company_no} as of {as_of}",
@@ -76,7 +97,29 @@ def aging_query(
         [*open_params, *[as_of] * len(AGING_BUCKETS), *extra],
         money_columns=(*names, "total"),
         keyset=(0,),  # the customer (or the ledger): one row each
+        summary_sql=summary_sql if whole else "",
+        summary_params=[*summary_params, *[as_of] * len(AGING_BUCKETS)] if whole else [],
+        page_sql=_aging_walk(ledger, as_of, buckets) if whole else None,
     )
+
+
+def _aging_walk(ledger: Ledger, as_of: date, buckets: str):
+    """The customers by number, each with its items open on the day summed by bucket, until a page of
+    those with any."""
+
+    def page(after: list[str] | None, limit: int) -> tuple[str, list]:
+        sql = f"""SELECT c.customer_no, c.name, s.*
+                    FROM ledger_customer c
+                   CROSS JOIN LATERAL (
+                         SELECT {buckets}, sum(o.open) AS total
+                           FROM ledger_invoice i
+                          {HOLDING}
+                          WHERE i.customer_id = c.id AND {HELD}) s
+                   WHERE c.ledger_id = %s AND c.customer_no > %s AND s.total IS NOT NULL
+                   ORDER BY c.customer_no LIMIT %s"""
+        return sql, [*[as_of] * len(AGING_BUCKETS), as_of, as_of, ledger.id, (after or [""])[0], limit]
+
+    return page
 
 
 def aging(*, ledger: Ledger, as_of: date, per_customer: bool = True, customer_no: str = "") -> Report:
@@ -90,6 +133,9 @@ def aging(*, ledger: Ledger, as_of: date, per_customer: bool = True, customer_no
 def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -> ReportQuery:
     where, extra = ("WHERE c.customer_no = %s", [customer_no]) if customer_no else ("", [])
     open_sql, open_params = open_as_of(ledger.id, as_of)
+    summary_sql, summary_params = _open_summary(
+        ledger.id, as_of, "count(*), sum(o.capital), sum(o.fees), sum(o.interest), sum(o.open)"
+    )
     return ReportQuery(
         "ledger",
         f"Ledger report {ledger.company_no} as of {as_of}",
@@ -104,18 +150,46 @@ def ledger_report_query(*, ledger: Ledger, as_of: date, customer_no: str = "") -
             "interest",
             "open",
         ],  # fmt: skip
-        f"""WITH open AS ({open_sql})
-            SELECT i.invoice_no, c.customer_no, i.payment_ref, i.invoice_date, i.due_date,
-                   coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0), o.open
-              FROM open o
-              JOIN ledger_invoice i ON i.id = o.invoice_id
-              JOIN ledger_customer c ON c.id = i.customer_id
-             {where}
-             ORDER BY c.customer_no, i.invoice_no""",
+        LEDGER_REPORT.format(open=open_sql, where=where),
         [*open_params, *extra],
         money_columns=("capital", "fees", "interest", "open"),
         keyset=(1, 0),  # customer_no, invoice_no
+        summary_sql="" if customer_no else summary_sql,
+        summary_params=[] if customer_no else summary_params,
+        page_sql=None if customer_no else _ledger_report_walk(ledger, as_of),
     )
+
+
+LEDGER_REPORT = """WITH open AS ({open})
+    SELECT i.invoice_no, c.customer_no, i.payment_ref, i.invoice_date, i.due_date,
+           coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0), o.open
+      FROM open o
+      JOIN ledger_invoice i ON i.id = o.invoice_id
+      JOIN ledger_customer c ON c.id = i.customer_id
+     {where}
+     ORDER BY c.customer_no, i.invoice_no"""
+
+
+def _ledger_report_walk(ledger: Ledger, as_of: date):
+    """The customers by number and each one's invoices by number, until a page of items open on the day."""
+
+    def page(after: list[str] | None, limit: int) -> tuple[str, list]:
+        customer_no, invoice_no = after or ["", ""]
+        walk = f"""SELECT x.invoice_id, c.id AS customer_id, x.due_date, x.capital, x.fees, x.interest, x.paid,
+                          x.open
+                     FROM ledger_customer c
+                    CROSS JOIN LATERAL (
+                          SELECT i.id AS invoice_id, i.invoice_no, o.*
+                            FROM ledger_invoice i
+                           {HOLDING}
+                           WHERE i.customer_id = c.id AND {HELD}) x
+                    WHERE c.ledger_id = %s AND c.customer_no >= %s AND (c.customer_no, x.invoice_no) > (%s, %s)
+                    ORDER BY c.customer_no, x.invoice_no LIMIT %s"""
+        return LEDGER_REPORT.format(open=walk, where=""), [
+            as_of, as_of, ledger.id, customer_no, customer_no, invoice_no, limit,
+        ]  # fmt: skip
+
+    return page
 
 
 def ledger_report(*, ledger: Ledger, as_of: date, customer_no: str = "") -> Report:
@@ -151,26 +225,31 @@ def invoice_claims_query(
         extra.append(level)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     open_sql, open_params = open_as_of(ledger.id, as_of)
+    whole = not conditions
+    summary_sql, summary_params = _open_summary(
+        ledger.id, as_of, "count(*), sum(o.capital), sum(o.fees), sum(o.interest), sum(o.paid), sum(o.open)"
+    )
     return ReportQuery(
         "invoice_claims",
         f"Invoice claims {ledger.company_no} as of {as_of}",
-        [
-            "invoice_no",
-            "customer_no",
-            "due_date",
-            "capital",
-            "fees",
-            "interest",
-            "paid",
-            "open",
-            "status",
-            "last_event",
-            "last_event_date",
-            "claim_level",
-            "next_step",
-            "next_step_date",
-        ],  # fmt: skip
-        f"""WITH open AS ({open_sql})
+        INVOICE_CLAIMS_COLUMNS,
+        INVOICE_CLAIMS.format(open=open_sql, where=where),
+        [*open_params, as_of, as_of, as_of, as_of, *extra],
+        money_columns=("capital", "fees", "interest", "paid", "open"),
+        finish=_next_steps_now(ledger, as_of),
+        keyset=(0,),  # invoice_no
+        summary_sql=summary_sql if whole else "",
+        summary_params=summary_params if whole else [],
+        page_sql=_invoice_claims_walk(ledger, as_of) if whole else None,
+    )
+
+
+INVOICE_CLAIMS_COLUMNS = [
+    "invoice_no", "customer_no", "due_date", "capital", "fees", "interest", "paid", "open", "status",
+    "last_event", "last_event_date", "claim_level", "next_step", "next_step_date",
+]  # fmt: skip
+# Four parameters after the open items': the day, four times.
+INVOICE_CLAIMS = """WITH open AS ({open})
             SELECT i.invoice_no, c.customer_no, i.due_date,
                    coalesce(o.capital, 0), coalesce(o.fees, 0), coalesce(o.interest, 0),
                    coalesce(o.paid, 0), o.open,
@@ -199,12 +278,24 @@ def invoice_claims_query(
               LEFT JOIN claims_claimstep first ON first.ledger_id = i.ledger_id AND first.position = 1
                                                AND s.step_kind IS NULL
              {where}
-             ORDER BY i.invoice_no""",
-        [*open_params, as_of, as_of, as_of, as_of, *extra],
-        money_columns=("capital", "fees", "interest", "paid", "open"),
-        finish=_next_steps_now(ledger, as_of),
-        keyset=(0,),  # invoice_no
-    )
+             ORDER BY i.invoice_no"""
+
+
+def _invoice_claims_walk(ledger: Ledger, as_of: date):
+    """The invoices by number until a page of items open on the day; their events and claim steps are
+    then looked up for the page's rows only."""
+
+    def page(after: list[str] | None, limit: int) -> tuple[str, list]:
+        walk = f"""SELECT i.id AS invoice_id, i.customer_id, o.due_date, o.capital, o.fees, o.interest, o.paid,
+                          o.open
+                     FROM ledger_invoice i
+                    {HOLDING}
+                    WHERE i.ledger_id = %s AND i.invoice_no > %s AND {HELD}
+                    ORDER BY i.invoice_no LIMIT %s"""
+        params = [as_of, ledger.id, (after or [""])[0], as_of, limit, as_of, as_of, as_of, as_of]
+        return INVOICE_CLAIMS.format(open=walk, where=""), params
+
+    return page
 
 
 def _next_steps_now(ledger: Ledger, as_of: date):
