@@ -59,7 +59,10 @@ def throwaway_database() -> Iterator[str]:
 
 
 # The read models' trigger functions (ledger/sql/journal_months*.sql, open_versions.sql).
-READ_MODEL_FUNCTIONS = ("ledger_journal_month_add", "ledger_paid_month_add", "ledger_open_version_add")
+READ_MODEL_FUNCTIONS = (
+    "ledger_journal_month_add", "ledger_paid_month_add", "ledger_open_version_add", "ledger_account_day_add",
+    "ledger_registration_day_add",
+)  # fmt: skip
 
 
 def function_stats_reset() -> None:

@@ -263,8 +263,8 @@ def run(args: argparse.Namespace) -> int:
 
 # The read models' triggers (ledger/sql/journal_months.sql, open_versions.sql), by table.
 READ_MODEL_TRIGGERS = {
-    "ledger_posting": ["posting_journal_months", "posting_open_versions"],
-    "ledger_invoiceevent": ["invoiceevent_paid_months"],
+    "ledger_posting": ["posting_journal_months", "posting_open_versions", "posting_account_days"],
+    "ledger_invoiceevent": ["invoiceevent_paid_months", "invoiceevent_registration_days"],
 }
 
 
