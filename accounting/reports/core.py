@@ -1,8 +1,10 @@
 """A report is first a `ReportQuery` (its SQL with a total order, its parameters and its columns), so
 the same definition gives its row count and totals (one scan, without the sort), one page (the UI never
 loads a whole report) and a row iterator over a server-side cursor (the downloads stream, whatever the
-size). A report whose order is a few text columns of its own (`keyset`) pages by seeking past the last
-row shown (`after`), so a deep page costs what the first one does; the others page by OFFSET."""
+size). Every report names the columns its order sorts by (`keyset`; an id that makes the order total is
+a hidden column, never shown) and pages by seeking past the last row shown (`after`), so a deep page
+costs what the first one does. A report over many items can also give a cheaper count and totals
+(`summary_sql`) and a page that walks an index in its own order (`page_sql`)."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,9 +34,12 @@ class ReportQuery:
     money_columns: tuple[str, ...] = field(default=())
     # Completes a chunk of rows with what SQL alone does not answer (one call per page or chunk).
     finish: Callable[[list[tuple]], list[tuple]] | None = None
-    # The output columns the SQL's ORDER BY sorts by, in its order, ascending, text and unique together:
-    # pages seek past the last row shown instead of counting the rows before them.
+    # The SQL's columns its ORDER BY sorts by, in its order, ascending and unique together: pages seek
+    # past the last row shown instead of counting the rows before them.
     keyset: tuple[int, ...] = ()
+    # Columns the SQL adds after the report's own for the keyset only (an id that makes the order total):
+    # never shown, never downloaded.
+    hidden_columns: int = 0
     # The row count and the totals (in money_columns' order) from a cheaper SELECT than the report's
     # own: a report whose rows need joins and lookups its totals do not.
     summary_sql: str = ""
@@ -45,7 +50,13 @@ class ReportQuery:
     page_sql: Callable[[list[str] | None, int], tuple[str, list]] | None = None
 
     def finished(self, rows: list[tuple]) -> list[tuple]:
+        """The rows as the report shows them: the hidden key columns cut off, `finish` applied."""
+        if self.hidden_columns:
+            rows = [row[: len(self.columns)] for row in rows]
         return self.finish(rows) if self.finish and rows else rows
+
+    def key_of(self, row: tuple) -> list[str]:
+        return [str(row[i]) for i in self.keyset]
 
     @property
     def unordered(self) -> str:
@@ -57,7 +68,7 @@ class ReportQuery:
         return body
 
     def aliased(self) -> str:
-        aliases = ", ".join(f"c{i}" for i in range(len(self.columns)))
+        aliases = ", ".join(f"c{i}" for i in range(len(self.columns) + self.hidden_columns))
         return f"({self.unordered}) AS report({aliases})"
 
 
@@ -69,13 +80,8 @@ class ReportPage:
     per_page: int
     count: int
     totals: dict[str, Decimal] = field(default_factory=dict)
-
-    @property
-    def next_after(self) -> list[str]:
-        """The key of the page's last row, for the next page's `after` (empty: the report pages by number)."""
-        if not self.query.keyset or not self.rows:
-            return []
-        return [str(self.rows[-1][i]) for i in self.query.keyset]
+    # The key of the page's last row, for the next page's `after` (empty: the report pages by number).
+    next_after: list[str] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -136,8 +142,7 @@ def report_page(
         count, totals = report_summary(query=query)
         if count >= WALK_FROM:
             rows = _fetch(*query.page_sql(after if seek else None, per_page))
-            return ReportPage(query=query, rows=query.finished(rows), number=page, per_page=per_page,
-                              count=count, totals=totals)  # fmt: skip
+            return _page(query, rows, page, per_page, count, totals)
     if query.keyset and page == 1 and not seek:
         # a keyset report's first page: the rows with the count and totals of all of them, in one scan
         rows, count, totals = _page_with_summary(query, per_page)
@@ -153,8 +158,14 @@ def report_page(
             )
         else:
             rows = _fetch(f"{query.sql} LIMIT %s OFFSET %s", [*query.params, per_page, (page - 1) * per_page])
-    return ReportPage(query=query, rows=query.finished(rows), number=page, per_page=per_page, count=count,
-                      totals=totals)  # fmt: skip
+    return _page(query, rows, page, per_page, count, totals)
+
+
+def _page(query: ReportQuery, rows: list[tuple], number: int, per_page: int, count: int, totals) -> ReportPage:
+    """The page of the rows as the SQL gave them (hidden key columns included: the next page's key)."""
+    after = query.key_of(rows[-1]) if query.keyset and rows else []
+    return ReportPage(query=query, rows=query.finished(rows), number=number, per_page=per_page, count=count,
+                      totals=totals, next_after=after)  # fmt: skip
 
 
 # The rows from which a report with a `page_sql` walks to its page: below, its own SQL is cheap.
@@ -162,7 +173,7 @@ WALK_FROM = 2000
 
 
 def _page_with_summary(query: ReportQuery, per_page: int) -> tuple[list[tuple], int, dict[str, Decimal]]:
-    width = len(query.columns)
+    width = len(query.columns) + query.hidden_columns
     key = ", ".join(f"report.c{i}" for i in query.keyset)
     indexes = [query.columns.index(name) for name in query.money_columns]
     sums = "".join(f", coalesce(sum(report.c{i}) OVER (), 0)" for i in indexes)

@@ -19,6 +19,7 @@ def created_invoices_query(*, ledger: Ledger, start: date, end: date) -> ReportQ
             GROUP BY booking_date, actor ORDER BY booking_date, actor""",
         [ledger.id, start, end],
         money_columns=("amount",),
+        keyset=(0, 1),  # booking_date, actor
     )
 
 
@@ -46,7 +47,7 @@ def created_invoices_files_query(*, ledger: Ledger, start: date, end: date) -> R
         """SELECT (f.received_at AT TIME ZONE l.time_zone)::date, f.file_name, f.status,
                   coalesce(sum(b.invoices), 0), coalesce(sum(b.failed_invoices), 0),
                   coalesce(sum(b.customers), 0), coalesce(sum(b.credits), 0),
-                  coalesce(sum(b.total_invoice_amount), 0)
+                  coalesce(sum(b.total_invoice_amount), 0), f.received_at, f.id
              FROM cusin_cusinfile f
              JOIN ledger_ledger l ON l.id = f.ledger_id
              LEFT JOIN cusin_cusinbatch b ON b.file_id = f.id
@@ -56,4 +57,6 @@ def created_invoices_files_query(*, ledger: Ledger, start: date, end: date) -> R
             ORDER BY f.received_at, f.id""",
         [ledger.id, start, end],
         money_columns=("amount",),
+        keyset=(8, 9),  # received_at, id
+        hidden_columns=2,
     )

@@ -55,6 +55,7 @@ def monthly_accounting_query(*, ledger: Ledger, year: int, month: int) -> Report
             ORDER BY a.number, d.action""",
         [ledger.id, start, end],
         money_columns=("debit", "credit", "net"),
+        keyset=(0, 2),  # account, action
     )
 
 

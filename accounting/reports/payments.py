@@ -74,11 +74,13 @@ def settlements_query(*, ledger: Ledger, start: date, end: date) -> ReportQuery:
         """SELECT period_start, period_end, booking_date, collected_capital, collected_interest,
                   collected_fees, retained_fees, retained_interest, client_share, brought_forward,
                   service_fees, payout, carried_forward, balance_report_file, balance_report_pdf,
-                  payment_file, ocr_file
+                  payment_file, ocr_file, id
              FROM accounting_settlement
             WHERE ledger_id = %s AND period_end BETWEEN %s AND %s
             ORDER BY period_end, id""",
         [ledger.id, start, end],
+        keyset=(1, 17),  # period_end, id
+        hidden_columns=1,
         money_columns=(
             "collected_capital",
             "collected_interest",
@@ -109,7 +111,7 @@ def payouts_query(*, ledger: Ledger, start: date, end: date, customer_no: str = 
             "file_name",
         ],  # fmt: skip
         f"""SELECT t.booking_date, coalesce(c.customer_no, ''), coalesce(pay.payment_ref, ''), po.amount,
-                  po.bank_account, po.status, po.reason, coalesce(b.file_name, '')
+                  po.bank_account, po.status, po.reason, coalesce(b.file_name, ''), po.id
              FROM ledger_payout po
              JOIN ledger_journaltransaction t ON t.id = po.transaction_id
              LEFT JOIN ledger_customer c ON c.id = po.customer_id
@@ -119,6 +121,8 @@ def payouts_query(*, ledger: Ledger, start: date, end: date, customer_no: str = 
             ORDER BY t.booking_date, po.id""",
         [ledger.id, start, end, *extra],
         money_columns=("amount",),
+        keyset=(0, 8),  # booking_date, id
+        hidden_columns=1,
     )
 
 
@@ -147,7 +151,7 @@ def payment_files_query(*, ledger: Ledger, start: date, end: date) -> ReportQuer
                   count(pay.id) FILTER (WHERE pay.status = 'unidentified'),
                   count(pay.id) FILTER (WHERE pay.status = 'refunded'),
                   count(pay.id) FILTER (WHERE pay.status = 'reversed'),
-                  count(pay.id) FILTER (WHERE pay.status = 'moved')
+                  count(pay.id) FILTER (WHERE pay.status = 'moved'), f.received_at, f.id
              FROM ledger_paymentfile f
              JOIN ledger_ledger l ON l.id = f.ledger_id
              LEFT JOIN ledger_payment pay ON pay.file_id = f.id
@@ -157,6 +161,8 @@ def payment_files_query(*, ledger: Ledger, start: date, end: date) -> ReportQuer
             ORDER BY f.received_at, f.id""",
         [ledger.id, start, end],
         money_columns=("amount",),
+        keyset=(11, 12),  # received_at, id
+        hidden_columns=2,
     )
 
 
@@ -166,7 +172,7 @@ def _unidentified_payments_query(*, ledger: Ledger, as_of: date) -> ReportQuery:
         f"Unidentified payments {ledger.company_no} as of {as_of}",
         ["bank_archive_ref", "booking_date", "payment_ref", "payer_name", "amount", "unallocated"],
         """SELECT pay.bank_archive_ref, pay.booking_date, pay.payment_ref, pay.payer_name, pay.amount,
-                  -sum(p.amount)
+                  -sum(p.amount), pay.id
              FROM ledger_posting p
              JOIN ledger_journaltransaction t ON t.id = p.transaction_id
              JOIN ledger_account a ON a.id = p.account_id AND a.role = 'suspense'
@@ -176,4 +182,6 @@ def _unidentified_payments_query(*, ledger: Ledger, as_of: date) -> ReportQuery:
             ORDER BY pay.booking_date, pay.bank_archive_ref, pay.id""",
         [ledger.id, as_of],
         money_columns=("amount", "unallocated"),
+        keyset=(1, 0, 6),  # booking_date, bank_archive_ref, id
+        hidden_columns=1,
     )

@@ -359,7 +359,7 @@ def write_offs_query(
                   coalesce(-sum(p.amount) FILTER (WHERE p.component = 'capital'), 0),
                   coalesce(-sum(p.amount) FILTER (WHERE p.component = 'fee'), 0),
                   coalesce(-sum(p.amount) FILTER (WHERE p.component = 'interest'), 0),
-                  coalesce(-sum(p.amount) FILTER (WHERE p.component <> ''), 0)
+                  coalesce(-sum(p.amount) FILTER (WHERE p.component <> ''), 0), t.id
              FROM ledger_journaltransaction t
              LEFT JOIN ledger_journaltransaction rt ON rt.id = t.reverses_id
              JOIN ledger_posting p ON p.transaction_id = t.id
@@ -371,6 +371,8 @@ def write_offs_query(
             ORDER BY t.booking_date, t.id, i.invoice_no""",
         [ledger.id, start, end, *extra],
         money_columns=("capital", "fees", "interest", "total"),
+        keyset=(0, 9, 1),  # booking_date, the transaction, invoice_no
+        hidden_columns=1,
     )
 
 
