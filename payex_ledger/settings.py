@@ -201,6 +201,26 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = BUSINESS_TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# A worker may die in the middle of a task (SIGKILL, out of memory, the machine gone; docs/reliability.md).
+# A task is acknowledged only once it has finished, so the broker delivers it again; a prefork child that
+# dies puts its task back at once; each worker process reserves one task at a time, so a dead worker
+# holds no others. With Redis, a message a whole dead worker had taken returns to the queue after the
+# visibility timeout: it must be longer than the longest task (the business day), or a task still running
+# would be delivered a second time. Every task is safe to run again and in parallel (a file by its digest,
+# a day by what each part has done, a document by its claim): a second delivery books nothing twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", str(6 * 3600)))
+}
+if os.environ.get("CELERY_RESTORE_SWEEP_SECONDS"):
+    # How often a worker looks for messages whose visibility timeout has passed (kombu sweeps every 10 s
+    # and scans every 10th sweep: up to 100 s; the fault tests want it within a second or two).
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "unacked_restore_interval": int(os.environ["CELERY_RESTORE_SWEEP_SECONDS"]),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_BEAT_SCHEDULE = {
     # Import complete files from every client's sFTP inbox (cusin/inbox.py).
     "cusin-scan-inbox": {"task": "cusin.scan_inbox", "schedule": 60.0, "options": {"expires": 55}},

@@ -1,0 +1,123 @@
+"""A Celery worker killed with SIGKILL in the middle of a business day (issue 27, docs/reliability.md).
+
+Real processes against the real broker (only with REDIS_URL): a worker takes `claims.run_daily` and,
+while the day's letters are being rendered, either the whole worker is killed (its main process and its
+child: a new worker is given the same task again once the broker's visibility timeout has passed) or only
+the child running the task (the main process puts the task back at once: reject_on_worker_lost). Either
+way the day is finished: every invoice has its reminder and its fee once, every letter exists once and
+has left the queue, and verify_ledger is clean."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind
+from distribution.models import Document, DocumentStatus
+from ledger.models import JournalTransaction, TransactionKind
+from ledger.verify import ledger_verify
+from payex_ledger.celery import app
+from tests.cusin.test_celery_worker import database_url
+from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+
+pytestmark = [
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a broker: set REDIS_URL"),
+    pytest.mark.faults,
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+INVOICES = 150
+VISIBILITY_SECONDS = 12  # the broker gives a dead worker's task to another after this long
+
+
+def start_worker(env: dict, queue: str) -> subprocess.Popen:
+    """A worker with one prefork child, in a process group of its own (so it can be killed whole)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "payex_ledger", "worker", "--pool=prefork", "--concurrency=1",
+         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=warning"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(child) for child in f.read().split()]
+
+
+@pytest.mark.parametrize("killed", ["worker", "child"])
+def test_a_business_day_whose_worker_is_killed_is_finished_once(killed, transactional_db, settings, tmp_path):
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(country="DK")  # a reminder with a fee 3 days after the due date, by letter
+    today = ledger.today()
+    invoices = [
+        InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=today - timedelta(days=17))
+        for _ in range(INVOICES)
+    ]
+    queue = f"test-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes the task
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
+        "CELERY_RESTORE_SWEEP_SECONDS": "1",
+        # a letter the dead worker had claimed is taken over this long after its claim
+        "DOCUMENT_CLAIM_STALE_SECONDS": "5",
+    }
+    first = start_worker(env, queue)
+    second = None
+    try:
+        app.send_task("claims.run_daily", args=[today.isoformat()], queue=queue)
+        letters = Document.objects.filter(ledger=ledger).exclude(archive_name="")
+        # killed once the reminders are booked and the letters are being rendered
+        wait_for(lambda: letters.count() >= 10, 120, "the first letters to be rendered")
+        if killed == "worker":
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=30)
+        else:
+            [child] = children(first.pid)
+            os.kill(child, signal.SIGKILL)
+        killed_at = letters.count()
+        assert not BusinessDayRun.objects.filter(ledger=ledger, finished_at__isnull=False).exists()
+        assert killed_at < INVOICES, "the day had finished before the kill: make it longer"
+
+        if killed == "worker":
+            second = start_worker(env, queue)
+        wait_for(lambda: BusinessDayRun.objects.filter(ledger=ledger, finished_at__isnull=False).exists(),
+                 VISIBILITY_SECONDS + 120, "the day to be finished after the kill")  # fmt: skip
+    finally:
+        outputs = []
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:  # (it may be running the task once more)
+                os.killpg(worker.pid, signal.SIGKILL)
+            if worker is not None:
+                outputs.append(worker.communicate(timeout=30)[0])
+
+    # (the test's visibility timeout is shorter than the day: the broker may hand the task out once more
+    # while it runs, and that run must change nothing either)
+    runs = BusinessDayRun.objects.filter(ledger=ledger, finished_at__isnull=False)
+    assert runs and all(run.summary["ok"] is True for run in runs), ([r.summary for r in runs], outputs)
+    for invoice in invoices:
+        steps = ClaimEvent.objects.filter(invoice_id=invoice.id, kind=ClaimEventKind.STEP)
+        assert [s.step_kind for s in steps] == ["reminder"], invoice.invoice_no
+        fees = JournalTransaction.objects.filter(invoice_id=invoice.id, kind=TransactionKind.FEE)
+        assert fees.count() == 1, invoice.invoice_no
+    documents = Document.objects.filter(ledger=ledger, kind="reminder")
+    assert documents.count() == INVOICES
+    assert sorted(documents.values_list("invoice_id", flat=True)) == sorted(i.id for i in invoices)
+    assert not documents.filter(status__in=[DocumentStatus.QUEUED, DocumentStatus.PROCESSING]).exists()
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
