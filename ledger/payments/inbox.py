@@ -1,11 +1,19 @@
 """Bank payment files dropped in `$LEDGER_DATA_DIR/bank/inbox/` (the bank's delivery folder), imported by
-the business day: each file is claimed by renaming it into `processing/` (of two workers one wins), imported
-with `payment_file_import` (which finds the ledger by the receiving account and books nothing twice), and
-moved to `archive/`, or to `failed/` with a `.error.json` beside it when the file was rejected whole."""
+the business day: each file is claimed by renaming it into a claim folder of its own under `processing/`
+(of two workers one wins; the folder's mtime is the claim's time), imported with `payment_file_import`
+(one transaction; it finds the ledger by the receiving account and books nothing twice), and moved to
+`archive/`, or to `failed/` with a `.error.json` beside it when the file was rejected whole.
+
+A worker that dies in the middle (SIGKILL, the machine gone) or meets an unexpected error (the database
+restarted, a bug) leaves the file in its claim folder, its import rolled back; a scan takes over a claim
+older than `BANK_INBOX_STALE_SECONDS` and imports the file again (docs/reliability.md). Nothing stays in
+`processing/` for good and nothing goes back to the inbox, where it would loop."""
 
 import json
 import logging
+import math
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -35,34 +43,87 @@ def _move(source: Path, folder: Path, name: str) -> Path:
     return target
 
 
-def bank_inbox_scan() -> dict:
-    """Import every complete file in the bank inbox; a failure of one file never blocks the next."""
-    inbox = bank_dir("inbox")
+def bank_inbox_scan(*, stale_seconds: float | None = None) -> dict:
+    """Import every complete file in the bank inbox, and the files of stale claims; a failure of one
+    file never blocks the next."""
+    if stale_seconds is None:
+        stale_seconds = settings.BANK_INBOX_STALE_SECONDS
     summary = {"files": []}
+    processing = bank_dir("processing")
+    now = time.time()
+    for entry in sorted(processing.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith(".") or now - _mtime(entry) < stale_seconds:
+            continue
+        for path in _claimed_files(entry):
+            name = path.name if entry.is_dir() else path.name.split("-", 1)[-1]
+            claimed = _claim(path, name)
+            if claimed is not None:
+                logger.warning("bank inbox: retrying stale claim %s", path)
+                summary["files"].append(_import(claimed, name))
+        _remove_dir(entry)
+    inbox = bank_dir("inbox")
     for path in sorted(inbox.iterdir(), key=lambda p: p.name):
         if not path.is_file() or path.name.startswith(".") or path.name.endswith(INCOMPLETE_SUFFIXES):
             continue
-        claimed = bank_dir("processing") / f"{uuid.uuid4().hex}-{path.name}"
-        try:
-            os.rename(path, claimed)
-        except FileNotFoundError:  # another worker took it
-            continue
-        entry = {"file": path.name}
-        try:
-            result = payment_file_import(path=claimed)
-        except Exception as exc:  # an outage or a bug: keep the file where an operator sees it
-            logger.exception("bank inbox: importing %s failed", path.name)
-            entry.update(status="error", error=f"{type(exc).__name__}: {exc}")
-            _move(claimed, bank_dir("failed"), path.name)
-            summary["files"].append(entry)
-            continue
-        entry.update(status=result["status"], payments=result["payments"], ledger=result.get("ledger"))
-        folder = bank_dir("failed" if result["status"] == "rejected" else "archive")
-        moved = _move(claimed, folder, path.name)
-        if result["status"] == "rejected":
-            write_atomic(
-                moved.with_name(moved.name + ".error.json"),
-                json.dumps(result, indent=2, default=str).encode(),
-            )
-        summary["files"].append(entry)
+        claimed = _claim(path, path.name)
+        if claimed is not None:
+            summary["files"].append(_import(claimed, path.name))
     return summary
+
+
+def _import(claimed: Path, name: str) -> dict:
+    entry = {"file": name}
+    try:
+        result = payment_file_import(path=claimed)
+    except Exception as exc:  # an outage or a bug: the claim is retried once stale
+        logger.exception("bank inbox: importing %s failed; it is retried once its claim is stale", name)
+        entry.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        return entry
+    entry.update(status=result["status"], payments=result["payments"], ledger=result.get("ledger"))
+    folder = bank_dir("failed" if result["status"] == "rejected" else "archive")
+    moved = _move(claimed, folder, name)
+    _remove_dir(claimed.parent)
+    if result["status"] == "rejected":
+        write_atomic(
+            moved.with_name(moved.name + ".error.json"),
+            json.dumps(result, indent=2, default=str).encode(),
+        )
+    return entry
+
+
+def _claim(source: Path, name: str) -> Path | None:
+    """Rename the file into a new claim folder (made now: its mtime is the claim's time); None when
+    another worker took it first."""
+    claim_dir = bank_dir("processing") / uuid.uuid4().hex
+    claim_dir.mkdir()
+    target = claim_dir / name
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        _remove_dir(claim_dir)
+        return None
+    return target
+
+
+def _claimed_files(entry: Path) -> list[Path]:
+    """The file of a claim folder, or the entry itself (a claim of an earlier version: `<uuid>-<name>`)."""
+    if not entry.is_dir():
+        return [entry] if entry.is_file() else []
+    try:
+        return [path for path in sorted(entry.iterdir()) if path.is_file()]
+    except FileNotFoundError:  # another worker took it over and removed it meanwhile
+        return []
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # taken by another worker meanwhile
+        return math.inf
+
+
+def _remove_dir(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:  # not empty (a live claim), not a folder, or already removed
+        pass

@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 
 from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind
+from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
+from cusin.models import CusinFile, FileStatus
 from distribution.models import Document, DocumentStatus
-from ledger.models import JournalTransaction, TransactionKind
+from ledger.models import Invoice, JournalTransaction, TransactionKind
+from ledger.outbox import company_dir, sftp_root
 from ledger.verify import ledger_verify
 from payex_ledger.celery import app
 from tests.cusin.test_celery_worker import database_url
@@ -120,4 +123,65 @@ def test_a_business_day_whose_worker_is_killed_is_finished_once(killed, transact
     assert documents.count() == INVOICES
     assert sorted(documents.values_list("invoice_id", flat=True)) == sorted(i.id for i in invoices)
     assert not documents.filter(status__in=[DocumentStatus.QUEUED, DocumentStatus.PROCESSING]).exists()
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
+
+
+CUSIN_INVOICES = 20_000
+
+
+def test_a_cusin_import_whose_worker_is_killed_is_resumed_and_booked_once(transactional_db, settings, tmp_path):
+    """The inbox scan's worker killed whole while it imports a file of 20,000 invoices: the file stays
+    claimed in processing/; the scan given out again by the broker takes the stale claim over and
+    `cusin_import` resumes the file: every invoice once, one receipt, the file archived."""
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(company_no="7777", ledger_no="54321", country="NO")
+    name = "CUSIN_7777_20260115083000_1.xml"
+    upload = write_cusin(
+        company_dir("7777", "inbox") / name, company_no="7777",
+        customers=(CustomerSpec(customer_no=str(10_000 + n), name=f"Customer {n}", street="Storgata 1",
+                                zip_code="0155", city="Oslo",
+                                items=[InvoiceSpec(invoice_no=f"K-{n}", invoice_date=ledger.today(),
+                                                   amount_excl_vat=100, vat_amount=25, currency="NOK")])
+                   for n in range(CUSIN_INVOICES)),
+    )  # fmt: skip
+    old = time.time() - 3600
+    os.utime(upload, (old, old))  # an upload finished an hour ago
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
+        "CELERY_RESTORE_SWEEP_SECONDS": "1",
+        "CUSIN_INBOX_STALE_SECONDS": "3",  # a claim with no progress for this long is taken over
+    }
+    processing = sftp_root() / "7777" / "processing"
+    first, second = start_worker(env, queue), None
+    try:
+        app.send_task("cusin.scan_inbox", queue=queue)
+        wait_for(lambda: processing.is_dir() and any(processing.iterdir()), 60, "the file to be claimed")
+        booked = Invoice.objects.filter(ledger=ledger)
+        wait_for(lambda: booked.exists(), 120, "the first batch to be booked")  # in the middle of the import
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert not upload.exists() and not (company_dir("7777", "archive") / name).exists()
+        assert 0 < booked.count() < CUSIN_INVOICES, "the import had finished before the kill: make it longer"
+
+        second = start_worker(env, queue)
+        wait_for(lambda: (company_dir("7777", "archive") / name).exists(), VISIBILITY_SECONDS + 180,
+                 "the file to be imported and archived by the second worker")  # fmt: skip
+    finally:
+        outputs = []
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+            if worker is not None:
+                outputs.append(worker.communicate(timeout=30)[0])
+
+    assert Invoice.objects.filter(ledger=ledger).count() == CUSIN_INVOICES, outputs
+    [cusin_file] = CusinFile.objects.filter(ledger=ledger)
+    assert cusin_file.status == FileStatus.ACCEPTED
+    assert [p.name for p in company_dir("7777", "outbox").iterdir()] == ["CUSIN_7777_20260115083000_1_receipt.xml"]
+    assert not any(processing.iterdir())
     assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
