@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,16 @@ from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind
 from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from cusin.models import CusinFile, FileStatus
 from distribution.models import Document, DocumentStatus
-from ledger.models import Invoice, JournalTransaction, TransactionKind
+from ledger.models import Invoice, JournalTransaction, Payment, TransactionKind
 from ledger.outbox import company_dir, sftp_root
+from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
+from ledger.payments.inbox import bank_dir
+from ledger.services.registration import InvoiceInput, invoices_register
 from ledger.verify import ledger_verify
 from payex_ledger.celery import app
 from tests.cusin.test_celery_worker import database_url
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+from tests.ledger.test_payments_import import ACCOUNT
 
 pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a broker: set REDIS_URL"),
@@ -184,4 +189,62 @@ def test_a_cusin_import_whose_worker_is_killed_is_resumed_and_booked_once(transa
     assert cusin_file.status == FileStatus.ACCEPTED
     assert [p.name for p in company_dir("7777", "outbox").iterdir()] == ["CUSIN_7777_20260115083000_1_receipt.xml"]
     assert not any(processing.iterdir())
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
+
+
+PAYMENTS = 20_000
+
+
+def test_a_payments_import_whose_worker_is_killed_is_imported_once_by_the_next(transactional_db, settings, tmp_path):
+    """The business day's worker killed whole while it imports a bank file of 20,000 payments (one
+    transaction: rolled back): the file stays claimed in processing/; the day given out again takes the
+    stale claim over and imports it: every payment once, every invoice closed, the file archived."""
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(country="NO", client_funds_account=ACCOUNT)
+    today = ledger.today()
+    customers = [CustomerFactory(ledger=ledger) for _ in range(100)]
+    invoices = invoices_register(
+        ledger=ledger, actor="test",
+        invoices=[InvoiceInput(customer=customers[n % 100], invoice_no=f"P-{n}", invoice_date=today,
+                               amount=Decimal("100.00")) for n in range(PAYMENTS)],
+    )  # fmt: skip
+    (bank_dir("inbox") / "ocr.txt").write_bytes(write_ocr_giro(
+        [PaymentSpec(reference=i.payment_ref, amount=i.amount, archive_ref=f"{n:09d}") for n, i in enumerate(invoices)],
+        receiving_account=ACCOUNT, nets_date=today,
+    ))  # fmt: skip
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
+        "CELERY_RESTORE_SWEEP_SECONDS": "1",
+        "BANK_INBOX_STALE_SECONDS": "3",
+    }
+    archived = bank_dir("archive") / "ocr.txt"
+    payments = Payment.objects.filter(ledger=ledger)
+    first, second = start_worker(env, queue), None
+    try:
+        app.send_task("claims.run_daily", args=[today.isoformat()], queue=queue)
+        wait_for(lambda: any(bank_dir("processing").iterdir()), 60, "the bank file to be claimed")
+        time.sleep(1)  # the import runs
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert not archived.exists(), "the import had finished before the kill: make it longer"
+        assert payments.count() == 0  # one transaction: nothing of it stays
+
+        second = start_worker(env, queue)
+        wait_for(archived.exists, VISIBILITY_SECONDS + 180, "the file to be imported by the second worker")
+    finally:
+        outputs = []
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+            if worker is not None:
+                outputs.append(worker.communicate(timeout=30)[0])
+
+    assert payments.count() == PAYMENTS, outputs
+    assert not Invoice.objects.filter(ledger=ledger).exclude(status="closed").exists()
+    assert list(bank_dir("processing").iterdir()) == [] and list(bank_dir("inbox").iterdir()) == []
     assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
