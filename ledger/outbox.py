@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 
 FOLDERS = ("inbox", "outbox", "archive", "failed")
 
@@ -27,8 +28,11 @@ def company_dir(company_no: str, folder: str) -> Path:
     return path
 
 
-def write_atomic(path: Path, content: bytes) -> Path:
-    """Write content under a temporary name in the same folder, then rename it into place."""
+def write_atomic(path: Path, content: bytes, *, overwrite: bool = True) -> Path:
+    """Write content under a temporary name in the same folder, fsync it, then rename it into place (and
+    fsync the folder, so the name survives a crash too): whoever looks sees the whole file or none, even
+    when the disk fills up or the process dies half-way (docs/reliability.md). Without `overwrite`, an
+    existing file is never replaced (FileExistsError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -36,11 +40,31 @@ def write_atomic(path: Path, content: bytes) -> Path:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
     return path
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """Django's FileSystemStorage with every file written by write_atomic (never over an existing one):
+    the document archive never holds a half-written PDF, whatever fails while it is written."""
+
+    def _save(self, name, content):
+        full_path = Path(self.path(name))
+        content.seek(0)
+        write_atomic(full_path, content.read(), overwrite=False)
+        if self.file_permissions_mode is not None:
+            os.chmod(full_path, self.file_permissions_mode)
+        return str(name).replace("\\", "/")
 
 
 # What an outbox file may be called: no separators, no leading dot (temporary files), no "..".

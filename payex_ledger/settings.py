@@ -285,7 +285,8 @@ if DOCUMENT_ARCHIVE_S3_BUCKET:
     }
 else:
     STORAGES["documents"] = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # written whole or not at all (a temporary name, fsync, then the real name)
+        "BACKEND": "ledger.outbox.AtomicFileSystemStorage",
         "OPTIONS": {"location": str(LEDGER_DATA_DIR / "documents")},
     }
 # invoice portal: links in e-mails, SMS and PDFs are <base>/<token>/ (invoiceportal.PortalLink: random
