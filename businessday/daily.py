@@ -19,6 +19,7 @@ Each part is its own transaction and is safe to run twice for the same date; a p
 import logging
 from datetime import date
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from accounting.models import SettlementAgreement
@@ -31,6 +32,7 @@ from cusin.inbox import inbox_scan
 from distribution.services.queueing import invoice_documents_queue
 from distribution.services.sending import documents_distribute
 from distribution.summaries import document_months_compact
+from ledger.bulk import connection_drop_if_broken
 from ledger.errors import LedgerError
 from ledger.models import Ledger
 from ledger.payments.direct_debit.claims import debit_claims_send
@@ -91,6 +93,12 @@ def _run_part(name: str, run, *args) -> tuple[dict, bool]:
     except LedgerError as exc:
         logger.warning("business day: %s failed: %s", name, exc)
         return {"error": exc.as_dict()}, False
+    except DatabaseError as exc:
+        # The database restarted or went away (each part rolls its own transaction back): the part is
+        # recorded as failed and the day goes on with a new connection, which the next run retries.
+        logger.exception("business day: %s failed on the database", name)
+        connection_drop_if_broken()
+        return {"error": {"code": "database_error", "message": f"{type(exc).__name__}: {exc}".strip()}}, False
 
 
 def business_day_run(

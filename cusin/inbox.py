@@ -31,6 +31,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from ledger.bulk import connection_drop_if_broken
 from ledger.outbox import company_dir, sftp_root, write_atomic
 
 from . import receipts, xmlread
@@ -180,6 +181,7 @@ def _process(company_no: str, claimed: Path) -> dict:
             moved = _move(claimed, company_dir(company_no, "archive"))
     except Exception as exc:  # a bug or an outage: leave the claim to be retried
         logger.exception("sftp inbox: importing %s failed; it stays in %s", name, claimed.parent)
+        connection_drop_if_broken()  # a connection the database cut is not used again
         entry.update(
             status="error",
             moved_to=str(claimed.relative_to(company_root)),

@@ -1,5 +1,6 @@
 """Helpers for the bulk paths (file imports): what makes a 100,000-row job fast in CPython and PostgreSQL
-(COPY lines, id blocks, arrays as parameters). Plumbing: no knowledge of the ledger's models."""
+(COPY lines, id blocks, arrays as parameters), and what lets a long job outlive a dropped connection.
+Plumbing: no knowledge of the ledger's models."""
 
 import gc
 import json
@@ -123,3 +124,13 @@ def read_models_written_here() -> Iterator[None]:
         cursor.execute("SELECT set_config('ledger.read_models_written', 'on', true)")
         yield
         cursor.execute("SELECT set_config('ledger.read_models_written', 'off', true)")
+
+
+def connection_drop_if_broken() -> None:
+    """After an error a job survives (a file's import failed, a part of the business day): a connection
+    the database cut (a restart, a failover) is closed, so the next query opens a new one instead of
+    failing on the dead one. Never inside a transaction: its owner decides what the error means."""
+    if connection.in_atomic_block or connection.connection is None:
+        return
+    if not connection.is_usable():
+        connection.close()

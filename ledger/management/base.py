@@ -5,6 +5,7 @@ import sys
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from ledger.errors import LedgerError
 from ledger.models import Ledger
@@ -38,6 +39,9 @@ class JsonCommand(BaseCommand):
             payload, ok = {"ok": False, "error": exc.as_dict()}, False
         except CommandError as exc:
             payload, ok = {"ok": False, "error": {"code": "usage", "message": str(exc)}}, False
+        except DatabaseError as exc:  # the database unreachable or restarted: nothing half-done, retry later
+            payload = {"ok": False, "error": {"code": "database_error", "message": f"{type(exc).__name__}: {exc}"}}
+            ok = False
         self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
         if not ok:
             sys.exit(1)

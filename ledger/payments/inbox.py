@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ledger.bulk import connection_drop_if_broken
 from ledger.outbox import write_atomic
 from ledger.payments.bank_import import payment_file_import
 
@@ -77,6 +78,7 @@ def _import(claimed: Path, name: str) -> dict:
         result = payment_file_import(path=claimed)
     except Exception as exc:  # an outage or a bug: the claim is retried once stale
         logger.exception("bank inbox: importing %s failed; it is retried once its claim is stale", name)
+        connection_drop_if_broken()  # a connection the database cut is not used again
         entry.update(status="error", error=f"{type(exc).__name__}: {exc}")
         return entry
     entry.update(status=result["status"], payments=result["payments"], ledger=result.get("ledger"))
