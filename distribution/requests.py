@@ -26,9 +26,14 @@ _DISTRIBUTED = (
 
 
 def _distribute_after_commit(ledger, booking_date: date) -> None:
+    """Start the ledger's distribution now. Robust: with the broker (Redis) down the request still
+    succeeds (the failure is logged); the document is queued in the database and goes with the next
+    distribution run (the business day's, or the next request's) once the broker is back."""
     from .tasks import distribute_documents
 
-    transaction.on_commit(lambda: distribute_documents.delay(booking_date.isoformat(), ledger.company_no))
+    transaction.on_commit(
+        lambda: distribute_documents.delay(booking_date.isoformat(), ledger.company_no), robust=True
+    )
 
 
 def document_copy_send(
