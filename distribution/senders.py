@@ -112,8 +112,9 @@ def email_send(document: Document, *, context: dict, pdf: bytes, attempt_no: int
         raise SendFailed("no e-mail address", code="no_email_address", permanent=True)
     attach = document.customer.legal_entity == LegalEntity.BUSINESS
     message = message_for(document, context, attach=attach)
-    # A fixed Message-ID per attempt lets a mail server drop a repeat of the same attempt.
-    message_id = f"<document-{document.pk}-{attempt_no}@{settings.DEFAULT_FROM_EMAIL.split('@')[-1]}>"
+    # One Message-ID per document, the same in every attempt: a retry after a server that took the
+    # message but answered too late is a repeat a mail server (and the reader's client) can drop.
+    message_id = f"<document-{document.pk}@{settings.DEFAULT_FROM_EMAIL.split('@')[-1]}>"
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
@@ -198,7 +199,9 @@ def sms_send(document: Document, *, context: dict, attempt_no: int) -> dict:
     if not to:
         raise SendFailed("no mobile number", code="no_phone", permanent=True)
     text = message_for(document, context, attach=False).sms
-    reference = f"document-{document.pk}-{attempt_no}"
+    # The idempotency key of the message, the same in every attempt: a gateway that took the message
+    # but answered after our timeout sends nothing again for the retry (docs/reliability.md).
+    reference = f"document-{document.pk}"
     message_id = sms_gateway().send(to=to, text=text, reference=reference)
     return {"to": to, "message_id": message_id, "text": text}
 

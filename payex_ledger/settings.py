@@ -305,6 +305,9 @@ SMS_SENDER = os.environ.get("SMS_SENDER", "PayEx")
 SMS_HTTP_TIMEOUT_SECONDS = int(os.environ.get("SMS_HTTP_TIMEOUT_SECONDS", "10"))
 # A document claimed this long ago and still "processing" (its worker died) is taken over.
 DOCUMENT_CLAIM_STALE_SECONDS = int(os.environ.get("DOCUMENT_CLAIM_STALE_SECONDS", "900"))
+# A document whose sending failed is retried no sooner than this after its first attempt, twice that
+# after its second (distribution/services/sending.py); MAX_SEND_ATTEMPTS in all.
+DOCUMENT_RETRY_BACKOFF_SECONDS = int(os.environ.get("DOCUMENT_RETRY_BACKOFF_SECONDS", "300"))
 # A bank file claimed for import this long ago and still in processing/ (its worker died, or the import
 # failed on an outage) is taken over and imported again (ledger/payments/inbox.py).
 BANK_INBOX_STALE_SECONDS = int(os.environ.get("BANK_INBOX_STALE_SECONDS", "600"))

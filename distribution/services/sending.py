@@ -54,14 +54,19 @@ def _claim(*, as_of: date, ledger: Ledger | None, run_started, limit: int) -> li
     FOR UPDATE SKIP LOCKED plus the status condition: a document is taken by one worker only."""
     stale_before = timezone.now() - timedelta(seconds=settings.DOCUMENT_CLAIM_STALE_SECONDS)
     ledger_filter = "AND ledger_id = %s" if ledger is not None else ""
-    params = [as_of, run_started, stale_before] + ([ledger.id] if ledger is not None else []) + [limit]
+    backoff = settings.DOCUMENT_RETRY_BACKOFF_SECONDS
+    params = [as_of, run_started, backoff, stale_before] + ([ledger.id] if ledger is not None else []) + [limit]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""WITH picked AS (
                     SELECT id, status FROM distribution_document
                      WHERE booking_date <= %s
                        AND (status = 'queued'
-                            OR (status = 'retry' AND claimed_at < %s)
+                            -- a failed attempt is retried by a later run, after a wait that doubles with
+                            -- each attempt (DOCUMENT_RETRY_BACKOFF_SECONDS, 2x, 4x, ...)
+                            OR (status = 'retry' AND claimed_at < %s
+                                AND claimed_at + make_interval(secs => %s * power(2, greatest(attempts - 1, 0)))
+                                    <= clock_timestamp())
                             OR (status = 'processing' AND claimed_at < %s))
                        {ledger_filter}
                      ORDER BY id

@@ -15,13 +15,15 @@ def data_dir(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "ledger.outbox.AtomicFileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "documents")},
         },
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_HTTP_URL = ""
     settings.INVOICE_PORTAL_BASE_URL = "https://portal.example.test/p"
+    # the tests' runs follow each other at once; the wait between attempts has a test of its own
+    settings.DOCUMENT_RETRY_BACKOFF_SECONDS = 0
     return tmp_path
 
 

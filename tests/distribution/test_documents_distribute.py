@@ -131,7 +131,7 @@ def test_reminder_by_email_with_portal_link_and_pdf_for_business(db, data_dir, l
     assert "Å betale 1 035,00" in pdf_text(content)
     assert (
         to_business.extra_headers["Message-ID"]
-        == f"<document-{Document.objects.get(invoice=b).pk}-1@localhost>"
+        == f"<document-{Document.objects.get(invoice=b).pk}@localhost>"
     )
     assert set(Document.objects.values_list("status", "channel")) == {("sent", "email")}
     event = DocumentEvent.objects.get(document=doc_a, to_status="sent")
@@ -241,7 +241,7 @@ def test_sms_reminder_to_the_file_gateway(db, data_dir, ledger_no):
     documents_distribute(as_of=DAY)
     document.refresh_from_db()
     assert (document.status, document.channel) == ("sent", "sms")
-    message = json.loads((data_dir / "sms" / f"document-{document.pk}-1.json").read_text())
+    message = json.loads((data_dir / "sms" / f"document-{document.pk}.json").read_text())
     assert message["to"] == "+4791234567"
     assert f"faktura {invoice.invoice_no}, 1 000,00 NOK forfalt 19.01.2026" in message["text"]
     assert "https://portal.example.test/p/" in message["text"]

@@ -92,10 +92,9 @@ def test_distribution_uses_the_http_gateway_when_configured(
     documents_distribute(as_of=date(2026, 2, 1))
     document = Document.objects.get()
     assert (document.status, document.attempts) == ("sent", 2)
-    assert [r["body"]["reference"] for r in received] == [
-        f"document-{document.pk}-1",
-        f"document-{document.pk}-2",
-    ]
+    # one idempotency key per message, the same in the retry
+    assert [r["body"]["reference"] for r in received] == [f"document-{document.pk}"] * 2
+    assert [r["headers"]["Idempotency-Key"] for r in received] == [f"document-{document.pk}"] * 2
     assert invoice.payment_ref not in received[1]["body"]["text"]  # the link, not the reference, pays
     assert "https://portal.example.test/p/" in received[1]["body"]["text"]
     sent = DocumentEvent.objects.get(document=document, to_status="sent")
