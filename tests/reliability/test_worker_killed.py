@@ -8,6 +8,7 @@ way the day is finished: every invoice has its reminder and its fee once, every 
 has left the queue, and verify_ledger is clean."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,8 @@ import pytest
 from claims.models import BusinessDayRun, ClaimEvent, ClaimEventKind
 from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from cusin.models import CusinFile, FileStatus
-from distribution.models import Document, DocumentStatus
+from distribution.models import Document, DocumentEvent, DocumentStatus
+from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.models import Invoice, JournalTransaction, Payment, TransactionKind
 from ledger.outbox import company_dir, sftp_root
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
@@ -248,3 +250,61 @@ def test_a_payments_import_whose_worker_is_killed_is_imported_once_by_the_next(t
     assert not Invoice.objects.filter(ledger=ledger).exclude(status="closed").exists()
     assert list(bank_dir("processing").iterdir()) == [] and list(bank_dir("inbox").iterdir()) == []
     assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
+
+
+LETTERS = 120
+
+
+def test_a_document_run_whose_worker_is_killed_sends_every_email_once_by_its_message_id(
+    transactional_db, settings, tmp_path
+):
+    """`distribution.distribute_documents` killed whole while it renders and e-mails 120 reminders: the
+    next worker is given the task again, takes over the documents the dead one had claimed, and sends
+    the rest. Every document is sent and recorded once; every e-mail carries its document's own
+    Message-ID, the same in every attempt, so one the dead worker had handed to the mail server before
+    it could record it goes again as a repeat a mail server drops, never as a second message."""
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(country="NO")
+    today = ledger.today()
+    requests = []
+    for n in range(LETTERS):
+        customer = CustomerFactory(ledger=ledger, email=f"kunde{n}@example.no")
+        invoice = InvoiceFactory(customer=customer, invoice_no=f"E-{n}", invoice_date=today)
+        requests.append(DocumentRequest(ledger.id, customer.id, invoice.id, "reminder", today, f"r{n}", {}))
+    documents_queue(requests=requests)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
+        "CELERY_RESTORE_SWEEP_SECONDS": "1",
+        "DOCUMENT_CLAIM_STALE_SECONDS": "3",
+    }
+    letters = Document.objects.filter(ledger=ledger, kind="reminder")
+    first, second = start_worker(env, queue), None
+    try:
+        app.send_task("distribution.distribute_documents", args=[today.isoformat(), ledger.company_no], queue=queue)
+        wait_for(lambda: letters.filter(status=DocumentStatus.SENT).count() >= 10, 120, "the first e-mails")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert letters.filter(status=DocumentStatus.SENT).count() < LETTERS, "the run finished before the kill"
+
+        second = start_worker(env, queue)
+        wait_for(lambda: not letters.exclude(status=DocumentStatus.SENT).exists(), VISIBILITY_SECONDS + 180,
+                 "every letter to be sent after the kill")  # fmt: skip
+    finally:
+        outputs = []
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+            if worker is not None:
+                outputs.append(worker.communicate(timeout=30)[0])
+
+    assert DocumentEvent.objects.filter(document__in=letters, to_status="sent").count() == LETTERS, outputs
+    mail = "".join(p.read_text(errors="replace") for p in (settings.LEDGER_DATA_DIR / "mail").iterdir())
+    ids = re.findall(r"^Message-ID: <document-(\d+)@", mail, flags=re.MULTILINE)
+    assert set(map(int, ids)) == set(letters.values_list("pk", flat=True))  # every one delivered
+    repeats = len(ids) - LETTERS  # (at most the one in flight at the kill, with the same Message-ID)
+    assert 0 <= repeats <= 1, repeats
