@@ -2,12 +2,18 @@
 
 `payouts_send` claims the pending payouts with one conditional UPDATE (so two workers never send the
 same payout twice), records the batch, builds the CustomerCreditTransferInitiation, validates it
-against xsd/pain.001.001.03.xsd and writes it atomically to the ledger's outbox for the bank, all in
-one database transaction: if anything fails, the file is not left behind and every payout stays
-pending.
+against xsd/pain.001.001.03.xsd and writes it, fsynced, under a hidden name in the ledger's outbox
+(`.<file>.pending`, which the bank does not fetch), all in one database transaction: if anything fails,
+every payout stays pending and the hidden file goes. Only after the commit is the file renamed to its
+real name (published) and the batch marked `file_written_at`. So a worker killed at any point never
+leaves a file the bank can fetch for payouts the ledger still holds pending (money sent twice), nor a
+committed batch whose file never appears (money never sent): the next `payouts_send` publishes a
+committed batch's file first (the hidden one, or one written again from the batch), and removes a
+hidden file whose batch was never committed (docs/reliability.md).
 """
 
 import functools
+import os
 import zoneinfo
 from datetime import date
 from decimal import Decimal
@@ -48,13 +54,76 @@ def schema() -> etree.XMLSchema:
 
 def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> dict:
     """Send the ledger's pending payouts booked on or before `as_of` in one pain.001 file, executed on
-    `as_of`. Returns {"ok": True, "payouts": 0} and writes nothing when there is nothing to send."""
+    `as_of`. Returns {"ok": True, "payouts": 0} and writes nothing when there is nothing to send (after
+    publishing the file of any batch an earlier run committed but could not publish)."""
+    published = payout_files_publish(ledger=ledger)
+    batch = _batch_write(ledger=ledger, as_of=as_of, actor=actor)
+    recovered = {"published": published} if published else {}
+    if batch is None:
+        return {"ok": True, "payouts": 0, **recovered}
+    _publish(ledger, batch)
+    return {
+        "ok": True,
+        "ledger": ledger.company_no,
+        "file": batch.file_name,
+        "message_id": batch.message_id,
+        "payouts": batch.count,
+        "total": batch.total,
+        "currency": batch.currency,
+        **recovered,
+    }
+
+
+def payout_files_publish(*, ledger: Ledger) -> list[str]:
+    """Recovery after a worker died: the file of every committed batch not yet published is put under its
+    real name (the hidden one renamed, or, if that is gone, written again from the batch: the same
+    payouts, the same message id, which the bank refuses twice); hidden files of batches that were never
+    committed are removed. Returns the files published."""
+    outbox = company_dir(ledger.company_no, "outbox")
+    published = []
+    for batch in PayoutBatch.objects.filter(ledger=ledger, file_written_at__isnull=True).order_by("id"):
+        _publish(ledger, batch)
+        published.append(batch.file_name)
+    committed = set(PayoutBatch.objects.filter(ledger=ledger).values_list("file_name", flat=True))
+    for hidden in outbox.glob(".PAYOUT-*.xml.pending"):
+        if hidden.name[1 : -len(".pending")] not in committed:
+            hidden.unlink(missing_ok=True)  # its transaction never committed: its payouts are pending
+    return published
+
+
+def _hidden(path: Path) -> Path:
+    return path.with_name(f".{path.name}.pending")
+
+
+def _publish(ledger: Ledger, batch: PayoutBatch) -> None:
+    path = company_dir(ledger.company_no, "outbox") / batch.file_name
+    hidden = _hidden(path)
+    if not path.exists():
+        if hidden.exists():
+            os.replace(hidden, path)
+        else:
+            payouts = list(Payout.objects.filter(batch=batch).select_related("ledger", "customer", "payment")
+                           .order_by("id"))  # fmt: skip
+            content = pain001(ledger=ledger, batch=batch, payouts=payouts,
+                              debtor_account=client_funds_account(ledger))  # fmt: skip
+            try:
+                write_atomic(path, content, overwrite=False)
+            except OSError as exc:
+                raise PayoutFileError(
+                    f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
+                ) from exc
+    hidden.unlink(missing_ok=True)
+    PayoutBatch.objects.filter(pk=batch.pk, file_written_at__isnull=True).update(file_written_at=timezone.now())
+
+
+def _batch_write(*, ledger: Ledger, as_of: date, actor: User | str | None) -> PayoutBatch | None:
+    """The transaction: claim, record the batch, write its file under the hidden name."""
     written: Path | None = None
     try:
         with transaction.atomic():
             claimed = _claim(ledger, as_of)
             if not claimed:
-                return {"ok": True, "payouts": 0}
+                return None
             debtor_account = client_funds_account(ledger)
             payouts = list(
                 Payout.objects.filter(id__in=claimed)
@@ -90,7 +159,7 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
             if path.exists():  # files we hand out are never rewritten
                 raise PayoutFileError(f"{path.name} is already in the outbox", code="outbox_file_exists")
             try:
-                written = write_atomic(path, content)
+                written = write_atomic(_hidden(path), content)
             except OSError as exc:
                 raise PayoutFileError(
                     f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
@@ -100,15 +169,7 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
         if written is not None:
             written.unlink(missing_ok=True)
         raise
-    return {
-        "ok": True,
-        "ledger": ledger.company_no,
-        "file": batch.file_name,
-        "message_id": batch.message_id,
-        "payouts": batch.count,
-        "total": batch.total,
-        "currency": batch.currency,
-    }
+    return batch
 
 
 def _claim(ledger: Ledger, as_of: date) -> list[int]:

@@ -82,7 +82,8 @@ def payment_refund_to_iban(archive_ref="000000901", amount="99.90"):
 
 
 def outbox_files(ledger) -> list[str]:
-    return sorted(p.name for p in company_dir(ledger.company_no, "outbox").iterdir())
+    """What the bank can fetch (a hidden name is a file not yet published)."""
+    return sorted(p.name for p in company_dir(ledger.company_no, "outbox").iterdir() if not p.name.startswith("."))
 
 
 def parse_valid(path: Path) -> etree._ElementTree:
@@ -253,7 +254,7 @@ def test_a_payout_booked_after_the_execution_date_waits(ledger):
 def assert_nothing_sent(ledger, *payouts):
     assert statuses(*payouts) == [("pending", None)] * len(payouts)
     assert not PayoutBatch.objects.exists()
-    assert outbox_files(ledger) == []
+    assert list(company_dir(ledger.company_no, "outbox").iterdir()) == []  # not even a hidden file
 
 
 def test_a_failed_write_leaves_every_payout_pending(ledger, monkeypatch):
@@ -374,3 +375,51 @@ def test_send_payouts_command_exits_1_on_failure(ledger, monkeypatch):
     assert (code, out["error"]["code"]) == (1, "usage")
     code, out = run("send_payouts", "--date", "2026-03-06", "--ledger", "123456")
     assert (code, out["error"]["code"]) == (1, "ledger_not_found")
+
+
+# --- A worker that died in the middle (docs/reliability.md) ------------------------------------------
+
+
+def hidden_files(ledger) -> list[str]:
+    return sorted(p.name for p in company_dir(ledger.company_no, "outbox").iterdir() if p.name.startswith("."))
+
+
+def test_a_batch_committed_whose_worker_died_before_publishing_is_published_once_by_the_next_run(ledger):
+    payouts = [credit_refund(ledger), payment_refund_to_iban()]
+    batch = payouts_module._batch_write(ledger=ledger, as_of=SEND_DAY, actor="kari")  # ... and then killed
+    assert outbox_files(ledger) == [] and hidden_files(ledger) == [f".{batch.file_name}.pending"]
+    hidden = (company_dir(ledger.company_no, "outbox") / f".{batch.file_name}.pending").read_bytes()
+
+    again = payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
+
+    assert again == {"ok": True, "payouts": 0, "published": [batch.file_name]}
+    assert outbox_files(ledger) == [batch.file_name] and hidden_files(ledger) == []
+    assert (company_dir(ledger.company_no, "outbox") / batch.file_name).read_bytes() == hidden
+    assert PayoutBatch.objects.get().file_written_at is not None
+    assert statuses(*payouts) == [("sent", batch.id)] * 2  # in one file, once
+    assert payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari") == {"ok": True, "payouts": 0}
+
+
+def test_a_committed_batch_whose_hidden_file_is_gone_gets_its_file_written_again_from_the_batch(ledger):
+    payouts = [credit_refund(ledger), payment_refund_to_iban()]
+    batch = payouts_module._batch_write(ledger=ledger, as_of=SEND_DAY, actor="kari")
+    (company_dir(ledger.company_no, "outbox") / f".{batch.file_name}.pending").unlink()
+
+    assert payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")["published"] == [batch.file_name]
+
+    document = parse_valid(company_dir(ledger.company_no, "outbox") / batch.file_name)
+    assert text(document, ".//p:GrpHdr/p:MsgId") == batch.message_id  # the same message: the bank takes it once
+    assert len(texts(document, ".//p:CdtTrfTxInf")) == 2
+    assert statuses(*payouts) == [("sent", batch.id)] * 2
+
+
+def test_a_hidden_file_whose_transaction_never_committed_is_removed_and_its_payouts_sent_once(ledger):
+    payouts = [credit_refund(ledger), payment_refund_to_iban()]
+    orphan = company_dir(ledger.company_no, "outbox") / ".PAYOUT-7301-20260306-999999.xml.pending"
+    orphan.write_bytes(b"<Document/>")  # a worker killed before its commit left it; its payouts stayed pending
+
+    result = payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
+
+    assert not orphan.exists() and hidden_files(ledger) == []
+    assert outbox_files(ledger) == [result["file"]] and result["payouts"] == 2
+    assert statuses(*payouts) == [("sent", PayoutBatch.objects.get().id)] * 2

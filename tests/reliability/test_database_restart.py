@@ -10,8 +10,10 @@ payment once, every invoice closed, nothing left in processing/, verify_ledger c
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -66,12 +68,16 @@ def start_server(data_dir: Path) -> str:
 
 
 @pytest.fixture
-def private_server(tmp_path):
-    data_dir = tmp_path / "pg"
-    data_dir.mkdir()
-    url = start_server(data_dir)
-    yield data_dir, url
-    embedded_server_stop(data_dir)
+def private_server():
+    # Not under pytest's tmp_path: pytest keeps its folders private (0700) and may make them so again
+    # while a test runs, and the server runs as a user of its own that must reach its folder.
+    data_dir = Path(tempfile.mkdtemp(prefix="ledger-pg-"))
+    data_dir.chmod(0o755)
+    try:
+        yield data_dir, start_server(data_dir)
+    finally:
+        embedded_server_stop(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def manage(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
