@@ -27,7 +27,14 @@ from ledger.services.common import _actor_fields
 from ledger.services.journal import Line, journal_book
 
 from . import daily, selectors, settlement
-from .models import AccountingFile, AccountingFileKind, Settlement, SettlementAgreement, SettlementItem
+from .models import (
+    AccountingFile,
+    AccountingFileKind,
+    PendingOutboxFile,
+    Settlement,
+    SettlementAgreement,
+    SettlementItem,
+)
 from .pdf import balance_report_pdf
 from .xmlfiles import AccountingFileError
 
@@ -54,16 +61,47 @@ def file_name(kind: str, ledger: Ledger, as_of: date, sequence: int) -> str:
     return f"{prefix}_{ledger.company_no}_{as_of:%Y%m%d}{suffix}.{extension}"
 
 
-def write_new_file(path: Path, content: bytes, written: list[Path]) -> None:
-    """Write a file that must not exist yet; remember it so that a failed run can take it back."""
+def write_new_file(path: Path, content: bytes, written: list[Path], *, ledger: Ledger) -> None:
+    """Write a file that must not exist yet, inside the caller's transaction: under a hidden name
+    (`.<name>.pending`, fsynced), with a PendingOutboxFile row; the caller publishes it (outbox_files_publish)
+    once its transaction has committed, and takes it back (`written`) if it fails. A worker killed after
+    the write and before the commit leaves only a hidden file (its records rolled back: the next run writes
+    it again); one killed after the commit leaves the row, and the next run publishes the file."""
     if path.exists():
         raise AccountingFileError(f"{path.name} is already in the outbox", code="outbox_file_exists")
     try:
-        written.append(write_atomic(path, content))
+        written.append(write_atomic(_hidden(path), content))
     except OSError as exc:
         raise AccountingFileError(
             f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
         ) from exc
+    PendingOutboxFile.objects.create(ledger=ledger, path=str(path))
+
+
+def _hidden(path: Path) -> Path:
+    return path.with_name(f".{path.name}.pending")
+
+
+def outbox_files_publish(*, ledger: Ledger) -> list[str]:
+    """Put every committed file of the ledger still under its hidden name under its real one; returns
+    their names. Run after each writing transaction, and first thing by the next run (recovery)."""
+    published = []
+    for pending in PendingOutboxFile.objects.filter(ledger=ledger).order_by("id"):
+        path = Path(pending.path)
+        hidden = _hidden(path)
+        if not path.exists():
+            if not hidden.exists():
+                raise AccountingFileError(
+                    f"{path.name} was committed but its file is gone from the outbox", code="outbox_file_lost"
+                )
+            try:
+                os.link(hidden, path)  # never over a file already there
+            except FileExistsError:  # another worker's recovery published it a moment ago
+                pass
+        hidden.unlink(missing_ok=True)
+        pending.delete()
+        published.append(path.name)
+    return published
 
 
 def _day_contents(ledger: Ledger, as_of: date) -> list[tuple[str, bytes, int]]:
@@ -119,6 +157,7 @@ def accounting_files_write(
     *, ledger: Ledger, as_of: date, actor: User | str | None = ACCOUNTING_ACTOR
 ) -> dict:
     """Write the ledger's accounting files for booking date `as_of` to its outbox (see module doc)."""
+    outbox_files_publish(ledger=ledger)  # what a run killed after its commit left hidden
     written: list[Path] = []
     _, actor_label = _actor_fields(actor)
     result = {
@@ -144,7 +183,7 @@ def accounting_files_write(
                     continue
                 sequence = latest.sequence + 1 if latest else 1
                 name = file_name(kind, ledger, as_of, sequence)
-                write_new_file(outbox / name, content, written)
+                write_new_file(outbox / name, content, written, ledger=ledger)
                 AccountingFile.objects.create(
                     ledger=ledger,
                     kind=kind,
@@ -162,6 +201,7 @@ def accounting_files_write(
         for path in written:
             path.unlink(missing_ok=True)
         raise
+    outbox_files_publish(ledger=ledger)
     return result
 
 
@@ -203,6 +243,7 @@ def settlement_book(*, ledger: Ledger, as_of: date, actor: User | str | None = A
     running again writes it."""
     agreement = _agreement(ledger)
     period_end = settlement.period_end_before(agreement.frequency, as_of)
+    outbox_files_publish(ledger=ledger)  # what a run killed after its commit left hidden
     written: list[Path] = []
     created_by_id, actor_label = _actor_fields(actor)
     try:
@@ -225,6 +266,7 @@ def settlement_book(*, ledger: Ledger, as_of: date, actor: User | str | None = A
         for path in written:
             path.unlink(missing_ok=True)
         raise
+    outbox_files_publish(ledger=ledger)
     pdf = balance_report_pdf_write(settlement=record)
     return {
         "ok": True,
@@ -301,12 +343,12 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
         sales=settlement.sales_specification(record),
         fee_lines=fee_lines,
     )
-    write_new_file(outbox / report_name, report, written)
+    write_new_file(outbox / report_name, report, written, ledger=ledger)
     if figures.payout > 0:
         message_id = settlement.settlement_message_id(ledger, record)
         content = settlement.settlement_pain001(settlement=record, agreement=agreement, message_id=message_id)
         record.payment_file = f"{message_id}.xml"
-        write_new_file(outbox / record.payment_file, content, written)
+        write_new_file(outbox / record.payment_file, content, written, ledger=ledger)
     if agreement.ocr_report:
         payments = settlement.ocr_payments(record, agreement)
         if payments:
@@ -314,7 +356,7 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
                 settlement=record, agreement=agreement, payments=payments
             )
             record.ocr_file = f"OCRSETTLEMENT_{ledger.company_no}_{period_end:%Y%m%d}.txt"
-            write_new_file(outbox / record.ocr_file, content, written)
+            write_new_file(outbox / record.ocr_file, content, written, ledger=ledger)
     record.save(update_fields=["payment_file", "ocr_file"])
     return record
 

@@ -1,6 +1,7 @@
 """The day's accounting files: Accounting Detail (XML + CSV), SIE4, Bill and Customer Journals, written
 atomically to the outbox, valid against their schemas, never rewritten, and all or nothing."""
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from accounting import services as accounting_services
-from accounting.models import AccountingFile
+from accounting.models import AccountingFile, PendingOutboxFile
 from accounting.services import accounting_files_write
 from ledger.errors import LedgerError
 from ledger.models import AccountRole, CustomerEvent, InvoiceEvent, Payment, TransactionKind
@@ -390,3 +391,38 @@ def test_markup_and_control_characters_in_the_data_cannot_break_the_xml(db):
     assert posting["InvoiceNo"] == "A&B</InvoiceNo>"
     journal = valid_xml(outbox / f"BILLJOURNAL_{ledger.company_no}_20260302.xml", "bill-journal-1.0.xsd")
     assert journal["Event"][0]["Reason"] == "Kari & Ola <ok>"
+
+
+# --- A worker killed in the middle (docs/reliability.md) --------------------------------------------
+
+
+def test_files_a_killed_run_committed_but_never_published_are_published_by_the_next_run(day):
+    ledger, *_ = day
+    accounting_files_write(ledger=ledger, as_of=DAY)
+    outbox = company_dir(ledger.company_no, "outbox")
+    written = {p.name: p.read_bytes() for p in outbox.iterdir()}
+    for name in written:  # the state a worker killed between its commit and the renames leaves
+        (outbox / name).rename(outbox / f".{name}.pending")
+        PendingOutboxFile.objects.create(ledger=ledger, path=str(outbox / name))
+
+    again = accounting_files_write(ledger=ledger, as_of=DAY)
+
+    assert again["written"] == [] and sorted(again["unchanged"]) == sorted(written)  # nothing booked twice
+    assert {p.name: p.read_bytes() for p in outbox.iterdir()} == written  # published, whole, no hidden file
+    assert not PendingOutboxFile.objects.exists()
+    assert AccountingFile.objects.filter(ledger=ledger).count() == len(written)
+
+
+def test_a_hidden_file_of_a_run_killed_before_its_commit_is_written_again_whole(day):
+    ledger, *_ = day
+    outbox = company_dir(ledger.company_no, "outbox")
+    name = f"ACCOUNTINGDETAIL_{ledger.company_no}_20260302.csv"
+    stale = outbox / f".{name}.pending"
+    stale.write_bytes(b"half a fi")  # its records were rolled back: nothing refers to it
+
+    result = accounting_files_write(ledger=ledger, as_of=DAY)
+
+    assert name in result["written"]
+    assert not any(p.name.startswith(".") for p in outbox.iterdir())
+    record = AccountingFile.objects.get(ledger=ledger, file_name=name)
+    assert hashlib.sha256((outbox / record.file_name).read_bytes()).hexdigest() == record.digest

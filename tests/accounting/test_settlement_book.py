@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
 from accounting.models import (
+    PendingOutboxFile,
     PriceItem,
     PriceItemKind,
     PriceList,
@@ -483,3 +484,24 @@ def test_a_pdf_whose_xml_is_gone_is_a_coded_error(march):
     with pytest.raises(LedgerError) as error:
         balance_report_pdf_write(settlement=settlement)
     assert error.value.code == "balance_report_missing"
+
+
+def test_a_settlement_whose_worker_died_before_publishing_its_payment_file_is_published_not_paid_again(march):
+    """The state a worker killed between the settlement's commit and the renames leaves: the next run
+    puts the committed files under their real names and settles nothing again (one payment to the
+    client, never two)."""
+    ledger, *_ = march
+    first = settlement_book(ledger=ledger, as_of=SETTLE_DAY)
+    record = Settlement.objects.get(ledger=ledger)
+    for name in (record.balance_report_file, record.payment_file):
+        (outbox(ledger) / name).rename(outbox(ledger) / f".{name}.pending")
+        PendingOutboxFile.objects.create(ledger=ledger, path=str(outbox(ledger) / name))
+
+    again = settlement_book(ledger=ledger, as_of=SETTLE_DAY)
+
+    assert again["settled"] is False and first["settled"] is True
+    names = sorted(p.name for p in outbox(ledger).iterdir())
+    assert record.payment_file in names and record.balance_report_file in names
+    assert not [n for n in names if n.startswith(".")] and not PendingOutboxFile.objects.exists()
+    assert Settlement.objects.filter(ledger=ledger).count() == 1
+    assert JournalTransaction.objects.filter(ledger=ledger, kind=TransactionKind.SETTLEMENT).count() == 1
