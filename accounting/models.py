@@ -49,21 +49,6 @@ class AccountingFile(models.Model):
         return self.file_name
 
 
-class PendingOutboxFile(models.Model):
-    """A file for the outbox written (fsynced) under a hidden name by a run whose transaction then
-    committed, and not yet put under its real name (accounting.services.write_new_file): a row lives from
-    the commit to the publication a moment later, so one is left only by a worker killed in between,
-    and the next run of the same job publishes it. The bank and the client never see a file whose
-    records were rolled back, and never miss one whose records were committed."""
-
-    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
-    path = models.CharField(max_length=500, unique=True, help_text="the file's real path")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self):
-        return self.path
-
-
 # --- Price lists: what we charge a client for the service --------------------------------------------
 
 

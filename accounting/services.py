@@ -22,19 +22,13 @@ from django.db import connection, transaction
 from ledger.bulk import _copy_rows
 from ledger.errors import NotFound
 from ledger.models import AccountRole, Ledger, TransactionKind, User
-from ledger.outbox import company_dir, write_atomic
+from ledger.outbox import company_dir
 from ledger.services.common import _actor_fields
 from ledger.services.journal import Line, journal_book
+from ledger.services.outbox_files import outbox_file_write, outbox_files_publish
 
 from . import daily, selectors, settlement
-from .models import (
-    AccountingFile,
-    AccountingFileKind,
-    PendingOutboxFile,
-    Settlement,
-    SettlementAgreement,
-    SettlementItem,
-)
+from .models import AccountingFile, AccountingFileKind, Settlement, SettlementAgreement, SettlementItem
 from .pdf import balance_report_pdf
 from .xmlfiles import AccountingFileError
 
@@ -59,49 +53,6 @@ def file_name(kind: str, ledger: Ledger, as_of: date, sequence: int) -> str:
     prefix, extension = FILE_NAMES[kind]
     suffix = "" if sequence == 1 else f"_{sequence}"
     return f"{prefix}_{ledger.company_no}_{as_of:%Y%m%d}{suffix}.{extension}"
-
-
-def write_new_file(path: Path, content: bytes, written: list[Path], *, ledger: Ledger) -> None:
-    """Write a file that must not exist yet, inside the caller's transaction: under a hidden name
-    (`.<name>.pending`, fsynced), with a PendingOutboxFile row; the caller publishes it (outbox_files_publish)
-    once its transaction has committed, and takes it back (`written`) if it fails. A worker killed after
-    the write and before the commit leaves only a hidden file (its records rolled back: the next run writes
-    it again); one killed after the commit leaves the row, and the next run publishes the file."""
-    if path.exists():
-        raise AccountingFileError(f"{path.name} is already in the outbox", code="outbox_file_exists")
-    try:
-        written.append(write_atomic(_hidden(path), content))
-    except OSError as exc:
-        raise AccountingFileError(
-            f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
-        ) from exc
-    PendingOutboxFile.objects.create(ledger=ledger, path=str(path))
-
-
-def _hidden(path: Path) -> Path:
-    return path.with_name(f".{path.name}.pending")
-
-
-def outbox_files_publish(*, ledger: Ledger) -> list[str]:
-    """Put every committed file of the ledger still under its hidden name under its real one; returns
-    their names. Run after each writing transaction, and first thing by the next run (recovery)."""
-    published = []
-    for pending in PendingOutboxFile.objects.filter(ledger=ledger).order_by("id"):
-        path = Path(pending.path)
-        hidden = _hidden(path)
-        if not path.exists():
-            if not hidden.exists():
-                raise AccountingFileError(
-                    f"{path.name} was committed but its file is gone from the outbox", code="outbox_file_lost"
-                )
-            try:
-                os.link(hidden, path)  # never over a file already there
-            except FileExistsError:  # another worker's recovery published it a moment ago
-                pass
-        hidden.unlink(missing_ok=True)
-        pending.delete()
-        published.append(path.name)
-    return published
 
 
 def _day_contents(ledger: Ledger, as_of: date) -> list[tuple[str, bytes, int]]:
@@ -183,7 +134,7 @@ def accounting_files_write(
                     continue
                 sequence = latest.sequence + 1 if latest else 1
                 name = file_name(kind, ledger, as_of, sequence)
-                write_new_file(outbox / name, content, written, ledger=ledger)
+                outbox_file_write(ledger=ledger, path=outbox / name, content=content, written=written)
                 AccountingFile.objects.create(
                     ledger=ledger,
                     kind=kind,
@@ -343,12 +294,12 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
         sales=settlement.sales_specification(record),
         fee_lines=fee_lines,
     )
-    write_new_file(outbox / report_name, report, written, ledger=ledger)
+    outbox_file_write(ledger=ledger, path=outbox / report_name, content=report, written=written)
     if figures.payout > 0:
         message_id = settlement.settlement_message_id(ledger, record)
         content = settlement.settlement_pain001(settlement=record, agreement=agreement, message_id=message_id)
         record.payment_file = f"{message_id}.xml"
-        write_new_file(outbox / record.payment_file, content, written, ledger=ledger)
+        outbox_file_write(ledger=ledger, path=outbox / record.payment_file, content=content, written=written)
     if agreement.ocr_report:
         payments = settlement.ocr_payments(record, agreement)
         if payments:
@@ -356,7 +307,7 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
                 settlement=record, agreement=agreement, payments=payments
             )
             record.ocr_file = f"OCRSETTLEMENT_{ledger.company_no}_{period_end:%Y%m%d}.txt"
-            write_new_file(outbox / record.ocr_file, content, written, ledger=ledger)
+            outbox_file_write(ledger=ledger, path=outbox / record.ocr_file, content=content, written=written)
     record.save(update_fields=["payment_file", "ocr_file"])
     return record
 

@@ -8,13 +8,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounting import services as accounting_services
-from accounting.models import AccountingFile, PendingOutboxFile
+from accounting.models import AccountingFile
 from accounting.services import accounting_files_write
 from ledger.errors import LedgerError
-from ledger.models import AccountRole, CustomerEvent, InvoiceEvent, Payment, TransactionKind
+from ledger.models import (
+    AccountRole,
+    CustomerEvent,
+    InvoiceEvent,
+    Payment,
+    PendingOutboxFile,
+    TransactionKind,
+)
 from ledger.outbox import company_dir
 from ledger.payments.reversal import payment_reverse
+from ledger.services import outbox_files
 from ledger.services.journal import Line, journal_book
 from tests.accounting.helpers import csv_records, parse_sie4, valid_xml
 from tests.factories import CustomerFactory, InvoiceFactory
@@ -151,7 +158,7 @@ def test_running_the_day_again_writes_nothing_and_a_late_booking_writes_a_correc
 
 def test_a_failure_writes_nothing(day, monkeypatch):
     ledger, _, _ = day
-    real_write = accounting_services.write_atomic
+    real_write = outbox_files.write_atomic
     calls = []
 
     def failing_write(path, content):
@@ -160,7 +167,7 @@ def test_a_failure_writes_nothing(day, monkeypatch):
             raise OSError("disk full")
         return real_write(path, content)
 
-    monkeypatch.setattr(accounting_services, "write_atomic", failing_write)
+    monkeypatch.setattr(outbox_files, "write_atomic", failing_write)
     with pytest.raises(LedgerError) as error:
         accounting_files_write(ledger=ledger, as_of=DAY)
     assert error.value.code == "outbox_write_failed"
@@ -168,7 +175,7 @@ def test_a_failure_writes_nothing(day, monkeypatch):
     assert outbox_names(ledger) == []
     assert not AccountingFile.objects.filter(ledger=ledger).exists()
 
-    monkeypatch.setattr(accounting_services, "write_atomic", real_write)
+    monkeypatch.setattr(outbox_files, "write_atomic", real_write)
     assert len(accounting_files_write(ledger=ledger, as_of=DAY)["written"]) == 4
 
 
@@ -369,7 +376,7 @@ def test_two_workers_write_the_day_once(transactional_db, monkeypatch):
     book(ocr_file([pay(invoice.payment_ref, "250.00", "000000301")]))
 
     results, errors = run_two_workers(
-        accounting_services, lambda: accounting_files_write(ledger=ledger, as_of=DAY), monkeypatch
+        outbox_files, lambda: accounting_files_write(ledger=ledger, as_of=DAY), monkeypatch
     )
     assert errors == []
     assert len(results["first"]["written"]) == 4

@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
 from accounting.models import (
-    PendingOutboxFile,
     PriceItem,
     PriceItemKind,
     PriceList,
@@ -23,10 +22,19 @@ from accounting.models import (
 from accounting.services import accounting_files_write, settlement_book
 from accounting.settlement import natural_period_start, period_end_before
 from ledger.errors import LedgerError
-from ledger.models import AccountRole, InvoiceEvent, JournalTransaction, Payment, Posting, TransactionKind
+from ledger.models import (
+    AccountRole,
+    InvoiceEvent,
+    JournalTransaction,
+    Payment,
+    PendingOutboxFile,
+    Posting,
+    TransactionKind,
+)
 from ledger.outbox import company_dir
 from ledger.payments.bankfiles import parse_bank_file
 from ledger.payments.reversal import payment_reverse
+from ledger.services import outbox_files
 from tests.accounting.helpers import csv_records, valid_xml
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.helpers import book_costs
@@ -417,7 +425,6 @@ def test_book_settlements_command(march):
 
 
 def test_two_workers_settle_a_period_once(transactional_db, monkeypatch):
-    from accounting import services as accounting_services
     from tests.helpers import run_two_workers
 
     ledger = ledger_with_account()
@@ -428,7 +435,7 @@ def test_two_workers_settle_a_period_once(transactional_db, monkeypatch):
     book(ocr_file([pay(invoice.payment_ref, "250.00", "000000201")]))
 
     results, errors = run_two_workers(
-        accounting_services, lambda: settlement_book(ledger=ledger, as_of=date(2026, 3, 3)), monkeypatch
+        outbox_files, lambda: settlement_book(ledger=ledger, as_of=date(2026, 3, 3)), monkeypatch
     )
     assert errors == []
     assert results["first"]["settled"] is True and results["first"]["payout"] == Decimal("250.00")

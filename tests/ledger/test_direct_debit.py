@@ -25,12 +25,12 @@ from ledger.models import (
     InvoiceEvent,
 )
 from ledger.outbox import company_dir
-from ledger.payments.direct_debit import claims as direct_debit  # it writes the outbox files
 from ledger.payments.direct_debit.avtalegiro import debit_agreements_import
 from ledger.payments.direct_debit.claims import debit_claims_send
 from ledger.payments.direct_debit.common import kid_customer_no
 from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
 from ledger.payments.direct_debit.settlement import debit_attempts_settle
+from ledger.services import outbox_files  # it writes the outbox files
 from ledger.services.customers import customer_upsert
 from ledger.services.respite_dispute import invoice_dispute_open
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
@@ -488,7 +488,7 @@ def test_a_failure_while_writing_the_file_leaves_nothing_recorded(ledger, monkey
     def broken(path, content):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(direct_debit, "write_atomic", broken)
+    monkeypatch.setattr(outbox_files, "write_atomic", broken)
     with pytest.raises(LedgerError) as excinfo:
         debit_claims_send(ledger=ledger, as_of=DAY, actor="ops")
     assert excinfo.value.code == "outbox_write_failed"
@@ -669,7 +669,7 @@ def test_two_workers_never_claim_the_same_invoice_twice(transactional_db, monkey
     kari = consenting(ledger)
     invoices = [invoice(kari, DAY + timedelta(days=5)), invoice(kari, DAY + timedelta(days=6))]
     results, errors = run_two_workers(
-        direct_debit, lambda: debit_claims_send(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
+        outbox_files, lambda: debit_claims_send(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
     )
 
     assert errors == []

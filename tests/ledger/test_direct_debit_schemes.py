@@ -23,11 +23,11 @@ from ledger.models import (
 )
 from ledger.outbox import company_dir
 from ledger.payments.bankfiles import autogiro, betalingsservice
-from ledger.payments.direct_debit import claims as direct_debit  # it writes the outbox files
 from ledger.payments.direct_debit.avtalegiro import debit_agreements_import
 from ledger.payments.direct_debit.claims import debit_claims_send
 from ledger.payments.direct_debit.selectors import invoices_in_direct_debit
 from ledger.payments.direct_debit.settlement import debit_attempts_settle, debit_claims_cancel
+from ledger.services import outbox_files  # it writes the outbox files
 from ledger.services.customers import customer_upsert
 from ledger.services.invoice_changes import invoice_credit, invoice_write_off
 from tests.factories import CustomerFactory, LedgerFactory
@@ -456,7 +456,7 @@ def test_a_failure_while_writing_the_cancellation_leaves_nothing_recorded(norweg
     def broken(path, content):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(direct_debit, "write_atomic", broken)
+    monkeypatch.setattr(outbox_files, "write_atomic", broken)
     with pytest.raises(LedgerError) as excinfo:
         debit_claims_cancel(ledger=norwegian, as_of=DAY, actor="ops")
     assert excinfo.value.code == "outbox_write_failed"
@@ -487,7 +487,7 @@ def test_two_workers_never_cancel_the_same_claim_twice(transactional_db, monkeyp
     for inv in invoices:
         invoice_credit(invoice=inv, actor="ops", reason="Wrong", booking_date=DAY)
     results, errors = run_two_workers(
-        direct_debit, lambda: debit_claims_cancel(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
+        outbox_files, lambda: debit_claims_cancel(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
     )
     assert errors == []
     assert (results["first"]["cancelled"], results["second"]["cancelled"]) == (2, 0)
@@ -558,7 +558,7 @@ def test_two_workers_never_send_the_same_autogiro_claim_twice(transactional_db, 
     customer = sven(ledger)
     invoices = [invoice(customer, DAY + timedelta(days=5)), invoice(customer, DAY + timedelta(days=6))]
     results, errors = run_two_workers(
-        direct_debit, lambda: debit_claims_send(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
+        outbox_files, lambda: debit_claims_send(ledger=ledger, as_of=DAY, actor="w"), monkeypatch
     )
     assert errors == []
     assert (results["first"]["claims"], results["second"]["claims"]) == (2, 0)

@@ -23,7 +23,7 @@ from ledger.models import (
     User,
 )
 from ledger.money import ZERO, to_money
-from ledger.outbox import company_dir, write_atomic
+from ledger.outbox import company_dir
 from ledger.payments.direct_debit.autogiro import autogiro_requests_file
 from ledger.payments.direct_debit.avtalegiro import avtalegiro_claims_file
 from ledger.payments.direct_debit.betalingsservice import betalingsservice_delivery
@@ -33,7 +33,6 @@ from ledger.payments.direct_debit.common import (
     DEFAULT_DAYS_AHEAD,
     SCHEMES,
     SUPPORTED_KINDS,
-    DirectDebitFileError,
     _Claim,
     _claim_file_record,
     _digits_only,
@@ -44,6 +43,7 @@ from ledger.payments.direct_debit.common import (
     _validate_kid,
 )
 from ledger.services.common import _actor_fields
+from ledger.services.outbox_files import outbox_file_write, outbox_files_publish
 
 _CANDIDATES_SQL = """
 WITH candidates AS (
@@ -157,6 +157,7 @@ def debit_claims_send(
         "currency": ledger.currency,
         "skipped": [],
     }
+    outbox_files_publish(ledger=ledger)  # what a run killed after its commit left hidden
     written: Path | None = None
     try:
         with transaction.atomic():
@@ -213,6 +214,7 @@ def debit_claims_send(
         if written is not None:
             written.unlink(missing_ok=True)
         raise
+    outbox_files_publish(ledger=ledger)
     summary.update(
         file=file_name,
         claims=len(claims),
@@ -224,15 +226,13 @@ def debit_claims_send(
 
 
 def _write_outbox(ledger: Ledger, file_name: str, content: bytes) -> Path:
-    path = company_dir(ledger.company_no, "outbox") / file_name
-    if path.exists():  # files we hand out are never rewritten
-        raise DirectDebitFileError(f"{file_name} is already in the outbox", code="outbox_file_exists")
-    try:
-        return write_atomic(path, content)
-    except OSError as exc:
-        raise DirectDebitFileError(
-            f"cannot write {file_name} to the outbox: {exc}", code="outbox_write_failed"
-        ) from exc
+    """Inside the transaction: the file under its hidden name, pending (ledger.services.outbox_files);
+    published by the caller after the commit. Returns the hidden path, for a failed run to take back."""
+    written: list[Path] = []
+    outbox_file_write(
+        ledger=ledger, path=company_dir(ledger.company_no, "outbox") / file_name, content=content, written=written
+    )
+    return written[0]
 
 
 def _claims_content(

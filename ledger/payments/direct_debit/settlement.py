@@ -40,6 +40,7 @@ from ledger.payments.direct_debit.common import (
     _next_file_id,
 )
 from ledger.services.common import _actor_fields
+from ledger.services.outbox_files import outbox_files_publish
 
 # --- Outcome of the attempts ----------------------------------------------------------------------------
 
@@ -302,5 +303,6 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
         if written is not None:
             written.unlink(missing_ok=True)
         raise
+    outbox_files_publish(ledger=ledger)
     summary.update(file=file_name, cancelled=len(claims), total=str(total))
     return summary

@@ -1,4 +1,4 @@
-"""Files for the outbox committed but not yet under their real name (accounting.services.write_new_file)."""
+"""Files for the outbox committed but not yet under their real name (ledger.services.outbox_files)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounting', '0002_price_per_document'),
         ('ledger', '0032_payout_file_written'),
     ]
 
