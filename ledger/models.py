@@ -977,9 +977,6 @@ class PayoutBatch(models.Model):
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
-    file_written_at = models.DateTimeField(
-        null=True, blank=True, help_text="when its file was put under its real name in the outbox (published)"
-    )
 
     class Meta:
         verbose_name_plural = "payout batches"

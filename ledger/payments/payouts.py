@@ -3,17 +3,15 @@
 `payouts_send` claims the pending payouts with one conditional UPDATE (so two workers never send the
 same payout twice), records the batch, builds the CustomerCreditTransferInitiation, validates it
 against xsd/pain.001.001.03.xsd and writes it, fsynced, under a hidden name in the ledger's outbox
-(`.<file>.pending`, which the bank does not fetch), all in one database transaction: if anything fails,
-every payout stays pending and the hidden file goes. Only after the commit is the file renamed to its
-real name (published) and the batch marked `file_written_at`. So a worker killed at any point never
-leaves a file the bank can fetch for payouts the ledger still holds pending (money sent twice), nor a
-committed batch whose file never appears (money never sent): the next `payouts_send` publishes a
-committed batch's file first (the hidden one, or one written again from the batch), and removes a
-hidden file whose batch was never committed (docs/reliability.md).
+(`.<file>.pending`, which the bank does not fetch; ledger.services.outbox_files), all in one database
+transaction: if anything fails, every payout stays pending and the hidden file goes. Only after the
+commit is the file put under its real name. So a worker killed at any point never leaves a file the
+bank can fetch for payouts the ledger still holds pending (money sent twice), nor a committed batch
+whose file never appears (money never sent): the next `payouts_send` publishes it first; a hidden file
+of a transaction that never committed is overwritten by the next run's (docs/reliability.md).
 """
 
 import functools
-import os
 import zoneinfo
 from datetime import date
 from decimal import Decimal
@@ -29,8 +27,9 @@ from ledger.bank_accounts import Kind, bank_account_parse
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.models import JournalTransaction, Ledger, Payout, PayoutBatch, PayoutStatus, User
 from ledger.money import ZERO, to_money
-from ledger.outbox import company_dir, write_atomic
+from ledger.outbox import company_dir
 from ledger.services.common import _actor_fields
+from ledger.services.outbox_files import outbox_file_write, outbox_files_publish
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 XSD_PATH = Path(settings.BASE_DIR) / "xsd" / "pain.001.001.03.xsd"
@@ -56,12 +55,12 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
     """Send the ledger's pending payouts booked on or before `as_of` in one pain.001 file, executed on
     `as_of`. Returns {"ok": True, "payouts": 0} and writes nothing when there is nothing to send (after
     publishing the file of any batch an earlier run committed but could not publish)."""
-    published = payout_files_publish(ledger=ledger)
-    batch = _batch_write(ledger=ledger, as_of=as_of, actor=actor)
+    published = outbox_files_publish(ledger=ledger)  # what a run killed after its commit left hidden
     recovered = {"published": published} if published else {}
+    batch = _batch_write(ledger=ledger, as_of=as_of, actor=actor)
     if batch is None:
         return {"ok": True, "payouts": 0, **recovered}
-    _publish(ledger, batch)
+    outbox_files_publish(ledger=ledger)
     return {
         "ok": True,
         "ledger": ledger.company_no,
@@ -74,51 +73,9 @@ def payouts_send(*, ledger: Ledger, as_of: date, actor: User | str | None) -> di
     }
 
 
-def payout_files_publish(*, ledger: Ledger) -> list[str]:
-    """Recovery after a worker died: the file of every committed batch not yet published is put under its
-    real name (the hidden one renamed, or, if that is gone, written again from the batch: the same
-    payouts, the same message id, which the bank refuses twice); hidden files of batches that were never
-    committed are removed. Returns the files published."""
-    outbox = company_dir(ledger.company_no, "outbox")
-    published = []
-    for batch in PayoutBatch.objects.filter(ledger=ledger, file_written_at__isnull=True).order_by("id"):
-        _publish(ledger, batch)
-        published.append(batch.file_name)
-    committed = set(PayoutBatch.objects.filter(ledger=ledger).values_list("file_name", flat=True))
-    for hidden in outbox.glob(".PAYOUT-*.xml.pending"):
-        if hidden.name[1 : -len(".pending")] not in committed:
-            hidden.unlink(missing_ok=True)  # its transaction never committed: its payouts are pending
-    return published
-
-
-def _hidden(path: Path) -> Path:
-    return path.with_name(f".{path.name}.pending")
-
-
-def _publish(ledger: Ledger, batch: PayoutBatch) -> None:
-    path = company_dir(ledger.company_no, "outbox") / batch.file_name
-    hidden = _hidden(path)
-    if not path.exists():
-        if hidden.exists():
-            os.replace(hidden, path)
-        else:
-            payouts = list(Payout.objects.filter(batch=batch).select_related("ledger", "customer", "payment")
-                           .order_by("id"))  # fmt: skip
-            content = pain001(ledger=ledger, batch=batch, payouts=payouts,
-                              debtor_account=client_funds_account(ledger))  # fmt: skip
-            try:
-                write_atomic(path, content, overwrite=False)
-            except OSError as exc:
-                raise PayoutFileError(
-                    f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
-                ) from exc
-    hidden.unlink(missing_ok=True)
-    PayoutBatch.objects.filter(pk=batch.pk, file_written_at__isnull=True).update(file_written_at=timezone.now())
-
-
 def _batch_write(*, ledger: Ledger, as_of: date, actor: User | str | None) -> PayoutBatch | None:
     """The transaction: claim, record the batch, write its file under the hidden name."""
-    written: Path | None = None
+    written: list[Path] = []
     try:
         with transaction.atomic():
             claimed = _claim(ledger, as_of)
@@ -156,18 +113,11 @@ def _batch_write(*, ledger: Ledger, as_of: date, actor: User | str | None) -> Pa
 
             content = pain001(ledger=ledger, batch=batch, payouts=payouts, debtor_account=debtor_account)
             path = company_dir(ledger.company_no, "outbox") / batch.file_name
-            if path.exists():  # files we hand out are never rewritten
-                raise PayoutFileError(f"{path.name} is already in the outbox", code="outbox_file_exists")
-            try:
-                written = write_atomic(_hidden(path), content)
-            except OSError as exc:
-                raise PayoutFileError(
-                    f"cannot write {path.name} to the outbox: {exc}", code="outbox_write_failed"
-                ) from exc
+            outbox_file_write(ledger=ledger, path=path, content=content, written=written)
     except BaseException:
         # Only the commit can fail after the write: the payouts are pending again, so the file must go.
-        if written is not None:
-            written.unlink(missing_ok=True)
+        for hidden in written:
+            hidden.unlink(missing_ok=True)
         raise
     return batch
 

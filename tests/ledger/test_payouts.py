@@ -13,11 +13,12 @@ import xmlschema
 from lxml import etree
 
 from ledger.errors import LedgerError, ValidationFailed
-from ledger.models import Payment, Payout, PayoutBatch
+from ledger.models import Payment, Payout, PayoutBatch, PendingOutboxFile
 from ledger.outbox import company_dir
 from ledger.payments import payouts as payouts_module
 from ledger.payments.payouts import payouts_send
 from ledger.payments.refunds import customer_credit_refund, payment_refund
+from ledger.services import outbox_files as outbox_files_module
 from tests.factories import CustomerFactory, InvoiceFactory
 from tests.helpers import run_two_workers
 from tests.ledger.test_payments_import import (
@@ -263,7 +264,7 @@ def test_a_failed_write_leaves_every_payout_pending(ledger, monkeypatch):
     def broken(path, content):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(payouts_module, "write_atomic", broken)
+    monkeypatch.setattr(outbox_files_module, "write_atomic", broken)
     with pytest.raises(LedgerError) as excinfo:
         payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
     assert excinfo.value.code == "outbox_write_failed"
@@ -275,7 +276,7 @@ def test_a_failed_write_leaves_every_payout_pending(ledger, monkeypatch):
 
 def test_any_other_failure_while_writing_leaves_every_payout_pending(ledger, monkeypatch):
     payout = credit_refund(ledger)
-    monkeypatch.setattr(payouts_module, "write_atomic", lambda path, content: 1 / 0)
+    monkeypatch.setattr(outbox_files_module, "write_atomic", lambda path, content: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
     assert_nothing_sent(ledger, payout)
@@ -323,7 +324,7 @@ def test_two_workers_never_send_the_same_payout_twice(transactional_db, monkeypa
     ledger = ledger_with_account()
     payouts = [credit_refund(ledger), payment_refund_to_iban()]
     results, errors = run_two_workers(
-        payouts_module, lambda: payouts_send(ledger=ledger, as_of=SEND_DAY, actor="w"), monkeypatch
+        outbox_files_module, lambda: payouts_send(ledger=ledger, as_of=SEND_DAY, actor="w"), monkeypatch
     )
 
     assert errors == []
@@ -365,7 +366,7 @@ def test_send_payouts_command_exits_1_on_failure(ledger, monkeypatch):
     def broken(path, content):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(payouts_module, "write_atomic", broken)
+    monkeypatch.setattr(outbox_files_module, "write_atomic", broken)
     code, out = run("send_payouts", "--date", "2026-03-06", "--ledger", ledger.company_no)
     assert (code, out["ok"]) == (1, False)
     assert out["ledgers"][0]["error"]["code"] == "outbox_write_failed"
@@ -395,31 +396,32 @@ def test_a_batch_committed_whose_worker_died_before_publishing_is_published_once
     assert again == {"ok": True, "payouts": 0, "published": [batch.file_name]}
     assert outbox_files(ledger) == [batch.file_name] and hidden_files(ledger) == []
     assert (company_dir(ledger.company_no, "outbox") / batch.file_name).read_bytes() == hidden
-    assert PayoutBatch.objects.get().file_written_at is not None
+    assert not PendingOutboxFile.objects.exists()
     assert statuses(*payouts) == [("sent", batch.id)] * 2  # in one file, once
     assert payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari") == {"ok": True, "payouts": 0}
 
 
-def test_a_committed_batch_whose_hidden_file_is_gone_gets_its_file_written_again_from_the_batch(ledger):
+def test_a_committed_batch_whose_hidden_file_is_gone_is_reported_not_sent_again(ledger):
+    """The hidden file was fsynced before the commit; if it is gone all the same (the disk), that is said
+    clearly and nothing is sent again for its payouts."""
     payouts = [credit_refund(ledger), payment_refund_to_iban()]
     batch = payouts_module._batch_write(ledger=ledger, as_of=SEND_DAY, actor="kari")
     (company_dir(ledger.company_no, "outbox") / f".{batch.file_name}.pending").unlink()
 
-    assert payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")["published"] == [batch.file_name]
+    with pytest.raises(LedgerError) as excinfo:
+        payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
 
-    document = parse_valid(company_dir(ledger.company_no, "outbox") / batch.file_name)
-    assert text(document, ".//p:GrpHdr/p:MsgId") == batch.message_id  # the same message: the bank takes it once
-    assert len(texts(document, ".//p:CdtTrfTxInf")) == 2
-    assert statuses(*payouts) == [("sent", batch.id)] * 2
+    assert excinfo.value.code == "outbox_file_lost" and batch.file_name in excinfo.value.message
+    assert statuses(*payouts) == [("sent", batch.id)] * 2 and PayoutBatch.objects.count() == 1
 
 
-def test_a_hidden_file_whose_transaction_never_committed_is_removed_and_its_payouts_sent_once(ledger):
+def test_a_hidden_file_whose_transaction_never_committed_is_never_published_and_its_payouts_go_once(ledger):
     payouts = [credit_refund(ledger), payment_refund_to_iban()]
     orphan = company_dir(ledger.company_no, "outbox") / ".PAYOUT-7301-20260306-999999.xml.pending"
     orphan.write_bytes(b"<Document/>")  # a worker killed before its commit left it; its payouts stayed pending
 
     result = payouts_send(ledger=ledger, as_of=SEND_DAY, actor="kari")
 
-    assert not orphan.exists() and hidden_files(ledger) == []
+    assert hidden_files(ledger) == [orphan.name]  # hidden: the bank never fetches it
     assert outbox_files(ledger) == [result["file"]] and result["payouts"] == 2
     assert statuses(*payouts) == [("sent", PayoutBatch.objects.get().id)] * 2

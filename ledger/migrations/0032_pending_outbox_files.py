@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0032_payout_file_written'),
+        ('ledger', '0031_open_versions_covering'),
     ]
 
     operations = [
