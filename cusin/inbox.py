@@ -21,9 +21,7 @@ long import is not mistaken for a dead one.
 """
 
 import logging
-import math
 import os
-import uuid
 from datetime import datetime
 from itertools import count
 from pathlib import Path
@@ -32,7 +30,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from ledger.bulk import connection_drop_if_broken
-from ledger.outbox import company_dir, sftp_root, write_atomic
+from ledger.outbox import (
+    claimed_files,
+    company_dir,
+    file_claim,
+    folder_remove_if_empty,
+    mtime_or_never,
+    sftp_root,
+    write_atomic,
+)
 
 from . import receipts, xmlread
 from .services import FILE_NAME, cusin_import, rejected_receipt
@@ -76,16 +82,16 @@ def _scan_company(company_no: str, now_ts: float, min_age: float, stale: float, 
     processing = sftp_root() / company_no / PROCESSING
     if processing.is_dir():
         for entry in sorted(processing.iterdir(), key=lambda p: p.name):
-            if entry.name.startswith(".") or now_ts - _mtime(entry) < stale:
+            if entry.name.startswith(".") or now_ts - mtime_or_never(entry) < stale:
                 continue
-            for path in _claimed_files(entry):
+            for path in claimed_files(entry):
                 if path.is_file() and not path.is_symlink():
-                    claimed = _claim(path, processing)
+                    claimed = file_claim(path, processing)
                     if claimed is not None:
                         logger.warning("sftp inbox: retrying stale claim %s", path)
                         summary["files"].append(_process(company_no, claimed))
             if entry.is_dir():
-                _remove_dir(entry)  # an emptied (or never filled) claim folder
+                folder_remove_if_empty(entry)  # an emptied (or never filled) claim folder
 
     inbox = sftp_root() / company_no / "inbox"
     if not inbox.is_dir():
@@ -96,49 +102,20 @@ def _scan_company(company_no: str, now_ts: float, min_age: float, stale: float, 
         if path.is_symlink() or not path.is_file():
             logger.warning("sftp inbox: ignoring %s: not a regular file", path)
             continue
-        if path.name.lower().endswith(INCOMPLETE_SUFFIXES) or now_ts - _mtime(path) < min_age:
+        if path.name.lower().endswith(INCOMPLETE_SUFFIXES) or now_ts - mtime_or_never(path) < min_age:
             summary["skipped_incomplete"] += 1
             continue
-        claimed = _claim(path, processing)
+        claimed = file_claim(path, processing)
         if claimed is not None:
             summary["files"].append(_process(company_no, claimed))
 
 
-def _claimed_files(entry: Path) -> list[Path]:
-    """The file(s) of a claim folder, or the entry itself when a file was put in processing/ by hand."""
-    if not entry.is_dir():
-        return [entry]
-    try:
-        return sorted(entry.iterdir())
-    except FileNotFoundError:  # another worker took it over and removed it meanwhile
-        return []
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:  # taken by another worker meanwhile
-        return math.inf
 
 
-def _claim(source: Path, processing: Path) -> Path | None:
-    """Rename the file into a new claim folder: the claimed path, or None when another worker won."""
-    claim_dir = processing / uuid.uuid4().hex
-    claim_dir.mkdir(parents=True)
-    target = claim_dir / source.name
-    try:
-        os.rename(source, target)
-    except FileNotFoundError:
-        _remove_dir(claim_dir)
-        return None
-    return target
 
 
-def _remove_dir(path: Path) -> None:
-    try:
-        path.rmdir()
-    except OSError:  # not empty (a live claim), or already removed by another worker
-        pass
 
 
 def _process(company_no: str, claimed: Path) -> dict:
@@ -188,7 +165,7 @@ def _process(company_no: str, claimed: Path) -> dict:
             error=f"{type(exc).__name__}: {exc}",
         )
         return entry
-    _remove_dir(claimed.parent)
+    folder_remove_if_empty(claimed.parent)
     entry["moved_to"] = str(moved.relative_to(company_root))
     logger.info("sftp inbox: %s %s, moved to %s", name, receipt["status"], entry["moved_to"])
     return entry

@@ -3,9 +3,11 @@
 Files we hand to clients are written atomically (a temporary name, then rename) and never rewritten.
 """
 
+import math
 import os
 import re
 import tempfile
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -80,3 +82,48 @@ def outbox_file(company_no: str, name: str) -> Path | None:
     if candidate.parent != outbox or not candidate.is_file():
         return None
     return candidate
+
+
+# --- Claim folders: how one worker of several takes a file from a shared folder (the sFTP inbox, the
+# bank inbox): it renames the file into a folder of its own under processing/ (a rename is atomic: of
+# two workers one wins), whose mtime is the claim's time (a claim left too long is taken over).
+
+
+def file_claim(source: Path, processing: Path, name: str | None = None) -> Path | None:
+    """Rename `source` into a new claim folder under `processing` (as `name`, else its own name): the
+    claimed path, or None when another worker took it first."""
+    claim_dir = processing / uuid.uuid4().hex
+    claim_dir.mkdir(parents=True)
+    target = claim_dir / (name or source.name)
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        folder_remove_if_empty(claim_dir)
+        return None
+    return target
+
+
+def claimed_files(entry: Path) -> list[Path]:
+    """The files of a claim folder, or the entry itself when a file lies in processing/ directly (put
+    there by hand, or claimed by an earlier layout)."""
+    if not entry.is_dir():
+        return [entry] if entry.is_file() else []
+    try:
+        return [path for path in sorted(entry.iterdir()) if path.is_file()]
+    except FileNotFoundError:  # another worker took it over and removed it meanwhile
+        return []
+
+
+def mtime_or_never(path: Path) -> float:
+    """The path's mtime; infinity (never stale) when another worker has just taken it away."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return math.inf
+
+
+def folder_remove_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:  # not empty (a live claim), not a folder, or already removed by another worker
+        pass

@@ -11,16 +11,14 @@ older than `BANK_INBOX_STALE_SECONDS` and imports the file again (docs/reliabili
 
 import json
 import logging
-import math
 import os
 import time
-import uuid
 from pathlib import Path
 
 from django.conf import settings
 
 from ledger.bulk import connection_drop_if_broken
-from ledger.outbox import write_atomic
+from ledger.outbox import claimed_files, file_claim, folder_remove_if_empty, mtime_or_never, write_atomic
 from ledger.payments.bank_import import payment_file_import
 
 logger = logging.getLogger(__name__)
@@ -53,20 +51,20 @@ def bank_inbox_scan(*, stale_seconds: float | None = None) -> dict:
     processing = bank_dir("processing")
     now = time.time()
     for entry in sorted(processing.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or now - _mtime(entry) < stale_seconds:
+        if entry.name.startswith(".") or now - mtime_or_never(entry) < stale_seconds:
             continue
-        for path in _claimed_files(entry):
+        for path in claimed_files(entry):
             name = path.name if entry.is_dir() else path.name.split("-", 1)[-1]
-            claimed = _claim(path, name)
+            claimed = file_claim(path, processing, name)
             if claimed is not None:
                 logger.warning("bank inbox: retrying stale claim %s", path)
                 summary["files"].append(_import(claimed, name))
-        _remove_dir(entry)
+        folder_remove_if_empty(entry)
     inbox = bank_dir("inbox")
     for path in sorted(inbox.iterdir(), key=lambda p: p.name):
         if not path.is_file() or path.name.startswith(".") or path.name.endswith(INCOMPLETE_SUFFIXES):
             continue
-        claimed = _claim(path, path.name)
+        claimed = file_claim(path, processing)
         if claimed is not None:
             summary["files"].append(_import(claimed, path.name))
     return summary
@@ -84,48 +82,10 @@ def _import(claimed: Path, name: str) -> dict:
     entry.update(status=result["status"], payments=result["payments"], ledger=result.get("ledger"))
     folder = bank_dir("failed" if result["status"] == "rejected" else "archive")
     moved = _move(claimed, folder, name)
-    _remove_dir(claimed.parent)
+    folder_remove_if_empty(claimed.parent)
     if result["status"] == "rejected":
         write_atomic(
             moved.with_name(moved.name + ".error.json"),
             json.dumps(result, indent=2, default=str).encode(),
         )
     return entry
-
-
-def _claim(source: Path, name: str) -> Path | None:
-    """Rename the file into a new claim folder (made now: its mtime is the claim's time); None when
-    another worker took it first."""
-    claim_dir = bank_dir("processing") / uuid.uuid4().hex
-    claim_dir.mkdir()
-    target = claim_dir / name
-    try:
-        os.rename(source, target)
-    except FileNotFoundError:
-        _remove_dir(claim_dir)
-        return None
-    return target
-
-
-def _claimed_files(entry: Path) -> list[Path]:
-    """The file of a claim folder, or the entry itself (a claim of an earlier version: `<uuid>-<name>`)."""
-    if not entry.is_dir():
-        return [entry] if entry.is_file() else []
-    try:
-        return [path for path in sorted(entry.iterdir()) if path.is_file()]
-    except FileNotFoundError:  # another worker took it over and removed it meanwhile
-        return []
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:  # taken by another worker meanwhile
-        return math.inf
-
-
-def _remove_dir(path: Path) -> None:
-    try:
-        path.rmdir()
-    except OSError:  # not empty (a live claim), not a folder, or already removed
-        pass

@@ -21,7 +21,7 @@ from cusin.inbox import inbox_scan
 from cusin.models import CusinFile
 from cusin.tasks import scan_inbox
 from ledger.models import Invoice
-from ledger.outbox import company_dir, sftp_root
+from ledger.outbox import company_dir, file_claim, sftp_root
 from ledger.verify import ledger_verify
 from tests.factories import LedgerFactory
 
@@ -265,9 +265,9 @@ def test_a_file_claimed_by_one_worker_is_not_taken_by_another(no_ledger):
     path = upload(name(1))
     processing = sftp_root() / "7777" / "processing"
 
-    claimed = inbox._claim(path, processing)  # worker A renamed it away first ...
+    claimed = file_claim(path, processing)  # worker A renamed it away first ...
     assert claimed is not None and claimed.name == name(1)
-    assert inbox._claim(path, processing) is None  # ... so worker B's rename finds nothing,
+    assert file_claim(path, processing) is None  # ... so worker B's rename finds nothing,
     assert inbox_scan() == {"files": [], "skipped_incomplete": 0}  # and B's scan neither
     assert claims() == [f"{claimed.parent.name}/{name(1)}"]  # B left no empty claim folder behind
     assert not CusinFile.objects.exists()

@@ -63,6 +63,49 @@ def wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
+class Workers:
+    """Celery workers on the test's own queue (no other worker takes its tasks), with the broker's
+    visibility timeout short and swept every second, and `env` on top; whatever still runs at the end
+    is killed, and the workers' output kept for the assertions' messages."""
+
+    def __init__(self, settings, **env: str):
+        self.queue = f"test-{uuid.uuid4().hex[:8]}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
+            "CELERY_RESTORE_SWEEP_SECONDS": "1",
+            **env,
+        }
+        self.started: list[subprocess.Popen] = []
+        self.outputs: list[str] = []
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for worker in self.started:
+            if worker.poll() is None:  # (it may be running the task once more)
+                os.killpg(worker.pid, signal.SIGKILL)
+            self.outputs.append(worker.communicate(timeout=30)[0])
+
+    def start(self) -> subprocess.Popen:
+        worker = start_worker(self.env, self.queue)
+        self.started.append(worker)
+        return worker
+
+    def send(self, task: str, *args) -> None:
+        app.send_task(task, args=list(args), queue=self.queue)
+
+    @staticmethod
+    def kill(worker: subprocess.Popen) -> None:
+        """SIGKILL to the worker's main process and its child at once."""
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+
+
 def children(pid: int) -> list[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as f:
         return [int(child) for child in f.read().split()]
@@ -77,27 +120,15 @@ def test_a_business_day_whose_worker_is_killed_is_finished_once(killed, transact
         InvoiceFactory(customer=CustomerFactory(ledger=ledger), invoice_date=today - timedelta(days=17))
         for _ in range(INVOICES)
     ]
-    queue = f"test-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes the task
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
-        "CELERY_RESTORE_SWEEP_SECONDS": "1",
-        # a letter the dead worker had claimed is taken over this long after its claim
-        "DOCUMENT_CLAIM_STALE_SECONDS": "5",
-    }
-    first = start_worker(env, queue)
-    second = None
-    try:
-        app.send_task("claims.run_daily", args=[today.isoformat()], queue=queue)
+    # a letter the dead worker had claimed is taken over this long after its claim
+    with Workers(settings, DOCUMENT_CLAIM_STALE_SECONDS="5") as workers:
+        first = workers.start()
+        workers.send("claims.run_daily", today.isoformat())
         letters = Document.objects.filter(ledger=ledger).exclude(archive_name="")
         # killed once the reminders are booked and the letters are being rendered
         wait_for(lambda: letters.count() >= 10, 120, "the first letters to be rendered")
         if killed == "worker":
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait(timeout=30)
+            workers.kill(first)
         else:
             [child] = children(first.pid)
             os.kill(child, signal.SIGKILL)
@@ -106,16 +137,10 @@ def test_a_business_day_whose_worker_is_killed_is_finished_once(killed, transact
         assert killed_at < INVOICES, "the day had finished before the kill: make it longer"
 
         if killed == "worker":
-            second = start_worker(env, queue)
+            workers.start()
         wait_for(lambda: BusinessDayRun.objects.filter(ledger=ledger, finished_at__isnull=False).exists(),
                  VISIBILITY_SECONDS + 120, "the day to be finished after the kill")  # fmt: skip
-    finally:
-        outputs = []
-        for worker in (first, second):
-            if worker is not None and worker.poll() is None:  # (it may be running the task once more)
-                os.killpg(worker.pid, signal.SIGKILL)
-            if worker is not None:
-                outputs.append(worker.communicate(timeout=30)[0])
+    outputs = workers.outputs
 
     # (the test's visibility timeout is shorter than the day: the broker may hand the task out once more
     # while it runs, and that run must change nothing either)
@@ -153,38 +178,22 @@ def test_a_cusin_import_whose_worker_is_killed_is_resumed_and_booked_once(transa
     )  # fmt: skip
     old = time.time() - 3600
     os.utime(upload, (old, old))  # an upload finished an hour ago
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
-        "CELERY_RESTORE_SWEEP_SECONDS": "1",
-        "CUSIN_INBOX_STALE_SECONDS": "3",  # a claim with no progress for this long is taken over
-    }
     processing = sftp_root() / "7777" / "processing"
-    first, second = start_worker(env, queue), None
-    try:
-        app.send_task("cusin.scan_inbox", queue=queue)
+    # a claim with no progress for this long is taken over
+    with Workers(settings, CUSIN_INBOX_STALE_SECONDS="3") as workers:
+        first = workers.start()
+        workers.send("cusin.scan_inbox")
         wait_for(lambda: processing.is_dir() and any(processing.iterdir()), 60, "the file to be claimed")
         booked = Invoice.objects.filter(ledger=ledger)
         wait_for(lambda: booked.exists(), 120, "the first batch to be booked")  # in the middle of the import
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
+        workers.kill(first)
         assert not upload.exists() and not (company_dir("7777", "archive") / name).exists()
         assert 0 < booked.count() < CUSIN_INVOICES, "the import had finished before the kill: make it longer"
 
-        second = start_worker(env, queue)
+        workers.start()
         wait_for(lambda: (company_dir("7777", "archive") / name).exists(), VISIBILITY_SECONDS + 180,
                  "the file to be imported and archived by the second worker")  # fmt: skip
-    finally:
-        outputs = []
-        for worker in (first, second):
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
-            if worker is not None:
-                outputs.append(worker.communicate(timeout=30)[0])
+    outputs = workers.outputs
 
     assert Invoice.objects.filter(ledger=ledger).count() == CUSIN_INVOICES, outputs
     [cusin_file] = CusinFile.objects.filter(ledger=ledger)
@@ -214,37 +223,20 @@ def test_a_payments_import_whose_worker_is_killed_is_imported_once_by_the_next(t
         [PaymentSpec(reference=i.payment_ref, amount=i.amount, archive_ref=f"{n:09d}") for n, i in enumerate(invoices)],
         receiving_account=ACCOUNT, nets_date=today,
     ))  # fmt: skip
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
-        "CELERY_RESTORE_SWEEP_SECONDS": "1",
-        "BANK_INBOX_STALE_SECONDS": "3",
-    }
     archived = bank_dir("archive") / "ocr.txt"
     payments = Payment.objects.filter(ledger=ledger)
-    first, second = start_worker(env, queue), None
-    try:
-        app.send_task("claims.run_daily", args=[today.isoformat()], queue=queue)
+    with Workers(settings, BANK_INBOX_STALE_SECONDS="3") as workers:
+        first = workers.start()
+        workers.send("claims.run_daily", today.isoformat())
         wait_for(lambda: any(bank_dir("processing").iterdir()), 60, "the bank file to be claimed")
         time.sleep(1)  # the import runs
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
+        workers.kill(first)
         assert not archived.exists(), "the import had finished before the kill: make it longer"
         assert payments.count() == 0  # one transaction: nothing of it stays
 
-        second = start_worker(env, queue)
+        workers.start()
         wait_for(archived.exists, VISIBILITY_SECONDS + 180, "the file to be imported by the second worker")
-    finally:
-        outputs = []
-        for worker in (first, second):
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
-            if worker is not None:
-                outputs.append(worker.communicate(timeout=30)[0])
+    outputs = workers.outputs
 
     assert payments.count() == PAYMENTS, outputs
     assert not Invoice.objects.filter(ledger=ledger).exclude(status="closed").exists()
@@ -272,35 +264,18 @@ def test_a_document_run_whose_worker_is_killed_sends_every_email_once_by_its_mes
         invoice = InvoiceFactory(customer=customer, invoice_no=f"E-{n}", invoice_date=today)
         requests.append(DocumentRequest(ledger.id, customer.id, invoice.id, "reminder", today, f"r{n}", {}))
     documents_queue(requests=requests)
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_SECONDS),
-        "CELERY_RESTORE_SWEEP_SECONDS": "1",
-        "DOCUMENT_CLAIM_STALE_SECONDS": "3",
-    }
     letters = Document.objects.filter(ledger=ledger, kind="reminder")
-    first, second = start_worker(env, queue), None
-    try:
-        app.send_task("distribution.distribute_documents", args=[today.isoformat(), ledger.company_no], queue=queue)
+    with Workers(settings, DOCUMENT_CLAIM_STALE_SECONDS="3") as workers:
+        first = workers.start()
+        workers.send("distribution.distribute_documents", today.isoformat(), ledger.company_no)
         wait_for(lambda: letters.filter(status=DocumentStatus.SENT).count() >= 10, 120, "the first e-mails")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
+        workers.kill(first)
         assert letters.filter(status=DocumentStatus.SENT).count() < LETTERS, "the run finished before the kill"
 
-        second = start_worker(env, queue)
+        workers.start()
         wait_for(lambda: not letters.exclude(status=DocumentStatus.SENT).exists(), VISIBILITY_SECONDS + 180,
                  "every letter to be sent after the kill")  # fmt: skip
-    finally:
-        outputs = []
-        for worker in (first, second):
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
-            if worker is not None:
-                outputs.append(worker.communicate(timeout=30)[0])
+    outputs = workers.outputs
 
     assert DocumentEvent.objects.filter(document__in=letters, to_status="sent").count() == LETTERS, outputs
     mail = "".join(p.read_text(errors="replace") for p in (settings.LEDGER_DATA_DIR / "mail").iterdir())
