@@ -19,7 +19,7 @@ Each part is its own transaction and is safe to run twice for the same date; a p
 import logging
 from datetime import date
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from accounting.models import SettlementAgreement
@@ -123,14 +123,40 @@ def business_day_run(
         if missing:
             raise LedgerError(f"no ledger {', '.join(sorted(missing))}", code="ledger_not_found")
     for ledger in ledgers:
-        run = BusinessDayRun.objects.create(ledger=ledger, business_date=as_of)
-        entry = {"ledger": ledger.company_no, "ok": True}
-        for name in LEDGER_PARTS:
-            if name in parts:
-                entry[name], ok = _run_part(name, LEDGER_PART_RUNNERS[name], ledger, as_of)
-                entry["ok"] &= ok
-        run.summary, run.finished_at = entry, timezone.now()
-        run.save(update_fields=["summary", "finished_at"])
+        if not _day_claim(ledger, as_of):
+            summary["ledgers"].append(
+                {"ledger": ledger.company_no, "ok": True, "skipped": "the day is running in another process"}
+            )
+            continue
+        try:
+            run = BusinessDayRun.objects.create(ledger=ledger, business_date=as_of)
+            entry = {"ledger": ledger.company_no, "ok": True}
+            for name in LEDGER_PARTS:
+                if name in parts:
+                    entry[name], ok = _run_part(name, LEDGER_PART_RUNNERS[name], ledger, as_of)
+                    entry["ok"] &= ok
+            run.summary, run.finished_at = entry, timezone.now()
+            run.save(update_fields=["summary", "finished_at"])
+        finally:
+            _day_release(ledger, as_of)
         summary["ok"] &= entry["ok"]
         summary["ledgers"].append(entry)
     return summary
+
+
+# A ledger's business day runs in one process at a time, whoever sent it (the beat, a task the broker
+# handed out again, an operator): a session lock of the database decides, not Redis. A second run while
+# the first holds it skips the ledger; one after it runs again and changes nothing (every part is
+# idempotent). The lock goes with the session, so a killed worker leaves none behind.
+def _day_claim(ledger: Ledger, as_of: date) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", [f"business_day:{as_of}", ledger.id])
+        return cursor.fetchone()[0]
+
+
+def _day_release(ledger: Ledger, as_of: date) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [f"business_day:{as_of}", ledger.id])
+    except DatabaseError:  # the session is gone (a restart): its locks went with it
+        connection_drop_if_broken()

@@ -139,13 +139,11 @@ def test_two_processes_running_the_same_day_charge_once(transactional_db, data_d
 
     assert [worker.returncode for worker in workers] == [0, 0]
     # by CompanyNo, not by place: the factories' numbers pass 9999 -> 10000 in a long run, which sorts first
-    taken = sorted(
-        next(entry for entry in out["ledgers"] if entry["ledger"] == ledger.company_no)["claims"][
-            "steps_taken"
-        ]
-        for out in outputs
-    )
+    entries = [next(entry for entry in out["ledgers"] if entry["ledger"] == ledger.company_no) for out in outputs]
+    # the second either found the day running in the first (the database's lock) or ran after it: nothing new
+    taken = sorted(entry["claims"]["steps_taken"] if "claims" in entry else 0 for entry in entries)
     assert taken == [0, 30]
+    assert all("claims" in entry or entry["skipped"] == "the day is running in another process" for entry in entries)
     assert ClaimStep.objects.filter(ledger=fresh).count() == len(default_process("NO"))
     assert [e.step_kind for e in ClaimEvent.objects.filter(invoice=fresh_invoice)] == ["sms_reminder"]
     for invoice in invoices:
@@ -153,3 +151,23 @@ def test_two_processes_running_the_same_day_charge_once(transactional_db, data_d
             invoice=invoice, kind=ClaimEventKind.STEP, step_kind="collection_notice"
         )
         assert [e.fee for e in notices] == [Decimal("35.00")]
+
+
+def test_a_day_running_in_another_session_is_skipped_not_run_twice(db, data_dir):
+    """The database decides, not Redis: while another session holds the ledger's day, a second run
+    skips the ledger; once it is free the day runs (and changes nothing it had done)."""
+    import psycopg
+
+    ledger = LedgerFactory(country="NO")
+    other = psycopg.connect(database_url(), autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", [f"business_day:{day(17)}", ledger.id])
+        summary = business_day_run(as_of=day(17), company_nos=[ledger.company_no], parts=["claims"])
+        assert summary["ledgers"] == [
+            {"ledger": ledger.company_no, "ok": True, "skipped": "the day is running in another process"}
+        ]
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [f"business_day:{day(17)}", ledger.id])
+    finally:
+        other.close()
+    summary = business_day_run(as_of=day(17), company_nos=[ledger.company_no], parts=["claims"])
+    assert "claims" in summary["ledgers"][0] and summary["ok"]

@@ -132,3 +132,69 @@ def test_a_business_day_cut_off_by_a_database_restart_books_nothing_and_its_retr
     assert list(processing.iterdir()) == []
     verified = manage(env, "verify_ledger")
     assert verified.returncode == 0, verified.stdout
+
+
+CUSIN_SETUP = """
+import django, os, time
+django.setup()
+from datetime import date
+from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
+from ledger.outbox import company_dir
+from tests.factories import LedgerFactory
+LedgerFactory(company_no="7392", ledger_no="54392", country="NO")
+path = write_cusin(company_dir("7392", "inbox") / "CUSIN_7392_20260302083000_1.xml", company_no="7392",
+    customers=(CustomerSpec(customer_no=str(10_000 + n), name=f"Customer {n}", street="Storgata 1", zip_code="0155",
+                            city="Oslo", items=[InvoiceSpec(invoice_no=f"K-{n}", invoice_date=date(2026, 3, 2),
+                                                            amount_excl_vat=100, vat_amount=25, currency="NOK")])
+               for n in range(20_000)))
+os.utime(path, (time.time() - 3600, time.time() - 3600))
+"""
+
+INVOICES = """
+import django
+django.setup()
+from ledger.models import Invoice
+print(Invoice.objects.count())
+"""
+
+
+def test_a_cusin_import_cut_off_by_a_database_restart_is_resumed_and_booked_once(private_server, tmp_path):
+    """The inbox watcher imports a file of 20,000 invoices; after its first batch is booked the server is
+    stopped and started: the batch in flight is rolled back, the file stays claimed, the watcher reports
+    the error; the next scan, once the claim is stale, resumes the file after its booked batches."""
+    data_dir, url = private_server
+    ledger_data = tmp_path / "data"
+    env = {**os.environ, "DATABASE_URL": url, "LEDGER_DATA_DIR": str(ledger_data), "DJANGO_DEBUG": "1",
+           "DJANGO_SETTINGS_MODULE": "payex_ledger.settings", "CUSIN_INBOX_STALE_SECONDS": "2"}  # fmt: skip
+    env.pop("REDIS_URL", None)
+    assert manage(env, "migrate", "--no-input", "-v", "0").returncode == 0
+    python(env, CUSIN_SETUP)
+
+    run = subprocess.Popen([sys.executable, "manage.py", "watch_inbox", "--once"], cwd=ROOT, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 180
+    while int(python(env, INVOICES).stdout) == 0:  # until the first batch is booked
+        assert time.monotonic() < deadline and run.poll() is None, "no batch was booked"
+        time.sleep(0.2)
+    assert embedded_server_stop(data_dir)
+    time.sleep(1)
+    start_server(data_dir)
+    out, err = run.communicate(timeout=120)
+
+    booked = int(python(env, INVOICES).stdout)
+    assert 0 < booked < 20_000, "the import had finished before the restart: make it longer"
+    assert "OperationalError" in out + err, (out, err[-3000:])  # the error is named, not swallowed
+    processing = ledger_data / "sftp" / "7392" / "processing"
+    [claim] = processing.iterdir()
+    assert [p.name for p in claim.iterdir()] == ["CUSIN_7392_20260302083000_1.xml"]
+
+    time.sleep(2)  # the claim is stale
+    retry = manage(env, "watch_inbox", "--once")
+    assert retry.returncode == 0, retry.stdout + retry.stderr
+    assert [(f["file"], f["status"]) for f in json.loads(retry.stdout)["files"]] == [
+        ("CUSIN_7392_20260302083000_1.xml", "accepted")
+    ]
+    assert int(python(env, INVOICES).stdout) == 20_000
+    assert not any(processing.iterdir())
+    verified = manage(env, "verify_ledger")
+    assert verified.returncode == 0, verified.stdout
