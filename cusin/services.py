@@ -88,7 +88,11 @@ def cusin_import(
             source=source,
         )
         if finished:
-            return file_row.receipt  # the same file again: nothing more to book, the same receipt
+            # The same file again, or a retry after the receipt could not be written (a full disk, a
+            # worker killed after the booking): nothing more to book; the same receipt, written again.
+            if write_outbox:
+                receipts.write_to_outbox(file_row.receipt, company_no)
+            return file_row.receipt
         with (
             gc_paused(),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="cusin-validator") as validator,

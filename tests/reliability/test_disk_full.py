@@ -13,20 +13,24 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from lxml import etree
 from pypdf import PdfReader
 
 from accounting.models import AccountingFile
+from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from distribution.models import Document, DocumentStatus
-from ledger.models import Posting
+from ledger.models import Invoice, Payout, PayoutBatch, Posting
 from ledger.outbox import company_dir
 from tests.cusin.test_celery_worker import database_url
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
+from tests.ledger.test_payouts import NS, SEND_DAY, credit_refund, ledger_with_account
 
 pytestmark = pytest.mark.faults
 
@@ -34,21 +38,25 @@ ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 3, 2)
 
 
-def run_daily(settings, *args: str, file_limit: int | None = None) -> tuple[dict, int]:
-    """`manage.py run_daily` in a process of its own, its files limited to `file_limit` bytes."""
+def manage(settings, *args: str, file_limit: int | None = None, **env: str) -> tuple[dict, int]:
+    """`manage.py <args>` in a process of its own, its files limited to `file_limit` bytes."""
 
     def limited() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
 
     done = subprocess.run(
-        [sys.executable, "manage.py", "run_daily", "--date", DAY.isoformat(), *args],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limited if file_limit else None,
         env={**os.environ, "DATABASE_URL": database_url(), "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR),
-             "PYTHONDONTWRITEBYTECODE": "1"},
+             "PYTHONDONTWRITEBYTECODE": "1", **env},
     )  # fmt: skip
     assert done.stdout, done.stderr
     return json.loads(done.stdout), done.returncode
+
+
+def run_daily(settings, *args: str, file_limit: int | None = None) -> tuple[dict, int]:
+    return manage(settings, "run_daily", "--date", DAY.isoformat(), *args, file_limit=file_limit)
 
 
 @pytest.fixture
@@ -109,3 +117,63 @@ def test_letters_on_a_full_disk_wait_for_a_retry_and_are_archived_whole(ledger, 
     assert sorted(p.name for p in archive.rglob("*") if p.is_file()) == sorted(
         Path(d.archive_name).name for d in documents.all()
     )
+
+
+def test_a_cusin_receipt_on_a_full_disk_is_written_whole_by_the_retry_and_nothing_booked_twice(
+    transactional_db, settings, tmp_path
+):
+    """The invoices are booked, the receipt cannot be written: the file stays claimed (not archived, no
+    receipt, not even half of one); the retry, once the claim is stale, books nothing again and writes
+    the receipt whole."""
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(company_no="7393", ledger_no="54393", country="NO")
+    name = "CUSIN_7393_20260302083000_1.xml"
+    upload = write_cusin(company_dir("7393", "inbox") / name, company_no="7393", customers=[
+        CustomerSpec(customer_no=str(100 + n), name=f"Customer {n}", street="Storgata 1", zip_code="0155",
+                     city="Oslo", items=[InvoiceSpec(invoice_no=f"F-{n}", invoice_date=DAY, amount_excl_vat=100,
+                                                     vat_amount=25, currency="NOK")])
+        for n in range(30)])  # fmt: skip
+    old = time.time() - 3600
+    os.utime(upload, (old, old))
+    outbox = company_dir("7393", "outbox")
+
+    summary, _ = manage(settings, "watch_inbox", "--once", file_limit=200)
+
+    [entry] = summary["files"]
+    assert entry["status"] == "error" and "File too large" in entry["error"], entry
+    assert list(outbox.iterdir()) == [] and Invoice.objects.filter(ledger=ledger).count() == 30
+
+    summary, code = manage(settings, "watch_inbox", "--once", CUSIN_INBOX_STALE_SECONDS="0")
+
+    assert code == 0 and [f["status"] for f in summary["files"]] == ["accepted"], summary
+    assert Invoice.objects.filter(ledger=ledger).count() == 30  # booked once
+    receipt = outbox / "CUSIN_7393_20260302083000_1_receipt.xml"
+    assert [p.name for p in outbox.iterdir()] == [receipt.name]
+    assert etree.parse(str(receipt)).getroot() is not None  # whole: it parses
+
+
+def test_a_payout_file_on_a_full_disk_leaves_every_payout_pending_and_the_next_run_sends_them(
+    transactional_db, settings, tmp_path
+):
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = ledger_with_account(name="Inkasso Nord AS", client_name="Nordlys Energi AS")
+    ledger.settle_surplus_against_oldest = False
+    ledger.save(update_fields=["settle_surplus_against_oldest"])
+    payouts = [credit_refund(ledger, archive_ref=f"{500 + n:09d}") for n in range(5)]
+    outbox = company_dir(ledger.company_no, "outbox")
+    args = ("send_payouts", "--date", SEND_DAY.isoformat(), "--ledger", ledger.company_no)
+
+    summary, code = manage(settings, *args, file_limit=1000)
+
+    assert code != 0 and summary["ledgers"][0]["error"]["code"] == "outbox_write_failed", summary
+    assert "File too large" in summary["ledgers"][0]["error"]["message"]
+    assert list(outbox.iterdir()) == []  # nothing, not even the hidden file
+    assert not PayoutBatch.objects.exists() and not Payout.objects.exclude(status="pending").exists()
+
+    summary, code = manage(settings, *args)
+
+    assert code == 0, summary
+    [batch] = PayoutBatch.objects.all()
+    assert [p.name for p in outbox.iterdir()] == [batch.file_name]
+    assert etree.parse(str(outbox / batch.file_name)).findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=NS) == "5"
+    assert sorted(Payout.objects.filter(batch=batch).values_list("id", flat=True)) == sorted(p.id for p in payouts)
