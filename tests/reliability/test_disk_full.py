@@ -28,6 +28,7 @@ from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from distribution.models import Document, DocumentStatus
 from ledger.models import Invoice, Payout, PayoutBatch, Posting
 from ledger.outbox import company_dir
+from ledger.verify import ledger_verify
 from tests.cusin.test_celery_worker import database_url
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.ledger.test_payouts import NS, SEND_DAY, credit_refund, ledger_with_account
@@ -92,6 +93,7 @@ def test_the_accounting_files_on_a_full_disk_fail_whole_and_are_written_by_the_n
     lines = (outbox / csv.file_name).read_text(encoding="utf-8-sig").splitlines()
     details = [line for line in lines if line.startswith("D;")]
     assert len(details) == csv.records == Posting.objects.filter(ledger=ledger).count() == 80  # whole
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
 
 
 def test_letters_on_a_full_disk_wait_for_a_retry_and_are_archived_whole(ledger, settings):
@@ -117,6 +119,7 @@ def test_letters_on_a_full_disk_wait_for_a_retry_and_are_archived_whole(ledger, 
     assert sorted(p.name for p in archive.rglob("*") if p.is_file()) == sorted(
         Path(d.archive_name).name for d in documents.all()
     )
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
 
 
 def test_a_cusin_receipt_on_a_full_disk_is_written_whole_by_the_retry_and_nothing_booked_twice(
@@ -150,6 +153,7 @@ def test_a_cusin_receipt_on_a_full_disk_is_written_whole_by_the_retry_and_nothin
     receipt = outbox / "CUSIN_7393_20260302083000_1_receipt.xml"
     assert [p.name for p in outbox.iterdir()] == [receipt.name]
     assert etree.parse(str(receipt)).getroot() is not None  # whole: it parses
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
 
 
 def test_a_payout_file_on_a_full_disk_leaves_every_payout_pending_and_the_next_run_sends_them(
@@ -177,3 +181,4 @@ def test_a_payout_file_on_a_full_disk_leaves_every_payout_pending_and_the_next_r
     assert [p.name for p in outbox.iterdir()] == [batch.file_name]
     assert etree.parse(str(outbox / batch.file_name)).findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=NS) == "5"
     assert sorted(Payout.objects.filter(batch=batch).values_list("id", flat=True)) == sorted(p.id for p in payouts)
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)

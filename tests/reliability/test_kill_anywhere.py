@@ -19,6 +19,7 @@ from lxml import etree
 from accounting.models import Settlement, SettlementAgreement, SettlementFrequency
 from ledger.models import JournalTransaction, Payout, PayoutBatch, PendingOutboxFile, TransactionKind
 from ledger.outbox import company_dir
+from ledger.verify import ledger_verify
 from tests.accounting.test_settlement_book import CLIENT_ACCOUNT
 from tests.cusin.test_celery_worker import database_url
 from tests.factories import CustomerFactory, InvoiceFactory
@@ -67,6 +68,7 @@ def test_payouts_killed_at_any_moment_go_out_once_in_one_published_file(transact
     assert not PendingOutboxFile.objects.exists()
     document = etree.parse(str(outbox / batch.file_name))
     assert len(document.findall(".//p:CdtTrfTxInf", namespaces=NS)) == PAYOUTS
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
 
 
 def test_a_settlement_killed_at_any_moment_pays_the_client_once(transactional_db, settings, tmp_path):
@@ -110,3 +112,4 @@ def test_a_settlement_killed_at_any_moment_pays_the_client_once(transactional_db
     assert settled.payment_file in visible and settled.balance_report_file in visible
     assert sum(1 for name in visible if name.startswith("SETTLEMENT") or name == settled.payment_file) == 1
     assert not PendingOutboxFile.objects.exists()
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)

@@ -17,6 +17,7 @@ import pytest
 
 from distribution.models import Document, DocumentStatus
 from distribution.services.sending import documents_distribute
+from ledger.verify import ledger_verify
 from tests.cusin.test_celery_worker import database_url
 from tests.factories import DocumentFactory, InvoiceFactory
 
@@ -88,3 +89,4 @@ def test_with_the_broker_down_pages_answer_and_a_requested_copy_waits_in_the_dat
     documents_distribute(as_of=invoice.ledger.today(), ledger=invoice.ledger)
     copy.refresh_from_db()
     assert copy.status not in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING, DocumentStatus.RETRY), copy.last_error
+    assert all(check["ok"] for check in ledger_verify(ledger=invoice.ledger))

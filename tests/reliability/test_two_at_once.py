@@ -4,6 +4,7 @@ each item is done exactly once."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,13 +15,15 @@ import pytest
 
 from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
 from cusin.models import CusinFile, FileStatus
+from distribution.models import Document, DocumentEvent, DocumentStatus
+from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.models import Invoice, Payment
 from ledger.outbox import company_dir, sftp_root
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.services.registration import InvoiceInput, invoices_register
 from ledger.verify import ledger_verify
 from tests.cusin.test_celery_worker import database_url
-from tests.factories import CustomerFactory, LedgerFactory
+from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 from tests.ledger.test_payments_import import ACCOUNT
 
 pytestmark = pytest.mark.faults
@@ -89,4 +92,32 @@ def test_two_watchers_on_one_inbox_import_each_file_once(transactional_db, setti
     assert CusinFile.objects.filter(ledger=ledger, status=FileStatus.ACCEPTED).count() == 8
     assert Invoice.objects.filter(ledger=ledger).count() == 8 * 300
     assert list(inbox.iterdir()) == [] and not any((sftp_root() / "7777" / "processing").iterdir())
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger))
+
+
+def test_two_document_runs_at_once_send_each_letter_once(transactional_db, settings, tmp_path):
+    settings.LEDGER_DATA_DIR = tmp_path / "data"
+    ledger = LedgerFactory(country="NO")
+    today = ledger.today()
+    requests = []
+    for n in range(60):
+        customer = CustomerFactory(ledger=ledger, email=f"kunde{n}@example.no")
+        invoice = InvoiceFactory(customer=customer, invoice_no=f"M-{n}", invoice_date=today)
+        requests.append(DocumentRequest(ledger.id, customer.id, invoice.id, "reminder", today, f"m{n}", {}))
+    documents_queue(requests=requests)
+    env = {**os.environ, "DATABASE_URL": database_url(), "LEDGER_DATA_DIR": str(settings.LEDGER_DATA_DIR)}
+    command = [sys.executable, "manage.py", "distribute_documents", "--date", today.isoformat(),
+               "--ledger", ledger.company_no]  # fmt: skip
+
+    results = together(env, command, command)
+
+    assert all(r.returncode == 0 for r in results), [r.stderr[-2000:] for r in results]
+    letters = Document.objects.filter(ledger=ledger, kind="reminder")
+    assert not letters.exclude(status=DocumentStatus.SENT).exists()
+    assert DocumentEvent.objects.filter(document__in=letters, to_status="sent").count() == 60
+    mail = "".join(p.read_text(errors="replace") for p in (settings.LEDGER_DATA_DIR / "mail").iterdir())
+    ids = re.findall(r"^Message-ID: <document-(\d+)@", mail, flags=re.MULTILINE)
+    sent = Document.objects.filter(ledger=ledger, status=DocumentStatus.SENT)  # (the invoices' own too)
+    assert sorted(map(int, ids)) == sorted(sent.values_list("pk", flat=True))  # each e-mailed once
+    assert set(letters.values_list("pk", flat=True)) <= set(map(int, ids))
     assert all(check["ok"] for check in ledger_verify(ledger=ledger))

@@ -283,3 +283,4 @@ def test_a_document_run_whose_worker_is_killed_sends_every_email_once_by_its_mes
     assert set(map(int, ids)) == set(letters.values_list("pk", flat=True))  # every one delivered
     repeats = len(ids) - LETTERS  # (at most the one in flight at the kill, with the same Message-ID)
     assert 0 <= repeats <= 1, repeats
+    assert all(check["ok"] for check in ledger_verify(ledger=ledger)), ledger_verify(ledger=ledger)
