@@ -12,8 +12,6 @@ back its records).
 """
 
 import hashlib
-import os
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from django.db import connection, transaction
 from ledger.bulk import _copy_rows
 from ledger.errors import NotFound
 from ledger.models import AccountRole, Ledger, TransactionKind, User
-from ledger.outbox import company_dir
+from ledger.outbox import company_dir, write_atomic
 from ledger.services.common import _actor_fields
 from ledger.services.journal import Line, journal_book
 from ledger.services.outbox_files import outbox_file_write, outbox_files_publish
@@ -343,18 +341,10 @@ def balance_report_pdf_write(*, settlement: Settlement) -> str:
                 f"{xml_path.name} is no longer in the outbox: the PDF cannot be rendered",
                 code="balance_report_missing",
             )
-        content = balance_report_pdf(xml_path)
-        handle, temporary = tempfile.mkstemp(dir=outbox, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-                out.flush()
-                os.fsync(out.fileno())
-            os.link(temporary, path)
-        except FileExistsError:
+            write_atomic(path, balance_report_pdf(xml_path), overwrite=False)
+        except FileExistsError:  # another worker wrote it a moment ago
             pass
-        finally:
-            Path(temporary).unlink(missing_ok=True)
     Settlement.objects.filter(pk=settlement.pk).update(balance_report_pdf=path.name)
     settlement.balance_report_pdf = path.name
     return path.name

@@ -23,7 +23,6 @@ long import is not mistaken for a dead one.
 import logging
 import os
 from datetime import datetime
-from itertools import count
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from ledger.outbox import (
     claimed_files,
     company_dir,
     file_claim,
+    file_move_keeping,
     folder_remove_if_empty,
     mtime_or_never,
     sftp_root,
@@ -151,11 +151,11 @@ def _process(company_no: str, claimed: Path) -> dict:
                 receipts.write_to_outbox(receipt, company_no)
         entry["status"] = receipt["status"]
         if receipt["status"] == "rejected":
-            moved = _move(claimed, company_dir(company_no, "failed"))
+            moved = file_move_keeping(claimed, company_dir(company_no, "failed"))
             if receipt["errors"]:
                 write_atomic(moved.with_name(f"{moved.stem}_errorlog.xml"), receipts.errorlog_xml(receipt))
         else:
-            moved = _move(claimed, company_dir(company_no, "archive"))
+            moved = file_move_keeping(claimed, company_dir(company_no, "archive"))
     except Exception as exc:  # a bug or an outage: leave the claim to be retried
         logger.exception("sftp inbox: importing %s failed; it stays in %s", name, claimed.parent)
         connection_drop_if_broken()  # a connection the database cut is not used again
@@ -170,15 +170,3 @@ def _process(company_no: str, claimed: Path) -> dict:
     logger.info("sftp inbox: %s %s, moved to %s", name, receipt["status"], entry["moved_to"])
     return entry
 
-
-def _move(source: Path, folder: Path) -> Path:
-    """Move without overwriting: a name already there gets a counter (`NAME.2.xml`)."""
-    for n in count(1):
-        target = folder / (source.name if n == 1 else f"{source.stem}.{n}{source.suffix}")
-        try:
-            os.link(source, target)  # fails, rather than overwrites, when the name is taken
-        except FileExistsError:
-            continue
-        os.unlink(source)
-        return target
-    raise AssertionError("unreachable")

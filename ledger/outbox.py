@@ -3,6 +3,7 @@
 Files we hand to clients are written atomically (a temporary name, then rename) and never rewritten.
 """
 
+import itertools
 import math
 import os
 import re
@@ -120,6 +121,22 @@ def mtime_or_never(path: Path) -> float:
         return path.stat().st_mtime
     except FileNotFoundError:
         return math.inf
+
+
+def file_move_keeping(source: Path, folder: Path, name: str | None = None) -> Path:
+    """Move `source` into `folder` (as `name`, else its own name) without overwriting: a name already
+    there gets a counter (`NAME.2.xml`). A link fails, rather than overwrites, when the name is taken."""
+    name = name or source.name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in itertools.count(1):
+        target = folder / (name if n == 1 else f"{stem}.{n}{suffix}")
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            continue
+        os.unlink(source)
+        return target
+    raise AssertionError("unreachable")
 
 
 def folder_remove_if_empty(path: Path) -> None:

@@ -11,14 +11,20 @@ older than `BANK_INBOX_STALE_SECONDS` and imports the file again (docs/reliabili
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 from django.conf import settings
 
 from ledger.bulk import connection_drop_if_broken
-from ledger.outbox import claimed_files, file_claim, folder_remove_if_empty, mtime_or_never, write_atomic
+from ledger.outbox import (
+    claimed_files,
+    file_claim,
+    file_move_keeping,
+    folder_remove_if_empty,
+    mtime_or_never,
+    write_atomic,
+)
 from ledger.payments.bank_import import payment_file_import
 
 logger = logging.getLogger(__name__)
@@ -32,14 +38,6 @@ def bank_dir(folder: str) -> Path:
     return path
 
 
-def _move(source: Path, folder: Path, name: str) -> Path:
-    """Move under its original name; a name already there gets a counter (`NAME.2.txt`)."""
-    target, n = folder / name, 1
-    while target.exists():
-        n += 1
-        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
-    os.replace(source, target)
-    return target
 
 
 def bank_inbox_scan(*, stale_seconds: float | None = None) -> dict:
@@ -81,7 +79,7 @@ def _import(claimed: Path, name: str) -> dict:
         return entry
     entry.update(status=result["status"], payments=result["payments"], ledger=result.get("ledger"))
     folder = bank_dir("failed" if result["status"] == "rejected" else "archive")
-    moved = _move(claimed, folder, name)
+    moved = file_move_keeping(claimed, folder, name)
     folder_remove_if_empty(claimed.parent)
     if result["status"] == "rejected":
         write_atomic(
