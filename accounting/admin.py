@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ledger.admin import TenantScopedAdmin
+from ledger.admin import ClientScopedAdmin, ReadOnlyAdmin, TenantScopedAdmin
 
 from .models import AccountingFile, PriceItem, PriceList, Settlement, SettlementAgreement
 
@@ -14,32 +14,15 @@ class PriceItemInline(admin.TabularInline):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(ClientScopedAdmin):
     list_display = ("client", "valid_from", "currency", "note")
     list_filter = ("currency",)
     inlines = [PriceItemInline]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.client_id is not None:
-            return queryset.filter(client_id=request.user.client_id)
-        return queryset if request.user.is_staff else queryset.none()
 
 
 @admin.register(SettlementAgreement)
 class SettlementAgreementAdmin(TenantScopedAdmin):
     list_display = ("ledger", "frequency", "bank_account", "fees_deducted", "claim_fees_ours", "ocr_report")
-
-
-class ReadOnlyAdmin(TenantScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Settlement)

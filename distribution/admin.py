@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from ledger.admin import ClientScopedAdmin, ReadOnlyAdmin
+
 from .models import ClientDocumentProfile, Document, DocumentEvent, PrintBatch, ReturnedDocument
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Documents change only through distribution/services/."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Document)
@@ -25,6 +14,7 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(DocumentEvent)
 class DocumentEventAdmin(ReadOnlyAdmin):
+    ledger_path = "document__ledger"
     list_display = ("document", "from_status", "to_status", "channel", "attempt_no", "actor", "created_at")
 
 
@@ -40,6 +30,6 @@ class ReturnedDocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClientDocumentProfile)
-class ClientDocumentProfileAdmin(admin.ModelAdmin):
+class ClientDocumentProfileAdmin(ClientScopedAdmin):
     list_display = ("client", "retention_years")
     exclude = ("logo",)

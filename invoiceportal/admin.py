@@ -1,25 +1,13 @@
 from django.contrib import admin
 
 from distribution.models import PortalLink
+from ledger.admin import ReadOnlyAdmin, TenantScopedAdmin
 
 from .models import DirectDebitSignup, PortalSettings, ProviderPayment, RespiteRequest
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """These rows change only through invoiceportal/services.py."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PortalSettings)
-class PortalSettingsAdmin(admin.ModelAdmin):
+class PortalSettingsAdmin(TenantScopedAdmin):
     list_display = ("ledger", "respite_auto_days", "respite_max_days", "contact_email", "contact_phone")
 
 

@@ -39,6 +39,16 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return queryset.filter(**{f"{self.ledger_path}__in": ledgers_for_user(request.user)})
 
 
+class ClientScopedAdmin(admin.ModelAdmin):
+    """Rows of a client (price lists, document profiles): a client's users see their own client's."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.client_id is not None:
+            return queryset.filter(client_id=request.user.client_id)
+        return queryset if request.user.is_staff else queryset.none()
+
+
 @admin.register(User)
 class LedgerUserAdmin(UserAdmin):
     fieldsets = UserAdmin.fieldsets + (("Client", {"fields": ("client",)}),)

@@ -6,7 +6,7 @@ import time_machine
 
 from ledger.models import Account, Client, Ledger
 from tests.api.conftest import client_with, token_for
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, DocumentFactory, UserFactory
 from tests.helpers import sign_in
 
 
@@ -100,3 +100,15 @@ def test_create_ledger_records_the_clients_organisation_number_and_vat_registrat
                      "--name", "Feil AS", "--org-no", "923609017", stdout=err)  # fmt: skip
     assert "is not a valid NO organisation number" in err.getvalue()
     assert not Ledger.objects.filter(company_no="5252").exists()
+
+
+
+def test_a_client_user_made_staff_gets_no_admin_page_of_any_clients_rows(client, db):
+    """The admin is our staff's: a client's user, even marked staff, is refused it (and every admin of a
+    client's rows is scoped to the user's client besides)."""
+    theirs = DocumentFactory()
+    sign_in(client, UserFactory(is_staff=True, is_superuser=True))
+    for url in ("/admin/distribution/document/", f"/admin/distribution/document/{theirs.pk}/change/"):
+        answer = client.get(url, follow=True)
+        assert answer.status_code == 403
+        assert theirs.source_key not in answer.content.decode()

@@ -58,6 +58,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from .model import BankFileError, fixed_digits, fixed_text, money_from_minor
+from .model import column as _field
+from .model import column_int as _int
 
 RECORD_LENGTH = 80
 ENCODING = "iso-8859-1"
@@ -208,20 +210,6 @@ def _lines(data: bytes) -> list[tuple[int, str]]:
     if not lines:
         raise BankFileError("malformed", "empty file")
     return lines
-
-
-def _field(line: str, start: int, end: int) -> str:
-    """Positions start..end, 1-based and inclusive, as in Bankgirot's manual."""
-    return line[start - 1 : end]
-
-
-def _int(line: str, start: int, end: int, lineno: int, what: str) -> int:
-    value = _field(line, start, end).strip()
-    if not value.isdigit():
-        raise BankFileError(
-            "malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno
-        )
-    return int(value)
 
 
 def _date(line: str, start: int, lineno: int, what: str) -> date:

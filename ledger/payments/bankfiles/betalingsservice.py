@@ -47,6 +47,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from .model import BankFileError, fixed_digits, fixed_text, money_from_minor
+from .model import column as _field
+from .model import column_int as _int
 
 RECORD_LENGTH = 128
 ENCODING = "iso-8859-1"
@@ -216,19 +218,6 @@ class Delivery:
 
 def is_betalingsservice(data: bytes) -> bool:
     return data[:5] == b"BS002"
-
-
-def _field(line: str, start: int, end: int) -> str:
-    return line[start - 1 : end]
-
-
-def _int(line: str, start: int, end: int, lineno: int, what: str) -> int:
-    value = _field(line, start, end).strip()
-    if not value.isdigit():
-        raise BankFileError(
-            "malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno
-        )
-    return int(value)
 
 
 def _date(value: str, lineno: int, what: str, fmt: str = "%d%m%y") -> date | None:

@@ -44,15 +44,11 @@ from .model import (
     money_from_minor,
     unique_archive_refs,
 )
+from .model import column as _field
 
 RECORD_LENGTH = 80
 REF_CODE_OCR = "2"
 REF_CODE_WRONG = "5"
-
-
-def _field(line: str, start: int, end: int) -> str:
-    """1-based inclusive column range, as the specification writes them."""
-    return line[start - 1 : end]
 
 
 def _digits(value: str, what: str, lineno: int, code: str = "malformed") -> int:

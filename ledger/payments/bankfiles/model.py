@@ -113,7 +113,22 @@ def unique_archive_refs(refs: list[str]) -> list[str]:
     return out
 
 
-# --- Fixed-width fields of the files we write (Autogiro, Betalingsservice) --------------------------
+# --- Fixed-width fields of the files we read and write (Autogiro, Betalingsservice) ----------------
+
+
+def column(line: str, start: int, end: int) -> str:
+    """Positions start..end, 1-based and inclusive, as the banks' manuals write them."""
+    return line[start - 1 : end]
+
+
+def column_int(line: str, start: int, end: int, lineno: int, what: str) -> int:
+    """A numeric field read: BankFileError naming the field and its positions when it is not digits."""
+    value = column(line, start, end).strip()
+    if not value.isdigit():
+        raise BankFileError(
+            "malformed", f"{what} (positions {start}-{end}) must be digits, got {value!r}", lineno
+        )
+    return int(value)
 
 
 def fixed_digits(value: str | int, width: int, what: str) -> str:

@@ -39,6 +39,7 @@ from ledger.payments.direct_debit.common import (
     RECORD_LENGTH,
     AgreementFileRejected,
     _account_digits,
+    _agreement_file_record,
     _bank_notification,
     _check_claims_file,
     _Claim,
@@ -263,17 +264,10 @@ def debit_agreements_import(
     ledger = None
 
     def record(status: str, summary: dict) -> DebitAgreementFile:
-        return DebitAgreementFile.objects.create(
-            ledger=ledger,
-            kind=DirectDebitKind.AVTALEGIRO_NO,
-            file_name=file_name[:255],
-            digest=digest,
-            size=len(data),
-            status=status,
-            summary=summary,
-            created_by_id=created_by_id,
-            actor=actor_label,
-        )
+        return _agreement_file_record(
+            ledger=ledger, kind=DirectDebitKind.AVTALEGIRO_NO, file_name=file_name, data=data, digest=digest,
+            status=status, summary=summary, created_by_id=created_by_id, actor_label=actor_label,
+        )  # fmt: skip
 
     try:
         if len(data) > MAX_FILE_BYTES:

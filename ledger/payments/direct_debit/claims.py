@@ -230,7 +230,10 @@ def _write_outbox(ledger: Ledger, file_name: str, content: bytes) -> Path:
     published by the caller after the commit. Returns the hidden path, for a failed run to take back."""
     written: list[Path] = []
     outbox_file_write(
-        ledger=ledger, path=company_dir(ledger.company_no, "outbox") / file_name, content=content, written=written
+        ledger=ledger,
+        path=company_dir(ledger.company_no, "outbox") / file_name,
+        content=content,
+        written=written,
     )
     return written[0]
 

@@ -17,6 +17,7 @@ from ledger.models import (
     ConsentKind,
     Country,
     CustomerConsent,
+    DebitAgreementFile,
     DirectDebitClaimFile,
     DirectDebitKind,
     Ledger,
@@ -274,6 +275,16 @@ def _empty_agreement_summary(name: str, ledger: Ledger | None) -> dict:
         "unchanged": 0,
         "errors": [],
     }
+
+
+def _agreement_file_record(
+    *, ledger, kind, file_name, data, digest, status, summary, created_by_id, actor_label
+) -> DebitAgreementFile:
+    """The row kept for every agreement or result file received, whatever became of it."""
+    return DebitAgreementFile.objects.create(
+        ledger=ledger, kind=kind, file_name=file_name[:255], digest=digest, size=len(data),
+        status=status, summary=summary, created_by_id=created_by_id, actor=actor_label,
+    )  # fmt: skip
 
 
 # The failure events of the attempts in `failed`: attempt N of 3 failed, and after the last one the

@@ -34,6 +34,7 @@ from ledger.payments.direct_debit.common import (
     CONSENT_BY_KIND,
     SCHEMES,
     AgreementFileRejected,
+    _agreement_file_record,
     _digits_only,
     _empty_agreement_summary,
     _kind_for,
@@ -375,17 +376,10 @@ def _scheme_file_import(*, kind, what, data, file_name, digest, company_no, acto
         }
 
     def record(status: str, summary: dict) -> DebitAgreementFile:
-        return DebitAgreementFile.objects.create(
-            ledger=ledger,
-            kind=kind,
-            file_name=file_name[:255],
-            digest=digest,
-            size=len(data),
-            status=status,
-            summary=summary,
-            created_by_id=created_by_id,
-            actor=actor_label,
-        )
+        return _agreement_file_record(
+            ledger=ledger, kind=kind, file_name=file_name, data=data, digest=digest,
+            status=status, summary=summary, created_by_id=created_by_id, actor_label=actor_label,
+        )  # fmt: skip
 
     try:
         accounts, consents, results = _parse_scheme_file(kind, what, data)
