@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import BankFileError, fixed_digits, fixed_text, money_from_minor
+from .model import BankFileError, fixed_digits, fixed_minor, fixed_record, fixed_text, money_from_minor
 from .model import column as _field
 from .model import column_int as _int
 
@@ -101,17 +101,11 @@ RESULT_TEXTS = {
 
 
 def _amount(amount: Decimal, width: int = 12) -> str:
-    minor = int((amount * 100).to_integral_value())
-    if minor != amount * 100 or minor <= 0 or minor > 10**width - 1:
-        raise ValueError(f"amount {amount} must be positive, in whole öre, at most {width} digits")
-    return f"{minor:0{width}d}"
+    return fixed_minor(amount, width, positive=True)
 
 
 def _record(*parts: str) -> str:
-    line = "".join(parts)
-    if len(line) > RECORD_LENGTH:
-        raise ValueError(f"record is {len(line)} characters, at most {RECORD_LENGTH}: {line!r}")
-    return line.ljust(RECORD_LENGTH)
+    return fixed_record(*parts, length=RECORD_LENGTH)
 
 
 def bankgiro_digits(value: str) -> str:

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import BankFileError, fixed_digits, fixed_text, money_from_minor
+from .model import BankFileError, fixed_digits, fixed_minor, fixed_record, fixed_text, money_from_minor
 from .model import column as _field
 from .model import column_int as _int
 
@@ -75,18 +75,8 @@ CODE_TEXTS = {
 }
 
 
-def _minor(amount: Decimal, width: int) -> str:
-    minor = int((amount * 100).to_integral_value())
-    if minor != amount * 100 or minor < 0 or minor > 10**width - 1:
-        raise ValueError(f"amount {amount} must be in whole øre, at most {width} digits")
-    return f"{minor:0{width}d}"
-
-
 def _record(*parts: str) -> str:
-    line = "".join(parts)
-    if len(line) > RECORD_LENGTH:
-        raise ValueError(f"record is {len(line)} characters, at most {RECORD_LENGTH}: {line!r}")
-    return line.ljust(RECORD_LENGTH)
+    return fixed_record(*parts, length=RECORD_LENGTH)
 
 
 # --- the collection delivery out ----------------------------------------------------------------------------
@@ -145,7 +135,7 @@ def collection_delivery(
                 fixed_digits(c.agreement_no or "0", 9, "agreement no"),
                 f"{c.debit_date:%d%m%Y}",
                 SIGN_COLLECTION,
-                _minor(c.amount, 13),
+                fixed_minor(c.amount, 13),
                 fixed_text(c.reference, 30),
                 "00",
             )
@@ -160,14 +150,14 @@ def collection_delivery(
             group,
             " " * 6,
             n,
-            _minor(total, 15),
+            fixed_minor(total, 15),
             "0" * 11,
             " " * 15,
             "0" * 11,
         )
     )
     lines.append(
-        _record("BS992", cvr, SYSTEM, DELIVERY_COLLECTIONS, f"{1:011d}", n, _minor(total, 15), "0" * 71)
+        _record("BS992", cvr, SYSTEM, DELIVERY_COLLECTIONS, f"{1:011d}", n, fixed_minor(total, 15), "0" * 71)
     )
     return ("\n".join(lines) + "\n").encode(ENCODING)
 
@@ -396,7 +386,7 @@ def information_delivery(
                 group,
                 " " * 6,
                 f"{len(body):011d}",
-                _minor(amount, 15),
+                fixed_minor(amount, 15),
                 "0" * 11,
                 " " * 15,
                 "0" * 11,
@@ -437,12 +427,12 @@ def information_delivery(
                     fixed_digits(c.agreement_no or "0", 9, "agreement no"),
                     f"{c.debit_date:%d%m%y}",
                     SIGN_COLLECTION,
-                    _minor(c.amount, 13),
+                    fixed_minor(c.amount, 13),
                     fixed_text(c.reference, 30),
                     " " * 4,
                     f"{c.debit_date:%d%m%y}",
                     d,
-                    _minor(c.amount, 13),
+                    fixed_minor(c.amount, 13),
                 )
                 for code, c in payments
             ],
@@ -450,7 +440,14 @@ def information_delivery(
         )
     lines.append(
         _record(
-            "BS992", cvr, SYSTEM, "0602", f"{sections:011d}", f"{records:011d}", _minor(total, 15), "0" * 71
+            "BS992",
+            cvr,
+            SYSTEM,
+            "0602",
+            f"{sections:011d}",
+            f"{records:011d}",
+            fixed_minor(total, 15),
+            "0" * 71,
         )
     )
     return ("\n".join(lines) + "\n").encode(ENCODING)

@@ -139,6 +139,25 @@ def fixed_digits(value: str | int, width: int, what: str) -> str:
     return text.zfill(width)
 
 
+def fixed_minor(amount: Decimal, width: int, *, positive: bool = False) -> str:
+    """An amount in minor units (öre, øre), zero-padded; ValueError if it is not whole minor units, is
+    negative (or zero, when it must be positive) or needs more than width digits."""
+    minor = int((amount * 100).to_integral_value())
+    if minor != amount * 100 or minor < int(positive) or minor > 10**width - 1:
+        sign = "positive" if positive else "at least zero"
+        raise ValueError(f"amount {amount} must be {sign}, in whole minor units, at most {width} digits")
+    return f"{minor:0{width}d}"
+
+
+def fixed_record(*parts: str, length: int) -> str:
+    """One record of a fixed-width file: the fields joined, padded to the record length; ValueError if the
+    fields are longer."""
+    line = "".join(parts)
+    if len(line) > length:
+        raise ValueError(f"record is {len(line)} characters, at most {length}: {line!r}")
+    return line.ljust(length)
+
+
 def fixed_text(value: str, width: int, encoding: str = "iso-8859-1") -> str:
     """A text field: one line in the file's encoding, left-aligned and cut to width."""
     text = " ".join((value or "").split()).encode(encoding, errors="replace").decode(encoding)
