@@ -5,7 +5,9 @@ same server (DATABASE_URL, else the embedded one), migrates it, and drops it at 
 """
 
 import os
+import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +58,39 @@ def throwaway_database() -> Iterator[str]:
         with psycopg.connect(**admin_params, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         progress(f"dropped throwaway database {name}")
+
+
+def bench_main(run, args, database=None) -> int:
+    """Run the benchmark in a throwaway database (or the one given); a failed check prints and returns 1.
+    Stopped with SIGTERM (or SIGINT in the background) it still drops the database."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
+    try:
+        with database if database is not None else throwaway_database():
+            return run(args)
+    except CheckFailed as exc:
+        print(f"CHECK FAILED: {exc}", flush=True)
+        return 1
+
+
+def migrate_and_describe() -> tuple[str, str, str, str, str]:
+    """Migrate the throwaway database; its name, the server's version and the settings that move write figures
+    (synchronous_commit, fsync, shared_buffers), for the printout."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    progress(f"migrated in {time.perf_counter() - t:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_database(), current_setting('server_version'), "
+            "current_setting('synchronous_commit'), current_setting('fsync'), "
+            "current_setting('shared_buffers')"
+        )
+        db_name, version, sync_commit, fsync, shared_buffers = cursor.fetchone()
+    assert db_name.startswith("ledger_bench_"), db_name  # never run against the real database
+    return db_name, version, sync_commit, fsync, shared_buffers
 
 
 # The read models' trigger functions (ledger/sql/journal_months*.sql, open_versions.sql).

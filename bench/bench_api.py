@@ -35,7 +35,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import ROOT, CheckFailed, bench_main, check, progress  # noqa: E402 (sets up sys.path)
 
 COMPANY_NO = "900000001"
 
@@ -56,15 +56,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    # Stopped with SIGTERM (or SIGINT in the background): still drop the throwaway database.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
-    try:
-        with throwaway_database():
-            return run(args)
-    except CheckFailed as exc:
-        print(f"CHECK FAILED: {exc}", flush=True)
-        return 1
+    return bench_main(run, args)
 
 
 def setup(args) -> tuple[str, list[str]]:

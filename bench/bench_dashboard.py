@@ -41,13 +41,12 @@ import http.client
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import ROOT, bench_main, check, progress  # noqa: E402 (sets up sys.path)
 from bench_api import free_port, start_gunicorn
 
 COMPANY_NO = "900000002"
@@ -69,14 +68,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
-    try:
-        with throwaway_database():
-            return run(args)
-    except CheckFailed as exc:
-        print(f"CHECK FAILED: {exc}", flush=True)
-        return 1
+    return bench_main(run, args)
 
 
 # The whole history as one plan row per invoice (i = 1..N); every later INSERT selects from it.

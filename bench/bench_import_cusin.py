@@ -52,7 +52,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import ROOT, CheckFailed, check, migrate_and_describe, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 
 BOOKING_DATE = date(2026, 1, 15)
 INVOICE_DATE = date(2026, 1, 12)
@@ -569,7 +569,6 @@ def phases_line(result: dict, invoices: int) -> str:
 def run(args: argparse.Namespace, bench_db: str, tmp: Path) -> int:
     import lxml.etree
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
     from ledger.services.ledgers import ledger_create
@@ -579,17 +578,7 @@ def run(args: argparse.Namespace, bench_db: str, tmp: Path) -> int:
     settings.LEDGER_DATA_DIR = data_dir
 
     # --- Setup (not timed) ------------------------------------------------------------------------
-    t = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    progress(f"migrated in {time.perf_counter() - t:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_database(), current_setting('server_version'), "
-            "current_setting('synchronous_commit'), current_setting('fsync'), "
-            "current_setting('shared_buffers')"
-        )
-        db_name, version, sync_commit, fsync, shared_buffers = cursor.fetchone()
-    assert db_name.startswith("ledger_bench_"), db_name  # never run against the real database
+    db_name, version, sync_commit, fsync, shared_buffers = migrate_and_describe()
 
     ledger, _ = ledger_create(country="NO", **FIRST_FILE)
     path, stats, size = generate(

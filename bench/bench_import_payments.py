@@ -47,12 +47,13 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from _common import (  # noqa: E402 (sets up sys.path)
+from _common import (
     READ_MODEL_FUNCTIONS,
     CheckFailed,
     check,
     function_seconds,
     function_stats_reset,
+    migrate_and_describe,  # noqa: E402 (sets up sys.path)
     progress,
     throwaway_database,
 )
@@ -121,7 +122,6 @@ class _Timed:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    from django.core.management import call_command
     from django.db import connection
 
     from ledger.models import Customer, Invoice, InvoiceStatus, JournalTransaction, Payment, TransactionKind
@@ -136,17 +136,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     n = args.invoices
 
     # --- Setup (not timed) ------------------------------------------------------------------------
-    t = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    progress(f"migrated in {time.perf_counter() - t:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_database(), current_setting('server_version'), "
-            "current_setting('synchronous_commit'), current_setting('fsync'), "
-            "current_setting('shared_buffers')"
-        )
-        db_name, version, sync_commit, fsync, shared_buffers = cursor.fetchone()
-    assert db_name.startswith("ledger_bench_"), db_name  # never run against the real database
+    db_name, version, sync_commit, fsync, shared_buffers = migrate_and_describe()
 
     ledger, _ = ledger_create(
         company_no="900000002",

@@ -29,7 +29,7 @@ import threading
 import time
 from datetime import timedelta
 
-from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import ROOT, bench_main, check, progress  # noqa: E402 (sets up sys.path)
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,14 +48,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
-    try:
-        with throwaway_database():
-            return run(args)
-    except CheckFailed as exc:
-        print(f"CHECK FAILED: {exc}", flush=True)
-        return 1
+    return bench_main(run, args)
 
 
 def make_links(args) -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-from _common import CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import CheckFailed, check, migrate_and_describe, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 
 # The posting columns invoices_register writes by COPY, in its order.
 POSTING_COLUMNS = [
@@ -83,7 +83,6 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.db.models import Sum
 
@@ -94,17 +93,7 @@ def run(args: argparse.Namespace) -> int:
     n, batch_size = args.invoices, args.batch_size
 
     # --- Setup (not timed) ------------------------------------------------------------------------
-    t = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    progress(f"migrated in {time.perf_counter() - t:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_database(), current_setting('server_version'), "
-            "current_setting('synchronous_commit'), current_setting('fsync'), "
-            "current_setting('shared_buffers')"
-        )
-        db_name, version, sync_commit, fsync, shared_buffers = cursor.fetchone()
-    assert db_name.startswith("ledger_bench_"), db_name  # never run against the real database
+    db_name, version, sync_commit, fsync, shared_buffers = migrate_and_describe()
 
     ledger, _ = ledger_create(
         company_no="900000001",

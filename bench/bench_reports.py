@@ -34,7 +34,7 @@ import signal
 import sys
 import time
 
-from _common import CheckFailed, check, progress  # noqa: E402 (sets up sys.path)
+from _common import bench_main, check, progress  # noqa: E402 (sets up sys.path)
 from bench_api import free_port, start_gunicorn
 from bench_ui import (
     HEAVY_CUSTOMERS,
@@ -79,14 +79,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
-    try:
-        with bench_database(args.keep):
-            return run(args)
-    except CheckFailed as exc:
-        print(f"CHECK FAILED: {exc}", flush=True)
-        return 1
+    return bench_main(run, args, bench_database(args.keep))
 
 
 def history_setup(args) -> dict:

@@ -51,7 +51,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
-from _common import ROOT, CheckFailed, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import ROOT, bench_main, check, progress, throwaway_database  # noqa: E402 (sets up sys.path)
 from bench_api import database_url, free_port, start_gunicorn
 from stdnum.no import fodselsnummer
 
@@ -116,15 +116,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    # Stopped with SIGTERM (or SIGINT in the background): still drop the throwaway database.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
-    try:
-        with bench_database(args.keep):
-            return run(args)
-    except CheckFailed as exc:
-        print(f"CHECK FAILED: {exc}", flush=True)
-        return 1
+    return bench_main(run, args, bench_database(args.keep))
 
 
 @contextmanager
