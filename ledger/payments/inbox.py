@@ -38,8 +38,6 @@ def bank_dir(folder: str) -> Path:
     return path
 
 
-
-
 def bank_inbox_scan(*, stale_seconds: float | None = None) -> dict:
     """Import every complete file in the bank inbox, and the files of stale claims; a failure of one
     file never blocks the next."""
