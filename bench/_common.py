@@ -4,6 +4,7 @@ A benchmark never touches the configured database's data: it creates `ledger_ben
 same server (DATABASE_URL, else the embedded one), migrates it, and drops it at the end.
 """
 
+import contextlib
 import os
 import signal
 import sys
@@ -123,3 +124,29 @@ def function_seconds(names: tuple[str, ...]) -> float:
             [list(names)],
         )
         return float(cursor.fetchone()[0])
+
+
+# The read models' triggers (READ_MODEL_FUNCTIONS), by table.
+READ_MODEL_TRIGGERS = {
+    "ledger_posting": ["posting_journal_months", "posting_open_versions", "posting_account_days"],
+    "ledger_invoiceevent": ["invoiceevent_paid_months", "invoiceevent_registration_days"],
+}
+
+
+@contextlib.contextmanager
+def read_model_triggers_disabled() -> Iterator[None]:
+    """A writer as it would be without the read models' triggers (a benchmark's measure of what they cost;
+    the caller leaves out what the writer keeps itself). ALTER TABLE commits at once, in autocommit."""
+    from django.db import connection
+
+    def switch(state: str) -> None:
+        with connection.cursor() as cursor:
+            for table, triggers in READ_MODEL_TRIGGERS.items():
+                for trigger in triggers:
+                    cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {trigger}")
+
+    switch("DISABLE")
+    try:
+        yield
+    finally:
+        switch("ENABLE")

@@ -28,6 +28,9 @@ Measured, in this process:
      built (`_round`), commit, and the rest (lock, dedup query, summary, file row).
   2. the floor: `ledger.payments.bankfiles.parse_bank_file(data)` of the same bytes, alone.
   ratio = import time / floor time.
+  3. what the read models cost (issue 26): a twin ledger, the same invoices and the same file, imported
+     first with the read models' triggers disabled and the import's own writing of them left out:
+     kept = the twin's time / the measured import's time.
 
 Checks: the summary's counts are exactly the mix (and its total the file's total), the database holds
 the payments, their PAYMENT transactions and the invoices closed / left open as planned, and every
@@ -55,10 +58,12 @@ from _common import (
     function_stats_reset,
     migrate_and_describe,  # noqa: E402 (sets up sys.path)
     progress,
+    read_model_triggers_disabled,
     throwaway_database,
 )
 
 ACCOUNT = "15030000002"  # the ledger's client-funds account, the files' receiving account
+TWIN_ACCOUNT = "15030000010"  # the twin ledger's (without the read models)
 PAYER_ACCOUNT = "12345678903"
 BATCH_SIZE = 10_000  # invoices per invoices_register call in the setup
 TARGET_SECONDS = 10.0
@@ -141,117 +146,137 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     # --- Setup (not timed) ------------------------------------------------------------------------
     db_name, version, sync_commit, fsync, shared_buffers = migrate_and_describe()
 
-    ledger, _ = ledger_create(
-        company_no="900000002",
-        ledger_no="9002",
-        country="NO",
-        name="Bench payments",
-        client_name="Bench client",
-        client_funds_account=ACCOUNT,
-    )
-    customers = Customer.objects.bulk_create(
-        Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
-        for i in range(args.customers)
-    )
-    pay_day = ledger.today()
-    invoice_date = pay_day - timedelta(days=3)  # due in 11 days: nothing is overdue on the pay day
-    inputs = [
-        InvoiceInput(
-            customer=customers[i % len(customers)],
-            invoice_no=f"P{i:08d}",
-            invoice_date=invoice_date,
-            amount=Decimal(10_000 + (i * 7919) % 1_000_000).scaleb(-2),
-        )  # 100.00 .. 10099.99
-        for i in range(n)
-    ]
-    t = time.perf_counter()
-    invoices = []
-    for start in range(0, n, BATCH_SIZE):
-        invoices += invoices_register(
-            ledger=ledger,
-            invoices=inputs[start : start + BATCH_SIZE],
-            actor="bench",
-            booking_date=invoice_date,
+    def ledger_and_file(*, company_no: str, ledger_no: str, account: str, numbers: tuple[str, str]) -> dict:
+        """A ledger with N open invoices (the first file's payments booked) and the measured file."""
+        ledger, _ = ledger_create(
+            company_no=company_no,
+            ledger_no=ledger_no,
+            country="NO",
+            name=f"Bench payments {ledger_no}",
+            client_name="Bench client",
+            client_funds_account=account,
         )
-    progress(
-        f"registered {len(invoices)} invoices for {len(customers)} customers in "
-        f"{time.perf_counter() - t:.1f} s"
-    )
+        customers = Customer.objects.bulk_create(
+            Customer(ledger=ledger, customer_no=str(100_000 + i), name=f"Bench customer {i}", country="NO")
+            for i in range(args.customers)
+        )
+        pay_day = ledger.today()
+        invoice_date = pay_day - timedelta(days=3)  # due in 11 days: nothing is overdue on the pay day
+        inputs = [
+            InvoiceInput(
+                customer=customers[i % len(customers)],
+                invoice_no=f"P{i:08d}",
+                invoice_date=invoice_date,
+                amount=Decimal(10_000 + (i * 7919) % 1_000_000).scaleb(-2),
+            )  # 100.00 .. 10099.99
+            for i in range(n)
+        ]
+        t = time.perf_counter()
+        invoices = []
+        for start in range(0, n, BATCH_SIZE):
+            invoices += invoices_register(
+                ledger=ledger,
+                invoices=inputs[start : start + BATCH_SIZE],
+                actor="bench",
+                booking_date=invoice_date,
+            )
+        progress(
+            f"registered {len(invoices)} invoices for {len(customers)} customers in "
+            f"{time.perf_counter() - t:.1f} s"
+        )
 
-    # What each invoice's slot in the file pays.
-    specs, first_specs, kinds = [], [], Counter()
-    expected_total = Decimal("0.00")
-    for i, invoice in enumerate(invoices):
-        kind = MIX[i % 50]
-        kinds[kind] += 1
-        if kind == "unidentified":
-            # No customer 9000000 or above exists: a valid KID that matches nothing (distinct each time).
-            u = kinds[kind]
-            reference = kid_generate(customer_no=str(9_000_000 + u // 9999), serial=1 + u % 9999)
-            amount = Decimal(25_000 + u).scaleb(-2)
-        else:
-            reference = invoice.payment_ref
-            amount = {
-                "exact": invoice.amount,
-                "partial": (invoice.amount * Decimal("0.6")).quantize(Decimal("0.01"), ROUND_HALF_UP),
-                "over": invoice.amount + Decimal("100.00"),
-                "double": invoice.amount,
-            }[kind]
-        if kind == "double":
-            first_specs.append(
+        # What each invoice's slot in the file pays.
+        specs, first_specs, kinds = [], [], Counter()
+        expected_total = Decimal("0.00")
+        for i, invoice in enumerate(invoices):
+            kind = MIX[i % 50]
+            kinds[kind] += 1
+            if kind == "unidentified":
+                # No customer 9000000 or above exists: a valid KID that matches nothing (distinct each time).
+                u = kinds[kind]
+                reference = kid_generate(customer_no=str(9_000_000 + u // 9999), serial=1 + u % 9999)
+                amount = Decimal(25_000 + u).scaleb(-2)
+            else:
+                reference = invoice.payment_ref
+                amount = {
+                    "exact": invoice.amount,
+                    "partial": (invoice.amount * Decimal("0.6")).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                    "over": invoice.amount + Decimal("100.00"),
+                    "double": invoice.amount,
+                }[kind]
+            if kind == "double":
+                first_specs.append(
+                    PaymentSpec(
+                        reference=reference,
+                        amount=invoice.amount,
+                        payer_account=PAYER_ACCOUNT,
+                        archive_ref=f"{800_000_000 + len(first_specs):09d}",
+                    )
+                )
+            specs.append(
                 PaymentSpec(
                     reference=reference,
-                    amount=invoice.amount,
+                    amount=amount,
                     payer_account=PAYER_ACCOUNT,
-                    archive_ref=f"{800_000_000 + len(first_specs):09d}",
+                    archive_ref=f"{i + 1:09d}",
                 )
             )
-        specs.append(
-            PaymentSpec(
-                reference=reference, amount=amount, payer_account=PAYER_ACCOUNT, archive_ref=f"{i + 1:09d}"
+            expected_total += amount
+
+        # The double payments' first payment: a small file of its own, imported now.
+        t = time.perf_counter()
+        first = payments_import(
+            data=write_ocr_giro(
+                first_specs,
+                receiving_account=account,
+                nets_date=pay_day - timedelta(days=1),
+                transmission_number=numbers[0],
+                assignment_number=numbers[0],
+            ),
+            file_name="OCR.first.txt",
+        )
+        check(
+            first["status"] == "accepted" and first["matched"] == len(first_specs),
+            f"the first file: {first['status']}, {first['matched']} matched of {len(first_specs)}",
+        )
+        progress(f"setup file: {len(first_specs)} payments booked in {time.perf_counter() - t:.2f} s")
+
+        t = time.perf_counter()
+        path = tmp / f"OCR.bench.{ledger_no}.txt"
+        path.write_bytes(
+            write_ocr_giro(
+                specs,
+                receiving_account=account,
+                nets_date=pay_day,
+                transmission_number=numbers[1],
+                assignment_number=numbers[1],
             )
         )
-        expected_total += amount
-
-    # The double payments' first payment: a small file of its own, imported now.
-    t = time.perf_counter()
-    first = payments_import(
-        data=write_ocr_giro(
-            first_specs,
-            receiving_account=ACCOUNT,
-            nets_date=pay_day - timedelta(days=1),
-            transmission_number="0000001",
-            assignment_number="0000001",
-        ),
-        file_name="OCR.first.txt",
-    )
-    check(
-        first["status"] == "accepted" and first["matched"] == len(first_specs),
-        f"the first file: {first['status']}, {first['matched']} matched of {len(first_specs)}",
-    )
-    progress(f"setup file: {len(first_specs)} payments booked in {time.perf_counter() - t:.2f} s")
-
-    t = time.perf_counter()
-    path = tmp / "OCR.bench.txt"
-    path.write_bytes(
-        write_ocr_giro(
-            specs,
-            receiving_account=ACCOUNT,
-            nets_date=pay_day,
-            transmission_number="0000002",
-            assignment_number="0000002",
+        size_mb = path.stat().st_size / 2**20
+        progress(
+            f"wrote {path.name} ({size_mb:.1f} MiB, {len(specs)} payments) in {time.perf_counter() - t:.1f} s"
         )
-    )
-    size_mb = path.stat().st_size / 2**20
-    progress(
-        f"wrote {path.name} ({size_mb:.1f} MiB, {len(specs)} payments) in {time.perf_counter() - t:.1f} s"
-    )
 
-    # The setup's objects (invoices, inputs, specs) are not the import's: free them, so that the
-    # garbage collector does not walk through them while the import runs.
-    n_payments, n_customers, n_first = len(specs), len(customers), len(first_specs)
-    del inputs, invoices, specs, first_specs, customers, first
-    gc.collect()
+        # The setup's objects (invoices, inputs, specs) are not the import's: free them, so that the
+        # garbage collector does not walk through them while the import runs.
+        return dict(ledger=ledger, path=path, size_mb=size_mb, kinds=kinds, expected_total=expected_total,
+                    n_payments=len(specs), n_customers=len(customers), n_first=len(first_specs))  # fmt: skip
+
+    made = ledger_and_file(
+        company_no="900000002", ledger_no="9002", account=ACCOUNT, numbers=("0000001", "0000002")
+    )
+    # The twin: the same ledger, invoices and file, imported without the read models (issue 26: what they
+    # cost, measured in the same run).
+    twin = ledger_and_file(company_no="900000003", ledger_no="9003", account=TWIN_ACCOUNT,
+                           numbers=("0000003", "0000004"))  # fmt: skip
+    ledger, path, size_mb, kinds = made["ledger"], made["path"], made["size_mb"], made["kinds"]
+    expected_total, n_payments, n_customers, n_first = (
+        made["expected_total"],
+        made["n_payments"],
+        made["n_customers"],
+        made["n_first"],
+    )
+    gc.collect()  # the setup's objects are gone: the collector does not walk through them in the import
 
     print(
         f"import_payments: {n_payments} OCR Giro payments ({size_mb:.1f} MiB) against {n} invoices of "
@@ -261,6 +286,25 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     print(
         f"database: {db_name} on PostgreSQL {version} (synchronous_commit={sync_commit}, fsync={fsync}, "
         f"shared_buffers={shared_buffers})"
+    )
+
+    # --- The twin's import without the read models (timed the same way; first, so that the measured
+    # import below meets the larger tables) --------------------------------------------------------
+    def bare(*args, **kwargs):
+        return None
+
+    with read_model_triggers_disabled():
+        writes = read_models.PaymentReadModels.add, read_models.PaymentReadModels.store
+        read_models.PaymentReadModels.add = read_models.PaymentReadModels.store = bare
+        try:
+            t0 = time.perf_counter()
+            twin_summary = payments_import(data=twin["path"].read_bytes(), file_name=twin["path"].name)
+            bare_time = time.perf_counter() - t0
+        finally:
+            read_models.PaymentReadModels.add, read_models.PaymentReadModels.store = writes
+    check(
+        twin_summary["status"] == "accepted" and twin_summary["payments"] == twin["n_payments"],
+        f"the twin's import: {twin_summary['status']}, {twin_summary['payments']} payments",
     )
 
     # --- The import (timed: reading the file + payments_import, commit included) -------------------
@@ -312,7 +356,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     read_model_parts = {name: function_seconds((name,)) for name in READ_MODEL_FUNCTIONS}
     read_model_parts |= {f"PaymentReadModels.{t.name}": t.seconds for t in read_model_timers}
     read_models_time = sum(read_model_parts.values())
-    kept = 1 - read_models_time / import_time
+    estimated_kept = 1 - read_models_time / import_time
+    kept = bare_time / import_time  # throughput with the read models / without, same run
     per_s = n_payments / import_time
 
     # --- Checks -------------------------------------------------------------------------------------
@@ -375,10 +420,14 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
     print(f"ratio: import {import_time:.2f} s / floor {floor_time:.2f} s = {ratio:.1f} x")
     print(
-        f"read models: their triggers and the import's own writing of them (the dashboard's summaries, the "
-        f"accounting days, the open-amount versions) took "
-        f"{read_models_time:.2f} s of the import, counted as if nothing overlapped: {kept:.1%} of the throughput kept "
-        f"(target >= 90 %: {'met' if kept >= 0.9 else 'NOT met'}); "
+        f"read models: the twin ledger's file without them (triggers off, the import's own writing of them "
+        f"left out; imported first) in {bare_time:.2f} s = {twin['n_payments'] / bare_time:,.0f} payments/s; "
+        f"with them {import_time:.2f} s: {kept:.1%} of the throughput kept "
+        f"(target >= 90 %: {'met' if kept >= 0.9 else 'NOT met'})"
+    )
+    print(
+        f"        their parts, timed (the triggers' in PostgreSQL; the import's own with the writer thread's "
+        f"waits): {read_models_time:.2f} s, {estimated_kept:.1%} kept if nothing overlapped; "
         + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in read_model_parts.items())
     )
     print(
@@ -396,6 +445,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     print(f"BENCH import_payments_per_second {per_s:.0f} payments/s")
     print(f"BENCH import_payments_floor_parse_seconds {floor_time:.2f} s")
     print(f"BENCH import_payments_vs_parse_ratio {ratio:.1f} x")
+    print(f"BENCH import_payments_without_read_models_seconds {bare_time:.2f} s")
     print(f"BENCH import_payments_read_models_kept {kept * 100:.1f} %")
     return 0
 

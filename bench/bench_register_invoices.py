@@ -33,7 +33,14 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-from _common import CheckFailed, check, migrate_and_describe, progress, throwaway_database  # noqa: E402 (sets up sys.path)
+from _common import (  # noqa: E402 (sets up sys.path)
+    CheckFailed,
+    check,
+    migrate_and_describe,
+    progress,
+    read_model_triggers_disabled,
+    throwaway_database,
+)
 
 # The posting columns invoices_register writes by COPY, in its order.
 POSTING_COLUMNS = [
@@ -251,12 +258,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 # The read models' triggers (ledger/sql/journal_months.sql, open_versions.sql), by table.
-READ_MODEL_TRIGGERS = {
-    "ledger_posting": ["posting_journal_months", "posting_open_versions", "posting_account_days"],
-    "ledger_invoiceevent": ["invoiceevent_paid_months", "invoiceevent_registration_days"],
-}
-
-
 @contextlib.contextmanager
 def read_models_off(connection):
     """Registration as it would be without the read models (a benchmark's measure of what they cost):
@@ -264,20 +265,13 @@ def read_models_off(connection):
     summary rows, ledger.services.registration._read_models_write) left out."""
     from ledger.services import registration
 
-    def switch(state: str) -> None:
-        with connection.cursor() as cursor:
-            for table, triggers in READ_MODEL_TRIGGERS.items():
-                for trigger in triggers:
-                    cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {trigger}")
-
     writes = registration._read_models_write
-    switch("DISABLE")
     registration._read_models_write = lambda **kwargs: None
     try:
-        yield
+        with read_model_triggers_disabled():
+            yield
     finally:
         registration._read_models_write = writes
-        switch("ENABLE")
 
 
 if __name__ == "__main__":
