@@ -30,7 +30,7 @@ Measured, in this process:
   ratio = import time / floor time.
   3. what the read models cost (issue 26): a twin ledger, the same invoices, the same payments in four
      files of a quarter each, imported after the measured import: the first and the last with the read
-     models' triggers disabled and the import's own writing of them left out, the two between with them;
+     models' triggers disabled, the two between with them;
      kept = the time of those without / the time of those with.
 
 Checks: the summary's counts are exactly the mix (and its total the file's total), the database holds
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     from django.db import connection
 
     from ledger.models import Customer, Invoice, InvoiceStatus, JournalTransaction, Payment, TransactionKind
-    from ledger.payments import bank_import, bankfiles, booking, matching, read_models
+    from ledger.payments import bank_import, bankfiles, booking, matching
     from ledger.payments.bank_import import payments_import
     from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
     from ledger.references import kid_generate
@@ -318,12 +318,6 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     # In the writer thread: the statements themselves.
     store_timers = [_Timed(booking, "_copy_lines"), _Timed(booking, "_close_invoices")]
     load_timer = _Timed(matching, "_load_items")
-    # The read models the import writes itself: summed while the rows are built (timed per posting, the
-    # timer's own cost included), stored by the writer thread.
-    read_model_timers = [
-        _Timed(read_models.PaymentReadModels, "add"),
-        _Timed(read_models.PaymentReadModels, "store"),
-    ]
     commit_time = [0.0]
     real_commit = connection._commit
 
@@ -351,12 +345,11 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             profiler.disable()
         import_time = time.perf_counter() - t0
     finally:
-        for timer in (*timers, *store_timers, load_timer, *read_model_timers):
+        for timer in (*timers, *store_timers, load_timer):
             timer.restore()
         del connection._commit
     parse_in_import, rows_time, write_time = (timer.seconds for timer in timers)
     read_model_parts = {name: function_seconds((name,)) for name in READ_MODEL_FUNCTIONS}
-    read_model_parts |= {f"PaymentReadModels.{t.name}": t.seconds for t in read_model_timers}
     read_models_time = sum(read_model_parts.values())
     estimated_kept = 1 - read_models_time / import_time
     per_s = n_payments / import_time
@@ -391,9 +384,6 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
 
     # --- What the read models cost (issue 26): the twin's four quarter files, imported without the read
     # models, with, with, without (the order evens out what the process and the tables gain as they go)
-    def bare(*args, **kwargs):
-        return None
-
     quarter_times = []
     for number, quarter in enumerate(twin["paths"]):
         settle()
@@ -401,10 +391,6 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         with contextlib.ExitStack() as stack:
             if not with_read_models:
                 stack.enter_context(read_model_triggers_disabled())
-                writes = read_models.PaymentReadModels.add, read_models.PaymentReadModels.store
-                read_models.PaymentReadModels.add = read_models.PaymentReadModels.store = bare
-                stack.callback(setattr, read_models.PaymentReadModels, "add", writes[0])
-                stack.callback(setattr, read_models.PaymentReadModels, "store", writes[1])
             t0 = time.perf_counter()
             quarter_summary = payments_import(data=quarter.read_bytes(), file_name=quarter.name)
             quarter_times.append(time.perf_counter() - t0)
@@ -449,13 +435,12 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     print(f"ratio: import {import_time:.2f} s / floor {floor_time:.2f} s = {ratio:.1f} x")
     print(
         f"read models: the twin ledger's {twin['n_payments']} payments in four files, imported without them "
-        f"(triggers off, the import's own writing of them left out), with, with, without: "
+        f"(their triggers off), with, with, without: "
         + " / ".join(f"{t:.2f}" for t in quarter_times)
         + f" s; {kept:.1%} of the throughput kept (target >= 90 %: {'met' if kept >= 0.9 else 'NOT met'})"
     )
     print(
-        f"        their parts, timed (the triggers' in PostgreSQL; the import's own with the writer thread's "
-        f"waits): {read_models_time:.2f} s, {estimated_kept:.1%} kept if nothing overlapped; "
+        f"        their triggers, timed in PostgreSQL: {read_models_time:.2f} s, {estimated_kept:.1%} kept if nothing overlapped; "
         + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in read_model_parts.items())
     )
     print(

@@ -25,7 +25,6 @@ from ledger.models import (
 )
 from ledger.money import ZERO
 from ledger.payments.matching import _Plan
-from ledger.payments.read_models import PaymentReadModels
 from ledger.services.common import _actor_fields
 from ledger.services.invoice_changes import ALLOWED_TRANSITIONS
 from ledger.services.journal import _accounts_by_role
@@ -249,8 +248,6 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
     ledger_id, file_id = ledger.id, _nullable(file_row.id)
     who = f"{_nullable(created_by_id)}\t{text(actor_label)}\t{now.isoformat()}\n"
     payments, transactions, postings, events = [], [], [], []
-    read_models = PaymentReadModels(ledger_id=ledger_id, accounts=accounts)
-    add = read_models.add
     for plan in plans:
         bank, invoice = plan.bank, plan.item.invoice if plan.item else None
         invoice_id = invoice.id if invoice else "\\N"
@@ -267,7 +264,6 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
             f"{plan.transaction_id}\t{ledger_id}\t{bank.booking_date}\t{PAYMENT}\t\t{description}\t"
             f"{invoice_id}\t{plan.payment_id}\t{who}"
         )
-        due_dates = {placed.item.invoice.id: placed.item.invoice.due_date for placed in plan.placed}
         for (
             transaction_id,
             _,
@@ -279,8 +275,6 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
             amount,
             currency,
         ) in _posting_rows(ledger, plan, accounts):
-            add(day=bank.booking_date, account_id=account_id, invoice_id=line_invoice, component=component,
-                amount=amount, due_date=due_dates.get(line_invoice) if component else None)  # fmt: skip
             postings.append(
                 f"{transaction_id}\t{ledger_id}\t{account_id}\t{_nullable(line_invoice)}\t"
                 f"{_nullable(line_customer)}\t{payment_id}\t{component}\t{amount}\t{currency}\n"
@@ -302,11 +296,7 @@ def _round(plans, *, ledger, file_row, accounts, created_by_id, actor_label, now
         _copy_lines("ledger_journaltransaction", TRANSACTION_COPY_COLUMNS, transactions, cursor=cursor)
         if analyze:
             analyze_if_never_analyzed((*BULK_TABLES, "ledger_payment"), cursor=cursor)
-        # the posting triggers stand aside: this round writes its read models itself (read_models.py)
-        cursor.execute("SELECT set_config('ledger.read_models_written', 'on', true)")
         _copy_lines("ledger_posting", POSTING_COPY_COLUMNS, postings, cursor=cursor)
-        cursor.execute("SELECT set_config('ledger.read_models_written', 'off', true)")
-        read_models.store(cursor)
         if events:
             _copy_lines("ledger_invoiceevent", INVOICE_EVENT_COPY_COLUMNS, events, cursor=cursor)
         if closes:
