@@ -64,7 +64,7 @@ class ClaimStepAdmin(TenantScopedAdmin):
 
 @admin.register(ClaimSettings)
 class ClaimSettingsAdmin(TenantScopedAdmin):
-    list_display = ("ledger", "business_late_fee", "reminder_fee_agreed", "unpaid_costs")
+    list_display = ("ledger", "business_late_fee", "reminder_fee_agreed", "unpaid_costs", "interest_charged")
 
 
 class ClaimEventInline(admin.TabularInline):

@@ -163,6 +163,11 @@ class ClaimSettings(models.Model):
     unpaid_costs = models.CharField(
         max_length=16, choices=UnpaidCostsRule.choices, default=UnpaidCostsRule.WRITE_OFF
     )
+    interest_charged = models.BooleanField(
+        default=True,
+        help_text="Late-payment interest is booked on overdue claims (from the day after the due date, as the "
+        "statute allows); off, the claim steps and the invoice pages book and show none",
+    )
 
     class Meta:
         verbose_name_plural = "claim settings"

@@ -117,6 +117,7 @@ def claim_summaries(*, ledger: Ledger, invoices: list[Invoice], as_of: date | No
             "next_event": next_event,
             "accrued_interest": str(item.interest_booked + unbooked),
             "interest_not_yet_booked": str(unbooked),
+            "interest_charged": settings.interest_charged,
             # The open amounts by component, read with the interest's history: callers need not read them again.
             "balance": Balance(capital=item.capital, fees=item.fees, interest=item.interest),
             **({"claim_warning": warning} if warning else {}),

@@ -18,7 +18,7 @@ from .figures import Figures
 from .models import ClaimSettings, ClaimStep
 from .selectors import claim_steps
 
-SETTINGS = ("business_late_fee", "reminder_fee_agreed", "unpaid_costs")
+SETTINGS = ("business_late_fee", "reminder_fee_agreed", "unpaid_costs", "interest_charged")
 # What of a step an administrator may change; its kind, order, fee rule and audience are the process's.
 STEP_FIELDS = ("offset_days", "deadline_days", "fixed_fee", "min_open_amount")
 

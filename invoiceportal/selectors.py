@@ -259,7 +259,12 @@ def invoice_view(*, invoice: Invoice, as_of: date | None = None) -> InvoiceView:
     for event in history:
         if event["deadline"]:
             deadline = event["deadline"]
-    rate = Figures.cached(ledger.country).get(FigureKind.LATE_INTEREST_RATE, as_of)
+    # no rate to announce where the ledger charges no interest (its claim settings)
+    rate = (
+        Figures.cached(ledger.country).get(FigureKind.LATE_INTEREST_RATE, as_of)
+        if status["interest_charged"]
+        else None
+    )
     return InvoiceView(
         invoice=invoice,
         capital=balance.capital,

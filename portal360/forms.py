@@ -249,6 +249,8 @@ class ClaimSettingsForm(forms.Form):
     unpaid_costs = forms.ChoiceField(label=_("Fees and interest left after the principal is paid"), choices=[
         ("write_off", _("Write them off")), ("keep_chasing", _("Keep chasing them as a cost claim")),
         ("next_invoice", _("Carry them to the customer's next invoice"))])  # fmt: skip
+    interest_charged = forms.BooleanField(label=_("Late-payment interest is charged on overdue invoices"),
+                                          required=False)  # fmt: skip
     effective_from = _effective_from()
 
 

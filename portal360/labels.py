@@ -239,6 +239,7 @@ SETTING = {
     "business_late_fee": _("Business customers get the late fee instead of reminder fees"),
     "reminder_fee_agreed": _("The reminder fee is agreed with the customers (Sweden)"),
     "unpaid_costs": _("Fees and interest left after the principal is paid"),
+    "interest_charged": _("Late-payment interest is charged on overdue invoices"),
     "offset_days": _("Days"),
     "deadline_days": _("Deadline"),
     "min_open_amount": _("Minimum"),

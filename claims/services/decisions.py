@@ -81,8 +81,9 @@ class _Run:
         self.rates: dict[date, list] = {}
 
     def interest_until(self, item: _Due, through: date) -> Decimal:
-        """Interest to book now: the accrued total through `through`, rounded, less what is booked."""
-        if through <= item.due_date:
+        """Interest to book now: the accrued total through `through`, rounded, less what is booked; none
+        where the ledger's claim settings say interest is not charged."""
+        if through <= item.due_date or not self.settings.interest_charged:
             return ZERO
         start = item.due_date + timedelta(days=1)
         if start not in self.rates:

@@ -123,7 +123,7 @@ def claim_process_install(*, ledger: Ledger) -> list[ClaimStep]:
 
 
 def claim_settings_update(*, ledger: Ledger, **changes) -> ClaimSettings:
-    allowed = {"business_late_fee", "reminder_fee_agreed", "unpaid_costs"}
+    allowed = {"business_late_fee", "reminder_fee_agreed", "unpaid_costs", "interest_charged"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"unknown claim settings {sorted(unknown)}", code="invalid_setting")

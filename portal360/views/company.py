@@ -69,7 +69,8 @@ def _rules_forms(ledger, posted=None, *, read_only=False):
             "max_respite_days": ledger.max_respite_days, "effective_from": today}),
         "claims": forms.ClaimSettingsForm(initial={
             "business_late_fee": settings.business_late_fee, "reminder_fee_agreed": settings.reminder_fee_agreed,
-            "unpaid_costs": settings.unpaid_costs, "effective_from": today}),
+            "unpaid_costs": settings.unpaid_costs, "interest_charged": settings.interest_charged,
+            "effective_from": today}),
         "steps": forms.ClaimStepsForm(steps=claim_steps(ledger=ledger), initial={"effective_from": today}),
         "documents": forms.DocumentProfileForm(initial={
             "paper_kinds": profile.paper_kinds if profile else [],
