@@ -229,6 +229,7 @@ def invoices_filtered(
     status: str | None = None,
     customer_no: str | None = None,
     external_id: str | None = None,
+    invoice_no: str | None = None,
     due_from: date | None = None,
     due_to: date | None = None,
     invoice_date_from: date | None = None,
@@ -248,6 +249,8 @@ def invoices_filtered(
         qs = qs.filter(customer_id=customer_id.first() or 0)
     if external_id:
         qs = qs.filter(external_id=external_id)
+    if invoice_no:
+        qs = qs.filter(invoice_no=invoice_no)
     if due_from:
         qs = qs.filter(due_date__gte=due_from)
     if due_to:

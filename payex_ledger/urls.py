@@ -21,7 +21,8 @@ def health(request):
 
 
 # The REST API: api/endpoints/ lists the routes of each app's resources under /api/v1/.
-api_v1 = [*ledger_api.urlpatterns, *cusin_api.urlpatterns, *distribution_api.urlpatterns]
+api_v1 = [*ledger_api.urlpatterns, *cusin_api.urlpatterns, *distribution_api.urlpatterns,
+          *ledger_api.invoice_urlpatterns]  # fmt: skip
 
 urlpatterns = [
     path("", portal360.views.start.root, name="root"),

@@ -105,7 +105,7 @@ class CustomerDebtSummaryView(LedgerApiView):
 
 
 LEDGER = "ledgers/<str:company_no>/"
-INVOICE = LEDGER + "invoices/<str:invoice_no>/"
+INVOICE = LEDGER + "invoices/<path:invoice_no>/"  # a number may hold a slash (api/endpoints/ledger.py)
 CUSTOMER = LEDGER + "customers/<str:customer_no>/"
 
 urlpatterns = [

@@ -143,6 +143,9 @@ class InvoiceListView(LedgerApiView):
         status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
         customer = serializers.CharField(required=False, max_length=30, help_text="customer number")
         external_id = serializers.CharField(required=False, max_length=80)
+        invoice_no = serializers.CharField(
+            required=False, max_length=40, help_text="exactly this number (any character, slashes included)"
+        )
         due_from = serializers.DateField(required=False)
         due_to = serializers.DateField(required=False)
         invoice_date_from = serializers.DateField(required=False)
@@ -185,6 +188,7 @@ class InvoiceListView(LedgerApiView):
             status=f.get("status"),
             customer_no=f.get("customer"),
             external_id=f.get("external_id"),
+            invoice_no=f.get("invoice_no"),
             due_from=f.get("due_from"),
             due_to=f.get("due_to"),
             invoice_date_from=f.get("invoice_date_from"),

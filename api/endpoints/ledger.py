@@ -33,7 +33,11 @@ from api.endpoints.invoices import (
 from api.endpoints.payments import PaymentAllocateView, PaymentDetailView, PaymentListView
 
 LEDGER = "ledgers/<str:company_no>/"
-INVOICE = LEDGER + "invoices/<str:invoice_no>/"
+# An invoice number may hold a slash ("2026/0001", as CUSIN allows): it is matched as a path, and the
+# routes below it come first, so that ".../2026/0001/events/" is the events of invoice 2026/0001. A
+# client may send the slash as it is or as %2F (the server decodes both alike). A number whose last part
+# is one of those routes' names ("2026/events") reaches the route: the list's ?invoice_no= finds any number.
+INVOICE = LEDGER + "invoices/<path:invoice_no>/"
 CUSTOMER = LEDGER + "customers/<str:customer_no>/"
 
 urlpatterns = [
@@ -44,7 +48,6 @@ urlpatterns = [
         InvoiceByExternalIdView.as_view(),
         name="api-invoice-by-external-id",
     ),
-    path(INVOICE, InvoiceDetailView.as_view(), name="api-invoice"),
     path(INVOICE + "events/", InvoiceEventsView.as_view(), name="api-invoice-events"),
     path(INVOICE + "respite/", InvoiceRespiteView.as_view(), name="api-invoice-respite"),
     path(INVOICE + "respite/clear/", InvoiceRespiteClearView.as_view(), name="api-invoice-respite-clear"),
@@ -67,3 +70,7 @@ urlpatterns = [
     path(LEDGER + "files/", FileListView.as_view(), name="api-files"),
     path(LEDGER + "files/<str:name>/", FileDownloadView.as_view(), name="api-file"),
 ]
+
+# The invoice's own route matches any path below it: it goes after every app's routes below an invoice
+# (payex_ledger/urls.py puts it last).
+invoice_urlpatterns = [path(INVOICE, InvoiceDetailView.as_view(), name="api-invoice")]

@@ -134,3 +134,25 @@ def test_a_bad_idempotency_key_is_refused(ledger, api):
     response = post(api, ledger, "credit/", {"amount": "1.00"}, **{"Idempotency-Key": "x" * 256})
     assert_problem(response, 400, "invalid_idempotency_key")
     assert not JournalTransaction.objects.filter(kind=TransactionKind.CREDIT).exists()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_an_invoice_number_with_a_slash_is_addressed_as_it_is_or_encoded(ledger, api, other_api):
+    """CUSIN allows "2026/0001": the detail, its events and its actions find it, sent with the slash or as
+    %2F; one whose number ends like a route below it by the list's filter; another client's not at all."""
+    invoice_in(ledger, invoice_no="2026/0001")
+    invoice_in(ledger, invoice_no="2026/events")
+    for path in ("invoices/2026/0001/", "invoices/2026%2F0001/"):
+        answer = api.get(url(ledger, path))
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["invoice_no"] == "2026/0001"
+    events = api.get(url(ledger, "invoices/2026/0001/events/"))
+    assert events.status_code == 200 and events.json()["results"][0]["kind"] == "registered"
+    disputed = api.post(url(ledger, "invoices/2026%2F0001/dispute/"), {"reason": "wrong"}, format="json")
+    assert disputed.status_code == 200 and disputed.json()["status"] == "disputed"
+    # "2026/events" reads as the events of invoice 2026: the list's filter finds any number
+    assert_problem(api.get(url(ledger, "invoices/2026/events/")), 404, "invoice_not_found")
+    found = api.get(url(ledger, "invoices/"), {"invoice_no": "2026/events"}).json()["results"]
+    assert [row["invoice_no"] for row in found] == ["2026/events"]
+    assert_problem(api.get(url(ledger, "invoices/2026/0002/")), 404, "invoice_not_found")
+    assert other_api.get(url(ledger, "invoices/2026/0001/")).status_code in (403, 404)
