@@ -71,6 +71,30 @@ class _Prepared:
     payment_ref: str | None
 
 
+# The text fields every caller (CUSIN, the API, 360, the demo) hands over, checked against the columns
+# they are written to, so that a long value is refused naming its field instead of failing in COPY.
+TEXT_FIELDS = ("external_id", "reference_text", "distribution_type", "currency")
+# numeric(18, 2): what an amount may hold
+MONEY_LIMIT = Decimal(10) ** (Invoice._meta.get_field("amount").max_digits - 2)
+
+
+def _check_lengths(item: InvoiceInput) -> None:
+    for name in TEXT_FIELDS:
+        value, limit = getattr(item, name) or "", Invoice._meta.get_field(name).max_length
+        if len(value) > limit:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: {name} has {len(value)} characters, at most {limit} are kept",
+                code="field_too_long", field=name,
+            )  # fmt: skip
+    for name in ("amount", "amount_excl_vat", "vat_amount"):
+        value = getattr(item, name)
+        if isinstance(value, Decimal) and value.is_finite() and abs(value) >= MONEY_LIMIT:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: {name} {value} is too large (less than {MONEY_LIMIT:,} is kept)",
+                code="amount_too_large", field=name,
+            )  # fmt: skip
+
+
 def _validate_invoice_inputs(ledger: Ledger, invoices: Sequence[InvoiceInput]) -> list[_Prepared]:
     prepared = []
     scheme = references.ReferenceScheme(ledger.reference_scheme)
@@ -85,6 +109,7 @@ def _validate_invoice_inputs(ledger: Ledger, invoices: Sequence[InvoiceInput]) -
             raise ValidationFailed(
                 f"invoice_no must be 1-40 characters, got {item.invoice_no!r}", field="invoice_no"
             )
+        _check_lengths(item)
         try:
             amount = to_money(item.amount)
         except (TypeError, ValueError) as exc:

@@ -311,3 +311,29 @@ def test_awkward_text_is_stored_as_given(db):
     txn = JournalTransaction.objects.get(invoice=invoice)
     assert (txn.description, txn.actor) == ('Invoice A\t1\\"', awkward)
     assert InvoiceEvent.objects.get(invoice=invoice).actor == awkward
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("external_id", "x" * 81, "field_too_long"),
+        ("reference_text", "x" * 201, "field_too_long"),
+        ("distribution_type", "x" * 21, "field_too_long"),
+        ("currency", "NOKK", "field_too_long"),
+        ("amount", Decimal("10000000000000000.00"), "amount_too_large"),
+        ("amount_excl_vat", Decimal("10000000000000000.00"), "amount_too_large"),
+        ("vat_amount", Decimal("-10000000000000000.00"), "amount_too_large"),
+    ],
+)
+def test_every_field_too_long_for_its_column_is_refused_naming_it(db, field, value, code):
+    """Whoever calls (CUSIN, API, 360): a value the column cannot hold is the caller's error, named, and
+    nothing of the batch is written, the good invoice before it neither."""
+    customer = CustomerFactory()
+    good = InvoiceInput(customer=customer, invoice_no="A-1", invoice_date=date(2026, 3, 1), amount=Decimal("10.00"))
+    bad = InvoiceInput(**{"customer": customer, "invoice_no": "A-2", "invoice_date": date(2026, 3, 1),
+                          "amount": Decimal("10.00"), field: value})  # fmt: skip
+    with pytest.raises(ValidationFailed) as refused:
+        invoices_register(ledger=customer.ledger, invoices=[good, bad], actor="test")
+    assert (refused.value.code, refused.value.field) == (code, field)
+    assert "invoice A-2" in refused.value.message and field in refused.value.message
+    assert nothing_written(customer.ledger)
