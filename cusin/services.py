@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cusin.checks import _BatchResult, _check_records, _error
@@ -32,6 +32,7 @@ from .records import parse_record
 
 FILE_NAME = re.compile(r"^CUSIN_(?P<company_no>[0-9]+)_(?P<stamp>[0-9]{14})_(?P<serial>[0-9]+)\.xml$")
 BATCH_SIZE = 500  # CUSINInfo elements per committed batch
+SUBTRANSACTIONS_HELD_MAX = 64  # PGPROC_MAX_CACHED_SUBXIDS
 
 
 def _digest(path: Path) -> str:
@@ -256,9 +257,17 @@ def _book_batches(*, file_row, path, ledger, actor, booking_date, batch_size, va
 
     try:
         with transaction.atomic():
+            # Each batch's savepoints (its own and the services') are subtransactions of the held
+            # transaction; past PostgreSQL's 64 cached per session, every other session's snapshot
+            # checks read pg_subtrans. So the held batches stop before that: the rest wait for the
+            # validation's verdict and then commit one by one.
+            first, per_batch = connection.savepoint_state, 0
             for batch_no, records in batches:
+                before = connection.savepoint_state
                 book(batch_no, records)
-                if validation.done():
+                per_batch = max(per_batch, connection.savepoint_state - before)
+                held = connection.savepoint_state - first
+                if validation.done() or held + per_batch > SUBTRANSACTIONS_HELD_MAX:
                     break
             total = validation.result().invoices  # a CusinFileError here rolls the held batches back
             CusinFile.objects.filter(pk=file_row.pk).update(passed_xsd_validation=True)

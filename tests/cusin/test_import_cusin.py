@@ -6,6 +6,7 @@ Past 500 lines: one service (cusin_import) and its file-writing helpers, which o
 import json
 import shutil
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -282,6 +283,45 @@ def test_a_file_found_invalid_while_it_books_books_nothing(no_ledger, tmp_path, 
     assert (receipt["status"], receipt["errors"][0]["code"]) == ("rejected", "SchemaViolation")
     assert_nothing_booked(no_ledger)
     assert not CusinBatch.objects.exists()
+
+
+def test_the_held_batches_stay_within_64_subtransactions_while_the_validation_runs(no_ledger, tmp_path, monkeypatch):
+    """Past 64 subtransactions in one transaction PostgreSQL's snapshots of every other session overflow to
+    pg_subtrans: the batches held until the validation's verdict stop short of that, and the rest wait
+    for it, then commit one by one. The validation here takes its time (it waits until the booking
+    stands still), as on a large file."""
+    from django.db import connection
+
+    customers = [customer(str(n), invoice(f"S-{n}")) for n in range(1, 301)]
+    path = write(tmp_path, customers)
+    real_validate, real_book_batch = cusin_services._validate, cusin_services._book_batch
+    last_batch, held = [0.0], []
+
+    def slow_validate(*args):
+        while not last_batch[0] or time.monotonic() - last_batch[0] < 1.0:  # until the booking waits
+            time.sleep(0.05)
+        return real_validate(*args)
+
+    def book_batch(**kwargs):
+        # Held batches run inside the held block (here a savepoint of the test's transaction); the rest
+        # in none. savepoint_state counts the savepoints made, each a subtransaction.
+        if connection.savepoint_ids:
+            held.append(connection.savepoint_state)
+        real_book_batch(**kwargs)
+        if connection.savepoint_ids:
+            held.append(connection.savepoint_state)
+        last_batch[0] = time.monotonic()
+
+    monkeypatch.setattr(cusin_services, "_validate", slow_validate)
+    monkeypatch.setattr(cusin_services, "_book_batch", book_batch)
+    receipt = cusin_import(path=path, booking_date=DAY, batch_size=2)
+
+    assert receipt["status"] == "accepted" and receipt["invoices"] == 300
+    assert Invoice.objects.filter(ledger=no_ledger).count() == 300
+    subtransactions = max(held) - min(held)  # made by the held batches, in one transaction
+    assert len(held) > 10 and subtransactions <= 64, held
+    assert CusinBatch.objects.filter(file__file_name=path.name).count() == 150  # the rest committed after
+    assert all(check["ok"] for check in ledger_verify(ledger=no_ledger))
 
 
 def test_schema_violation_rejects_whole_file_with_line(no_ledger, tmp_path):
