@@ -169,11 +169,12 @@ def price_list_in_force(ledger: Ledger, day: date) -> PriceList | None:
 
 
 def distributed_documents(ledger: Ledger, start: date, end: date) -> dict[tuple[str, str], int]:
-    """(document kind, channel) -> how many of the ledger's documents booked in the period were
-    distributed (DISTRIBUTED_STATUSES): one GROUP BY."""
+    """(document kind, channel) -> how many of the ledger's documents left the queue in the period
+    (DISTRIBUTED_STATUSES, by their distributed_on): one GROUP BY. A document still queued or retrying
+    when its period is settled is charged in the period it goes out in, once."""
     rows = (
         Document.objects.filter(
-            ledger=ledger, booking_date__range=(start, end), status__in=DISTRIBUTED_STATUSES
+            ledger=ledger, distributed_on__range=(start, end), status__in=DISTRIBUTED_STATUSES
         )
         .values_list("kind", "channel")
         .annotate(n=Count("id"))

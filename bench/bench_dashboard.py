@@ -158,10 +158,10 @@ UNION ALL SELECT %(ledger)s, i, 'closed', 'open', 'closed', paid_on, '', %(n)s +
 
 INSERT INTO distribution_document (id, ledger_id, customer_id, invoice_id, kind, booking_date, source_key,
     facts, status, channel, route, channel_reason, channel_error, address, language, archive_name, checksum,
-    retention_until, attempts, last_error, sent_at, created_at)
+    retention_until, attempts, last_error, sent_at, distributed_on, created_at)
 SELECT id, %(ledger)s, %(customer0)s + i %% %(customers)s, i, kind, day, kind || ':' || i, '{}', 'sent',
        channel, CASE WHEN channel = 'paper' THEN 'legal_address' ELSE '' END, '', '', '{}', 'nb',
-       'archive/' || id || '.pdf', repeat('0', 64), day + 3650, 1, '', now(), now()
+       'archive/' || id || '.pdf', repeat('0', 64), day + 3650, 1, '', now(), day, now()
 FROM (
     SELECT i AS id, i, 'invoice' AS kind, booked AS day, channel FROM bench_fate
     UNION ALL SELECT 2 * %(n)s + i, i, 'reminder', reminder_on, channel FROM bench_fate

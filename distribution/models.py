@@ -97,6 +97,11 @@ class Document(models.Model):
     last_error = models.CharField(max_length=1000, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    distributed_on = models.DateField(
+        null=True, blank=True,
+        help_text="the ledger's day it left the queue (sent, archived for print or archive only): the "
+        "settlement charges it in the period holding that day",
+    )  # fmt: skip
     print_batch = models.ForeignKey(
         "PrintBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
     )
@@ -122,6 +127,11 @@ class Document(models.Model):
                     & Q(retention_until__isnull=False)
                 ),
                 name="document_done_is_archived",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sent", "archived", "awaiting_print", "returned"])
+                | Q(distributed_on__isnull=False),
+                name="document_done_has_its_day",
             ),
             models.CheckConstraint(
                 condition=~Q(status="archived") | Q(channel="archive_only"),

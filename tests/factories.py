@@ -99,5 +99,8 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     channel = "email"
     route = factory.LazyAttribute(lambda o: "legal_address" if o.channel == "paper" else "")
     archive_name = factory.LazyAttribute(lambda o: f"archive/{o.source_key}.pdf")
+    distributed_on = factory.LazyAttribute(
+        lambda o: o.booking_date if o.status in ("sent", "archived", "awaiting_print", "returned") else None
+    )
     checksum = "0" * 64
     retention_until = date(2036, 12, 31)

@@ -62,7 +62,7 @@ def debt_summary_on_request(*, customer: Customer, booking_date: date, actor: st
             channel_reason="requested over the API: archive only, not sent to the customer",
             language=texts.language_for(customer.country),
         )
-    status, error = _process(document, actor=actor, profile=_profile(document.ledger))
+    status, error = _process(document, actor=actor, profile=_profile(document.ledger), day=booking_date)
     if status != DocumentStatus.ARCHIVED:
         raise InvalidTransition(
             f"the debt summary {document.pk} could not be rendered: {error}", code="document_render_failed"

@@ -188,8 +188,9 @@ def _nothing_owed(document: Document) -> bool:
     return document.invoice.status == InvoiceStatus.CLOSED or balance.open_amount <= 0
 
 
-def _process(document: Document, *, actor: str, profile) -> tuple[str, str]:
-    """Choose, render, archive, send one claimed document. Returns (status, error)."""
+def _process(document: Document, *, actor: str, profile, day: date) -> tuple[str, str]:
+    """Choose, render, archive, send one claimed document on the business day `day` (the day it is
+    charged for, accounting.settlement). Returns (status, error)."""
     attempt_no = document.attempts + 1
     try:
         if not document.channel:
@@ -259,6 +260,7 @@ def _process(document: Document, *, actor: str, profile) -> tuple[str, str]:
             detail=detail,
             attempts=attempt_no if status == DocumentStatus.SENT else document.attempts,
             sent_at=timezone.now() if status == DocumentStatus.SENT else None,
+            distributed_on=day,
             channel=document.channel,
             route=document.route,
             address=document.address,
@@ -319,7 +321,9 @@ def documents_distribute(*, as_of: date, ledger: Ledger | None = None, actor=DIS
         for document in documents.order_by("id"):
             if document.ledger.client_id not in profiles:
                 profiles[document.ledger.client_id] = _profile(document.ledger)
-            status, error = _process(document, actor=actor_label, profile=profiles[document.ledger.client_id])
+            status, error = _process(
+                document, actor=actor_label, profile=profiles[document.ledger.client_id], day=as_of
+            )
             by_kind[str(document.kind)] += 1
             by_channel[str(document.channel or "none")] += 1
             by_status[str(status)] += 1

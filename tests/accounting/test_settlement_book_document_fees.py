@@ -127,7 +127,7 @@ def test_a_failed_document_is_not_charged(documents):
     ledger = documents
     failed = Document.objects.get(ledger=ledger, status="failed")
     Document.objects.filter(pk=failed.pk).update(
-        status="sent", archive_name="archive/x.pdf", checksum="0" * 64
+        status="sent", archive_name="archive/x.pdf", checksum="0" * 64, distributed_on=IN_MARCH
     )
     settlement_book(ledger=ledger, as_of=SETTLE_DAY)
     assert Settlement.objects.get(ledger=ledger).service_fees == Decimal("64.50")
@@ -152,7 +152,7 @@ def test_a_settled_period_is_not_charged_again(documents):
     settlement_book(ledger=ledger, as_of=SETTLE_DAY)
     files = {p.name: p.read_bytes() for p in outbox(ledger).iterdir()}
     Document.objects.filter(ledger=ledger, status="retry").update(
-        status="sent", archive_name="archive/y.pdf", checksum="0" * 64
+        status="sent", archive_name="archive/y.pdf", checksum="0" * 64, distributed_on=IN_MARCH
     )
     DocumentFactory(customer=CustomerFactory(ledger=ledger, customer_no="2002"), booking_date=IN_MARCH)
     for later in (SETTLE_DAY, date(2026, 4, 15)):
@@ -161,6 +161,23 @@ def test_a_settled_period_is_not_charged_again(documents):
     settlement = Settlement.objects.get(ledger=ledger)
     assert settlement.service_fees == Decimal("62.50")
     assert JournalTransaction.objects.filter(ledger=ledger, kind=TransactionKind.SETTLEMENT).count() == 1
+
+
+def test_a_document_still_pending_when_its_period_closes_is_charged_in_the_next(documents):
+    """The reminder of 20 March still retrying when March is settled goes out on 2 April: March does not
+    charge it, April does, once."""
+    ledger = documents
+    settlement_book(ledger=ledger, as_of=SETTLE_DAY)
+    assert Settlement.objects.get(ledger=ledger).service_fees == Decimal("62.50")
+    pending = Document.objects.get(ledger=ledger, status="retry")
+    # as the distribution run of 2 April records it (tests/distribution/test_documents_distribute.py)
+    Document.objects.filter(pk=pending.pk).update(status="sent", archive_name="archive/late.pdf",
+                                                  checksum="1" * 64, distributed_on=date(2026, 4, 2))  # fmt: skip
+    pending.refresh_from_db()
+    assert (pending.booking_date, pending.distributed_on) == (IN_MARCH, date(2026, 4, 2))
+    assert distributed_documents(ledger, date(2026, 3, 1), date(2026, 3, 31))[("reminder", "email")] == 3
+    april = distributed_documents(ledger, date(2026, 4, 1), date(2026, 4, 30))
+    assert april[("reminder", "email")] == 2  # the late one and the reminder of 1 April
 
 
 def test_a_failure_charges_and_writes_nothing(documents):

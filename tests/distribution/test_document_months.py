@@ -49,7 +49,7 @@ def test_documents_are_counted_when_they_leave_and_no_longer_when_taken_back(cus
     assert kept(ledger) == {(march, "email"): 1, (march, "paper"): 1}
 
     Document.objects.filter(pk=queued.pk).update(
-        status="sent", archive_name="archive/q.pdf", checksum="0" * 64
+        status="sent", archive_name="archive/q.pdf", checksum="0" * 64, distributed_on=date(2026, 4, 2)
     )
     Document.objects.filter(channel="paper").update(status="sent")  # still counted: one kind of distributed
     Document.objects.filter(booking_date=date(2026, 3, 9)).update(attempts=2)  # nothing counted changes

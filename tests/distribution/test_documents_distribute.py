@@ -4,7 +4,7 @@ records, EHF, the print batch; failures recorded; nothing sent twice."""
 import csv
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -371,11 +371,13 @@ def test_send_failure_is_retried_in_the_next_run_with_the_archived_pdf(db, data_
     assert (document.status, document.attempts) == ("retry", 1)
     assert "smtp down" in first["errors"][0]["error"]
     archived_checksum = document.checksum
-    # The same run does not pick it up again; the next run does, and sends what was archived.
+    # The same run does not pick it up again; the next run does (the next business day's), and sends
+    # what was archived: it left the queue that day, which the settlement charges it for.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    documents_distribute(as_of=DAY)
+    documents_distribute(as_of=DAY + timedelta(days=1))
     document.refresh_from_db()
     assert (document.status, document.attempts, document.checksum) == ("sent", 2, archived_checksum)
+    assert (document.booking_date, document.distributed_on) == (DAY, DAY + timedelta(days=1))
     assert len(mail.outbox) == 1
     assert list(
         DocumentEvent.objects.filter(document=document, attempt_no__isnull=False)
