@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from cusin.inbox import INCOMPLETE_SUFFIXES, PROCESSING
+from cusin.inbox import INCOMPLETE_SUFFIXES, LEGACY_PROCESSING
 from cusin.models import CusinFile
 from ledger.models import Ledger
-from ledger.outbox import SAFE_FILE_NAME, company_dir, outbox_file, sftp_root
+from ledger.outbox import SAFE_FILE_NAME, claims_dir, company_dir, outbox_file, sftp_root
 
 # Outbox file kinds by name (first match wins); see README "Accounting files", "Settlement", payouts
 # and direct debit for the names each writer gives its files.
@@ -115,9 +115,9 @@ def inbox_state(*, ledger: Ledger, limit: int = 200) -> dict[str, list[InboxFile
         root = _folder(company_no, folder)
         if root.is_dir():
             found[state] = [p for p in root.iterdir() if p.is_file() and not p.name.endswith("_errorlog.xml")]
-    processing = _folder(company_no, PROCESSING)
-    if processing.is_dir():
-        found["importing"] = [p for claim in processing.iterdir() if claim.is_dir() for p in claim.iterdir()]
+    for processing in (claims_dir(company_no), _folder(company_no, LEGACY_PROCESSING)):
+        if processing.is_dir():
+            found["importing"] += [p for claim in processing.iterdir() if claim.is_dir() for p in claim.iterdir()]
     names = {p.name for paths in found.values() for p in paths}
     records = {}
     for record in CusinFile.objects.filter(ledger=ledger, file_name__in=names).order_by("received_at"):

@@ -2,14 +2,16 @@
 
 One scan, for every company directory under `sftp_root()`:
 
-1. Claims left behind in `processing/` by a worker that crashed or died (no progress for
+1. Claims left behind by a worker that crashed or died (no progress for
    `CUSIN_INBOX_STALE_SECONDS`) are taken over and imported again; `cusin_import` resumes a file it
    left in status "processing", so nothing is booked twice.
 2. The inbox is read in name order. Hidden files, `.part`/`.tmp`/`.filepart` names and files written
    to less than `CUSIN_INBOX_MIN_AGE_SECONDS` ago are uploads still in progress and are left alone.
-3. A file is claimed by renaming it into a claim folder of its own, `processing/<claim>/<name>` (the
-   original name is kept: it carries CompanyNo and serial). A rename is atomic, so of two workers
-   exactly one wins; the other gets FileNotFoundError and moves on.
+3. A file is claimed by renaming it into a claim folder of its own,
+   `$LEDGER_DATA_DIR/claims/<CompanyNo>/<claim>/<name>` (outside the client's sFTP chroot, on the same
+   file system; the original name is kept: it carries CompanyNo and serial). A rename is atomic, so of
+   two workers exactly one wins; the other gets FileNotFoundError and moves on. Claims an older
+   version left in the chroot (`sftp/<CompanyNo>/processing/`) are taken over like stale ones.
 4. It is imported; `cusin_import` writes the receipt (and error log) to `outbox/`. An accepted or
    partially accepted file is moved to `archive/`, a rejected one to `failed/` with a copy of its
    error log beside it. An unexpected exception (a bug, a database outage) leaves the file in its
@@ -31,6 +33,7 @@ from django.utils import timezone
 from ledger.bulk import connection_drop_if_broken
 from ledger.outbox import (
     claimed_files,
+    claims_dir,
     company_dir,
     file_claim,
     file_move_keeping,
@@ -45,7 +48,7 @@ from .services import FILE_NAME, cusin_import, rejected_receipt
 
 logger = logging.getLogger(__name__)
 
-PROCESSING = "processing"
+LEGACY_PROCESSING = "processing"  # the claims' folder inside the chroot, before claims_dir
 INCOMPLETE_SUFFIXES = (".part", ".tmp", ".filepart")
 
 
@@ -79,9 +82,12 @@ def inbox_scan(
 
 
 def _scan_company(company_no: str, now_ts: float, min_age: float, stale: float, summary: dict) -> None:
-    processing = sftp_root() / company_no / PROCESSING
-    if processing.is_dir():
-        for entry in sorted(processing.iterdir(), key=lambda p: p.name):
+    processing = claims_dir(company_no)
+    legacy = sftp_root() / company_no / LEGACY_PROCESSING
+    for folder in (legacy, processing):
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
             if entry.name.startswith(".") or now_ts - mtime_or_never(entry) < stale:
                 continue
             for path in claimed_files(entry):
@@ -92,6 +98,8 @@ def _scan_company(company_no: str, now_ts: float, min_age: float, stale: float, 
                         summary["files"].append(_process(company_no, claimed))
             if entry.is_dir():
                 folder_remove_if_empty(entry)  # an emptied (or never filled) claim folder
+        if folder == legacy:
+            folder_remove_if_empty(legacy)
 
     inbox = sftp_root() / company_no / "inbox"
     if not inbox.is_dir():
@@ -161,7 +169,7 @@ def _process(company_no: str, claimed: Path) -> dict:
         connection_drop_if_broken()  # a connection the database cut is not used again
         entry.update(
             status="error",
-            moved_to=str(claimed.relative_to(company_root)),
+            moved_to=str(claimed.relative_to(claims_dir(company_no).parent.parent)),  # claims/<CompanyNo>/...
             error=f"{type(exc).__name__}: {exc}",
         )
         return entry

@@ -21,6 +21,15 @@ def sftp_root() -> Path:
     return Path(settings.LEDGER_DATA_DIR) / "sftp"
 
 
+def claims_dir(company_no: str) -> Path:
+    """Where the inbox watcher keeps a client's claimed files while it imports them: beside `sftp/` on
+    the same file system (so that claiming stays one atomic rename), outside the client's chroot (so
+    that the client never sees a half-imported file, nor a folder it may not touch)."""
+    if not company_no.isdigit():
+        raise ValueError(f"company number must be digits, got {company_no!r}")
+    return Path(settings.LEDGER_DATA_DIR) / "claims" / company_no
+
+
 def company_dir(company_no: str, folder: str) -> Path:
     if folder not in FOLDERS:
         raise ValueError(f"unknown folder {folder!r}")

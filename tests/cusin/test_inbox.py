@@ -21,7 +21,7 @@ from cusin.inbox import inbox_scan
 from cusin.models import CusinFile
 from cusin.tasks import scan_inbox
 from ledger.models import Invoice
-from ledger.outbox import company_dir, file_claim, sftp_root
+from ledger.outbox import claims_dir, company_dir, file_claim, sftp_root
 from ledger.verify import ledger_verify
 from tests.factories import LedgerFactory
 
@@ -88,9 +88,14 @@ def listing(company_no: str, folder: str) -> list[str]:
 
 
 def claims(company_no: str = "7777") -> list:
-    """The files in processing/, wherever they sit in it."""
-    path = sftp_root() / company_no / "processing"
+    """The files claimed (outside the client's chroot), wherever they sit in the claims' folder."""
+    path = claims_dir(company_no)
     return sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+
+
+def chroot(company_no: str = "7777") -> list[str]:
+    """What the client sees in its sFTP chroot."""
+    return sorted(p.name for p in (sftp_root() / company_no).iterdir())
 
 
 def status_in(xml_path) -> str:
@@ -113,7 +118,7 @@ def test_a_complete_file_is_imported_archived_and_answered_in_the_outbox(no_ledg
     }
     assert listing("7777", "inbox") == []
     assert listing("7777", "archive") == [name(1)]
-    assert listing("7777", "processing") == []  # the claim folder is gone too
+    assert claims() == [] and chroot() == ["archive", "inbox", "outbox"]  # no claim folder, none shown
     assert status_in(company_dir("7777", "outbox") / "CUSIN_7777_20260115083000_1_receipt.xml") == "Accepted"
     assert Invoice.objects.filter(ledger=no_ledger).count() == 2
     assert CusinFile.objects.get().source == "sftp"
@@ -208,10 +213,11 @@ def test_an_unexpected_error_stays_in_processing_and_does_not_block(no_ledger, m
 
     first, second = summary["files"]
     assert (first["status"], first["error"]) == ("error", "RuntimeError: database went away")
-    assert first["moved_to"].startswith("processing/") and first["moved_to"].endswith(name(1))
+    assert first["moved_to"].startswith("claims/7777/") and first["moved_to"].endswith(name(1))
     assert (second["status"], second["moved_to"]) == ("accepted", f"archive/{name(2)}")
     assert listing("7777", "inbox") == []  # not put back: it would fail again every minute
     assert [c.split("/")[-1] for c in claims()] == [name(1)]
+    assert "processing" not in chroot() and name(1) not in str(list((sftp_root() / "7777").rglob("*")))
     assert inbox_scan()["files"] == []  # a fresh claim is not retried yet
 
 
@@ -263,7 +269,7 @@ def test_a_name_already_in_the_archive_is_not_overwritten(no_ledger):
 
 def test_a_file_claimed_by_one_worker_is_not_taken_by_another(no_ledger):
     path = upload(name(1))
-    processing = sftp_root() / "7777" / "processing"
+    processing = claims_dir("7777")
 
     claimed = file_claim(path, processing)  # worker A renamed it away first ...
     assert claimed is not None and claimed.name == name(1)
@@ -299,13 +305,14 @@ def test_a_crashed_import_is_resumed_once_stale_and_booked_exactly_once(no_ledge
     ]
     assert Invoice.objects.filter(ledger=no_ledger).count() == 5
     assert CusinFile.objects.get().status == "accepted"
-    assert claims() == [] and listing("7777", "processing") == []
+    assert claims() == [] and "processing" not in chroot()
     assert inbox_scan(now=later)["files"] == []
     assert all(check["ok"] for check in ledger_verify(ledger=no_ledger))
 
 
 def test_a_file_left_in_processing_past_the_stale_age_is_retried_and_booked_once(no_ledger, tmp_path):
-    # A worker booked the file, then died before moving it out of processing/.
+    # A worker of the version before claims_dir booked the file, then died before moving it out of the
+    # chroot's processing/: taken over from there, the chroot's folder removed once empty.
     booked = write_cusin(tmp_path / name(1), company_no="7777", customers=customers(1, 2))
     first = cusin_services.cusin_import(path=booked, source="sftp")
     assert first["status"] == "accepted"
@@ -323,7 +330,8 @@ def test_a_file_left_in_processing_past_the_stale_age_is_retried_and_booked_once
         {"company_no": "7777", "file": name(1), "status": "accepted", "moved_to": f"archive/{name(1)}"}
     ]
     assert Invoice.objects.filter(ledger=no_ledger).count() == 2  # booked once, not twice
-    assert claims() == [name(2)] and fresh.exists()  # a recent claim is someone's work in progress
+    assert fresh.exists() and listing("7777", "processing") == [name(2)]  # someone's work in progress
+    assert claims() == []
     assert status_in(company_dir("7777", "outbox") / "CUSIN_7777_20260115083000_1_receipt.xml") == "Accepted"
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounting.outbox_files import file_date, outbox_kind
 from accounting.services import accounting_files_write
 from cusin.models import CusinFile, FileStatus
-from ledger.outbox import company_dir, sftp_root
+from ledger.outbox import claims_dir, company_dir, sftp_root
 from tests.factories import InvoiceFactory
 from tests.helpers import sign_in
 
@@ -91,8 +91,8 @@ def test_the_inbox_state_waiting_importing_archived_failed_with_its_error_log(si
     company_dir(ledger.company_no, "inbox")
     (root / "inbox" / "CUSIN_7001_20260310080000_5.xml").write_text("<CUSIN/>")
     (root / "inbox" / "CUSIN_7001_20260310080000_6.xml.part").write_text("<CUS")
-    (root / "processing" / "claim-1").mkdir(parents=True)
-    (root / "processing" / "claim-1" / "CUSIN_7001_20260310070000_4.xml").write_text("<CUSIN/>")
+    (claims_dir(ledger.company_no) / "claim-1").mkdir(parents=True)  # claimed: outside the chroot
+    (claims_dir(ledger.company_no) / "claim-1" / "CUSIN_7001_20260310070000_4.xml").write_text("<CUSIN/>")
     company_dir(ledger.company_no, "archive").joinpath("CUSIN_7001_20260309070000_3.xml").write_text(
         "<CUSIN/>"
     )

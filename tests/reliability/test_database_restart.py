@@ -184,7 +184,7 @@ def test_a_cusin_import_cut_off_by_a_database_restart_is_resumed_and_booked_once
     booked = int(python(env, INVOICES).stdout)
     assert 0 < booked < 20_000, "the import had finished before the restart: make it longer"
     assert "OperationalError" in out + err, (out, err[-3000:])  # the error is named, not swallowed
-    processing = ledger_data / "sftp" / "7392" / "processing"
+    processing = ledger_data / "claims" / "7392"
     [claim] = processing.iterdir()
     assert [p.name for p in claim.iterdir()] == ["CUSIN_7392_20260302083000_1.xml"]
 

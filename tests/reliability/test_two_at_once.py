@@ -18,7 +18,7 @@ from cusin.models import CusinFile, FileStatus
 from distribution.models import Document, DocumentEvent, DocumentStatus
 from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.models import Invoice, Payment
-from ledger.outbox import company_dir, sftp_root
+from ledger.outbox import claims_dir, company_dir
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.services.registration import InvoiceInput, invoices_register
 from ledger.verify import ledger_verify
@@ -91,7 +91,7 @@ def test_two_watchers_on_one_inbox_import_each_file_once(transactional_db, setti
     assert sorted(imported) == sorted(f"CUSIN_7777_2026011508300{f}_{f + 1}.xml" for f in range(8))  # once each
     assert CusinFile.objects.filter(ledger=ledger, status=FileStatus.ACCEPTED).count() == 8
     assert Invoice.objects.filter(ledger=ledger).count() == 8 * 300
-    assert list(inbox.iterdir()) == [] and not any((sftp_root() / "7777" / "processing").iterdir())
+    assert list(inbox.iterdir()) == [] and not any(claims_dir("7777").iterdir())
     assert all(check["ok"] for check in ledger_verify(ledger=ledger))
 
 

@@ -26,7 +26,7 @@ from cusin.models import CusinFile, FileStatus
 from distribution.models import Document, DocumentEvent, DocumentStatus
 from distribution.services.queueing import DocumentRequest, documents_queue
 from ledger.models import Invoice, JournalTransaction, Payment, TransactionKind
-from ledger.outbox import company_dir, sftp_root
+from ledger.outbox import claims_dir, company_dir
 from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
 from ledger.payments.inbox import bank_dir
 from ledger.services.registration import InvoiceInput, invoices_register
@@ -178,7 +178,7 @@ def test_a_cusin_import_whose_worker_is_killed_is_resumed_and_booked_once(transa
     )  # fmt: skip
     old = time.time() - 3600
     os.utime(upload, (old, old))  # an upload finished an hour ago
-    processing = sftp_root() / "7777" / "processing"
+    processing = claims_dir("7777")
     # a claim with no progress for this long is taken over
     with Workers(settings, CUSIN_INBOX_STALE_SECONDS="3") as workers:
         first = workers.start()
