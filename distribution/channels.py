@@ -102,6 +102,7 @@ def channel_choose(
     distribution_type: str = "",
     paper_kinds: Iterable[str] = (),
     new_address: dict | None = None,
+    efaktura_receiver: str = "",
 ) -> ChannelChoice:
     """The channel for one document, in this order:
 
@@ -109,7 +110,9 @@ def channel_choose(
     2. SMS reminders: SMS to the customer's phone;
     3. DistributionType NoDistribution: archive only;
     4. kinds the law (payment demand, legal notice) or the client sends on paper: the legal address;
-    5. an active B2C e-invoice consent (private customers; overrides DistributionType), then Kivra (SE);
+    5. an active B2C e-invoice consent (private customers; overrides DistributionType), or in Norway an
+       eFaktura 2.0 receiver who said yes to all (`efaktura_receiver`, distribution/efaktura.py); then
+       Kivra (SE);
     6. the CUSIN DistributionType: PostalService, Email, EInvoiceB2B (needs VAN, Buyer and Seller id,
        else an error and paper to the billing address); EInvoiceB2C/Kivra without a consent fall through;
     7. the default priority: e-mail when known, else paper to the legal address.
@@ -155,9 +158,17 @@ def channel_choose(
     if private and consent_kind in active:
         return ChannelChoice(
             channel=Channel.EINVOICE_B2C,
-            address={"national_id": customer.national_id, "email": customer.email, "phone": customer.phone},
+            address={"national_id": customer.national_id, "email": customer.email, "phone": customer.phone,
+                     **({"receiver_id": efaktura_receiver} if efaktura_receiver else {})},
             reason=f"active e-invoice B2C consent ({consent_kind}) overrides the default priority",
-        )
+        )  # fmt: skip
+    if private and ledger_country == "NO" and efaktura_receiver:
+        return ChannelChoice(
+            channel=Channel.EINVOICE_B2C,
+            address={"receiver_id": efaktura_receiver, "national_id": customer.national_id,
+                     "email": customer.email, "phone": customer.phone},
+            reason=f"eFaktura 2.0: receiver {efaktura_receiver} said yes to all (alias register)",
+        )  # fmt: skip
     if ledger_country == "SE" and ConsentKind.KIVRA in active:
         return ChannelChoice(
             channel=Channel.KIVRA,

@@ -329,3 +329,37 @@ class DocumentMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.channel} {self.documents}"
+
+
+class EfakturaMatch(models.Model):
+    """The eFaktura 2.0 receiver a Norwegian customer was matched to in Nets' alias register
+    (distribution/efaktura.py), or why none was: looked up when a document is to be sent and the last
+    answer is older than EFAKTURA_MATCH_DAYS; one row per customer, replaced by each lookup."""
+
+    class MatchedBy(models.TextChoices):
+        NONE = "", "No match"
+        NATIONAL_ID = "national_id", "National id"
+        PHONE_EMAIL = "phone+email", "Mobile and e-mail"
+        PHONE_POSTCODE = "phone+postal_code", "Mobile and postcode"
+        EMAIL_POSTCODE = "email+postal_code", "E-mail and postcode"
+        ALL_THREE = "phone+email+postal_code", "Mobile, e-mail and postcode"
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="efaktura_match")
+    receiver_id = models.CharField(max_length=40, blank=True)
+    matched_by = models.CharField(max_length=30, choices=MatchedBy.choices, blank=True)
+    accepts_all = models.BooleanField(default=False, help_text="the receiver said yes to all (eFaktura 2.0)")
+    reason = models.CharField(max_length=300, blank=True, help_text="why there is no match, or no yes to all")
+    checked_on = models.DateField()
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(matched_by="", receiver_id="", accepts_all=False) | (~Q(matched_by="") & ~Q(receiver_id="")),
+                name="efaktura_match_has_its_receiver",
+            ),
+        ]
+
+    def __str__(self):
+        return f"eFaktura match of customer {self.customer_id}: {self.receiver_id or 'none'}"

@@ -224,6 +224,7 @@ def einvoice_record_write(document: Document, *, context: dict, pdf: bytes, chec
         "issuer": context["company"],
         "customer_no": document.customer.customer_no,
         "national_id": document.customer.national_id,
+        "receiver_id": (document.address or {}).get("receiver_id", ""),  # eFaktura 2.0 (alias register)
         "invoice_no": document.invoice.invoice_no if document.invoice is not None else "",
         "amount_due": format_money(context["total_due"]),
         "currency": context["currency"],

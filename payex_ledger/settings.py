@@ -298,6 +298,12 @@ INVOICE_PORTAL_BAD_LINK_LIMIT = os.environ.get("INVOICE_PORTAL_BAD_LINK_LIMIT", 
 # Adapters by payment method (vipps, swish, card) and for identification; unset: the built-in test ones.
 INVOICE_PORTAL_PAYMENT_PROVIDERS = {}
 INVOICE_PORTAL_IDENTITY_PROVIDER = os.environ.get("INVOICE_PORTAL_IDENTITY_PROVIDER", "")
+# eFaktura 2.0 alias register (Norway, distribution/efaktura.py): the adapter, and the JSON file the
+# file-backed one reads; a match is looked up again when older than EFAKTURA_MATCH_DAYS.
+EFAKTURA_REGISTER = os.environ.get("EFAKTURA_REGISTER", "distribution.efaktura.FileRegister")
+EFAKTURA_REGISTER_FILE = Path(os.environ.get("EFAKTURA_REGISTER_FILE") or LEDGER_DATA_DIR / "efaktura" / "register.json")
+EFAKTURA_MATCH_DAYS = int(os.environ.get("EFAKTURA_MATCH_DAYS", "7"))
+
 # SMS: files under LEDGER_DATA_DIR/sms unless SMS_HTTP_URL names an HTTP gateway (JSON POST).
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")

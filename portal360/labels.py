@@ -194,8 +194,17 @@ CLAIM_EVENT = {
     "recalled": _("Recalled from collection on the client's request"),
 }
 
+EFAKTURA_MATCHED_BY = {
+    "national_id": _("national id"),
+    "phone+email": _("mobile and e-mail"),
+    "phone+postal_code": _("mobile and postcode"),
+    "email+postal_code": _("e-mail and postcode"),
+    "phone+email+postal_code": _("mobile, e-mail and postcode"),
+}
+
 TABLES = {
     "claim_event": CLAIM_EVENT,
+    "efaktura_matched_by": EFAKTURA_MATCHED_BY,
     "cause": CAUSE,
     "audit_kind": AUDIT_KIND,
     "audit_action": AUDIT_ACTION,

@@ -15,7 +15,7 @@ from django.db.models.functions import Collate, Lower, Upper
 from claims.collection_stop import COLLECTION_LEVELS
 from claims.models import Claim, ClaimStatus
 from claims.selectors import claim_status, claim_summaries
-from distribution.models import Document, DocumentEvent, ReturnedDocument, ReturnStatus
+from distribution.models import Document, DocumentEvent, EfakturaMatch, ReturnedDocument, ReturnStatus
 from distribution.selectors import invoice_distribution_status
 from ledger.errors import NotFound
 from ledger.models import (
@@ -302,6 +302,7 @@ def customer_page(*, ledger: Ledger, customer_no: str, invoice_page: int = 1) ->
         "open_total": totals["total"] or ZERO,
         "credit_balance": customer_credit_balance(customer=customer),
         "consents": consents,
+        "efaktura": EfakturaMatch.objects.filter(customer=customer).first(),
         "payments": payments,
         "documents": documents,
         "events": events,

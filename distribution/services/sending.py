@@ -34,6 +34,7 @@ from distribution.senders import (
     sms_send,
 )
 from distribution.services.common import CLAIM_BATCH, DISTRIBUTION_ACTOR, _actor_fields, archive_storage
+from distribution.services.efaktura_matching import efaktura_match, efaktura_match_needed
 from distribution.services.print_batches import print_batches_write
 from ledger.errors import InvalidTransition
 from ledger.models import (
@@ -114,6 +115,10 @@ def _choose(document: Document, profile: ClientDocumentProfile | None):
     if document.invoice is not None:
         distribution_type = document.invoice.distribution_type
     distribution_type = distribution_type or customer.distribution_type
+    receiver = ""
+    if efaktura_match_needed(customer, document.ledger.country):
+        match = efaktura_match(customer=customer, today=document.booking_date)
+        receiver = match.receiver_id if match.accepts_all else ""
     return channel_choose(
         kind=document.kind,
         customer=customer,
@@ -123,6 +128,7 @@ def _choose(document: Document, profile: ClientDocumentProfile | None):
         distribution_type=distribution_type,
         paper_kinds=profile.paper_kinds if profile is not None else (),
         new_address=new_address,
+        efaktura_receiver=receiver,
     )
 
 

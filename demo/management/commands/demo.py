@@ -6,6 +6,7 @@ Why one module past 500 lines: it is the demo's script, read top to bottom (who,
 invoices, what happened on which business day); it writes only through the apps' services.
 """
 
+import json
 import os
 import zoneinfo
 from contextlib import contextmanager
@@ -165,6 +166,7 @@ class Command(JsonCommand):
         operator = self._users(ledger.client)
         self._settlement_terms(Ledger.objects.get(company_no=LEDGERS[0]["company_no"]), today)
         days_run = self._business_days(today - timedelta(days=3))
+        self._efaktura_register()
         files = self._cusin_files(LEDGERS[0]["company_no"], today)
         bank = self._bank_file(LEDGERS[0], today)
         days_run += self._business_days(today)
@@ -322,6 +324,16 @@ class Command(JsonCommand):
                               unit_price=Decimal("9.00")),
                 ]
             )  # fmt: skip
+
+    def _efaktura_register(self) -> None:
+        """The file-backed eFaktura 2.0 register (distribution/efaktura.py): Per Olsen of the CUSIN file
+        below said yes to all in his bank, found by mobile and e-mail; his invoices go to eFaktura."""
+        path = Path(settings.EFAKTURA_REGISTER_FILE)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            receivers = [{"receiver_id": "EF-DEMO-3001", "phone": "+4791234567", "email": "per@example.no",
+                          "accepts_all": True}]  # fmt: skip
+            path.write_text(json.dumps(receivers, indent=2), encoding="utf-8")
 
     def _business_days(self, until: date) -> int:
         """Run the business days up to `until` that have not run yet: every day of the last four weeks,
