@@ -298,6 +298,9 @@ INVOICE_PORTAL_BAD_LINK_LIMIT = os.environ.get("INVOICE_PORTAL_BAD_LINK_LIMIT", 
 # Adapters by payment method (vipps, swish, card) and for identification; unset: the built-in test ones.
 INVOICE_PORTAL_PAYMENT_PROVIDERS = {}
 INVOICE_PORTAL_IDENTITY_PROVIDER = os.environ.get("INVOICE_PORTAL_IDENTITY_PROVIDER", "")
+# Invoice attachments (distribution/services/attachments.py): PDFs whose pages follow the invoice's.
+INVOICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("INVOICE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+INVOICE_ATTACHMENTS_MAX = int(os.environ.get("INVOICE_ATTACHMENTS_MAX", "5"))
 # eFaktura 2.0 alias register (Norway, distribution/efaktura.py): the adapter, and the JSON file the
 # file-backed one reads; a match is looked up again when older than EFAKTURA_MATCH_DAYS.
 EFAKTURA_REGISTER = os.environ.get("EFAKTURA_REGISTER", "distribution.efaktura.FileRegister")

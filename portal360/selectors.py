@@ -15,7 +15,14 @@ from django.db.models.functions import Collate, Lower, Upper
 from claims.collection_stop import COLLECTION_LEVELS
 from claims.models import Claim, ClaimStatus
 from claims.selectors import claim_status, claim_summaries
-from distribution.models import Document, DocumentEvent, EfakturaMatch, ReturnedDocument, ReturnStatus
+from distribution.models import (
+    Document,
+    DocumentEvent,
+    EfakturaMatch,
+    InvoiceAttachment,
+    ReturnedDocument,
+    ReturnStatus,
+)
 from distribution.selectors import invoice_distribution_status
 from ledger.errors import NotFound
 from ledger.models import (
@@ -383,6 +390,7 @@ def invoice_page(*, ledger: Ledger, invoice_no: str, as_of: date | None = None) 
         "breakdown": dict(breakdown),
         "events": list(invoice_events(invoice=invoice)),
         "documents": [(document, attempts.get(document.id, [])) for document in documents],
+        "attachments": list(InvoiceAttachment.objects.filter(invoice=invoice).order_by("position")),
         "returns": returns,
         "distribution_status": invoice_distribution_status(invoice=invoice),
         "payment_events": payments,

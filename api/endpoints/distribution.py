@@ -5,11 +5,13 @@ the invoice or customer comes from the ledger's tenant-scoped selectors (the led
 scope, api/views.py), so a token never reaches another client's documents.
 """
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -18,7 +20,9 @@ from api.views import LedgerApiView
 from distribution.models import Channel, DocumentKind, DocumentStatus, PaperRoute
 from distribution.selectors import archived_document_pdf, invoice_document_get, invoice_documents
 from distribution.senders import pdf_file_name
+from distribution.services.attachments import invoice_attachment_add
 from distribution.services.on_request import debt_summary_on_request
+from ledger.errors import ValidationFailed
 from ledger.selectors import customer_get, invoice_find
 
 PDF = "application/pdf"
@@ -86,6 +90,66 @@ class InvoiceDocumentPdfView(LedgerApiView):
         return pdf_response(document, archived_document_pdf(document=document))
 
 
+class AttachmentOutput(serializers.Serializer):
+    position = serializers.IntegerField(help_text="the order its pages follow the invoice's in")
+    file_name = serializers.CharField()
+    size = serializers.IntegerField(help_text="bytes")
+    pages = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "InvoiceAttachment"
+
+
+class InvoiceAttachmentsView(LedgerApiView):
+    parser_classes = [MultiPartParser]
+
+    class Input(serializers.Serializer):
+        file = serializers.FileField(help_text="a PDF; its pages follow the invoice document's")
+
+        class Meta:
+            ref_name = "InvoiceAttachmentInput"
+
+    class Output(serializers.Serializer):
+        results = AttachmentOutput(many=True)
+
+        class Meta:
+            ref_name = "InvoiceAttachmentList"
+
+    @extend_schema(operation_id="invoices_attachments", responses={200: Output})
+    def get(self, request, company_no, invoice_no):
+        invoice = invoice_find(ledger=self.ledger, invoice_no=invoice_no)
+        return Response(self.Output({"results": invoice.attachments.order_by("position")}).data)
+
+    @extend_schema(
+        operation_id="invoices_attachments_add",
+        request={"multipart/form-data": Input},
+        responses={201: AttachmentOutput},
+        description="A PDF to follow the invoice document (its pages after the invoice's, in every channel "
+        "that carries the PDF). Before the invoice document is rendered; the same file again is the same "
+        "attachment. Refused with a coded problem: attachment_too_large, attachment_not_pdf, "
+        "attachment_encrypted, attachment_empty, too_many_attachments, attachment_too_late.",
+    )
+    def post(self, request, *args, **kwargs):
+        return self.idempotent_post(request, *args, **kwargs)
+
+    def create(self, request, company_no, invoice_no):
+        invoice = invoice_find(ledger=self.ledger, invoice_no=invoice_no)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed("send the PDF as the multipart field `file`", field="file")
+        if upload.size > settings.INVOICE_ATTACHMENT_MAX_BYTES:  # refused before it is read
+            raise ValidationFailed(
+                f"attachment {upload.name!r}: has {upload.size} bytes; at most "
+                f"{settings.INVOICE_ATTACHMENT_MAX_BYTES} are accepted",
+                code="attachment_too_large", field="file",
+            )  # fmt: skip
+        attachment = invoice_attachment_add(invoice=invoice, file_name=upload.name, content=upload.read(),
+                                            actor=self.actor)  # fmt: skip
+        return Response(AttachmentOutput(attachment).data, status=201)
+
+
 class CustomerDebtSummaryView(LedgerApiView):
     renderer_classes = [JSONRenderer, PdfRenderer]
 
@@ -115,5 +179,6 @@ urlpatterns = [
         InvoiceDocumentPdfView.as_view(),
         name="api-invoice-document-pdf",
     ),
+    path(INVOICE + "attachments/", InvoiceAttachmentsView.as_view(), name="api-invoice-attachments"),
     path(CUSTOMER + "debt-summary/", CustomerDebtSummaryView.as_view(), name="api-customer-debt-summary"),
 ]

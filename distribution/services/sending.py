@@ -33,6 +33,7 @@ from distribution.senders import (
     pdf_file_name,
     sms_send,
 )
+from distribution.services.attachments import attachments_append
 from distribution.services.common import CLAIM_BATCH, DISTRIBUTION_ACTOR, _actor_fields, archive_storage
 from distribution.services.efaktura_matching import efaktura_match, efaktura_match_needed
 from distribution.services.print_batches import print_batches_write
@@ -220,7 +221,9 @@ def _process(document: Document, *, actor: str, profile, day: date) -> tuple[str
             context = document_context(document, link=link)
         else:
             rendered = document_render(document, link=link)
-            pdf, context = rendered.pdf, rendered.context
+            # the invoice's attachments' pages follow its own, in the one archived PDF every channel sends
+            pdf, pages = attachments_append(document, rendered.pdf, rendered.pages)
+            context = rendered.context
             name, checksum = _archive(document, pdf)
             with transaction.atomic():
                 Document.objects.filter(pk=document.pk, status=DocumentStatus.PROCESSING).update(
@@ -232,10 +235,10 @@ def _process(document: Document, *, actor: str, profile, day: date) -> tuple[str
                     language=document.language,
                     archive_name=name,
                     checksum=checksum,
-                    pages=rendered.pages,
+                    pages=pages,
                     retention_until=_retention_until(document, profile),
                 )
-            document.archive_name, document.checksum, document.pages = name, checksum, rendered.pages
+            document.archive_name, document.checksum, document.pages = name, checksum, pages
             document.retention_until = _retention_until(document, profile)
 
         detail = {}

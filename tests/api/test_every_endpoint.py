@@ -23,6 +23,7 @@ WRITES = [
     ("post", "customers/1234567/consents/"),
     ("post", "payments/1/allocate/"),
     ("post", "cusin-files/"),
+    ("post", "invoices/A-1/attachments/"),
 ]
 READS = [
     ("get", "invoices/"),
@@ -31,6 +32,7 @@ READS = [
     ("get", "invoices/A-1/events/"),
     ("get", "invoices/A-1/documents/"),
     ("get", "invoices/A-1/documents/1/pdf/"),
+    ("get", "invoices/A-1/attachments/"),
     ("get", "customers/1234567/"),
     ("get", "customers/1234567/consents/"),
     ("get", "customers/1234567/invoices/"),
