@@ -1195,3 +1195,32 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.action} {self.target}"
+
+
+class InvoiceAttachment(models.Model):
+    """A PDF the client sends with an invoice: its pages follow the invoice document's in the archived PDF,
+    so every channel that carries the PDF (e-mail, eFaktura, paper) carries them (seeds 002, "Invoice
+    attachment"). Stored in the document archive; checked to be a whole, readable PDF when received
+    (ledger/services/attachments.py); appended by distribution/services/attachments.py."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="attachments")
+    position = models.PositiveSmallIntegerField(help_text="1, 2, ...: the order the pages follow in")
+    file_name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    pages = models.PositiveSmallIntegerField()
+    sha256 = models.CharField(max_length=64)
+    archive_name = models.CharField(max_length=300)
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="attachment_position_unique"),
+            models.UniqueConstraint(fields=["invoice", "sha256"], name="attachment_once_per_invoice"),
+            models.CheckConstraint(condition=Q(pages__gte=1) & Q(size__gte=1), name="attachment_not_empty"),
+        ]
+        ordering = ["invoice", "position"]
+
+    def __str__(self):
+        return f"attachment {self.position} of invoice {self.invoice_id}: {self.file_name}"

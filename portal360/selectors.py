@@ -19,7 +19,6 @@ from distribution.models import (
     Document,
     DocumentEvent,
     EfakturaMatch,
-    InvoiceAttachment,
     ReturnedDocument,
     ReturnStatus,
 )
@@ -33,6 +32,7 @@ from ledger.models import (
     CustomerEvent,
     CustomerEventKind,
     Invoice,
+    InvoiceAttachment,
     Ledger,
     Payment,
     PaymentEvent,

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from pypdf import PdfReader, PdfWriter
 
-from distribution.models import Document, InvoiceAttachment
+from distribution.models import Document
 from distribution.selectors import document_pdf
 from distribution.services.sending import documents_distribute
-from ledger.models import LegalEntity
+from ledger.models import InvoiceAttachment, LegalEntity
 from tests.api.conftest import assert_problem, client_with, token_for
 from tests.distribution.conftest import make_invoice
 from tests.distribution.test_documents_distribute import queue
