@@ -4,6 +4,8 @@ one fails alone (a coded error naming its record), the rest is booked."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+
 from ledger import references
 from ledger.addresses import address_clean
 from ledger.edi_ids import edi_id_clean
@@ -11,6 +13,7 @@ from ledger.errors import ValidationFailed
 from ledger.models import Customer, Ledger, LegalEntity
 from ledger.money import ZERO
 from ledger.national_ids import InvalidNationalId, national_id_check
+from ledger.services.attachments import attachment_check
 from ledger.services.customers import CustomerInput
 
 from . import xmlread
@@ -138,6 +141,23 @@ class _RecordError(Exception):
         self.code, self.message = code, message
 
 
+def _attachment_problem(invoice: InvoiceRecord) -> str:
+    """Why the invoice's attachments cannot be kept (ledger/services/attachments.py), or ""."""
+    if invoice.attachment_error:
+        return invoice.attachment_error
+    if invoice.attachments and not invoice.with_distribution:
+        return "attachments go with an invoice we distribute (InvoiceWithDistribution)"
+    most = settings.INVOICE_ATTACHMENTS_MAX
+    if len(invoice.attachments) > most:
+        return f"{len(invoice.attachments)} attachments; at most {most} per invoice"
+    for name, content in invoice.attachments:
+        try:
+            attachment_check(name, content)
+        except ValidationFailed as exc:
+            return f"{exc.message} ({exc.code})"
+    return ""
+
+
 def _invoice_problem(
     ledger, invoice: InvoiceRecord, index: xmlread.FileIndex, existing_invoices, existing_refs
 ):
@@ -155,6 +175,8 @@ def _invoice_problem(
         )
     if invoice.print_block_error:
         return "InvalidPrintBlock", invoice.print_block_error
+    if problem := _attachment_problem(invoice):
+        return "InvalidAttachment", problem
     if invoice.currency != ledger.currency:
         return "CurrencyMismatch", f"currency {invoice.currency} is not the ledger's {ledger.currency}"
     if invoice.total_amount is not None and invoice.total_amount != invoice.amount:

@@ -3,6 +3,7 @@
 The same shapes as a client's invoicing system would send; see xsd/cusin-2.0.xsd.
 """
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,8 @@ class InvoiceSpec:
     with_distribution: bool = True
     # (article, description, quantity, unit price, amount) rows of an A7 order block
     order_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    # (file name, PDF) attachments: CUSIN 2.1
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -154,6 +157,11 @@ def _invoice(xf, i: InvoiceSpec) -> None:
                                     _leaf(xf, "Text", label)
                                 with xf.element("Column", ColumnNo="3"):
                                     _leaf(xf, "Text", _money(value).replace(".", ","))
+        if i.attachments:
+            with xf.element("Attachments"):
+                for file_name, content in i.attachments:
+                    with xf.element("Attachment", FileName=file_name):
+                        xf.write(base64.b64encode(content).decode("ascii"))
 
 
 def _credit(xf, c: CreditSpec) -> None:

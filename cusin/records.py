@@ -1,5 +1,7 @@
 """One CUSINInfo element read into plain data. The schema has already validated the structure."""
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -49,6 +51,8 @@ class InvoiceRecord:
     reference_text: str
     print_blocks: list | None
     print_block_error: str = ""
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, PDF)
+    attachment_error: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -200,6 +204,13 @@ def _invoice(element: etree._Element) -> InvoiceRecord:
         print_blocks, print_block_error = _print_blocks(fields.get("DistributionInfo")), ""
     except PrintBlockError as exc:
         print_blocks, print_block_error = None, str(exc)
+    attachments, attachment_error = [], ""
+    for attachment in fields["Attachments"].iterchildren("Attachment") if "Attachments" in fields else ():
+        name = attachment.get("FileName", "")
+        try:
+            attachments.append((name, base64.b64decode("".join((attachment.text or "").split()), validate=True)))
+        except binascii.Error as exc:
+            attachment_error = f"attachment {name!r} (line {attachment.sourceline}): not base64: {exc}"
     return InvoiceRecord(
         line=element.sourceline,
         invoice_no=_text(fields.get("InvoiceNo")),
@@ -214,6 +225,8 @@ def _invoice(element: etree._Element) -> InvoiceRecord:
         reference_text=_text(fields.get("InvoiceReferenceText")),
         print_blocks=print_blocks,
         print_block_error=print_block_error,
+        attachments=attachments,
+        attachment_error=attachment_error,
     )
 
 

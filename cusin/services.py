@@ -21,8 +21,9 @@ from cusin.checks import _BatchResult, _check_records, _error
 from cusin.credits import _apply_credits
 from ledger.bulk import customer_nos_in, gc_paused
 from ledger.errors import LedgerError
-from ledger.models import Customer, Ledger
+from ledger.models import Customer, Invoice, Ledger
 from ledger.money import ZERO
+from ledger.services.attachments import invoice_attachment_add
 from ledger.services.customers import customers_upsert
 from ledger.services.registration import InvoiceInput, _existing, invoices_register_rows
 
@@ -338,6 +339,7 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
                 ledger=ledger, invoices=inputs, actor=actor, booking_date=booking_date, existence_checked=True
             )
             result.total = sum((i.amount for i in registered), ZERO)
+            _attachments_keep(checked, registered, actor=actor)
             for c in checked:
                 if not c.customer_failed:
                     _apply_credits(
@@ -366,6 +368,15 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
         ]
         with transaction.atomic():
             _save_batch(file_row, batch_no, failed)
+
+
+def _attachments_keep(checked, registered, *, actor) -> None:
+    """The registered invoices' attachments (checked with the invoice: InvalidAttachment), kept."""
+    attachments = {i.invoice_no: i.attachments for c in checked if not c.customer_failed
+                   for i in c.good_invoices if i.attachments}  # fmt: skip
+    for row in registered:
+        for file_name, content in attachments.get(row.invoice_no, ()):
+            invoice_attachment_add(invoice=Invoice(pk=row.id), file_name=file_name, content=content, actor=actor)
 
 
 def _save_batch(file_row, batch_no, result: _BatchResult) -> None:
