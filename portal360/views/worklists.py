@@ -105,7 +105,11 @@ def worklist_take_view(request, kind: str, item_id: int):
 
 @require_POST
 def worklist_release_view(request, kind: str, item_id: int):
-    kind = _kind(kind)
+    ledger, kind = _ledger(request), _kind(kind)
+    try:
+        worklist_item(ledger=ledger, kind=kind, item_id=item_id)  # another ledger's item: 404, as for take
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     worklist_release(kind=kind, item_id=item_id, user=request.user)
     messages.success(request, _("Released: the item is back in the list."))
     return redirect(reverse("portal360:worklist", args=[kind]))
