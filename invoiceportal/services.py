@@ -12,6 +12,7 @@ from django.utils import timezone
 from distribution.models import PortalLink
 from ledger.errors import InvalidTransition, NotFound, ValidationFailed
 from ledger.models import (
+    ConsentKind,
     Customer,
     CustomerEvent,
     Invoice,
@@ -22,6 +23,7 @@ from ledger.models import (
 )
 from ledger.payments.bank_import import payments_import
 from ledger.payments.bankfiles.write import PaymentSpec, write_camt054
+from ledger.payments.direct_debit.autogiro import autogiro_mandate_request
 from ledger.selectors import invoice_balance
 from ledger.services.customers import customer_upsert
 from ledger.services.respite_dispute import invoice_dispute_open, invoice_respite_set
@@ -325,7 +327,7 @@ def direct_debit_signup_identified(
         signup.national_id = national_id
         signup.identity_provider = provider
         customer = (
-            Customer.objects.filter(ledger_id=signup.ledger_id, national_id=national_id)
+            Customer.objects.filter(ledger_id=signup.ledger_id, national_id__in=_national_id_forms(national_id))
             .order_by("id")
             .first()
         )
@@ -338,6 +340,18 @@ def direct_debit_signup_identified(
             signup.status = SignupStatus.IDENTIFIED
         signup.save()
     return signup
+
+
+def _national_id_forms(national_id: str) -> list[str]:
+    """The ways a file or a form writes the number an identity provider gives (19811228-9874 is also
+    198112289874, 811228-9874 and 8112289874): a customer is found whichever the client sent."""
+    digits = "".join(ch for ch in national_id if ch.isdigit())
+    forms = {national_id, digits}
+    for number in (digits, digits[2:] if len(digits) == 12 else ""):
+        if len(number) in (10, 12):
+            forms.add(f"{number[:-4]}-{number[-4:]}")
+            forms.add(number)
+    return sorted(f for f in forms if f)
 
 
 def _valid_account(ledger: Ledger, account: str) -> str:
@@ -391,18 +405,25 @@ def direct_debit_signup_complete(
         from ledger.services.customers import CustomerInput, customer_fields, customers_upsert
 
         customer = signup.customer
-        customers_upsert(
-            ledger=ledger,
-            customers=[
-                CustomerInput(
-                    customer_no=customer.customer_no,
-                    consents={signup.kind: True},
-                    **customer_fields(customer),
-                )
-            ],
-            actor=customer_actor(customer),
-            source=f"invoice portal sign-up ({signup.identity_provider})",
-        )
+        source = f"invoice portal sign-up ({signup.identity_provider})"
+        if signup.kind == ConsentKind.AUTOGIRO_SE:
+            # Bankgirot keeps the mandates: it gets a new-mandate record in the next transmission, and
+            # the consent is active once its mandate notice approves it (ledger.payments.direct_debit.autogiro).
+            autogiro_mandate_request(customer=customer, account=signup.bank_account, national_id=signup.national_id,
+                                     source=source, booking_date=ledger.today())  # fmt: skip
+        else:
+            customers_upsert(
+                ledger=ledger,
+                customers=[
+                    CustomerInput(
+                        customer_no=customer.customer_no,
+                        consents={signup.kind: True},
+                        **customer_fields(customer),
+                    )
+                ],
+                actor=customer_actor(customer),
+                source=source,
+            )
         signup.amount_limit = limit
         signup.status = SignupStatus.SUCCESS
         signup.completed_at = timezone.now()

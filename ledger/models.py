@@ -1224,3 +1224,45 @@ class InvoiceAttachment(models.Model):
 
     def __str__(self):
         return f"attachment {self.position} of invoice {self.invoice_id}: {self.file_name}"
+
+
+class MandateRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the next transmission"
+    SENT = "sent", "Sent to Bankgirot"
+    APPROVED = "approved", "Approved by Bankgirot"
+    REFUSED = "refused", "Refused by Bankgirot"
+
+
+class AutogiroMandateRequest(models.Model):
+    """A new Autogiro mandate a customer asked for (the invoice portal's sign-up): sent to Bankgirot as a
+    TK04 record in the next mandate file (ledger/payments/direct_debit/autogiro.py); Bankgirot's mandate
+    notice approves it (the consent becomes active) or refuses it (the Customer Journal says why)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="mandate_requests")
+    payer_number = models.CharField(max_length=16, help_text="the payer number Bankgirot knows the payer by")
+    clearing = models.CharField(max_length=5)
+    account = models.CharField(max_length=12)
+    national_id = models.CharField(max_length=12, help_text="YYYYMMDDNNNN")
+    status = models.CharField(max_length=10, choices=MandateRequestStatus.choices, default=MandateRequestStatus.PENDING)
+    source = models.CharField(max_length=100)
+    requested_on = models.DateField()
+    file_name = models.CharField(max_length=100, blank=True, help_text="the mandate file it went in")
+    sent_on = models.DateField(null=True, blank=True)
+    answered_on = models.DateField(null=True, blank=True)
+    answer = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status__in=["pending", "sent"]), name="mandate_request_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | (~Q(file_name="") & Q(sent_on__isnull=False)),
+                name="mandate_request_sent_has_its_file",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Autogiro mandate request of customer {self.customer_id} ({self.status})"

@@ -194,6 +194,13 @@ CLAIM_EVENT = {
     "recalled": _("Recalled from collection on the client's request"),
 }
 
+MANDATE_STATUS = {
+    "pending": _("waiting for the next transmission to Bankgirot"),
+    "sent": _("sent to Bankgirot, waiting for its answer"),
+    "approved": _("approved by Bankgirot"),
+    "refused": _("refused by Bankgirot"),
+}
+
 EFAKTURA_MATCHED_BY = {
     "national_id": _("national id"),
     "phone+email": _("mobile and e-mail"),
@@ -205,6 +212,7 @@ EFAKTURA_MATCHED_BY = {
 TABLES = {
     "claim_event": CLAIM_EVENT,
     "efaktura_matched_by": EFAKTURA_MATCHED_BY,
+    "mandate_status": MANDATE_STATUS,
     "cause": CAUSE,
     "audit_kind": AUDIT_KIND,
     "audit_action": AUDIT_ACTION,

@@ -310,6 +310,7 @@ def customer_page(*, ledger: Ledger, customer_no: str, invoice_page: int = 1) ->
         "credit_balance": customer_credit_balance(customer=customer),
         "consents": consents,
         "efaktura": EfakturaMatch.objects.filter(customer=customer).first(),
+        "mandate_requests": list(customer.mandate_requests.order_by("-id")[:5]),
         "payments": payments,
         "documents": documents,
         "events": events,

@@ -180,6 +180,61 @@ def payment_requests_file(
 
 
 @dataclass(frozen=True)
+class MandateRequest:
+    """A new mandate (medgivande) we send: TK04."""
+
+    payer_number: str
+    clearing: str  # 4 digits
+    account: str  # up to 12 digits
+    national_id: str  # YYYYMMDDNNNN
+
+
+def mandate_requests_file(
+    *, write_date: date, customer_number: str, bankgiro: str, mandates: Sequence[MandateRequest]
+) -> bytes:
+    """A mandate file (medgivandeunderlag): TK01, then a TK04 per new mandate. TK04 (1-based): 1-2 "04",
+    3-12 the payee's bankgiro number, 13-28 the payer number, 29-32 the clearing number, 33-44 the account
+    number, 45-56 the payer's personal or organisation number (YYYYMMDDNNNN), 57-80 blank."""
+    if not mandates:
+        raise ValueError("a mandate file needs at least one mandate")
+    bg = fixed_digits(bankgiro_digits(bankgiro), 10, "bankgiro number")
+    lines = [
+        _record(
+            "01", f"{write_date:%Y%m%d}", "AUTOGIRO", " " * 44,
+            fixed_digits(customer_number, 6, "Bankgirot customer number"), bg,
+        )
+    ]  # fmt: skip
+    for m in mandates:
+        lines.append(
+            _record(
+                "04", bg, fixed_digits(m.payer_number, 16, "payer number"),
+                fixed_digits(m.clearing, 4, "clearing number"), fixed_digits(m.account, 12, "account number"),
+                fixed_digits(m.national_id, 12, "personal number"),
+            )
+        )  # fmt: skip
+    return ("\n".join(lines) + "\n").encode(ENCODING)
+
+
+def parse_mandate_requests(data: bytes) -> tuple[MandateRequest, ...]:
+    """Read a mandate file back (TK01, TK04): the check of what we write, and for tests."""
+    lines = _lines(data)
+    first_no, first = lines[0]
+    if first[:2] != "01" or _field(first, 11, 18) != "AUTOGIRO":
+        raise BankFileError("malformed", "the first record must be an Autogiro opening record (TK01)", first_no)
+    mandates = []
+    for n, line in lines[1:]:
+        if line[:2] != "04":
+            raise BankFileError("malformed", f"record type {line[:2]!r} does not belong in a mandate file", n)
+        mandates.append(
+            MandateRequest(
+                payer_number=_field(line, 13, 28).lstrip("0"), clearing=_field(line, 29, 32),
+                account=_field(line, 33, 44).lstrip("0"), national_id=_field(line, 45, 56),
+            )
+        )  # fmt: skip
+    return tuple(mandates)
+
+
+@dataclass(frozen=True)
 class RequestFile:
     write_date: date
     customer_number: str

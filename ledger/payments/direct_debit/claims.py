@@ -23,8 +23,7 @@ from ledger.models import (
     User,
 )
 from ledger.money import ZERO, to_money
-from ledger.outbox import company_dir
-from ledger.payments.direct_debit.autogiro import autogiro_requests_file
+from ledger.payments.direct_debit.autogiro import autogiro_mandates_send, autogiro_requests_file
 from ledger.payments.direct_debit.avtalegiro import avtalegiro_claims_file
 from ledger.payments.direct_debit.betalingsservice import betalingsservice_delivery
 from ledger.payments.direct_debit.common import (
@@ -41,9 +40,10 @@ from ledger.payments.direct_debit.common import (
     _next_file_id,
     _not_supported,
     _validate_kid,
+    _write_outbox,
 )
 from ledger.services.common import _actor_fields
-from ledger.services.outbox_files import outbox_file_write, outbox_files_publish
+from ledger.services.outbox_files import outbox_files_publish
 
 _CANDIDATES_SQL = """
 WITH candidates AS (
@@ -158,6 +158,8 @@ def debit_claims_send(
         "skipped": [],
     }
     outbox_files_publish(ledger=ledger)  # what a run killed after its commit left hidden
+    if kind == DirectDebitKind.AUTOGIRO_SE:  # new mandates go in the same transmission
+        summary.update(autogiro_mandates_send(ledger=ledger, as_of=as_of))
     written: Path | None = None
     try:
         with transaction.atomic():
@@ -223,19 +225,6 @@ def debit_claims_send(
         total=str(total),
     )
     return summary
-
-
-def _write_outbox(ledger: Ledger, file_name: str, content: bytes) -> Path:
-    """Inside the transaction: the file under its hidden name, pending (ledger.services.outbox_files);
-    published by the caller after the commit. Returns the hidden path, for a failed run to take back."""
-    written: list[Path] = []
-    outbox_file_write(
-        ledger=ledger,
-        path=company_dir(ledger.company_no, "outbox") / file_name,
-        content=content,
-        written=written,
-    )
-    return written[0]
 
 
 def _claims_content(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import netsgiro
 from django.conf import settings
@@ -23,7 +24,9 @@ from ledger.models import (
     Ledger,
 )
 from ledger.money import ZERO
+from ledger.outbox import company_dir
 from ledger.references import ReferenceScheme
+from ledger.services.outbox_files import outbox_file_write
 
 BANK_ACTOR = "bank"
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -348,3 +351,16 @@ def _claim_file_record(
         actor=actor_label, created_at=now,
     )  # fmt: skip
     return transmission_number
+
+
+def _write_outbox(ledger: Ledger, file_name: str, content: bytes) -> Path:
+    """Inside the transaction: the file under its hidden name, pending (ledger.services.outbox_files);
+    published by the caller after the commit. Returns the hidden path, for a failed run to take back."""
+    written: list[Path] = []
+    outbox_file_write(
+        ledger=ledger,
+        path=company_dir(ledger.company_no, "outbox") / file_name,
+        content=content,
+        written=written,
+    )
+    return written[0]

@@ -27,6 +27,7 @@ from ledger.models import (
 )
 from ledger.payments.bankfiles import autogiro, betalingsservice
 from ledger.payments.bankfiles.model import BankFileError
+from ledger.payments.direct_debit.autogiro import autogiro_mandate_answers
 from ledger.payments.direct_debit.common import (
     _BANK_FAILED_SQL,
     _LOCK_AGREEMENTS,
@@ -242,6 +243,10 @@ def _apply_consent_notices(ledger, kind, notices, summary, file_name, booking_da
         customer_id = ids[0]
         consent = consents.get(customer_id)
         values = {"consent": consent_kind.value, "bank_ref": n.bank_ref, "bank": n.text}
+        # the answer to a mandate the customer asked for (the portal's sign-up), if one waits
+        answered = kind == DirectDebitKind.AUTOGIRO_SE and autogiro_mandate_answers(
+            customer_id=customer_id, approved=bool(n.active), text=n.text, booking_date=booking_date
+        )
         if n.active:
             if consent is not None and consent.active and consent.bank_ref == n.bank_ref:
                 summary["unchanged"] += 1
@@ -262,10 +267,15 @@ def _apply_consent_notices(ledger, kind, notices, summary, file_name, booking_da
                 CustomerEventKind.CONSENT_CHANGED if was_active else CustomerEventKind.CONSENT_ACTIVATED
             )
             summary["changed" if was_active else "activated"] += 1
-        else:
-            if consent is None or not consent.active:
+        elif consent is None or not consent.active:
+            if not answered:
                 summary["unchanged"] += 1
                 continue
+            # a new mandate refused: no consent to cancel, but the Customer Journal says so
+            old, values = {}, {**values, "mandate": "refused"}
+            kind_of_event = CustomerEventKind.CONSENT_CANCELLED
+            summary["cancelled"] += 1
+        else:
             old = {"consent": consent_kind.value, "bank_ref": consent.bank_ref}
             consent.active, consent.changed_on, consent.source = False, booking_date, source
             consent.save()

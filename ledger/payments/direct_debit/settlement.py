@@ -24,7 +24,6 @@ from ledger.models import (
 from ledger.money import ZERO, to_money
 from ledger.payments.direct_debit.autogiro import autogiro_requests_file
 from ledger.payments.direct_debit.avtalegiro import avtalegiro_claims_file
-from ledger.payments.direct_debit.claims import _write_outbox
 from ledger.payments.direct_debit.common import (
     _FAILED_RETURNING,
     _FAILURE_EVENTS_SQL,
@@ -38,6 +37,7 @@ from ledger.payments.direct_debit.common import (
     _kind_for,
     _lock,
     _next_file_id,
+    _write_outbox,
 )
 from ledger.services.common import _actor_fields
 from ledger.services.outbox_files import outbox_files_publish
