@@ -45,7 +45,12 @@ def browser_context(browser, live_server):
 
 @pytest.fixture
 def browser_page(browser_context):
-    return browser_context.new_page()
+    """A page; whatever the Content-Security-Policy refused on it (a console error) fails the test."""
+    page = browser_context.new_page()
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    yield page
+    assert refused == [], refused
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:

@@ -99,3 +99,18 @@ def test_the_500_handler_answers_the_api_in_problem_json_and_pages_with_the_prod
     assert json.loads(api.content)["code"] == "internal_error"
     page = server_error(rf.get("/360/"))
     assert page.status_code == 500 and b"Something went wrong on our side" in page.content
+
+
+def test_every_answer_has_a_strict_content_security_policy(client, db):
+    """Scripts and styles only from our origin, nothing inline, no framing: the 360 sign-in page, the portal,
+    the API's docs and a problem answer alike (every browser test fails on a refused script or style)."""
+    for url in ("/360/login/", "/p/", "/api/docs/", "/api/v1/ledgers/1/invoices/"):
+        answer = client.get(url)
+        policy = answer["Content-Security-Policy"]
+        directives = dict((d.split(" ", 1) + [""])[:2] for d in (p.strip() for p in policy.split(";")) if d)
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, url
+        # the nonce only where a page uses one (the dashboard's charts: tests/portal360/test_dashboard_browser.py)
+        assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", url
+        assert directives["frame-ancestors"] == "'none'", url
+        assert directives.get("object-src", directives["default-src"]) == "'none'", url  # the portal: all 'none' first
+        assert answer["X-Frame-Options"] == "DENY", url
