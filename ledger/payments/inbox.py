@@ -11,7 +11,10 @@ older than `BANK_INBOX_STALE_SECONDS` and imports the file again (docs/reliabili
 
 import json
 import logging
+import os
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -54,7 +57,7 @@ def bank_inbox_scan(*, stale_seconds: float | None = None) -> dict:
             claimed = file_claim(path, processing, name)
             if claimed is not None:
                 logger.warning("bank inbox: retrying stale claim %s", path)
-                summary["files"].append(_import(claimed, name))
+                summary["files"].append(_import(claimed, name, stale_seconds))
         folder_remove_if_empty(entry)
     inbox = bank_dir("inbox")
     for path in sorted(inbox.iterdir(), key=lambda p: p.name):
@@ -62,14 +65,38 @@ def bank_inbox_scan(*, stale_seconds: float | None = None) -> dict:
             continue
         claimed = file_claim(path, processing)
         if claimed is not None:
-            summary["files"].append(_import(claimed, path.name))
+            summary["files"].append(_import(claimed, path.name, stale_seconds))
     return summary
 
 
-def _import(claimed: Path, name: str) -> dict:
+@contextmanager
+def _heartbeat(folder: Path, every: float):
+    """While the import runs, the claim folder's mtime is touched every `every` seconds: a long import is
+    never taken for a dead one (a scan of another worker would otherwise take the file over mid-import).
+    A killed worker's heartbeat dies with it, and its claim goes stale."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(every):
+            try:
+                os.utime(folder)
+            except OSError:  # the folder is gone: the import moved the file out
+                return
+
+    thread = threading.Thread(target=beat, name="bank-claim-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _import(claimed: Path, name: str, stale_seconds: float) -> dict:
     entry = {"file": name}
     try:
-        result = payment_file_import(path=claimed)
+        with _heartbeat(claimed.parent, max(0.2, stale_seconds / 4)):
+            result = payment_file_import(path=claimed)
     except Exception as exc:  # an outage or a bug: the claim is retried once stale
         logger.exception("bank inbox: importing %s failed; it is retried once its claim is stale", name)
         connection_drop_if_broken()  # a connection the database cut is not used again

@@ -82,3 +82,22 @@ def test_a_claim_of_the_earlier_flat_layout_is_taken_over_too(paid):
     [done] = bank_inbox_scan()["files"]
     assert (done["file"], done["status"]) == ("ocr.txt", "accepted")
     assert (bank_dir("archive") / "ocr.txt").is_file() and list(bank_dir("processing").iterdir()) == []
+
+
+def test_a_long_import_keeps_its_claim_fresh_so_no_other_scan_takes_it_over(tmp_path):
+    """The claim folder's mtime is the heartbeat another worker's scan reads (BANK_INBOX_STALE_SECONDS):
+    touched while the import runs, left alone after it."""
+    import os
+    import time as clock
+
+    from ledger.payments.inbox import _heartbeat
+
+    folder = tmp_path / "claim"
+    folder.mkdir()
+    os.utime(folder, (clock.time() - 3600, clock.time() - 3600))
+    with _heartbeat(folder, every=0.05):
+        clock.sleep(0.3)
+        assert clock.time() - folder.stat().st_mtime < 1
+    os.utime(folder, (clock.time() - 3600, clock.time() - 3600))
+    clock.sleep(0.2)
+    assert clock.time() - folder.stat().st_mtime > 3000  # stopped with the import
