@@ -4,7 +4,6 @@ writes the records)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from django.db import transaction
 
@@ -19,8 +18,8 @@ from ledger.payments.direct_debit.common import (
     _lock,
     _nets_id,
     _write_outbox,
+    outbox_round,
 )
-from ledger.services.outbox_files import outbox_files_publish
 
 
 def _bankgiro(ledger: Ledger) -> str:
@@ -122,8 +121,7 @@ def autogiro_mandates_send(*, ledger: Ledger, as_of: date) -> dict:
     written inside the transaction that marks them sent and published after it (the file and the
     records go together or not at all). Nothing waiting: no file."""
     summary = {"mandate_file": None, "mandates": 0}
-    written: Path | None = None
-    try:
+    with outbox_round(ledger) as written:
         with transaction.atomic():
             _lock(ledger, _LOCK_CLAIMS)
             waiting = list(
@@ -158,12 +156,7 @@ def autogiro_mandates_send(*, ledger: Ledger, as_of: date) -> dict:
             AutogiroMandateRequest.objects.filter(pk__in=[r.pk for r in waiting]).update(
                 status=MandateRequestStatus.SENT, file_name=file_name, sent_on=as_of
             )
-            written = _write_outbox(ledger, file_name, content)
-    except BaseException:
-        if written is not None:
-            written.unlink(missing_ok=True)
-        raise
-    outbox_files_publish(ledger=ledger)
+            written.append(_write_outbox(ledger, file_name, content))
     return {"mandate_file": file_name, "mandates": len(waiting)}
 
 

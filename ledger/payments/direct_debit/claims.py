@@ -4,7 +4,6 @@ scheme's file (avtalegiro.py, autogiro.py, betalingsservice.py), checks it and p
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -41,6 +40,7 @@ from ledger.payments.direct_debit.common import (
     _not_supported,
     _validate_kid,
     _write_outbox,
+    outbox_round,
 )
 from ledger.services.common import _actor_fields
 from ledger.services.outbox_files import outbox_files_publish
@@ -160,8 +160,7 @@ def debit_claims_send(
     outbox_files_publish(ledger=ledger)  # what a run killed after its commit left hidden
     if kind == DirectDebitKind.AUTOGIRO_SE:  # new mandates go in the same transmission
         summary.update(autogiro_mandates_send(ledger=ledger, as_of=as_of))
-    written: Path | None = None
-    try:
+    with outbox_round(ledger) as written:
         with transaction.atomic():
             _lock(ledger, _LOCK_CLAIMS)
             claims = _candidates(ledger, kind, as_of, days_ahead, summary)
@@ -210,13 +209,7 @@ def debit_claims_send(
                                                      as_of=as_of, claims=claims, total=total, created_by_id=created_by_id,
                                                      actor_label=actor_label, now=now)  # fmt: skip
             content = _claims_content(kind, ledger, claims, transmission_number, as_of)
-            written = _write_outbox(ledger, file_name, content)
-    except BaseException:
-        # Only the commit can fail after the write: nothing is recorded as sent, so the file must go.
-        if written is not None:
-            written.unlink(missing_ok=True)
-        raise
-    outbox_files_publish(ledger=ledger)
+            written.append(_write_outbox(ledger, file_name, content))
     summary.update(
         file=file_name,
         claims=len(claims),

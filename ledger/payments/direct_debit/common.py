@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +28,7 @@ from ledger.models import (
 from ledger.money import ZERO
 from ledger.outbox import company_dir
 from ledger.references import ReferenceScheme
-from ledger.services.outbox_files import outbox_file_write
+from ledger.services.outbox_files import outbox_file_write, outbox_files_publish
 
 BANK_ACTOR = "bank"
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -364,3 +366,18 @@ def _write_outbox(ledger: Ledger, file_name: str, content: bytes) -> Path:
         written=written,
     )
     return written[0]
+
+
+@contextmanager
+def outbox_round(ledger: Ledger) -> Iterator[list[Path]]:
+    """Around a transaction that writes outbox files (`written.append(_write_outbox(...))` inside it): a
+    failure, the commit's included, takes the hidden files back; once it has committed they are published
+    (ledger.services.outbox_files)."""
+    written: list[Path] = []
+    try:
+        yield written
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    outbox_files_publish(ledger=ledger)

@@ -4,7 +4,6 @@ settled otherwise before the debit date (`debit_claims_cancel`)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -38,9 +37,9 @@ from ledger.payments.direct_debit.common import (
     _lock,
     _next_file_id,
     _write_outbox,
+    outbox_round,
 )
 from ledger.services.common import _actor_fields
-from ledger.services.outbox_files import outbox_files_publish
 
 # --- Outcome of the attempts ----------------------------------------------------------------------------
 
@@ -197,8 +196,7 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
         return summary
     scheme = SCHEMES[kind]
     created_by_id, actor_label = _actor_fields(actor)
-    written: Path | None = None
-    try:
+    with outbox_round(ledger) as written:
         with transaction.atomic():
             _lock(ledger, _LOCK_CLAIMS)
             with connection.cursor() as cursor:
@@ -298,11 +296,6 @@ def debit_claims_cancel(*, ledger: Ledger, as_of: date, actor: User | str | None
                 )
             else:
                 content = autogiro_requests_file(ledger=ledger, claims=claims, as_of=as_of, cancel=True)
-            written = _write_outbox(ledger, file_name, content)
-    except BaseException:
-        if written is not None:
-            written.unlink(missing_ok=True)
-        raise
-    outbox_files_publish(ledger=ledger)
+            written.append(_write_outbox(ledger, file_name, content))
     summary.update(file=file_name, cancelled=len(claims), total=str(total))
     return summary
