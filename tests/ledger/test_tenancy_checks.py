@@ -252,3 +252,26 @@ def test_the_rows_referred_to_never_move_to_another_ledger(db, model):
             execute(f"UPDATE {table} SET id = id + 1000000 WHERE id = %s", [row.pk])
     # Writing the same key back (as Django's save() does) is not a change.
     assert execute(f"UPDATE {table} SET ledger_id = ledger_id WHERE id = %s", [row.pk]) == 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "constraint"),
+    [
+        ("INSERT INTO ledger_invoiceattachment (ledger_id, invoice_id, position, file_name, size, pages, sha256, "
+         "archive_name, actor, created_at) VALUES (%(ledger)s, %(invoice)s, 1, 'a.pdf', 1, 1, '', 'x', 't', now())",
+         "invoiceattachment_invoice_same_ledger"),
+        ("INSERT INTO ledger_autogiromandaterequest (ledger_id, customer_id, payer_number, clearing, account, "
+         "national_id, status, source, requested_on, file_name, answer, created_at) VALUES (%(ledger)s, "
+         "%(customer)s, '1', '6000', '1', '1', 'pending', 't', now(), '', '', now())",
+         "autogiromandaterequest_customer_same_ledger"),
+        ("INSERT INTO distribution_efakturamatch (ledger_id, customer_id, receiver_id, matched_by, accepts_all, "
+         "reason, checked_on, checked_at) VALUES (%(ledger)s, %(customer)s, '', '', false, '', now(), now())",
+         "efakturamatch_customer_same_ledger"),
+    ],
+)  # fmt: skip
+def test_attachments_mandate_requests_and_efaktura_matches_stay_in_their_ledger(db, sql, constraint):
+    """Each names an invoice or customer of its own ledger: another ledger's is refused."""
+    mine, theirs = LedgerFactory(), LedgerFactory()
+    invoice = InvoiceFactory(customer=CustomerFactory(ledger=theirs))
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        execute(sql, {"ledger": mine.id, "invoice": invoice.id, "customer": invoice.customer_id})

@@ -1,0 +1,3 @@
+ALTER TABLE ledger_invoiceattachment DROP CONSTRAINT invoiceattachment_invoice_same_ledger;
+ALTER TABLE ledger_autogiromandaterequest DROP CONSTRAINT autogiromandaterequest_customer_same_ledger;
+ALTER TABLE distribution_efakturamatch DROP CONSTRAINT efakturamatch_customer_same_ledger;
