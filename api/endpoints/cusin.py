@@ -49,6 +49,9 @@ class ReceiptOutput(serializers.Serializer):
 class CusinUploadView(LedgerApiView):
     parser_classes = [MultiPartParser]
 
+    def max_upload_bytes(self) -> int:
+        return settings.CUSIN_MAX_FILE_BYTES
+
     class Input(serializers.Serializer):
         file = serializers.FileField(
             help_text="a CUSIN XML file named CUSIN_<CompanyNo>_<YYYYMMDDhhmmss>_<Serial>.xml"

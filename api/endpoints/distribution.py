@@ -105,6 +105,9 @@ class AttachmentOutput(serializers.Serializer):
 class InvoiceAttachmentsView(LedgerApiView):
     parser_classes = [MultiPartParser]
 
+    def max_upload_bytes(self) -> int | None:
+        return settings.INVOICE_ATTACHMENT_MAX_BYTES if self.request.method == "POST" else None
+
     class Input(serializers.Serializer):
         file = serializers.FileField(help_text="a PDF; its pages follow the invoice document's")
 

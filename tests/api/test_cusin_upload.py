@@ -98,3 +98,17 @@ def test_upload_with_an_idempotency_key(ledger, api, tmp_path):
     assert_problem(
         upload(api, ledger, name, other, **{"Idempotency-Key": "u-1"}), 409, "idempotency_key_reused"
     )
+
+
+def test_an_upload_over_the_limit_is_refused_by_its_length_before_it_is_read(api, ledger, settings, tmp_path):
+    """413 by the Content-Length alone: the body is never parsed, nothing lands in the upload folder."""
+    import io
+
+    settings.LEDGER_DATA_DIR = tmp_path
+    settings.CUSIN_MAX_FILE_BYTES = 1024
+    upload = io.BytesIO(b"<CUSIN>" + b" " * 200_000 + b"</CUSIN>")
+    upload.name = f"CUSIN_{ledger.company_no}_20260115083000_1.xml"
+    answer = api.post(f"/api/v1/ledgers/{ledger.company_no}/cusin-files/", {"file": upload}, format="multipart")
+    problem = assert_problem(answer, 413, "upload_too_large")
+    assert "at most 1024" in problem["detail"]
+    assert not (tmp_path / "api-uploads").exists() or not any((tmp_path / "api-uploads").iterdir())

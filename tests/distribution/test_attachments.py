@@ -123,3 +123,10 @@ def test_360_lists_the_attachments_on_the_invoice_page(data_dir, ledger_no, api,
     sign_in(client, UserFactory(client=ledger_no.client))
     page = client.get(f"/360/l/{ledger_no.company_no}/invoices/{invoice.invoice_no}/").content.decode()
     assert "prices.pdf" in page and 'id="attachments"' in page
+
+
+def test_an_attachment_over_the_limit_is_refused_by_its_length_before_it_is_read(data_dir, ledger_no, api, settings):
+    settings.INVOICE_ATTACHMENT_MAX_BYTES = 1024
+    invoice = make_invoice(ledger_no)
+    problem = assert_problem(post(api, ledger_no, invoice, b"%PDF-" + b"x" * 200_000), 413, "upload_too_large")
+    assert "at most 1024" in problem["detail"] and not InvoiceAttachment.objects.exists()
