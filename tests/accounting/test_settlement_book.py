@@ -1,6 +1,9 @@
 """Settlement to the client: the Balance Report's payout equals the accounting files of its period, the
 booking moves the client's share through payable-to-client to the client's bank account (pain.001), the
-OCR settlement file lists the payments, and a period is settled once, all or nothing."""
+OCR settlement file lists the payments, and a period is settled once, all or nothing.
+
+Past 500 lines: one March of money (the `march` fixture) is what every test here settles; the document
+fees' tests (test_settlement_book_document_fees.py) already live apart and reuse it."""
 
 from datetime import date
 from decimal import Decimal
