@@ -20,10 +20,10 @@ from api.views import LedgerApiView
 from distribution.models import Channel, DocumentKind, DocumentStatus, PaperRoute
 from distribution.selectors import archived_document_pdf, invoice_document_get, invoice_documents
 from distribution.senders import pdf_file_name
+from distribution.services.attachments import invoice_attachment_add
 from distribution.services.on_request import debt_summary_on_request
 from ledger.errors import ValidationFailed
 from ledger.selectors import customer_get, invoice_find
-from ledger.services.attachments import invoice_attachment_add
 
 PDF = "application/pdf"
 PDF_RESPONSE = {(200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description="the archived PDF")}

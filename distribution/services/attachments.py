@@ -5,12 +5,33 @@ import io
 
 from pypdf import PdfWriter
 
-from distribution.models import Document, DocumentKind
+from distribution.models import Document, DocumentKind, DocumentStatus
 from distribution.services.common import archive_storage
-from ledger.models import InvoiceAttachment
+from ledger.errors import InvalidTransition
+from ledger.models import Invoice, InvoiceAttachment, User
+from ledger.services import attachments
 
 # What a document that carries the invoice's attachments is.
 CARRIES_ATTACHMENTS = (DocumentKind.INVOICE,)
+
+
+def invoice_attachment_add(
+    *, invoice: Invoice, file_name: str, content: bytes, actor: User | str | None
+) -> InvoiceAttachment:
+    """ledger.services.attachments.invoice_attachment_add for an invoice that may have gone out: once its
+    document is rendered, the customer gets the invoice without what comes later, so a new attachment is
+    refused rather than silently never sent."""
+    rendered = Document.objects.filter(
+        invoice_id=invoice.pk, kind__in=CARRIES_ATTACHMENTS, archive_name__gt=""
+    ).exclude(status__in=[DocumentStatus.FAILED, DocumentStatus.CANCELLED])
+    if rendered.exists():
+        raise InvalidTransition(
+            f"invoice {invoice.invoice_no}: its document is already rendered and on its way; an attachment "
+            "has to come with the invoice", code="attachment_too_late",
+        )  # fmt: skip
+    return attachments.invoice_attachment_add(
+        invoice=invoice, file_name=file_name, content=content, actor=actor
+    )
 
 
 def attachments_append(document: Document, pdf: bytes, pages: int) -> tuple[bytes, int]:

@@ -4,9 +4,9 @@ appended by distribution/services/attachments.py).
 
 A received attachment is checked before anything is kept: at most INVOICE_ATTACHMENT_MAX_BYTES and
 INVOICE_ATTACHMENTS_MAX per invoice, a real PDF (it starts as one and pypdf reads every page of it), not
-encrypted (a printer or a bank could not open it). Each refusal is a coded error naming the file. An
-attachment comes before the invoice document goes out: once it has, the customer has the invoice
-without it, and a new attachment is refused rather than silently never sent.
+encrypted (a printer or a bank could not open it). Each refusal is a coded error naming the file.
+Whether the invoice's document has gone out already is distribution's to say (above this app):
+distribution.services.attachments.invoice_attachment_add refuses a late one for the API.
 """
 
 import hashlib
@@ -15,12 +15,12 @@ import io
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import connection, transaction
+from django.db import transaction
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from ledger.errors import InvalidTransition, ValidationFailed
-from ledger.models import Invoice, InvoiceAttachment, User
+from ledger.errors import ValidationFailed
+from ledger.models import Invoice, InvoiceAttachment, Ledger, User
 from ledger.services.common import _actor_fields
 
 
@@ -67,37 +67,23 @@ def invoice_attachment_add(
     pages = attachment_check(file_name, content)
     digest = hashlib.sha256(content).hexdigest()
     _, actor_label = _actor_fields(actor)
+    company_no = Ledger.objects.values_list("company_no", flat=True).get(invoices__pk=invoice.pk)
+    # Stored before the transaction (no file I/O while rows are locked): named by the invoice and the
+    # content, so a refusal or a rollback below leaves at most an unreferenced copy of the same bytes.
+    storage = storages["documents"]
+    name = f"{company_no}/attachments/{invoice.pk}/{digest}.pdf"
+    if not storage.exists(name):
+        name = storage.save(name, ContentFile(content))
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         same = InvoiceAttachment.objects.filter(invoice=invoice, sha256=digest).first()
         if same is not None:
             return same
-        if _invoice_document_rendered(invoice):
-            raise InvalidTransition(
-                f"invoice {invoice.invoice_no}: its document is already rendered and on its way; an attachment "
-                "has to come with the invoice", code="attachment_too_late",
-            )  # fmt: skip
         count = InvoiceAttachment.objects.filter(invoice=invoice).count()
         if count >= settings.INVOICE_ATTACHMENTS_MAX:
             raise _refuse(file_name, f"invoice {invoice.invoice_no} has {count} attachments already, the most "
                           "there may be", "too_many_attachments")  # fmt: skip
-        name = storages["documents"].save(
-            f"{invoice.ledger.company_no}/attachments/{invoice.pk}/{digest}.pdf", ContentFile(content)
-        )
-        # The archived file outlives a rollback here: harmless, it is named by its content and unreferenced.
         return InvoiceAttachment.objects.create(
             ledger_id=invoice.ledger_id, invoice=invoice, position=count + 1, file_name=file_name,
             size=len(content), pages=pages, sha256=digest, archive_name=name, actor=actor_label,
         )  # fmt: skip
-
-
-def _invoice_document_rendered(invoice: Invoice) -> bool:
-    """Whether the invoice's own document is rendered (and so on its way without a later attachment). The
-    documents are distribution's, above this app: read by their table, not their model."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM distribution_document WHERE invoice_id = %s AND kind = 'invoice' "
-            "AND archive_name <> '' AND status NOT IN ('failed', 'cancelled'))",
-            [invoice.pk],
-        )
-        return cursor.fetchone()[0]
