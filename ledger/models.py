@@ -652,7 +652,7 @@ class OpenVersion(models.Model):
 
     Keyed by (invoice, valid_from), with no id: every registration writes one, so each index counts
     (bench_register_invoices.py). Two partial indexes in open_versions.sql find the open ones: the current
-    versions by ledger, the closed ones by ledger and end day (open_versions_closed_btree.sql)."""
+    versions by ledger (a btree), the closed ones by ledger and range (GiST)."""
 
     pk = models.CompositePrimaryKey("invoice", "valid_from")
     ledger = models.ForeignKey(

@@ -10,8 +10,8 @@ from ledger.models import Invoice, Ledger
 
 # The items open on a date with their components then: the open-amount versions holding the date
 # (ledger.models.OpenVersion, kept by the database beside the journal), found by its two partial indexes
-# (those still holding; those closed after the date, by their end, then begun by it), so the cost
-# follows the items open on the date and the versions closed since, not the whole history. `paid` is what payments (and allocations of payments) brought, net of their reversals.
+# (those still holding, those closed since), so the cost follows the items open on the date, not the
+# history. `paid` is what payments (and allocations of payments) brought, net of their reversals.
 OPEN_AS_OF = """
     SELECT v.invoice_id, v.customer_id, v.due_date, v.capital, v.fees, v.interest, v.paid, v.open
       FROM ledger_openversion v
@@ -20,14 +20,14 @@ OPEN_AS_OF = """
     SELECT v.invoice_id, v.customer_id, v.due_date, v.capital, v.fees, v.interest, v.paid, v.open
       FROM ledger_openversion v
      WHERE v.ledger_id = %s AND v.valid_to IS NOT NULL AND v.open <> 0
-       AND v.valid_to > %s AND v.valid_from <= %s
+       AND daterange(v.valid_from, v.valid_to) @> %s::date
 """
 
 
 def open_as_of(ledger_id: int, as_of: date) -> tuple[str, list]:
     """The SELECT of the items open on `as_of` (invoice_id, customer_id, due_date, capital, fees, interest,
     paid, open) and its parameters, for the reports to build on."""
-    return OPEN_AS_OF, [ledger_id, as_of, ledger_id, as_of, as_of]
+    return OPEN_AS_OF, [ledger_id, as_of, ledger_id, as_of]
 
 
 # A report's page walks an index in its own order (the customers by number, the invoices by number) and
