@@ -57,7 +57,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import BankFileError, fixed_digits, fixed_minor, fixed_record, fixed_text, money_from_minor
+from .model import (
+    BankFileError,
+    fixed_digits,
+    fixed_minor,
+    fixed_record,
+    fixed_text,
+    money_from_minor,
+    refuse_nul,
+)
 from .model import column as _field
 from .model import column_int as _int
 
@@ -110,7 +118,7 @@ def _record(*parts: str) -> str:
 
 def bankgiro_digits(value: str) -> str:
     """A bankgiro number as digits (dashes and spaces dropped): 7 or 8 digits."""
-    digits = "".join(ch for ch in (value or "") if ch.isdigit())
+    digits = "".join(ch for ch in (value or "") if ch.isascii() and ch.isdigit())
     if len(digits) not in (7, 8) or len(digits) != len("".join((value or "").replace("-", "").split())):
         raise ValueError(f"{value!r} is not a bankgiro number (7 or 8 digits)")
     return digits
@@ -247,6 +255,7 @@ class RequestFile:
 
 
 def _lines(data: bytes) -> list[tuple[int, str]]:
+    refuse_nul(data)
     text = data.decode(ENCODING)
     lines = []
     for n, line in enumerate(text.split("\n"), 1):
@@ -407,7 +416,7 @@ def parse_mandates(data: bytes) -> MandateFile:
                 date=_date(line, 66, n, "mandate date"),
             )
         )
-        if not mandates[-1].payer_number.isdigit():
+        if not (mandates[-1].payer_number.isascii() and mandates[-1].payer_number.isdigit()):
             raise BankFileError("malformed", "the payer number (positions 13-28) must be digits", n)
     count = _int(end, 15, 21, end_no, "number of mandate records")
     if count != len(mandates):

@@ -46,7 +46,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import BankFileError, fixed_digits, fixed_minor, fixed_record, fixed_text, money_from_minor
+from .model import (
+    BankFileError,
+    fixed_digits,
+    fixed_minor,
+    fixed_record,
+    fixed_text,
+    money_from_minor,
+    refuse_nul,
+)
 from .model import column as _field
 from .model import column_int as _int
 
@@ -222,6 +230,7 @@ def _date(value: str, lineno: int, what: str, fmt: str = "%d%m%y") -> date | Non
 def parse_delivery(data: bytes) -> Delivery:
     """Read a Betalingsservice delivery; check its structure, each section's and the delivery's counts and
     totals. Reads Nets' agreement and payment information and our own collection delivery."""
+    refuse_nul(data)
     text = data.decode(ENCODING)
     lines = []
     for n, line in enumerate(text.split("\n"), 1):

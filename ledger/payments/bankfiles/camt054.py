@@ -286,7 +286,7 @@ def parse_camt054(data: bytes, *, name: str = "") -> BankFile:
         if summary is not None:
             declared_sum = _text(summary, "Sum")
             declared_n = _text(summary, "NbOfNtries")
-            if declared_n and declared_n.isdigit() and int(declared_n) != credit_entries_n:
+            if declared_n and declared_n.isascii() and declared_n.isdigit() and int(declared_n) != credit_entries_n:
                 raise BankFileError(
                     "record_count_mismatch",
                     f"TxsSummry/TtlCdtNtries says {declared_n} credit entries, found {credit_entries_n}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .model import FORMAT_BGMAX, FORMAT_CAMT054, FORMAT_OCR_GIRO, FORMATS, BankFile, BankFileError
+from .model import FORMAT_BGMAX, FORMAT_CAMT054, FORMAT_OCR_GIRO, FORMATS, BankFile, BankFileError, refuse_nul
 
 _CAMT054_NS = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.054\.\d{3}\.\d{2}")
 _BOMS = (b"\xef\xbb\xbf",)
@@ -40,6 +40,10 @@ def parse_bank_file(data: bytes, *, format: str | None = None, name: str = "") -
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("parse_bank_file() needs bytes")
     data = bytes(data)
+    try:
+        refuse_nul(data)
+    except BankFileError as exc:
+        _raise_named(exc, name)
     fmt = format or detect_format(data)
     if fmt not in FORMATS:
         raise BankFileError("unknown_format", f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -107,6 +111,10 @@ def open_bank_file(data: bytes, *, format: str | None = None, name: str = ""):
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("open_bank_file() needs bytes")
     data = bytes(data)
+    try:
+        refuse_nul(data)
+    except BankFileError as exc:
+        _raise_named(exc, name)
     fmt = format or detect_format(data)
     if fmt != FORMAT_OCR_GIRO:
         return _ParsedFile(parse_bank_file(data, format=fmt, name=name))

@@ -75,7 +75,7 @@ def _parse_record(lineno: int, line: str, dates: _Dates):
     try:
         # What netsgiro.records.parse() and Record.from_string() do for one line, without rebuilding
         # the class map each time, and with the dates converted once per distinct value.
-        record_type = netsgiro.RecordType(int(line[6:8])) if line[6:8].isdigit() else None
+        record_type = netsgiro.RecordType(int(line[6:8])) if line[6:8].isascii() and line[6:8].isdigit() else None
         if record_type not in _RECORD_CLASSES:
             raise ValueError(f"unknown record type {line[6:8]!r}")
         cls = _RECORD_CLASSES[record_type]

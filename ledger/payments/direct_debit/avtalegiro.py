@@ -28,6 +28,7 @@ from ledger.models import (
     PaymentFileStatus,
     User,
 )
+from ledger.payments.bankfiles.model import nul_byte_line
 from ledger.payments.direct_debit.common import (
     _DATE_ERRORS,
     _LOCK_AGREEMENTS,
@@ -75,6 +76,10 @@ class _AgreementFile:
 
 
 def _lines(data: bytes) -> list[tuple[int, str]]:
+    nul_line = nul_byte_line(data)
+    if nul_line is not None:
+        raise AgreementFileRejected("the file holds a NUL byte (0x00): a bank file is text", code="malformed",
+                                    line=nul_line)  # fmt: skip
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark added by some tool
         data = data[3:]
     text = data.decode(ENCODING)
@@ -87,7 +92,7 @@ def _parse_record(lineno: int, line: str):
             f"Nets records are {RECORD_LENGTH} characters, got {len(line)}", code="malformed", line=lineno
         )
     try:
-        record_type = netsgiro.RecordType(int(line[6:8])) if line[6:8].isdigit() else None
+        record_type = netsgiro.RecordType(int(line[6:8])) if line[6:8].isascii() and line[6:8].isdigit() else None
         if record_type not in _RECORD_CLASSES:
             raise ValueError(f"unknown record type {line[6:8]!r}")
         return _RECORD_CLASSES[record_type].from_string(line)
