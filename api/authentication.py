@@ -37,6 +37,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             raise exceptions.AuthenticationFailed("unknown or revoked token")
         token_used(token)
+        # for the action log (payex_ledger.middleware), which sees only Django's request
+        request._request.audit_token, request._request.audit_api_request = token, request
         return TokenPrincipal(token), token
 
     def authenticate_header(self, request):

@@ -1197,6 +1197,42 @@ class AuditEvent(models.Model):
         return f"{self.kind} {self.action} {self.target}"
 
 
+class ActionKind(models.TextChoices):
+    CHANGE = "change", "Change"
+    REVEAL = "reveal", "Reveal"
+
+
+class ActionLogEntry(models.Model):
+    """One request by an operator, an integrator or a customer that changed or revealed data (issue 29):
+    who, for which client and ledger, what (the route, its object, the fields sent with personal data and
+    secrets masked), the answer's status, from where, and the request id the logs carry. Written by
+    payex_ledger.middleware.ActionLogMiddleware after the answer, refused ones included; append-only: the
+    database refuses UPDATE and DELETE (ledger/sql/action_log.sql). What a settings change was
+    before and after is in AuditEvent, found by the same moment and actor."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    request_id = models.CharField(max_length=64)
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ledger = models.ForeignKey(Ledger, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.CharField(max_length=150, help_text="a username, 'token <prefix>', 'portal link', or blank")
+    channel = models.CharField(max_length=16, help_text="360, api, portal, admin or other")
+    kind = models.CharField(max_length=8, choices=ActionKind.choices)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    view = models.CharField(max_length=200, blank=True, help_text="the route's name")
+    target = models.JSONField(default=dict, blank=True, help_text="the route's arguments: the object acted on")
+    params = models.JSONField(default=dict, blank=True, help_text="the fields sent, masked")
+    status = models.PositiveSmallIntegerField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "-id"], name="actionlog_client_idx")]
+
+    def __str__(self):
+        return f"{self.actor} {self.method} {self.path} {self.status}"
+
+
 class InvoiceAttachment(models.Model):
     """A PDF the client sends with an invoice: its pages follow the invoice document's in the archived PDF,
     so every channel that carries the PDF (e-mail, eFaktura, paper) carries them (seeds 002, "Invoice

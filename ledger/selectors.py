@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from .errors import FileRejected, NotFound, ValidationFailed
 from .models import (
+    ActionLogEntry,
     Component,
     Customer,
     CustomerConsent,
@@ -374,3 +375,9 @@ def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def action_log_for_client(*, client_id: int, before_id: int | None = None) -> QuerySet[ActionLogEntry]:
+    """A client's action log, newest first; `before_id` pages by key (the log only grows)."""
+    rows = ActionLogEntry.objects.filter(client_id=client_id).select_related("ledger").order_by("-id")
+    return rows if before_id is None else rows.filter(id__lt=before_id)

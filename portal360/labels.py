@@ -209,7 +209,12 @@ EFAKTURA_MATCHED_BY = {
     "phone+email+postal_code": _("mobile, e-mail and postcode"),
 }
 
+ACTION_KIND = {"change": _("changed"), "reveal": _("read")}
+ACTION_CHANNEL = {"360": "360", "api": _("API"), "portal": _("Invoice portal"), "admin": _("Admin"), "other": _("Other")}
+
 TABLES = {
+    "action_kind": ACTION_KIND,
+    "action_channel": ACTION_CHANNEL,
     "claim_event": CLAIM_EVENT,
     "efaktura_matched_by": EFAKTURA_MATCHED_BY,
     "mandate_status": MANDATE_STATUS,

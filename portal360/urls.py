@@ -71,6 +71,8 @@ urlpatterns = [
     path("company/tokens/new/", company.token_create, name="company_token_create"),
     path("company/tokens/<int:token_id>/revoke/", company.token_revoke, name="company_token_revoke"),
     path("company/audit/", company.audit, name="company_audit"),
+    path("company/activity/", company.activity, name="company_activity"),
+    path("company/activity.csv", company.activity_csv, name="company_activity_csv"),
     # Dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("l/<str:company_no>/customers/<path:customer_no>/", customers.customer_detail, name="customer"),

@@ -182,6 +182,7 @@ def with_link(view=None, *, allow_closed=False):
                     ratelimit.bad_link(request)
                 return _refused(request, refused.reason, link=refused.link)
             request.portal_token = token
+            request.audit_ledger_id, request.audit_actor = link.ledger_id, "portal link"  # the action log's
             return view(request, link, *args, **kwargs)
 
         return wrapped

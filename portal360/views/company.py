@@ -1,10 +1,13 @@
 """Section "Company": the client's details and ledgers, the ledger rules and the claim process (changed
 by client administrators within the statutory limits, from a stated date), users, API tokens and the
-audit trail of who changed what."""
+audit trail of who changed what, and the action log of every request that changed or revealed data."""
+
+import csv
+import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +21,7 @@ from distribution.models import ClientDocumentProfile
 from distribution.profile import document_profile_change
 from ledger.errors import LedgerError
 from ledger.models import AuditEvent, User, UserRole
+from ledger.selectors import action_log_for_client
 from ledger.settings_changes import ledger_rules_change
 
 from .. import forms
@@ -266,3 +270,54 @@ def audit(request):
     return page(request, "portal360/company/audit.html",
                 {"events": events[:50], "page_no": number, "has_next": len(events) > 50, "tab": "audit"},
                 section="company")  # fmt: skip
+
+
+ACTIVITY_PAGE = 50
+ACTIVITY_COLUMNS = ["id", "created_at", "request_id", "actor", "channel", "kind", "method", "path", "view",
+                    "ledger", "target", "params", "status", "ip"]  # fmt: skip
+
+
+def activity(request):
+    """The client's action log, newest first, by key: client administrators (and our staff) only."""
+    _require_admin(request)
+    ctx = _ctx(request)
+    try:
+        before = int(request.GET["before"]) if "before" in request.GET else None
+    except ValueError:
+        before = None
+    rows = list(action_log_for_client(client_id=ctx.client.pk, before_id=before)[: ACTIVITY_PAGE + 1])
+    return page(request, "portal360/company/activity.html",
+                {"rows": rows[:ACTIVITY_PAGE], "next_before": rows[ACTIVITY_PAGE - 1].id if len(rows) > ACTIVITY_PAGE else None,
+                 "tab": "activity"},
+                section="company")  # fmt: skip
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def activity_csv(request):
+    """The whole action log of the client as CSV, streamed in pages by key (flat memory)."""
+    _require_admin(request)
+    client_id = _ctx(request).client.pk
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines():
+        yield "\ufeff" + writer.writerow(ACTIVITY_COLUMNS)
+        before = None
+        while True:
+            chunk = list(action_log_for_client(client_id=client_id, before_id=before)[:2000])
+            for r in chunk:
+                yield writer.writerow([
+                    r.id, r.created_at.isoformat(), r.request_id, r.actor, r.channel, r.kind, r.method, r.path,
+                    r.view, r.ledger.company_no if r.ledger else "", json.dumps(r.target, ensure_ascii=False),
+                    json.dumps(r.params, ensure_ascii=False), r.status, r.ip or "",
+                ])  # fmt: skip
+            if len(chunk) < 2000:
+                return
+            before = chunk[-1].id
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="activity.csv"'
+    return response
