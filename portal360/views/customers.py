@@ -72,10 +72,14 @@ def customer_detail(request, company_no: str, customer_no: str, *, posted=None):
             request, "portal360/_customer_invoices.html", {**data, "ledger": ledger}, section="customers"
         )
     action_forms, open_action = with_posted(_forms(data["customer"]), posted)
+    # A private person's national id is masked but on asking; the asking is kept in the action log.
+    reveal = request.GET.get("reveal") == "national_id" and posted is None
+    if reveal:
+        request.audit_reveal = True
     return page(
         request,
         "portal360/customer.html",
-        {**data, "ledger": ledger, "forms": action_forms, "open_action": open_action},
+        {**data, "ledger": ledger, "forms": action_forms, "open_action": open_action, "reveal_national_id": reveal},
         section="customers",
     )
 

@@ -81,6 +81,8 @@ def worklist_item_page(request, kind: str, item_id: int, *, posted=None):
     action_forms = {name: form_class() for name, form_class in ACTIONS[kind].items()}
     if posted:
         action_forms[posted[0]] = posted[1]
+    if getattr(item, "payer_account", ""):
+        request.audit_reveal = True  # the payer's whole account (masked in the list): kept in the action log
     return page(request, "portal360/worklists/item.html",
                 {"ledger": ledger, "kind": kind, "title": WORKLIST[kind], "item": item, "claim": claim,
                  "forms": action_forms, "open_action": posted[0] if posted else None,

@@ -105,3 +105,16 @@ def test_a_log_line_is_json_with_the_request_id():
         "-",
         "F-1",
     )
+
+
+def test_a_national_id_is_shown_in_full_only_on_asking_and_the_asking_is_logged(admin, ledger, customer):
+    url = f"/360/l/{ledger.company_no}/customers/{customer.customer_no}/"
+    page = admin.get(url).content.decode()
+    assert customer.national_id not in page and "•••••••2345" in page
+    assert not ActionLogEntry.objects.exists()
+    page = admin.get(url + "?reveal=national_id").content.decode()
+    assert customer.national_id in page
+    row = ActionLogEntry.objects.get()
+    assert (row.kind, row.actor, row.ledger_id, row.params, row.target["customer_no"]) == (
+        "reveal", "anna", ledger.pk, {"reveal": "national_id"}, customer.customer_no
+    )
