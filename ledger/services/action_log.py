@@ -26,12 +26,14 @@ def mask_value(name: str, value: str) -> str:
     return value[:MAX_VALUE]
 
 
-def mask_fields(fields: dict[str, list[str]]) -> dict[str, str | list[str]]:
-    """The fields of a form or a query, each masked by its name; at most MAX_FIELDS of them."""
+def mask_fields(fields: dict[str, list[str]]) -> dict[str, str]:
+    """The fields of a form or a query, each masked by its name, several values joined by ", " (a field
+    sent in the query and the body alike counted once); the CSRF token left out; at most MAX_FIELDS."""
     masked = {}
     for name, values in list(fields.items())[:MAX_FIELDS]:
-        kept = [mask_value(name, str(v)) for v in values]
-        masked[name[:100]] = kept[0] if len(kept) == 1 else kept
+        if name == "csrfmiddlewaretoken":
+            continue
+        masked[name[:100]] = ", ".join(dict.fromkeys(mask_value(name, str(v)) for v in values))
     return masked
 
 

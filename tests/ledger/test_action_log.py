@@ -48,7 +48,7 @@ def test_secrets_are_never_kept_and_personal_data_only_by_its_last_four():
         "name": ["Kari Nordmann"], "invoice_no": ["F-1", "F-2"],
     })  # fmt: skip
     assert masked == {
-        "password": "***", "otp_token": "***", "code": "***", "csrfmiddlewaretoken": "***",
+        "password": "***", "otp_token": "***", "code": "***",
         "national_id": "•••••••2345", "account": "•••••••0002", "email": "•••••••••••e.no",
-        "name": "Kari Nordmann", "invoice_no": ["F-1", "F-2"],
+        "name": "Kari Nordmann", "invoice_no": "F-1, F-2",
     }  # fmt: skip

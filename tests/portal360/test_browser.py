@@ -126,3 +126,21 @@ def test_lockout_after_repeated_failures(browser_page, world, settings):
     page.click("button:has-text('Continue')")
     page.wait_for_selector("text=Sign-in locked")
     screenshot(page, "360-locked")
+
+
+def test_the_activity_log_shows_what_was_asked_and_changed(browser_page, world):
+    """A client administrator's own log: the national id shown in full on asking, then the log."""
+    from ledger.models import UserRole
+
+    type(world["user"]).objects.filter(pk=world["user"].pk).update(role=UserRole.CLIENT_ADMIN)
+    page = browser_page
+    sign_in(page, world)
+    page.goto("/360/l/7101/customers/5001/")
+    assert "01019012345" not in page.content()
+    page.click("text=Show in full")
+    page.wait_for_selector("text=01019012345")
+    page.goto("/360/company/activity/")
+    rows = page.locator("#activity tbody tr")
+    assert rows.count() >= 2  # the sign-in steps and the asking
+    assert "/360/l/7101/customers/5001/" in rows.first.inner_text() and "olivia" in rows.first.inner_text()
+    screenshot(page, "360-activity")
