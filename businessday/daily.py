@@ -17,13 +17,18 @@ Each part is its own transaction and is safe to run twice for the same date; a p
 """
 
 import logging
+import os
+import socket
+import time
 from datetime import date
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounting.models import SettlementAgreement
 from accounting.services import accounting_files_write, settlement_book
+from businessday.models import ChunkStatus, DayChunk, DayPlan
 from claims.models import BusinessDayRun
 from claims.services.common import SYSTEM_ACTOR
 from claims.services.escalation import claims_escalate
@@ -102,9 +107,13 @@ def _run_part(name: str, run, *args) -> tuple[dict, bool]:
 
 
 def business_day_run(
-    *, as_of: date, company_nos: list[str] | None = None, parts: list[str] | None = None
+    *, as_of: date, company_nos: list[str] | None = None, parts: list[str] | None = None, workers: int = 1
 ) -> dict:
-    """Run the business day `as_of`; returns {"date", "ok", "inbox", "payments", "ledgers": [...]}."""
+    """Run the business day `as_of`; returns {"date", "ok", "inbox", "payments", "ledgers": [...]}.
+
+    The ledgers' parts are planned as one chunk per ledger (business_day_plan); with `workers` > 1,
+    workers - 1 Celery tasks join this process in working them off (business_day_work); the summary is
+    collected once every chunk is done, a dead worker's chunk taken over (business_day_collect)."""
     parts = list(parts or PARTS)
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -116,32 +125,117 @@ def business_day_run(
     if "payments" in parts:
         summary["payments"], ok = _run_part("payments", bank_inbox_scan)
         summary["ok"] &= ok and all(f["status"] != "error" for f in summary["payments"].get("files", []))
+    plan = business_day_plan(as_of=as_of, company_nos=company_nos, parts=parts)
+    if workers > 1:
+        from businessday.tasks import work_business_day  # (the task module imports this one)
+
+        for _ in range(workers - 1):
+            work_business_day.delay(plan.pk)
+    business_day_work(plan=plan)
+    entries = business_day_collect(plan=plan)
+    summary["ledgers"] = entries
+    summary["ok"] &= all(entry["ok"] for entry in entries)
+    return summary
+
+
+def business_day_plan(*, as_of: date, company_nos: list[str] | None = None, parts: list[str]) -> DayPlan:
+    """A new run of the day: one pending chunk per ledger (all, or those named), set-based."""
     ledgers = Ledger.objects.order_by("company_no")
     if company_nos:
         ledgers = ledgers.filter(company_no__in=company_nos)
         missing = set(company_nos) - set(ledgers.values_list("company_no", flat=True))
         if missing:
             raise LedgerError(f"no ledger {', '.join(sorted(missing))}", code="ledger_not_found")
-    for ledger in ledgers:
-        if not _day_claim(ledger, as_of):
-            summary["ledgers"].append(
-                {"ledger": ledger.company_no, "ok": True, "skipped": "the day is running in another process"}
+    with transaction.atomic():
+        plan = DayPlan.objects.create(business_date=as_of, parts=[p for p in LEDGER_PARTS if p in parts])
+        ledger_sql, ledger_params = ledgers.values("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO businessday_daychunk (plan_id, ledger_id, status, worker, claims, summary) "
+                f"SELECT %s, l.id, 'pending', '', 0, '{{}}' FROM ({ledger_sql}) l",
+                [plan.pk, *ledger_params],
             )
-            continue
+    return plan
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def _chunk_claim(plan: DayPlan, worker: str) -> DayChunk | None:
+    """The next pending chunk of the plan, claimed by a conditional UPDATE (SKIP LOCKED: workers never
+    wait for each other), or None when none is pending."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE businessday_daychunk SET status = 'running', worker = %s, claims = claims + 1,
+                      claimed_at = now()
+                WHERE id = (SELECT id FROM businessday_daychunk WHERE plan_id = %s AND status = 'pending'
+                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id""",
+            [worker, plan.pk],
+        )
+        row = cursor.fetchone()
+    return None if row is None else DayChunk.objects.select_related("ledger").get(pk=row[0])
+
+
+def _chunk_take_over(plan: DayPlan, worker: str) -> DayChunk | None:
+    """A running chunk whose worker died: its ledger's day lock is free (the lock goes with the session,
+    _day_claim), so this worker takes the lock and the chunk; its parts are idempotent, so what the dead
+    worker finished stays as it was. Returns the chunk with its ledger's day lock held."""
+    for chunk in DayChunk.objects.filter(plan=plan, status=ChunkStatus.RUNNING).select_related("ledger"):
+        if not _day_claim(chunk.ledger, plan.business_date):
+            continue  # alive, or another plan's run of the same day holds it
+        taken = DayChunk.objects.filter(pk=chunk.pk, status=ChunkStatus.RUNNING, worker=chunk.worker).update(
+            worker=worker, claims=F("claims") + 1, claimed_at=timezone.now()
+        )
+        if taken:
+            chunk.refresh_from_db()
+            return chunk
+        _day_release(chunk.ledger, plan.business_date)
+    return None
+
+
+def _chunk_run(plan: DayPlan, chunk: DayChunk, *, locked: bool) -> None:
+    ledger, as_of = chunk.ledger, plan.business_date
+    if not locked and not _day_claim(ledger, as_of):
+        entry = {"ledger": ledger.company_no, "ok": True, "skipped": "the day is running in another process"}
+    else:
         try:
             run = BusinessDayRun.objects.create(ledger=ledger, business_date=as_of)
             entry = {"ledger": ledger.company_no, "ok": True}
-            for name in LEDGER_PARTS:
-                if name in parts:
-                    entry[name], ok = _run_part(name, LEDGER_PART_RUNNERS[name], ledger, as_of)
-                    entry["ok"] &= ok
+            for name in plan.parts:
+                entry[name], ok = _run_part(name, LEDGER_PART_RUNNERS[name], ledger, as_of)
+                entry["ok"] &= ok
             run.summary, run.finished_at = entry, timezone.now()
             run.save(update_fields=["summary", "finished_at"])
         finally:
             _day_release(ledger, as_of)
-        summary["ok"] &= entry["ok"]
-        summary["ledgers"].append(entry)
-    return summary
+    DayChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.DONE, summary=entry, finished_at=timezone.now())
+
+
+def business_day_work(*, plan: DayPlan, worker: str | None = None) -> int:
+    """Work off the plan's pending chunks, one at a time, until none is left; returns how many this
+    worker ran. Any number of workers, in any processes, may work one plan at once."""
+    worker = worker or _worker_name()
+    done = 0
+    while (chunk := _chunk_claim(plan, worker)) is not None:
+        _chunk_run(plan, chunk, locked=False)
+        done += 1
+    return done
+
+
+def business_day_collect(*, plan: DayPlan, poll_seconds: float = 0.2, worker: str | None = None) -> list[dict]:
+    """Wait for every chunk of the plan to be done, taking over those of workers that died, and return
+    the ledgers' entries in the order of their CompanyNo."""
+    worker = worker or _worker_name()
+    while DayChunk.objects.filter(plan=plan).exclude(status=ChunkStatus.DONE).exists():
+        business_day_work(plan=plan, worker=worker)  # a chunk planned but not yet claimed
+        chunk = _chunk_take_over(plan, worker)
+        if chunk is not None:
+            _chunk_run(plan, chunk, locked=True)
+        elif DayChunk.objects.filter(plan=plan).exclude(status=ChunkStatus.DONE).exists():
+            time.sleep(poll_seconds)  # other workers are on the rest
+    return [c.summary for c in DayChunk.objects.filter(plan=plan).order_by("ledger__company_no")]
 
 
 # A ledger's business day runs in one process at a time, whoever sent it (the beat, a task the broker
