@@ -20,7 +20,7 @@ def run_daily(as_of: str | None = None) -> dict:
         if as_of
         else timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.BUSINESS_TIME_ZONE))
     )
-    return business_day_run(as_of=day)
+    return business_day_run(as_of=day, workers=settings.BUSINESS_DAY_WORKERS)
 
 
 @shared_task(name="businessday.work")

@@ -202,6 +202,8 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 TIME_ZONE = "UTC"
 # The day the beat-scheduled business day runs for (each ledger books in its own time zone).
 BUSINESS_TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Europe/Oslo")
+# Workers sharing the beat's business day, one ledger (a chunk) at a time each (businessday/daily.py).
+BUSINESS_DAY_WORKERS = max(1, int(os.environ.get("BUSINESS_DAY_WORKERS", "1")))
 USE_I18N = True
 USE_TZ = True
 
