@@ -7,6 +7,7 @@ import logging
 from http import HTTPStatus
 
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -134,6 +135,7 @@ def problem_exception_handler(exc, context):
     return _response(body, headers)
 
 
+@csrf_exempt  # a token's POST to a path that matches nothing: the 404, not Django's HTML CSRF page
 def unknown_endpoint(request, *args, **kwargs):
     """Every /api/ path no route matches: a problem+json 404 rather than Django's HTML page."""
     from django.http import JsonResponse

@@ -18,7 +18,13 @@ MAX_VALUE = 200  # characters kept of a value; a file's content never reaches he
 MAX_FIELDS = 50
 
 
+def clean_text(text: str) -> str:
+    """Text PostgreSQL can keep: no NUL, no lone surrogates (both arrive in hostile requests)."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def mask_value(name: str, value: str) -> str:
+    value = clean_text(value)
     if SECRET.search(name):
         return "***"
     if PERSONAL.search(name):
@@ -33,7 +39,7 @@ def mask_fields(fields: dict[str, list[str]]) -> dict[str, str]:
     for name, values in list(fields.items())[:MAX_FIELDS]:
         if name == "csrfmiddlewaretoken":
             continue
-        masked[name[:100]] = ", ".join(dict.fromkeys(mask_value(name, str(v)) for v in values))
+        masked[clean_text(name[:100])] = ", ".join(dict.fromkeys(mask_value(name, str(v)) for v in values))
     return masked
 
 
@@ -60,8 +66,8 @@ def action_log_record(*, action: Action) -> ActionLogEntry:
     with transaction.atomic():
         return ActionLogEntry.objects.create(
             request_id=action.request_id[:64], channel=action.channel, kind=action.kind,
-            method=action.method[:8], path=action.path[:500], status=action.status, view=action.view[:200],
-            actor=action.actor[:150], user_id=action.user_id, client_id=action.client_id,
-            ledger_id=action.ledger_id, target={k: mask_value(k, str(v)) for k, v in action.target.items()},
+            method=clean_text(action.method[:8]), path=clean_text(action.path[:500]), status=action.status,
+            view=clean_text(action.view[:200]), actor=clean_text(action.actor[:150]), user_id=action.user_id, client_id=action.client_id,
+            ledger_id=action.ledger_id, target={clean_text(k): mask_value(k, str(v)) for k, v in action.target.items()},
             params=action.params, ip=action.ip,
         )  # fmt: skip

@@ -52,3 +52,14 @@ def test_secrets_are_never_kept_and_personal_data_only_by_its_last_four():
         "national_id": "•••••••2345", "account": "•••••••0002", "email": "•••••••••••e.no",
         "name": "Kari Nordmann", "invoice_no": "F-1, F-2",
     }  # fmt: skip
+
+
+def test_a_hostile_request_is_kept_too_nul_bytes_and_lone_surrogates_replaced():
+    """Found by tests/api/test_stateful.py: a NUL in a field failed the row (PostgreSQL's jsonb refuses it)."""
+    ledger = LedgerFactory()
+    row = action_log_record(action=Action(
+        request_id="r-12345678", channel="api", kind="change", method="POST", path="/api/v1/\x00/", status=404,
+        client_id=ledger.client_id, target={"invoice_no": "A\x00\udb3f"}, params=mask_fields({"n\x00": ["x\x00y"]}),
+    ))  # fmt: skip
+    row.refresh_from_db()
+    assert (row.path, row.target, row.params) == ("/api/v1/\ufffd/", {"invoice_no": "A\ufffd?"}, {"n\ufffd": "x\ufffdy"})
