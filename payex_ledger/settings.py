@@ -227,6 +227,18 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = BUSINESS_TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Queues per job kind, so a long import cannot hold up the business day or the sending (docker-compose.yml
+# runs a worker per queue; docs/scaling.md). Off by default: a single worker on the default queue then
+# runs everything.
+CELERY_QUEUES_BY_KIND = os.environ.get("CELERY_QUEUES_BY_KIND", "") == "1"
+TASK_QUEUES = {
+    "cusin.scan_inbox": "imports",
+    "claims.run_daily": "daily",
+    "businessday.work": "daily",
+    "distribution.distribute_documents": "distribution",
+}
+if CELERY_QUEUES_BY_KIND:
+    CELERY_TASK_ROUTES = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 # A worker may die in the middle of a task (SIGKILL, out of memory, the machine gone; docs/reliability.md).
 # A task is acknowledged only once it has finished, so the broker delivers it again; a prefork child that
 # dies puts its task back at once; each worker process reserves one task at a time, so a dead worker
