@@ -2,6 +2,7 @@
 claimed by one worker with a conditional UPDATE (businessday/daily.py). The ledgers' own records of what
 each part did stay in claims.BusinessDayRun."""
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ class DayChunk(models.Model):
     claims = models.PositiveSmallIntegerField(default=0, help_text="times claimed: more than 1 is a takeover")
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         constraints = [
