@@ -51,12 +51,18 @@ def report_csv(report: Report) -> bytes:
 
 def report_csv_chunks(*, query: ReportQuery, rows_per_chunk: int = 2000) -> Iterator[bytes]:
     """The same CSV as `report_csv`, produced piece by piece from the server-side cursor."""
+    return csv_chunks(columns=query.columns, rows=report_rows(query=query), rows_per_chunk=rows_per_chunk)
+
+
+def csv_chunks(*, columns: list[str], rows, rows_per_chunk: int = 2000) -> Iterator[bytes]:
+    """A CSV as report_csv writes one (BOM, `;`, CR LF), in pieces of `rows_per_chunk` rows from any
+    iterable of rows, for a streaming response with flat memory."""
     line = _Line()
     writer = _csv_writer(line)
-    writer.writerow(query.columns)
+    writer.writerow(columns)
     yield b"\xef\xbb\xbf" + line.take()
     batch = 0
-    for row in report_rows(query=query):
+    for row in rows:
         writer.writerow([_cell(v) for v in row])
         batch += 1
         if batch == rows_per_chunk:

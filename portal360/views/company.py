@@ -2,7 +2,6 @@
 by client administrators within the statutory limits, from a stated date), users, API tokens and the
 audit trail of who changed what, and the action log of every request that changed or revealed data."""
 
-import csv
 import json
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounting.reports.downloads import csv_chunks
 from api.models import ApiToken
 from claims.models import ClaimSettings
 from claims.selectors import claim_steps
@@ -292,32 +292,27 @@ def activity(request):
                 section="company")  # fmt: skip
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def activity_csv(request):
-    """The whole action log of the client as CSV, streamed in pages by key (flat memory)."""
+    """The whole action log of the client as CSV, read in pages by key and streamed (flat memory)."""
     _require_admin(request)
     client_id = _ctx(request).client.pk
-    writer = csv.writer(_Echo(), delimiter=";")
 
-    def lines():
-        yield "\ufeff" + writer.writerow(ACTIVITY_COLUMNS)
+    def rows():
         before = None
         while True:
             chunk = list(action_log_for_client(client_id=client_id, before_id=before)[:2000])
             for r in chunk:
-                yield writer.writerow([
+                yield [
                     r.id, r.created_at.isoformat(), r.request_id, r.actor, r.channel, r.kind, r.method, r.path,
                     r.view, r.ledger.company_no if r.ledger else "", json.dumps(r.target, ensure_ascii=False),
                     json.dumps(r.params, ensure_ascii=False), r.status, r.ip or "",
-                ])  # fmt: skip
+                ]  # fmt: skip
             if len(chunk) < 2000:
                 return
             before = chunk[-1].id
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_chunks(columns=ACTIVITY_COLUMNS, rows=rows()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="activity.csv"'
     return response

@@ -39,11 +39,7 @@ def parse_bank_file(data: bytes, *, format: str | None = None, name: str = "") -
 
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("parse_bank_file() needs bytes")
-    data = bytes(data)
-    try:
-        refuse_nul(data)
-    except BankFileError as exc:
-        _raise_named(exc, name)
+    data = _text_bytes(data, name)
     fmt = format or detect_format(data)
     if fmt not in FORMATS:
         raise BankFileError("unknown_format", f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -52,6 +48,16 @@ def parse_bank_file(data: bytes, *, format: str | None = None, name: str = "") -
         return parser(data, name=name)
     except BankFileError as exc:
         _raise_named(exc, name)
+
+
+def _text_bytes(data, name: str) -> bytes:
+    """The file's bytes, refused (naming the file) when they hold a NUL: no bank file does."""
+    data = bytes(data)
+    try:
+        refuse_nul(data)
+    except BankFileError as exc:
+        _raise_named(exc, name)
+    return data
 
 
 def _raise_named(exc: BankFileError, name: str):
@@ -110,11 +116,7 @@ def open_bank_file(data: bytes, *, format: str | None = None, name: str = ""):
 
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("open_bank_file() needs bytes")
-    data = bytes(data)
-    try:
-        refuse_nul(data)
-    except BankFileError as exc:
-        _raise_named(exc, name)
+    data = _text_bytes(data, name)
     fmt = format or detect_format(data)
     if fmt != FORMAT_OCR_GIRO:
         return _ParsedFile(parse_bank_file(data, format=fmt, name=name))
