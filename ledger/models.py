@@ -1114,6 +1114,22 @@ class DirectDebitAttempt(models.Model):
     # waits for its money (booked from the bank's payment file) and is not failed for being late.
     bank_outcome = models.CharField(max_length=10, choices=DirectDebitBankOutcome.choices, blank=True)
     bank_result = models.CharField(max_length=200, blank=True)
+    # An approved debit (Autogiro, Betalingsservice) is booked from the bank's result file as this
+    # payment; the bank's own line for the money, when it arrives in a payment file, reconciles it
+    # instead of being booked a second time.
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reconciled_on = models.DateField(
+        null=True, blank=True, help_text="the booking date of the bank's line for the debited money"
+    )
+    # db_default: the claim files' set-based INSERT names the columns it fills.
+    reconciled_ref = models.CharField(
+        max_length=64, blank=True, db_default="", help_text="the bank archive reference of that line"
+    )
+    reconciled_file = models.ForeignKey(
+        PaymentFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sent_on = models.DateField(help_text="the business day the claim was sent")
     settled_on = models.DateField(
         null=True, blank=True, help_text="the business day it was found paid or failed"
@@ -1145,8 +1161,32 @@ class DirectDebitAttempt(models.Model):
                 | (~Q(status="cancelled") & Q(cancel_file__isnull=True)),
                 name="debit_attempt_cancelled_has_file",
             ),
+            # Booked from the result file means paid; reconciled means booked first, and by one line.
+            models.CheckConstraint(
+                condition=Q(payment__isnull=True) | Q(status="paid", bank_outcome="approved"),
+                name="debit_attempt_booked_is_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reconciled_on__isnull=True, reconciled_ref="", reconciled_file__isnull=True)
+                | Q(payment__isnull=False, reconciled_on__isnull=False, reconciled_file__isnull=False)
+                & ~Q(reconciled_ref=""),
+                name="debit_attempt_reconciled_whole",
+            ),
+            models.UniqueConstraint(
+                fields=["ledger", "reconciled_ref"],
+                condition=~Q(reconciled_ref=""),
+                name="debit_attempt_reconciled_ref_once",
+            ),
         ]
-        indexes = [models.Index(fields=["ledger", "status", "due_date"], name="debit_attempt_status_idx")]
+        indexes = [
+            models.Index(fields=["ledger", "status", "due_date"], name="debit_attempt_status_idx"),
+            # The approved debits whose money has not been seen yet: read by every payment import.
+            models.Index(
+                fields=["ledger"],
+                name="debit_attempt_awaiting_idx",
+                condition=Q(payment__isnull=False, reconciled_on__isnull=True),
+            ),
+        ]
         ordering = ["invoice_id", "attempt_no"]
 
     def __str__(self):

@@ -153,6 +153,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
     checks.append(verify_check("bank_in_equals_bank_files", _bank_in_problems(ledger)))
     checks.append(verify_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
     checks.append(verify_check("payouts_equal_journal", _payout_problems(ledger)))
+    checks.append(verify_check("booked_debits_equal_payments", _booked_debit_problems(ledger)))
     checks.append(verify_check("dashboard_summaries_equal_journal", ledger_summaries_problems(ledger=ledger)))
     checks.append(verify_check("open_versions_equal_journal", ledger_open_versions_problems(ledger=ledger)))
     return checks
@@ -210,6 +211,32 @@ def _bank_in_problems(ledger: Ledger) -> list[dict]:
         )
     ]
     return problems
+
+
+def _booked_debit_problems(ledger: Ledger) -> list[dict]:
+    """Each direct debit booked from its result file is the payment of its own ledger, invoice, amount
+    and archive reference (DD-<attempt>), and a reconciling line is not also a booked payment."""
+    return [
+        {"invoice": invoice_no, "attempt": attempt_no, "amount": str(amount), "payment": ref,
+         "payment_amount": str(paid), "problem": problem}
+        for invoice_no, attempt_no, amount, ref, paid, problem in _fetch(
+            """SELECT i.invoice_no, a.attempt_no, a.amount, pay.bank_archive_ref, pay.amount,
+                      CASE WHEN pay.ledger_id <> a.ledger_id OR pay.invoice_id IS DISTINCT FROM a.invoice_id
+                                OR pay.bank_archive_ref <> 'DD-' || a.id THEN 'not this debit''s payment'
+                           WHEN pay.amount <> a.amount THEN 'amounts differ'
+                           ELSE 'reconciling line booked as a payment too' END
+                 FROM ledger_directdebitattempt a
+                 JOIN ledger_invoice i ON i.id = a.invoice_id
+                 JOIN ledger_payment pay ON pay.id = a.payment_id
+                WHERE a.ledger_id = %(ledger)s
+                  AND (pay.ledger_id <> a.ledger_id OR pay.invoice_id IS DISTINCT FROM a.invoice_id
+                       OR pay.bank_archive_ref <> 'DD-' || a.id OR pay.amount <> a.amount
+                       OR EXISTS (SELECT 1 FROM ledger_payment dup
+                                   WHERE dup.ledger_id = a.ledger_id AND dup.bank_archive_ref = a.reconciled_ref))
+                ORDER BY i.invoice_no, a.attempt_no""",
+            {"ledger": ledger.id},
+        )
+    ]  # fmt: skip
 
 
 def _customer_credit_problems(ledger: Ledger) -> list[dict]:

@@ -9,6 +9,7 @@ from accounting.reports.monthly import monthly_accounting_query, monthly_bookkee
 from accounting.reports.payments import (
     _unidentified_payments_query,
     customer_credit_balances,
+    debits_awaiting_money_query,
     payment_files_query,
     payouts_query,
     settlements_query,
@@ -53,6 +54,7 @@ REPORT_KINDS: dict[str, ReportKind] = {
         ReportKind("payouts", payouts_query, "range", ("customer_no",)),
         ReportKind("payment_files", payment_files_query, "range"),
         ReportKind("unidentified_payments", _unidentified_payments_query, "as_of"),
+        ReportKind("debits_awaiting_money", debits_awaiting_money_query, "as_of"),
     )
 }
 

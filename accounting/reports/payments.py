@@ -185,3 +185,27 @@ def _unidentified_payments_query(*, ledger: Ledger, as_of: date) -> ReportQuery:
         keyset=(1, 0, 6),  # booking_date, bank_archive_ref, id
         hidden_columns=1,
     )
+
+
+def debits_awaiting_money_query(*, ledger: Ledger, as_of: date) -> ReportQuery:
+    """Direct debits the bank reported approved and we booked from its result file, whose money had not
+    come in a payment file by `as_of`: what the bank owes the client-funds account, oldest first."""
+    return ReportQuery(
+        "debits_awaiting_money",
+        f"Direct debits awaiting their money {ledger.company_no} as of {as_of}",
+        ["settled_on", "due_date", "invoice_no", "customer_no", "customer_name", "bank_archive_ref", "amount",
+         "days_waiting"],
+        """SELECT a.settled_on, a.due_date, i.invoice_no, cu.customer_no, cu.name, pay.bank_archive_ref, a.amount,
+                  %s::date - a.settled_on, a.id
+             FROM ledger_directdebitattempt a
+             JOIN ledger_invoice i ON i.id = a.invoice_id
+             JOIN ledger_customer cu ON cu.id = a.customer_id
+             JOIN ledger_payment pay ON pay.id = a.payment_id
+            WHERE a.ledger_id = %s AND a.payment_id IS NOT NULL AND a.settled_on <= %s
+              AND (a.reconciled_on IS NULL OR a.reconciled_on > %s)
+            ORDER BY a.settled_on, a.id""",
+        [as_of, ledger.id, as_of, as_of],
+        money_columns=("amount",),
+        keyset=(0, 8),  # settled_on, id
+        hidden_columns=1,
+    )  # fmt: skip

@@ -31,6 +31,7 @@ from ledger.payments.booking import (
     _round,
     _round_fields,
 )
+from ledger.payments.debit_reconciliation import DebitsAwaitingMoney
 from ledger.payments.matching import _Planner
 from ledger.selectors import ledger_for_account
 from ledger.services.common import _actor_fields
@@ -60,6 +61,7 @@ def _empty_summary(name: str, fmt: str, ledger: Ledger | None) -> dict:
         "unidentified": 0,
         "misdirected": 0,
         "duplicates_skipped": 0,
+        "debits_reconciled": 0,
         "not_booked": 0,
         "booked_by_date": {},
         "errors": [],
@@ -185,12 +187,15 @@ def _book_rounds(
     expected: int,
     actor,
     summary,
+    reconcile: bool = True,
 ):
     """Book the file's payments in rounds (FIRST_ROUND, then WRITE_CHUNK payments): each round's
     payments are checked (currency, kind, archive reference booked before), planned (`_Planner`) and
     built here, then stored by a `_BackgroundWriter` while the next round is read and planned.
-    Fills in the summary's counts."""
+    Fills in the summary's counts. With `reconcile`, a line bringing the money of a direct debit booked
+    from its result file reconciles that debit instead of being booked (debit_reconciliation.py)."""
     planner = _Planner(ledger)
+    awaiting = DebitsAwaitingMoney(ledger) if reconcile else None
     planner.preload(references)
     fields = _round_fields(ledger, file_row, actor)
     booked_by_date: dict[date, Decimal] = defaultdict(Decimal)
@@ -201,7 +206,10 @@ def _book_rounds(
     with _BackgroundWriter() as writer:
         size, first = FIRST_ROUND, True
         while batch := list(islice(payments, size)):
-            plans = planner.plan(_bookable(ledger, batch, summary))
+            bookable = _bookable(ledger, batch, summary)
+            if awaiting is not None:
+                bookable = awaiting.take(bookable, summary)
+            plans = planner.plan(bookable)
             for plan in plans:
                 summary[_OUTCOME_KEYS[plan.outcome]] += 1
                 if plan.outcome == Payment.Outcome.MISDIRECTED:
@@ -215,6 +223,8 @@ def _book_rounds(
                 writer.submit(_round(plans, analyze=first and expected >= BULK_SIZE, **fields))
                 first = False
             size = WRITE_CHUNK
+    if awaiting is not None:
+        awaiting.record(file_row)
     summary["payments"] = booked
     summary["total_amount"] = str(to_money(sum(booked_by_date.values(), ZERO)))
     summary["booked_by_date"] = {d.isoformat(): str(to_money(a)) for d, a in sorted(booked_by_date.items())}
@@ -256,8 +266,14 @@ def _archive_refs_booked(ledger: Ledger, archive_refs: list[str]) -> set[str]:
         return set()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT bank_archive_ref FROM ledger_payment WHERE ledger_id = %s AND bank_archive_ref = ANY(%s::text[])",
-            [ledger.id, archive_refs],
+            # A line that reconciled a direct debit booked from its result file was booked, in effect.
+            """
+            SELECT bank_archive_ref FROM ledger_payment WHERE ledger_id = %(ledger)s AND bank_archive_ref = ANY(%(refs)s::text[])
+             UNION ALL
+            SELECT reconciled_ref FROM ledger_directdebitattempt
+             WHERE ledger_id = %(ledger)s AND reconciled_ref = ANY(%(refs)s::text[])
+            """,
+            {"ledger": ledger.id, "refs": archive_refs},
         )
         return {ref for (ref,) in cursor.fetchall()}
 

@@ -52,12 +52,17 @@ REPORT_TITLES = {
         _("Each bank payment file read: its payments and what became of them."),
     ),
     "unidentified_payments": (_("Unidentified payments"), _("Money held on suspense on the date.")),
+    "debits_awaiting_money": (
+        _("Direct debits awaiting their money"),
+        _("Debits the bank approved and we booked, whose money had not arrived on the date."),
+    ),
 }
 REPORT_GROUPS = [
     (_("Invoices and claims"), ["created_invoices", "created_invoices_files", "aging", "ledger",
                                 "invoice_claims", "write_offs"]),
     (_("Accounting"), ["monthly_accounting"]),
-    (_("Settlement and payments"), ["settlements", "payouts", "payment_files", "unidentified_payments"]),
+    (_("Settlement and payments"), ["settlements", "payouts", "payment_files", "unidentified_payments",
+                                      "debits_awaiting_money"]),
 ]  # fmt: skip
 
 COLUMN_LABELS = {
@@ -132,6 +137,8 @@ COLUMN_LABELS = {
     "bank_archive_ref": _("Bank reference"),
     "payer_name": _("Payer"),
     "unallocated": _("Unallocated"),
+    "settled_on": _("Booked from the result"),
+    "days_waiting": _("Days waiting"),
 }
 # Columns holding the name of a file in the ledger's outbox: shown as a download link.
 FILE_COLUMNS = {"balance_report_file", "balance_report_pdf", "payment_file", "ocr_file"}

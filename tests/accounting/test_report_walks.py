@@ -117,7 +117,8 @@ def test_every_report_pages_by_its_keyset_to_the_same_rows(ledger, name, tmp_pat
     query = report_query(ledger=ledger, name=name, **period)
     assert query.keyset, name
     whole = report_run(query).rows
-    assert len(whole) >= 2 or name in ("payouts", "settlements"), name  # no payouts or settlements here
+    # no payouts, settlements or direct debits here
+    assert len(whole) >= 2 or name in ("payouts", "settlements", "debits_awaiting_money"), name
     assert all(len(row) == len(query.columns) for row in whole)
     assert walked(query, 1) == whole
     assert walked(query, 2) == whole

@@ -155,6 +155,7 @@ def test_verify_ledger_passes_on_consistent_books(db):
         "bank_in_equals_bank_files",
         "customer_credit_equals_surplus",
         "payouts_equal_journal",
+        "booked_debits_equal_payments",
         "dashboard_summaries_equal_journal",
         "open_versions_equal_journal",
         "document_months_equal_documents",

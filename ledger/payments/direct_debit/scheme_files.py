@@ -23,8 +23,11 @@ from ledger.models import (
     DirectDebitStatus,
     InvoiceEventKind,
     Ledger,
+    PaymentFile,
     PaymentFileStatus,
 )
+from ledger.payments import bankfiles
+from ledger.payments.bank_import import _book_rounds, _empty_summary
 from ledger.payments.bankfiles import autogiro, betalingsservice
 from ledger.payments.bankfiles.model import BankFileError
 from ledger.payments.direct_debit.autogiro import autogiro_mandate_answers
@@ -298,9 +301,10 @@ def _apply_consent_notices(ledger, kind, notices, summary, file_name, booking_da
     CustomerEvent.objects.bulk_create(events)
 
 
-def _apply_result_notices(ledger, kind, results, summary, booking_date, actor) -> None:
+def _apply_result_notices(ledger, kind, results, summary, source, booking_date, actor) -> None:
     """Failed debits fail their attempt now (with the bank's reason, and the retry rule); approved ones
-    wait for their money; renewed ones are noted. A result for no sent attempt is listed as an error."""
+    are booked as payments (`_book_approved_debits`); renewed ones are noted. A result for no sent
+    attempt is listed as an error."""
     created_by_id, actor_label = _actor_fields(actor)
     by_reference: dict[str, list[DirectDebitAttempt]] = {}
     for a in (
@@ -320,7 +324,7 @@ def _apply_result_notices(ledger, kind, results, summary, booking_date, actor) -
         return (same_day or out or candidates or [None])[-1]
 
     bank = "Bankgirot" if kind == DirectDebitKind.AUTOGIRO_SE else "Nets"
-    failed_ids, failed_reasons = [], []
+    failed_ids, failed_reasons, approved = [], [], []
     for r in results:
         attempt = attempt_for(r)
         if attempt is None or attempt.amount != r.amount:
@@ -340,9 +344,14 @@ def _apply_result_notices(ledger, kind, results, summary, booking_date, actor) -
             failed_ids.append(attempt.id)
             failed_reasons.append(reason)
             continue
+        if r.outcome == DirectDebitBankOutcome.APPROVED:
+            approved.append((attempt, r, reason))
+            continue
         attempt.bank_outcome, attempt.bank_result = r.outcome, reason
         attempt.save(update_fields=["bank_outcome", "bank_result"])
-        summary["approved" if r.outcome == DirectDebitBankOutcome.APPROVED else "renewed"] += 1
+        summary["renewed"] += 1
+    if approved:
+        _book_approved_debits(ledger, kind, approved, summary, source, booking_date, actor)
     if not failed_ids:
         return
     with connection.cursor() as cursor:
@@ -369,6 +378,87 @@ def _apply_result_notices(ledger, kind, results, summary, booking_date, actor) -
     summary["exhausted"] += sum(1 for _, attempt_no, _, _ in rows if attempt_no >= DIRECT_DEBIT_MAX_ATTEMPTS)
 
 
+_BOOKED_SQL = """
+UPDATE ledger_directdebitattempt a
+   SET status = %(paid)s, settled_on = %(as_of)s, settled_at = %(now)s, bank_outcome = %(approved)s,
+       bank_result = v.result, payment_id = p.id,
+       reason = format('Approved by the bank: booked as payment %%s', p.bank_archive_ref)
+  FROM unnest(%(ids)s::bigint[], %(results)s::text[], %(refs)s::text[]) AS v(id, result, archive_ref)
+  JOIN ledger_payment p ON p.ledger_id = %(ledger)s AND p.bank_archive_ref = v.archive_ref
+ WHERE a.id = v.id AND a.status = %(sent)s
+"""
+
+
+_PAYMENT_FORMAT = {DirectDebitKind.AUTOGIRO_SE: "autogiro", DirectDebitKind.BETALINGSSERVICE_DK: "betalingsservice"}
+
+
+def _debit_archive_ref(attempt: DirectDebitAttempt) -> str:
+    """The booked debit's bank archive reference: one per attempt, so a result read again books nothing."""
+    return f"DD-{attempt.pk}"
+
+
+def _book_approved_debits(ledger, kind, approved, summary, source, booking_date, actor) -> None:
+    """Book the debits the bank reports approved as payments on the client-funds account, on the booking
+    date, valued on the debit date, through the payment import's own matching and booking (a debit on an
+    invoice settled otherwise meanwhile becomes the customer's credit balance, as any payment would). The
+    result file is kept as a payment file, so the payments have their file in 360 and the API. The bank's
+    own line for the money, later, reconciles the debit instead of being booked again
+    (ledger.payments.debit_reconciliation).
+
+    Runs in the result file's transaction, holding the ledger's row as a payment import does."""
+    Ledger.objects.select_for_update().filter(pk=ledger.pk).first()
+    created_by_id, actor_label = _actor_fields(actor)
+    file_row = PaymentFile.objects.create(
+        ledger=ledger, file_name=source["file_name"][:255], format=_PAYMENT_FORMAT[kind],
+        digest=source["digest"], size=source["size"], status=PaymentFileStatus.ACCEPTED, summary={},
+        created_by_id=created_by_id, actor=actor_label,
+    )  # fmt: skip
+    bank_name = "Bankgirot" if kind == DirectDebitKind.AUTOGIRO_SE else "Nets"
+    payments = [
+        bankfiles.BankPayment(
+            archive_ref=_debit_archive_ref(attempt),
+            amount=r.amount,
+            currency=ledger.currency,
+            reference=attempt.invoice.payment_ref,
+            text=f"{kind.label}: debit of {r.debit_date.isoformat()} approved by {bank_name}",
+            payer_name="",
+            payer_account=attempt.payer_ref,
+            booking_date=booking_date,
+            value_date=r.debit_date,
+            receiving_account=ledger.client_funds_account,
+            line=r.line,
+        )
+        for attempt, r, _reason in approved
+    ]
+    booked = _empty_summary(source["file_name"], file_row.format, ledger)
+    _book_rounds(
+        ledger=ledger, file_row=file_row, payments=iter(payments), references={p.reference for p in payments},
+        expected=len(payments), actor=actor, summary=booked, reconcile=False,
+    )  # fmt: skip
+    booked["status"] = PaymentFileStatus.ACCEPTED
+    PaymentFile.objects.filter(pk=file_row.pk).update(summary=booked)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BOOKED_SQL,
+            {
+                "ledger": ledger.id,
+                "paid": DirectDebitStatus.PAID.value,
+                "sent": DirectDebitStatus.SENT.value,
+                "approved": DirectDebitBankOutcome.APPROVED.value,
+                "as_of": booking_date,
+                "now": timezone.now(),
+                "ids": [attempt.pk for attempt, _r, _reason in approved],
+                "results": [reason for _attempt, _r, reason in approved],
+                "refs": [p.archive_ref for p in payments],
+            },
+        )
+        if cursor.rowcount != len(approved):  # the attempts are locked: nobody else settled them
+            raise ValidationFailed("debits changed while booking them", code="import_conflict")
+    summary["approved"] += len(approved)
+    summary["booked"] = {"payment_file": file_row.pk, "payments": booked["payments"],
+                         "total_amount": booked["total_amount"]}  # fmt: skip
+
+
 def _scheme_file_import(*, kind, what, data, file_name, digest, company_no, actor, booking_date) -> dict:
     """debit_agreements_import for Autogiro and Betalingsservice files (see there)."""
     created_by_id, actor_label = _actor_fields(actor)
@@ -383,6 +473,7 @@ def _scheme_file_import(*, kind, what, data, file_name, digest, company_no, acto
             "renewed": 0,
             "failed": 0,
             "exhausted": 0,
+            "booked": None,
         }
 
     def record(status: str, summary: dict) -> DebitAgreementFile:
@@ -416,7 +507,8 @@ def _scheme_file_import(*, kind, what, data, file_name, digest, company_no, acto
             if consents:
                 _apply_consent_notices(ledger, kind, consents, summary, file_name, booking_date, actor)
             if results:
-                _apply_result_notices(ledger, kind, results, summary, booking_date, actor)
+                source = {"file_name": file_name, "digest": digest, "size": len(data)}
+                _apply_result_notices(ledger, kind, results, summary, source, booking_date, actor)
             row = record(PaymentFileStatus.ACCEPTED, summary)
     except IntegrityError as exc:
         raise ValidationFailed(
