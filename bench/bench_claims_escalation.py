@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from django.db.models import Sum
 
     from claims.services.escalation import DUE_SQL, claims_escalate
+    from ledger.addressees import minor_born_after
     from ledger.models import Customer, LegalEntity, Posting
     from ledger.services.ledgers import ledger_create
     from ledger.services.registration import InvoiceInput, invoices_register
@@ -171,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
                     "country": "NO",
                     "ledger": ledger.id,
                     "as_of": RUN_DATE,
+                    "minor_born_after": minor_born_after(RUN_DATE),
                 },
             )
             selected += len(cursor.fetchall())

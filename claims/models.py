@@ -183,6 +183,7 @@ class ClaimStatus(models.TextChoices):
     HANDED_OVER = "handed_over", "Handed to the foreign collection partner"
     STOPPED = "stopped", "Collection stopped on the client's request"
     RECALLED = "recalled", "Recalled from collection on the client's request"
+    HELD = "held", "Held: a minor with no guardian or other payer to address"
 
 
 class Claim(models.Model):
@@ -233,6 +234,8 @@ class ClaimEventKind(models.TextChoices):
     CLOSED = "closed", "Claim closed"
     STOPPED = "stopped", "Collection stopped on the client's request"
     RECALLED = "recalled", "Recalled from collection on the client's request"
+    HELD = "held", "Held: a minor with no guardian or other payer"
+    RESUMED = "resumed", "Resumed: a guardian or other payer was given"
 
 
 class ClaimEvent(models.Model):

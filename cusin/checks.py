@@ -132,6 +132,7 @@ def _customer_input(ledger: Ledger, record: CusinRecord, existing: Customer | No
         edi_buyer_id=given(edi["buyer_id"], "edi_buyer_id"),
         edi_seller_id=given(edi["seller_id"], "edi_seller_id"),
         consents=info.consents,
+        guardian_customer_no=info.guardian_customer_no,
     )
 
 
@@ -208,6 +209,11 @@ def _invoice_problem(
     return None
 
 
+def _known_before(customer_no: str, line: int, index, existing_customers) -> bool:
+    """A customer of the ledger already, or one the file brings before this line."""
+    return customer_no in existing_customers or index.first_customer_line.get(customer_no, line) < line
+
+
 def _check_records(
     ledger, *, records, index, existing_customers, existing_invoices, existing_refs, result: _BatchResult
 ) -> list[_Checked]:
@@ -226,6 +232,13 @@ def _check_records(
                     f"CustomerNo {record.customer_no} appears earlier in this file (line {first_line})",
                 )
             existing = existing_customers.get(record.customer_no)
+            guardian = record.customer.guardian_customer_no if record.customer is not None else None
+            if guardian and not _known_before(guardian, record.line, index, existing_customers):
+                raise _RecordError(
+                    "UnknownGuardian",
+                    f"GuardianCustomerNo {guardian} is no customer of ledger {ledger.company_no} "
+                    "nor one earlier in this file",
+                )
             if record.customer is not None:
                 item.customer_input = _customer_input(ledger, record, existing)
             elif existing is None:
@@ -244,6 +257,14 @@ def _check_records(
             continue
         for invoice in record.invoices:
             problem = _invoice_problem(ledger, invoice, index, existing_invoices, existing_refs)
+            payer = invoice.payer_customer_no
+            if not problem and payer and not _known_before(payer, record.line, index, existing_customers):
+                problem = (
+                    "UnknownPayer",
+                    f"PayerCustomerNo {payer} is no customer of ledger {ledger.company_no} nor one earlier in this file",
+                )
+            if not problem and payer == record.customer_no:
+                problem = ("UnknownPayer", f"PayerCustomerNo {payer} is the invoice's own customer")
             if problem:
                 result.failed_invoices += 1
                 result.errors.append(

@@ -29,6 +29,7 @@ class InvoiceSpec:
     order_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     # (file name, PDF) attachments: CUSIN 2.1
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
+    payer_customer_no: str | None = None  # CUSIN 2.1: another payer
 
 
 @dataclass
@@ -60,6 +61,7 @@ class CustomerSpec:
     distribution_rules: dict[str, bool] = field(default_factory=dict)
     items: list[InvoiceSpec | CreditSpec] = field(default_factory=list)
     with_customer_info: bool = True
+    guardian_customer_no: str | None = None  # CUSIN 2.1: a minor's guardian
 
 
 def _leaf(xf, tag: str, text, **attrs) -> None:
@@ -108,6 +110,8 @@ def _customer_info(xf, c: CustomerSpec) -> None:
                             for rule, active in c.distribution_rules.items():
                                 with xf.element("DistributionRule", Rule=rule):
                                     _leaf(xf, "Value", "1" if active else "0")
+        if c.guardian_customer_no:
+            _leaf(xf, "GuardianCustomerNo", c.guardian_customer_no)
 
 
 def _columns(xf, values: Iterable[str]) -> None:
@@ -132,6 +136,8 @@ def _invoice(xf, i: InvoiceSpec) -> None:
             _leaf(xf, "PaymentRefNo", i.payment_ref)
         if i.reference_text:
             _leaf(xf, "InvoiceReferenceText", i.reference_text)
+        if i.payer_customer_no:
+            _leaf(xf, "PayerCustomerNo", i.payer_customer_no)
         if i.order_rows:
             with (
                 xf.element("DistributionInfo"),

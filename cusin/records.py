@@ -34,6 +34,7 @@ class CustomerRecord:
     distribution_type: str
     edi: dict
     protected_identity: bool | None  # None: not given
+    guardian_customer_no: str | None = None  # None: not given
 
 
 @dataclass
@@ -53,6 +54,7 @@ class InvoiceRecord:
     print_block_error: str = ""
     attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, PDF)
     attachment_error: str = ""
+    payer_customer_no: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -157,6 +159,7 @@ def _customer(info: etree._Element) -> CustomerRecord:
             "seller_id": _text(edi.get("SellerId")),
         },
         protected_identity=protected in ("1", "true") if protected else None,
+        guardian_customer_no=_text(fields["GuardianCustomerNo"]) if "GuardianCustomerNo" in fields else None,
     )
 
 
@@ -227,6 +230,7 @@ def _invoice(element: etree._Element) -> InvoiceRecord:
         print_block_error=print_block_error,
         attachments=attachments,
         attachment_error=attachment_error,
+        payer_customer_no=_text(fields.get("PayerCustomerNo")),
     )
 
 

@@ -281,8 +281,32 @@ def _book_batches(*, file_row, path, ledger, actor, booking_date, batch_size, va
         book(batch_no, records)
 
 
+def _refuse_orphaned_wards(checked, existing_customers, result) -> None:
+    """A customer whose guardian is earlier in the file but was refused there is refused too (the checks
+    saw the guardian's number; only now is it known that the record did not pass)."""
+    upserting = {c.record.customer_no for c in checked if c.customer_input and not c.customer_failed}
+    for c in checked:
+        guardian = c.customer_input.guardian_customer_no if c.customer_input and not c.customer_failed else None
+        if guardian and guardian not in existing_customers and guardian not in upserting:
+            c.customer_failed = True
+            result.failed_customers += 1
+            result.failed_invoices += len(c.good_invoices)  # the others were counted by the checks
+            result.failed_credits += len(c.record.credits)
+            result.errors.append(_error("UnknownGuardian", f"GuardianCustomerNo {guardian}: its customer record "
+                                        "was refused", customer_no=c.record.customer_no, line=c.record.line))  # fmt: skip
+
+
 def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, index) -> None:
-    customer_nos = [r.customer_no for r in records]
+    # Guardians and other payers too: they may be customers of the ledger outside this batch.
+    customer_nos = [r.customer_no for r in records] + [
+        number
+        for r in records
+        for number in (
+            r.customer.guardian_customer_no if r.customer else None,
+            *(i.payer_customer_no for i in r.invoices),
+        )
+        if number
+    ]
     invoice_nos = [i.invoice_no for r in records for i in r.invoices]
     refs = ["".join(i.payment_ref.split()) for r in records for i in r.invoices if i.payment_ref]
     result = _BatchResult()
@@ -305,6 +329,7 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
                 existing_refs=existing_refs,
                 result=result,
             )
+            _refuse_orphaned_wards(checked, existing_customers, result)
             upserted = customers_upsert(
                 ledger=ledger,
                 actor=actor,
@@ -313,6 +338,13 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
                 customers=[c.customer_input for c in checked if c.customer_input and not c.customer_failed],
             )
             customers = {**existing_customers, **upserted}
+            for c in checked:  # a payer earlier in the file whose own record was refused
+                for i in [i for i in c.good_invoices if i.payer_customer_no and i.payer_customer_no not in customers]:
+                    c.good_invoices.remove(i)
+                    result.failed_invoices += 1
+                    result.errors.append(_error("UnknownPayer", f"PayerCustomerNo {i.payer_customer_no}: its "
+                                                "customer record was refused", customer_no=c.record.customer_no,
+                                                invoice_no=i.invoice_no, line=i.line))  # fmt: skip
             inputs = [
                 InvoiceInput(
                     customer=customer,
@@ -328,6 +360,7 @@ def _book_batch(*, file_row, batch_no, records, ledger, actor, booking_date, ind
                     with_distribution=i.with_distribution,
                     distribution_type=customer.distribution_type,
                     print_blocks=i.print_blocks,
+                    payer=customers[i.payer_customer_no] if i.payer_customer_no else None,
                 )
                 for c in checked
                 if not c.customer_failed and c.good_invoices

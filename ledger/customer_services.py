@@ -1,4 +1,4 @@
-"""Operator changes to one customer: deceased, a new legal address. Each is recorded as a customer event
+"""Operator changes to one customer: deceased, a new legal address, a guardian. Each is recorded as a customer event
 (the Customer Journal reports it) with who and why. Bulk creation and updates are services.customers_upsert."""
 
 from datetime import date
@@ -98,5 +98,44 @@ def customer_address_change(
         customer.save(update_fields=[*new, "updated_at"])
         _event(customer, kind=CustomerEventKind.LEGAL_ADDRESS_CHANGED, old=old_address, new=new_address,
                reason=reason.strip() or "new address registered by an operator", actor=actor,
+               booking_date=booking_date or customer.ledger.today())  # fmt: skip
+    return customer
+
+
+def customer_guardian_set(
+    *,
+    customer: Customer,
+    actor: User | str | None,
+    guardian_customer_no: str,
+    reason: str = "",
+    booking_date: date | None = None,
+) -> Customer:
+    """Give a minor their guardian (a customer of the same ledger), or none ("" clears it): the reminders
+    and collection go to the guardian from the next business day (claims held for want of one resume).
+    A GUARDIAN_CHANGED event with the old and the new guardian."""
+    guardian_customer_no = guardian_customer_no.strip()
+    with transaction.atomic():
+        customer = _lock(customer)
+        guardian = None
+        if guardian_customer_no:
+            guardian = Customer.objects.filter(ledger_id=customer.ledger_id, customer_no=guardian_customer_no).first()
+            if guardian is None:
+                raise ValidationFailed(
+                    f"{guardian_customer_no} is not a customer of ledger {customer.ledger.company_no}",
+                    code="unknown_guardian", field="guardian_customer_no", params={"number": guardian_customer_no},
+                )  # fmt: skip
+            if guardian.pk == customer.pk:
+                raise ValidationFailed("a customer cannot be their own guardian", code="guardian_is_customer",
+                                       field="guardian_customer_no")  # fmt: skip
+        if customer.guardian_id == (guardian.pk if guardian else None):
+            raise ValidationFailed("that is the guardian registered", code="guardian_unchanged",
+                                   field="guardian_customer_no")  # fmt: skip
+        old = customer.guardian.customer_no if customer.guardian_id else None
+        customer.guardian = guardian
+        customer.updated_at = timezone.now()
+        customer.save(update_fields=["guardian", "updated_at"])
+        _event(customer, kind=CustomerEventKind.GUARDIAN_CHANGED, old={"guardian": old},
+               new={"guardian": guardian.customer_no if guardian else None},
+               reason=reason.strip() or "guardian registered by an operator", actor=actor,
                booking_date=booking_date or customer.ledger.today())  # fmt: skip
     return customer

@@ -16,7 +16,7 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -231,6 +231,14 @@ class Customer(models.Model):
         default=dict, blank=True, help_text="name, line1, line2, co, postal_code, city, country"
     )
     status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    # A private person's birth date, from the national id (derived when the number is set): a debtor under
+    # MINOR_AGE is never chased in their own name (claims/services/addressees.py).
+    birth_date = models.DateField(null=True, blank=True)
+    # A minor's guardian, a customer of the same ledger (customer_guardian_same_ledger,
+    # ledger/sql/tenancy_keys_3.sql): the reminders and collection go to them.
+    guardian = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="wards", db_constraint=False
+    )
     protected_identity = models.BooleanField(default=False)
     distribution_type = models.CharField(
         max_length=20, blank=True, help_text="CUSIN DistributionType override"
@@ -246,6 +254,7 @@ class Customer(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["ledger", "customer_no"], name="customer_no_unique_per_ledger"),
+            models.CheckConstraint(condition=~Q(guardian=F("id")), name="customer_not_own_guardian"),
         ]
         # The 360 customer search (portal360.selectors.customer_search): national id, e-mail, phone, and
         # the name prefix and its order by customer_name_order_idx (ledger_id, upper(name) COLLATE "C", id), made
@@ -289,6 +298,11 @@ class Invoice(models.Model):
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**MONEY, help_text="Capital as registered; the balance comes from postings")
     reference_text = models.CharField(max_length=200, blank=True)
+    # Another payer ("annen betaler"), a customer of the same ledger (invoice_payer_same_ledger,
+    # ledger/sql/tenancy_keys_3.sql): they receive the invoice's documents and its claim process.
+    payer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     amount_excl_vat = models.DecimalField(**MONEY, null=True, blank=True)
     vat_amount = models.DecimalField(**MONEY, null=True, blank=True)
     # Kept for the document renderer: whether we distribute it, the channel asked for, the print blocks.
@@ -305,6 +319,7 @@ class Invoice(models.Model):
             models.UniqueConstraint(fields=["ledger", "invoice_no"], name="invoice_no_unique_per_ledger"),
             models.UniqueConstraint(fields=["ledger", "payment_ref"], name="payment_ref_unique_per_ledger"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(condition=~Q(payer=F("customer")), name="invoice_payer_not_debtor"),
             models.CheckConstraint(
                 condition=Q(payment_ref__regex=r"^[0-9]+-?$"), name="invoice_payment_ref_digits"
             ),
@@ -803,6 +818,7 @@ class CustomerEventKind(models.TextChoices):
     CREATED = "created", "Created"
     LEGAL_ADDRESS_CHANGED = "legal_address_changed", "New legal address"
     LEGAL_ENTITY_CHANGED = "legal_entity_changed", "Legal entity changed"
+    GUARDIAN_CHANGED = "guardian_changed", "Guardian changed"
     CONSENT_ACTIVATED = "consent_activated", "Consent activated"
     CONSENT_CANCELLED = "consent_cancelled", "Consent cancelled"
     CONSENT_CHANGED = "consent_changed", "Consent changed"

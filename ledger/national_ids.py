@@ -7,6 +7,7 @@ decision is never a guess.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from stdnum import exceptions as stdnum_errors
 from stdnum import luhn
@@ -127,3 +128,37 @@ def validate_national_id(value: str, *, country: str, business: bool) -> str:
     """The compact number of a person (business False) or an organisation, or InvalidNationalId."""
     entity = LegalEntity.BUSINESS if business else LegalEntity.PRIVATE
     return national_id_check(value, country=country, legal_entity=entity).number
+
+
+# The century of a henkilötunnus by its separator (stdnum checks it but does not return the date).
+_HETU_CENTURY = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
+
+
+def birth_date(number: str, *, country: str) -> date | None:
+    """A private person's birth date from their compact national id (None where the number does not say:
+    another country's, or a number that is not a person's). A D-nummer (day + 40) and a samordningsnummer
+    (day + 60) give the real day."""
+    try:
+        if country == "NO":
+            return fodselsnummer.get_birth_date(number)
+        if country == "SE":
+            digits = personnummer.compact(number)
+            day_at = len(digits) - 7
+            day = int(digits[day_at : day_at + 2])
+            if day > 60:
+                digits = f"{digits[:day_at]}{day - 60:02d}{digits[day_at + 2 :]}"
+            return personnummer.get_birth_date(digits)
+        if country == "DK":
+            return cpr.get_birth_date(number)
+        if country == "FI":
+            compact = hetu.compact(number)
+            year = _HETU_CENTURY[compact[6]] + int(compact[4:6])
+            return date(year, int(compact[2:4]), int(compact[0:2]))
+    except (stdnum_errors.ValidationError, ValueError, KeyError, IndexError):
+        return None
+    return None
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years from `born` to `day` (a 29 February birthday counts from 1 March in other years)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

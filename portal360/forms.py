@@ -152,6 +152,13 @@ class DeceasedForm(forms.Form):
     reason = _reason()
 
 
+class GuardianForm(forms.Form):
+    guardian_customer_no = forms.CharField(
+        label=_("Guardian's customer number"), max_length=30, required=False,
+        help_text=_("A customer of this ledger; empty: no guardian."),
+    )  # fmt: skip
+
+
 class AddressForm(forms.Form):
     address_line1 = forms.CharField(label=_("Address"), max_length=200)
     address_line2 = forms.CharField(label=_("Address, line 2"), max_length=200, required=False)

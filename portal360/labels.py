@@ -48,6 +48,7 @@ CLAIM_STATUS = {
     "handed_over": _("Handed over"),
     "stopped": _("Collection stopped"),
     "recalled": _("Recalled from collection"),
+    "held": _("Held: a minor with nobody to address"),
 }
 
 DOCUMENT_KIND = {
@@ -113,6 +114,7 @@ CUSTOMER_EVENT = {
     "created": _("Created"),
     "legal_address_changed": _("New legal address"),
     "legal_entity_changed": _("Legal entity changed"),
+    "guardian_changed": _("Guardian changed"),
     "consent_activated": _("Consent activated"),
     "consent_cancelled": _("Consent cancelled"),
     "consent_changed": _("Consent changed"),
@@ -192,6 +194,8 @@ CLAIM_EVENT = {
     "closed": _("Claim closed"),
     "stopped": _("Collection stopped on the client's request"),
     "recalled": _("Recalled from collection on the client's request"),
+    "held": _("Held: a minor with no guardian or other payer"),
+    "resumed": _("Resumed: a guardian or other payer was given"),
 }
 
 MANDATE_STATUS = {
@@ -248,6 +252,7 @@ WORKLIST = {
     "unidentified": _("Unidentified payments"),
     "calls": _("Call tasks"),
     "respite_requests": _("Respite requests"),
+    "minors": _("Minors without a guardian"),
 }
 
 

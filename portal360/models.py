@@ -109,6 +109,7 @@ class WorklistKind(models.TextChoices):
     UNIDENTIFIED = "unidentified", "Unidentified payments"
     CALLS = "calls", "Call tasks"
     RESPITE_REQUESTS = "respite_requests", "Respite requests from the invoice portal"
+    MINORS = "minors", "Claims on minors with no guardian"
 
 
 class WorklistClaim(models.Model):

@@ -23,6 +23,7 @@ from distribution.models import (
     ReturnStatus,
 )
 from distribution.selectors import invoice_distribution_status
+from ledger.addressees import minor_born_after
 from ledger.errors import NotFound
 from ledger.models import (
     AccountRole,
@@ -315,6 +316,8 @@ def customer_page(*, ledger: Ledger, customer_no: str, invoice_page: int = 1) ->
         "documents": documents,
         "events": events,
         "billing_address": customer.billing_address or {},
+        "minor": customer.birth_date is not None and customer.birth_date > minor_born_after(ledger.today()),
+        "wards": list(Customer.objects.filter(ledger=ledger, guardian=customer).order_by("customer_no")[:20]),
     }
 
 

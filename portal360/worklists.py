@@ -1,12 +1,12 @@
-"""Reads of the worklists (section Services): complaints, returned paper mail, unidentified payments and
-call tasks of one ledger, each with who has taken which item. An item leaves its list by its own state
+"""Reads of the worklists (section Services): complaints, returned paper mail, unidentified payments,
+call tasks, respite requests and claims held on minors of one ledger, each with who has taken which item. An item leaves its list by its own state
 (the dispute closed, the return resolved, the payment placed, the call logged), never by a flag here."""
 
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
-from claims.models import ClaimEvent, ClaimEventKind, ClaimStatus, StepKind
+from claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimStatus, StepKind
 from distribution.models import ReturnedDocument, ReturnStatus
 from ledger.errors import NotFound
 from ledger.models import Invoice, InvoiceEvent, InvoiceEventKind, InvoiceStatus, Ledger, Payment, Posting
@@ -80,12 +80,27 @@ def _respite_requests(ledger: Ledger) -> QuerySet:
     return respite_worklist(ledger=ledger)
 
 
+def _minors(ledger: Ledger) -> QuerySet:
+    # Claims held on a minor with nobody to address (claims/services/addressees.py): a guardian given
+    # (or a payer, or the 16th birthday) takes the claim out of the list at once; the next business day
+    # resumes it.
+    held_on = ClaimEvent.objects.filter(claim_id=OuterRef("pk"), kind=ClaimEventKind.HELD).order_by("-id")
+    return (
+        Claim.objects.filter(ledger=ledger, status=ClaimStatus.HELD, invoice__payer__isnull=True,
+                             invoice__customer__guardian__isnull=True)
+        .select_related("invoice__customer")
+        .annotate(held_on=Subquery(held_on.values("booking_date")[:1]))
+        .order_by("held_on", "id")
+    )  # fmt: skip
+
+
 QUERIES = {
     WorklistKind.COMPLAINTS: _complaints,
     WorklistKind.RETURNED_MAIL: _returned_mail,
     WorklistKind.UNIDENTIFIED: _unidentified,
     WorklistKind.CALLS: _calls,
     WorklistKind.RESPITE_REQUESTS: _respite_requests,
+    WorklistKind.MINORS: _minors,
 }
 
 
@@ -146,4 +161,5 @@ def worklist_counts(*, ledger: Ledger) -> dict[str, int]:
         ).count(),
         WorklistKind.CALLS: _calls(ledger).count(),
         WorklistKind.RESPITE_REQUESTS: _respite_requests(ledger).count(),
+        WorklistKind.MINORS: _minors(ledger).count(),
     }

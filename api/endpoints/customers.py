@@ -35,6 +35,10 @@ class CustomerOutput(serializers.Serializer):
     protected_identity = serializers.BooleanField()
     distribution_type = serializers.CharField()
     status = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True, help_text="a private person's, from the national id")
+    guardian_customer_no = serializers.CharField(
+        source="guardian.customer_no", allow_null=True, default=None, help_text="a minor's guardian"
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -66,6 +70,12 @@ class CustomerFieldsInput(serializers.Serializer):
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Z]{2}$", required=False)
     protected_identity = serializers.BooleanField(required=False)
+    guardian_customer_no = serializers.CharField(
+        max_length=30, required=False, allow_blank=True,
+        help_text="A minor's guardian (an existing customer of the ledger); blank: none. A debtor under 16 "
+        "is never chased in their own name: reminders and collection go to the guardian, or the claim is "
+        "held until one is given.",
+    )  # fmt: skip
 
     class Meta:
         ref_name = "CustomerUpdateInput"

@@ -12,7 +12,7 @@ from api.endpoints.common import _date, _money, _valid, money, positive_money
 from api.pagination import keyset_page, page_parameters, page_serializer
 from api.views import LedgerApiView
 from ledger.errors import ValidationFailed
-from ledger.models import Invoice, InvoiceStatus
+from ledger.models import Customer, Invoice, InvoiceStatus
 from ledger.selectors import (
     customers_by_no,
     invoice_events,
@@ -36,7 +36,11 @@ def with_invoice_details(invoices: list[Invoice]) -> list[Invoice]:
 
     # The claim summaries read each invoice's postings (for the interest) and give its balance too.
     claims = claim_summaries(ledger=invoices[0].ledger, invoices=invoices) if invoices else {}
+    payers = dict(
+        Customer.objects.filter(pk__in={i.payer_id for i in invoices if i.payer_id}).values_list("id", "customer_no")
+    )
     for invoice in invoices:
+        invoice.payer_customer_no = payers.get(invoice.payer_id)
         invoice.claim_summary = claims[invoice.id]
         invoice.balance = invoice.claim_summary["balance"]
     return invoices
@@ -73,6 +77,7 @@ class InvoiceOutput(serializers.Serializer):
     invoice_no = serializers.CharField()
     external_id = serializers.CharField()
     customer_no = serializers.CharField(source="customer.customer_no")
+    payer_customer_no = serializers.CharField(allow_null=True, help_text="another payer, when the invoice names one")
     status = serializers.ChoiceField(choices=InvoiceStatus.choices)
     currency = serializers.CharField()
     amount = money(help_text="capital as registered")
@@ -94,6 +99,7 @@ class InvoiceOutput(serializers.Serializer):
             "invoice_no": invoice.invoice_no,
             "external_id": invoice.external_id,
             "customer_no": invoice.customer.customer_no,
+            "payer_customer_no": invoice.payer_customer_no,
             "status": invoice.status,
             "currency": invoice.currency,
             "amount": _money(invoice.amount),
@@ -170,6 +176,10 @@ class InvoiceListView(LedgerApiView):
         vat_amount = money(required=False, min_value=Decimal("0"))
         with_distribution = serializers.BooleanField(required=False, default=True)
         distribution_type = serializers.CharField(max_length=20, required=False, default="")
+        payer_customer_no = serializers.CharField(
+            max_length=30, required=False, default="",
+            help_text="another payer (an existing customer of the ledger): they receive the documents and the claim",
+        )  # fmt: skip
 
         class Meta:
             ref_name = "InvoiceRegisterInput"
@@ -210,19 +220,22 @@ class InvoiceListView(LedgerApiView):
 
 def register_invoices(ledger, items: list[dict], actor: str, *, field_prefix: str) -> list[Invoice]:
     """Registration by JSON: the same service as CUSIN (invoices_register), all or nothing."""
-    customers = customers_by_no(ledger=ledger, customer_nos=[item["customer_no"] for item in items])
+    numbers = [item["customer_no"] for item in items] + [i["payer_customer_no"] for i in items if i.get("payer_customer_no")]
+    customers = customers_by_no(ledger=ledger, customer_nos=numbers)
     inputs = []
     for index, item in enumerate(items):
-        customer = customers.get(item["customer_no"])
-        if customer is None:
-            where = f"{field_prefix}[{index}].customer_no" if field_prefix else "customer_no"
-            raise ValidationFailed(
-                f"customer {item['customer_no']} not found in ledger {ledger.company_no}: create it first",
-                code="customer_not_found",
-                field=where,
-            )
-        fields = {k: v for k, v in item.items() if k != "customer_no"}
-        inputs.append(InvoiceInput(customer=customer, **fields))
+        fields = {k: v for k, v in item.items() if k not in ("customer_no", "payer_customer_no")}
+        for key in ("customer_no", "payer_customer_no"):
+            if item.get(key) and item[key] not in customers:
+                where = f"{field_prefix}[{index}].{key}" if field_prefix else key
+                whose = "customer" if key == "customer_no" else "payer"
+                raise ValidationFailed(
+                    f"{whose} {item[key]} not found in ledger {ledger.company_no}: create the customer first",
+                    code="customer_not_found" if key == "customer_no" else "payer_not_found",
+                    field=where,
+                )  # fmt: skip
+        payer = customers[item["payer_customer_no"]] if item.get("payer_customer_no") else None
+        inputs.append(InvoiceInput(customer=customers[item["customer_no"]], payer=payer, **fields))
     return invoices_register(ledger=ledger, invoices=inputs, actor=actor)
 
 

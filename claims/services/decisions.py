@@ -55,6 +55,7 @@ class _Due:
     status: str = ClaimStatus.ACTIVE
     changed: bool = False
     old_position: int = 0
+    addressee_id: int | None = None  # whom the documents go to (addressees.py); None: held
 
     def __post_init__(self):
         self.old_position = self.position

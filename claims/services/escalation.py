@@ -13,11 +13,13 @@ from claims.models import (
     StepKind,
     UnpaidCostsRule,
 )
+from claims.services.addressees import claims_hold, claims_resume
 from claims.services.common import ESCALATION_LOCK, SYSTEM_ACTOR
 from claims.services.decisions import _Due, _Run
 from claims.services.handover import foreign_handover_export
 from claims.services.process import claim_process_install
 from claims.services.writing import _write
+from ledger.addressees import ADDRESSEE_SQL, minor_born_after
 from ledger.bulk import _int_array
 from ledger.models import (
     Cause,
@@ -72,7 +74,7 @@ def _sync_claims(ledger: Ledger, first_offset: int, now) -> tuple[int, int]:
             """
             UPDATE claims_claim c SET status = 'closed', next_on = NULL, updated_at = %s
               FROM ledger_invoice i
-             WHERE c.invoice_id = i.id AND c.ledger_id = %s AND i.status = 'closed' AND c.status = 'active'
+             WHERE c.invoice_id = i.id AND c.ledger_id = %s AND i.status = 'closed' AND c.status IN ('active', 'held')
             """,
             [now, ledger.id],
         )
@@ -80,15 +82,19 @@ def _sync_claims(ledger: Ledger, first_offset: int, now) -> tuple[int, int]:
     return opened, closed
 
 
-DUE_SQL = """
+# The claim process follows whom it addresses (addressees.py): a business payer's claim is a business
+# claim. A minor with no guardian or payer has none (ad.id NULL): the claim is held.
+DUE_SQL = f"""
 SELECT c.id, i.id, i.invoice_no, i.customer_id, i.due_date,
-       cu.legal_entity = %(business)s,
-       cu.country <> '' AND cu.country <> %(country)s,
+       ad.legal_entity = %(business)s,
+       ad.country <> '' AND ad.country <> %(country)s,
        c.position, c.level, c.deadline, c.last_step_on, c.next_on, c.reminder_fees, c.last_fee_on,
-       c.collection_fees_charged, c.compensation_charged, c.interest_booked, c.interest_through, c.pauses_counted_at
+       c.collection_fees_charged, c.compensation_charged, c.interest_booked, c.interest_through, c.pauses_counted_at,
+       ad.id
   FROM claims_claim c
   JOIN ledger_invoice i ON i.id = c.invoice_id
   JOIN ledger_customer cu ON cu.id = i.customer_id
+  LEFT JOIN ledger_customer ad ON ad.id = {ADDRESSEE_SQL}
  WHERE c.ledger_id = %(ledger)s AND c.next_on <= %(as_of)s AND c.status = 'active' AND i.status = 'open'
  ORDER BY c.id
 """
@@ -103,12 +109,15 @@ def _due_claims(ledger: Ledger, as_of: date) -> tuple[list[_Due], dict[int, obje
                 "country": ledger.country,
                 "ledger": ledger.id,
                 "as_of": as_of,
+                "minor_born_after": minor_born_after(as_of),
             },
         )
         rows = cursor.fetchall()
     due, counted_at = [], {}
     for row in rows:
-        due.append(_Due(*row[:18]))
+        item = _Due(*row[:18])
+        item.addressee_id = row[19]
+        due.append(item)
         counted_at[row[0]] = row[18]
     return due, counted_at
 
@@ -255,12 +264,16 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         first = steps[0] if steps else None
         first_offset = first.offset_days if first else 0
         opened, closed = _sync_claims(ledger, first_offset, timezone.now())
+        resumed = claims_resume(ledger=ledger, as_of=as_of, actor=actor)
         due, counted_at = _due_claims(ledger, as_of)
         # Direct debit is in charge of these until its attempts are used up; then reminders take over.
         with_bank = (
             set(invoices_in_direct_debit(ledger=ledger).values_list("id", flat=True)) if due else set()
         )
         due = [item for item in due if item.invoice_id not in with_bank]
+        # Never chased in their own name: a minor's claim with nobody to address waits (addressees.py).
+        held = claims_hold(ledger=ledger, held=[d for d in due if d.addressee_id is None], as_of=as_of, actor=actor)
+        due = [item for item in due if item.addressee_id is not None]
         _load_balances(due)
         run = _Run(ledger, as_of, steps, settings)
         paused = _pause_days(due, counted_at)
@@ -280,5 +293,7 @@ def claims_escalate(*, ledger: Ledger, as_of: date, actor: User | str | None = S
         "claims_due": len(due),
         "foreign_handover_file": handed_over,
         "left_to_direct_debit": len(with_bank),
+        "held_minors": held,
+        "resumed": resumed,
         **written,
     }

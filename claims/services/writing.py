@@ -212,7 +212,7 @@ def _queue_documents(run: _Run, documents: list) -> int:
     requests = [
         DocumentRequest(
             ledger_id=run.ledger.id,
-            customer_id=item.customer_id,
+            customer_id=item.addressee_id or item.customer_id,
             invoice_id=item.invoice_id,
             kind=STEP_DOCUMENT[StepKind(step.kind)],
             booking_date=run.as_of,

@@ -13,6 +13,7 @@ from django.db import connection
 from distribution.models import (
     DocumentKind,
 )
+from ledger.addressees import ADDRESSEE_SQL, minor_born_after
 from ledger.errors import ValidationFailed
 from ledger.models import (
     InvoiceStatus,
@@ -54,7 +55,8 @@ def documents_queue(*, requests: Sequence[DocumentRequest]) -> int:
     """Queue documents: one INSERT ... ON CONFLICT (ledger, source_key) DO NOTHING over arrays, in the
     caller's transaction, nothing rendered. Returns how many were new. Raises ValidationFailed (and
     queues nothing) on an unknown kind, an empty or over-long source key, facts that are not JSON, or a
-    customer or invoice that is not of the request's ledger (or an invoice of another customer)."""
+    customer or invoice that is not of the request's ledger (or an invoice the customer is neither the
+    debtor, the other payer nor the debtor's guardian of)."""
     return _queue(requests, resend_of=None)
 
 
@@ -106,16 +108,21 @@ def _queue(requests: Sequence[DocumentRequest], *, resend_of: Sequence[int | Non
             f"""SELECT r.source_key FROM {unnest}
                  LEFT JOIN ledger_customer c ON c.id = r.customer_id AND c.ledger_id = r.ledger_id
                  LEFT JOIN ledger_invoice i ON i.id = r.invoice_id
+                 LEFT JOIN ledger_customer debtor ON debtor.id = i.customer_id
                 WHERE c.id IS NULL
                    OR (r.invoice_id IS NOT NULL
-                       AND (i.id IS NULL OR i.ledger_id <> r.ledger_id OR i.customer_id <> r.customer_id))
+                       AND (i.id IS NULL OR i.ledger_id <> r.ledger_id
+                            -- the invoice's documents go to its customer, its other payer or (a minor's)
+                            -- the guardian: claims/services/addressees.py
+                            OR r.customer_id NOT IN (i.customer_id, coalesce(i.payer_id, 0),
+                                                     coalesce(debtor.guardian_id, 0))))
                 LIMIT 5""",
             arrays,
         )
         wrong = [row[0] for row in cursor.fetchall()]
         if wrong:
             raise ValidationFailed(
-                f"customer or invoice not of the request's ledger (or invoice not of that customer): "
+                f"customer or invoice not of the request's ledger (or invoice not of, nor payable by, that customer): "
                 f"{', '.join(wrong)}",
                 code="document_party_mismatch",
             )
@@ -128,20 +135,23 @@ def _queue(requests: Sequence[DocumentRequest], *, resend_of: Sequence[int | Non
 
 def invoice_documents_queue(*, ledger: Ledger, as_of: date) -> int:
     """Queue an `invoice` document (source key "invoice:<id>") for every open InvoiceWithDistribution
-    invoice of the ledger dated on or before as_of that has none yet. One statement."""
+    invoice of the ledger dated on or before as_of that has none yet, addressed to its other payer or a
+    minor's guardian when there is one (ledger/addressees.py). One statement."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""{_INSERT_SELECT}
-                 FROM (SELECT i.ledger_id, i.customer_id, i.id AS invoice_id, 'invoice' AS kind,
-                              %s::date AS booking_date, 'invoice:' || i.id AS source_key, '{{}}' AS facts,
+                 FROM (SELECT i.ledger_id, COALESCE({ADDRESSEE_SQL}, i.customer_id) AS customer_id,
+                              i.id AS invoice_id, 'invoice' AS kind,
+                              %(as_of)s::date AS booking_date, 'invoice:' || i.id AS source_key, '{{}}' AS facts,
                               NULL::bigint AS resend_of_id
-                         FROM ledger_invoice i
-                        WHERE i.ledger_id = %s AND i.with_distribution AND i.status <> %s
-                          AND i.invoice_date <= %s
+                         FROM ledger_invoice i JOIN ledger_customer cu ON cu.id = i.customer_id
+                        WHERE i.ledger_id = %(ledger)s AND i.with_distribution AND i.status <> %(closed)s
+                          AND i.invoice_date <= %(as_of)s
                           AND NOT EXISTS (SELECT 1 FROM distribution_document d
                                            WHERE d.ledger_id = i.ledger_id
                                              AND d.source_key = 'invoice:' || i.id)) AS r
                ON CONFLICT (ledger_id, source_key) DO NOTHING""",
-            [as_of, ledger.id, InvoiceStatus.CLOSED, as_of],
+            {"as_of": as_of, "ledger": ledger.id, "closed": InvoiceStatus.CLOSED.value,
+             "minor_born_after": minor_born_after(as_of)},  # fmt: skip
         )
         return cursor.rowcount

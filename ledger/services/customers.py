@@ -23,7 +23,7 @@ from ledger.models import (
     LegalEntity,
     User,
 )
-from ledger.national_ids import InvalidNationalId, national_id_check
+from ledger.national_ids import InvalidNationalId, birth_date, national_id_check
 from ledger.services.common import _actor_fields
 
 
@@ -55,6 +55,9 @@ class CustomerInput:
     edi_buyer_id: str = ""
     edi_seller_id: str = ""
     consents: dict[str, bool] = field(default_factory=dict)
+    # A minor's guardian by customer number (a customer of the ledger, or one of the same call);
+    # None: not given, as it was; "": none any more.
+    guardian_customer_no: str | None = None
     national_id_checked: bool = False
     legal_entity_inferred: bool = False
 
@@ -81,9 +84,11 @@ def customer_fields(customer: Customer) -> dict:
     return {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
 
 
+# Decided here, not given as such: the birth date (from the national id) and the guardian (by number).
+DERIVED_FIELDS = ("birth_date", "guardian_id")
 CUSTOMER_COPY_COLUMNS = [
-    "id", "ledger_id", "customer_no", *CUSTOMER_FIELDS, "status", "last_reference_serial", "created_at",
-    "updated_at",
+    "id", "ledger_id", "customer_no", *CUSTOMER_FIELDS, *DERIVED_FIELDS, "status", "last_reference_serial",
+    "created_at", "updated_at",
 ]  # fmt: skip
 CUSTOMER_EVENT_COPY_COLUMNS = [
     "ledger_id", "customer_id", "kind", "booking_date", "old_value", "new_value", "reason", "created_by_id",
@@ -205,6 +210,7 @@ def customers_upsert(
         }
         new_numbers = [no for no in values_by_no if no not in existing]
         new_ids = _next_ids("ledger_customer", len(new_numbers))
+        _derived_apply(ledger, customers, values_by_no, existing, dict(zip(new_numbers, new_ids, strict=True)))
         # COPY, not bulk_create: a CUSIN file brings up to 25,000 new customers at a time. The rows are
         # built from the values, and the instances returned positionally (keywords cost more).
         shared = {
@@ -223,7 +229,7 @@ def customers_upsert(
             CUSTOMER_COPY_COLUMNS,
             (
                 f"{row['id']}\t{ledger.id}\t{_copy_field(row['customer_no'])}\t"
-                + "\t".join([_copy_field(row[name]) for name in CUSTOMER_FIELDS])
+                + "\t".join([_copy_field(row[name]) for name in (*CUSTOMER_FIELDS, *DERIVED_FIELDS)])
                 + f"{shared_text}\n"
                 for row in new_rows
             ),
@@ -253,6 +259,9 @@ def customers_upsert(
             new_address = {k: values[k] for k in LEGAL_ADDRESS_FIELDS}
             if old_address != new_address:
                 event(customer, CustomerEventKind.LEGAL_ADDRESS_CHANGED, old_address, new_address)
+            if customer.guardian_id != values["guardian_id"]:
+                event(customer, CustomerEventKind.GUARDIAN_CHANGED, _guardian_value(customer.guardian_id),
+                      _guardian_value(values["guardian_id"]))  # fmt: skip
             if customer.legal_entity != values["legal_entity"]:
                 event(customer, CustomerEventKind.LEGAL_ENTITY_CHANGED, {"legal_entity": customer.legal_entity},
                       _inferred(values["legal_entity"]) if no in inferred_nos else {"legal_entity": values["legal_entity"]})  # fmt: skip
@@ -260,12 +269,51 @@ def customers_upsert(
                 setattr(customer, k, v)
             customer.updated_at = now
             changed.append(customer)
-        Customer.objects.bulk_update(changed, [*CUSTOMER_FIELDS, "updated_at"])
+        Customer.objects.bulk_update(changed, [*CUSTOMER_FIELDS, *DERIVED_FIELDS, "updated_at"])
 
         by_no = {**existing, **{c.customer_no: c for c in new_customers}}
         _consents_apply(ledger, by_no, customers, booking_date, source, event)
         _copy_lines("ledger_customerevent", CUSTOMER_EVENT_COPY_COLUMNS, events)
     return by_no
+
+
+def _derived_apply(ledger, customers, values_by_no, existing, new_ids: dict[str, int]) -> None:
+    """Each customer's birth date (a private person's, from the national id) and guardian (by number:
+    a customer of the ledger or of this call) into its values; an unknown guardian is refused, naming it."""
+    ids_by_no = {**{no: c.id for no, c in existing.items()}, **new_ids}
+    wanted = {item.guardian_customer_no for item in customers if item.guardian_customer_no} - set(ids_by_no)
+    if wanted:
+        ids_by_no.update(
+            Customer.objects.filter(ledger=ledger, customer_no__in=sorted(wanted)).values_list("customer_no", "id")
+        )
+    for item in customers:
+        values, no, guardian = values_by_no[item.customer_no], item.customer_no, item.guardian_customer_no
+        private = values["legal_entity"] == LegalEntity.PRIVATE and values["national_id"]
+        values["birth_date"] = (
+            birth_date(values["national_id"], country=values["national_id_country"] or ledger.country)
+            if private
+            else None
+        )
+        if guardian is None:
+            values["guardian_id"] = existing[no].guardian_id if no in existing else None
+        elif guardian == "":
+            values["guardian_id"] = None
+        elif guardian == no:
+            raise ValidationFailed(f"customer {no}: a customer cannot be their own guardian",
+                                   code="guardian_is_customer", field="guardian_customer_no")  # fmt: skip
+        elif guardian not in ids_by_no:
+            raise ValidationFailed(
+                f"customer {no}: guardian {guardian!r} is not a customer of ledger {ledger.company_no}",
+                code="unknown_guardian", field="guardian_customer_no",
+            )  # fmt: skip
+        else:
+            values["guardian_id"] = ids_by_no[guardian]
+
+
+def _guardian_value(guardian_id: int | None) -> dict:
+    if guardian_id is None:
+        return {"guardian": None}
+    return {"guardian": Customer.objects.filter(pk=guardian_id).values_list("customer_no", flat=True).first()}
 
 
 def _inferred(legal_entity: str) -> dict:

@@ -54,6 +54,8 @@ class InvoiceInput:
     with_distribution: bool = True
     distribution_type: str = ""
     print_blocks: list | dict | None = None
+    # Another payer: a customer of the same ledger who receives the documents and the claim process.
+    payer: Customer | None = None
 
 
 # From this many invoices on, a registration makes sure the planner has statistics (ledger/dbstats.py).
@@ -63,7 +65,7 @@ BULK_SIZE = 100
 INVOICE_COPY_COLUMNS = [
     "id", "ledger_id", "customer_id", "invoice_no", "external_id", "payment_ref", "invoice_date", "due_date",
     "currency", "amount", "reference_text", "amount_excl_vat", "vat_amount", "with_distribution",
-    "distribution_type", "print_blocks", "status", "created_at",
+    "distribution_type", "print_blocks", "status", "created_at", "payer_id",
 ]  # fmt: skip
 
 
@@ -109,6 +111,16 @@ def _validate_invoice_inputs(ledger: Ledger, invoices: Sequence[InvoiceInput]) -
                 code="customer_not_in_ledger",
                 field="customer",
             )
+        if item.payer is not None and item.payer.ledger_id != ledger.id:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: payer {item.payer.customer_no} belongs to another ledger",
+                code="payer_not_in_ledger", field="payer",
+            )  # fmt: skip
+        if item.payer is not None and item.payer.pk == item.customer.pk:
+            raise ValidationFailed(
+                f"invoice {item.invoice_no}: the other payer {item.payer.customer_no} is the invoice's own customer",
+                code="payer_is_customer", field="payer",
+            )  # fmt: skip
         if not item.invoice_no or len(item.invoice_no) > 40:
             raise ValidationFailed(
                 f"invoice_no must be 1-40 characters, got {item.invoice_no!r}", field="invoice_no"
@@ -371,7 +383,8 @@ def invoices_register_rows(
                     f"{_copy_field(r.reference_text)}\t"
                     f"{_copy_field(p.source.amount_excl_vat)}\t{_copy_field(p.source.vat_amount)}\t"
                     f"{_copy_field(p.source.with_distribution)}\t{_copy_field(p.source.distribution_type)}\t"
-                    f"{_copy_field(p.source.print_blocks)}\t{open_text}\t{now_text}\n"
+                    f"{_copy_field(p.source.print_blocks)}\t{open_text}\t{now_text}\t"
+                    f"{_copy_field(p.source.payer.id if p.source.payer else None)}\n"
                     for p, r in zip(prepared, result, strict=True)
                 ),
             )
@@ -497,6 +510,7 @@ def invoices_register(
             id=r.id,
             ledger=ledger,
             customer=item.customer,
+            payer=item.payer,
             invoice_no=r.invoice_no,
             external_id=item.external_id,
             payment_ref=r.payment_ref,
@@ -531,9 +545,11 @@ def invoice_register(
     reference_text: str = "",
     actor: User | str | None = None,
     booking_date: date | None = None,
+    payer: Customer | None = None,
 ) -> Invoice:
     item = InvoiceInput(
         customer=customer,
+        payer=payer,
         invoice_no=invoice_no,
         invoice_date=invoice_date,
         amount=amount,

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from distribution.requests import debt_summary_send
 from distribution.selectors import archived_document_pdf
-from ledger.customer_services import customer_address_change, customer_mark_deceased
+from ledger.customer_services import customer_address_change, customer_guardian_set, customer_mark_deceased
 from ledger.errors import LedgerError, NotFound
 from ledger.models import Customer
 from ledger.payments.refunds import customer_credit_move, customer_credit_refund
@@ -54,6 +54,9 @@ def _forms(customer: Customer) -> dict:
         ),
         "deceased": forms.DeceasedForm(),
         "address": forms.AddressForm(initial={"country": customer.country or customer.ledger.country}),
+        "guardian": forms.GuardianForm(
+            initial={"guardian_customer_no": customer.guardian.customer_no if customer.guardian_id else ""}
+        ),
     }
 
 
@@ -119,6 +122,10 @@ def customer_action(request, company_no: str, action: str, customer_no: str):
         return _run(request, customer, action, forms.AddressForm(post),
                     lambda d: customer_address_change(customer=customer, actor=user, **d),
                     _("New address registered."))  # fmt: skip
+    if action == "guardian":
+        return _run(request, customer, action, forms.GuardianForm(post),
+                    lambda d: customer_guardian_set(customer=customer, actor=user, **d),
+                    _("Guardian registered: reminders and collection go to them."))  # fmt: skip
     raise Http404("no such action")
 
 

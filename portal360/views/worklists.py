@@ -13,6 +13,7 @@ from claims.calls import call_outcome_record
 from distribution.services.returns import returned_document_readdress, returned_document_unreachable
 from invoiceportal.services import respite_request_decide
 from ledger.complaints import complaint_resolve
+from ledger.customer_services import customer_guardian_set
 from ledger.errors import LedgerError, NotFound
 from ledger.payments.allocation import Allocation, payment_allocate
 from ledger.payments.refunds import payment_refund
@@ -38,6 +39,7 @@ ACTIONS = {
     },
     WorklistKind.CALLS: {"outcome": forms.CallOutcomeForm},
     WorklistKind.RESPITE_REQUESTS: {"decide": forms.RespiteDecisionForm},
+    WorklistKind.MINORS: {"guardian": forms.GuardianForm},
 }
 
 
@@ -168,6 +170,9 @@ def worklist_act(request, kind: str, item_id: int, action: str):
                 elif action == "decide":
                     respite_request_decide(request=item, grant=d["decision"] == "grant", actor=user,
                                            reason=d["reason"])  # fmt: skip
+                elif action == "guardian":
+                    customer_guardian_set(customer=item.invoice.customer, actor=user,
+                                          guardian_customer_no=d["guardian_customer_no"])  # fmt: skip
                 elif action == "outcome":
                     call_outcome_record(task=item, outcome=d["outcome"], note=d["note"], actor=user,
                                         promised_until=d["promised_until"])  # fmt: skip

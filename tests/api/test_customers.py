@@ -177,3 +177,18 @@ def test_clearing_the_national_id_keeps_the_legal_entity(ledger, api):
     response = api.patch(url(ledger, "customers/5001/"), {"national_id": ""}, format="json")
     assert response.status_code == 200, response.content
     assert (response.json()["national_id"], response.json()["legal_entity"]) == ("", "business")
+
+
+def test_a_minors_guardian_is_set_kept_on_other_changes_and_cleared(ledger, api):
+    api.post(url(ledger, "customers/"), {"customer_no": "G1", "name": "Forelder"}, format="json")
+    created = api.post(url(ledger, "customers/"), {"customer_no": "C1", "name": "Barn", "national_id": "01031550056",
+                                                   "guardian_customer_no": "G1"}, format="json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    assert (created.json()["guardian_customer_no"], created.json()["birth_date"]) == ("G1", "2015-03-01")
+    changed = api.patch(url(ledger, "customers/C1/"), {"email": "barn@example.no"}, format="json").json()
+    assert changed["guardian_customer_no"] == "G1"  # not sent: kept
+    cleared = api.patch(url(ledger, "customers/C1/"), {"guardian_customer_no": ""}, format="json").json()
+    assert cleared["guardian_customer_no"] is None
+    refused = api.patch(url(ledger, "customers/C1/"), {"guardian_customer_no": "NOPE"}, format="json")
+    assert_problem(refused, 422, "unknown_guardian", "guardian_customer_no")
+    assert Customer.objects.get(ledger=ledger, customer_no="C1").guardian is None

@@ -210,3 +210,22 @@ def test_an_invoice_shows_its_claim_level_next_event_and_accrued_interest(ledger
     assert body["accrued_interest"] == "8.22"
     assert body["amounts"]["fees"] == "35.00"
     assert [i["claim_level"] for i in listed["results"] if i["invoice_no"] == "C-1"] == ["collection_notice"]
+
+
+def test_an_invoice_may_name_another_payer_of_the_ledger(ledger, api, other_ledger):
+    CustomerFactory(ledger=ledger, customer_no="3001")
+    CustomerFactory(ledger=ledger, customer_no="3002", name="Kommunen")
+    CustomerFactory(ledger=other_ledger, customer_no="3003")
+    good = {"customer_no": "3001", "invoice_no": "P-1", "invoice_date": "2026-03-01", "amount": "100.00"}
+
+    response = api.post(url(ledger, "invoices/"), {**good, "payer_customer_no": "3002"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["payer_customer_no"] == "3002"
+    assert Invoice.objects.get(ledger=ledger, invoice_no="P-1").payer.customer_no == "3002"
+    listed = api.get(url(ledger, "invoices/")).json()["results"]
+    assert [(i["invoice_no"], i["payer_customer_no"]) for i in listed] == [("P-1", "3002")]
+
+    for payer, code in (("3003", "payer_not_found"), ("3001", "payer_is_customer")):  # another ledger's; own
+        data = {**good, "invoice_no": f"P-{payer}", "payer_customer_no": payer}
+        assert_problem(api.post(url(ledger, "invoices/"), data, format="json"), 422, code)
+    assert Invoice.objects.filter(ledger=ledger).count() == 1

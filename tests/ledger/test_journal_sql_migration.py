@@ -24,9 +24,10 @@ def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
     posting = Posting.objects.get(invoice=invoice, component="capital")
     execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses to run with trigger events pending
 
-    # In reverse migration order: the newest keys first (tenancy_keys_2.sql), the set-based checks give
-    # the composite keys back, and the later tenancy keys (and distribution's document keys) depend on
-    # journal.sql's unique keys.
+    # In reverse migration order: the newest keys first (tenancy_keys_3.sql, tenancy_keys_2.sql), the
+    # set-based checks give the composite keys back, and the later tenancy keys (and distribution's
+    # document keys) depend on journal.sql's unique keys.
+    execute(read_sql("tenancy_keys_3_reverse.sql"))
     execute(read_sql("tenancy_keys_2_reverse.sql"))
     execute(read_sql("tenancy_checks_reverse.sql"))
     execute(read_distribution_sql("documents_reverse.sql"))
@@ -40,6 +41,7 @@ def test_reverse_sql_removes_the_guards_and_forward_sql_restores_them(db):
     execute(read_sql("tenancy_keys.sql"))
     execute(read_distribution_sql("documents.sql"))
     execute(read_sql("tenancy_keys_2.sql"))
+    execute(read_sql("tenancy_keys_3.sql"))
     with pytest.raises(IntegrityError, match="append-only"):
         with transaction.atomic():
             Posting.objects.filter(pk=posting.pk).update(amount=Decimal("999.00"))

@@ -43,10 +43,17 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_di
         ("accepted", 0),
         ("accepted", 0),
         ("partially_accepted", 3),
+        ("accepted", 0),
     ]
     archive = data_dir / "sftp" / "9999" / "archive"
-    assert len(list(archive.glob("CUSIN_9999_*.xml"))) == 3
-    assert len(list((data_dir / "sftp" / "9999" / "outbox").glob("*_receipt.xml"))) == 3
+    assert len(list(archive.glob("CUSIN_9999_*.xml"))) == 4
+    assert len(list((data_dir / "sftp" / "9999" / "outbox").glob("*_receipt.xml"))) == 4
+    # The minor with no guardian waits in 360's worklist; the other's letters go to the guardian.
+    from claims.models import Claim
+
+    assert Claim.objects.get(invoice__invoice_no="CU-2010").status == "held"
+    assert Claim.objects.get(invoice__invoice_no="CU-2009").status == "active"
+    assert Invoice.objects.get(invoice_no="CU-2011").payer.customer_no == "3002"
 
     bank = first["bank_file"]
     assert (
@@ -94,7 +101,7 @@ def test_demo_loads_two_ledgers_users_and_invoices_and_is_idempotent(db, data_di
     assert all(ledger["invoices_created"] == 0 for ledger in second["ledgers"])
     assert second["cusin_files"] == first["cusin_files"]
     assert JournalTransaction.objects.count() == transactions
-    assert Invoice.objects.count() == 58 + 6
+    assert Invoice.objects.count() == 58 + 6 + 3
     for ledger in Ledger.objects.all():
         assert all(check["ok"] for check in ledger_verify(ledger=ledger))
 

@@ -208,3 +208,11 @@ def test_services_lists_the_ledgers_invoices_by_status_and_level(signed_in, ledg
     reminded = signed_in.get("/360/services/", {"level": "reminder"}, HTTP_HX_REQUEST="true").content.decode()
     assert "F-1002" in reminded and "F-1001" not in reminded and "<html" not in reminded
     assert signed_in.get("/360/services/", {"status": "bogus"}).status_code == 200
+
+
+def test_the_invoice_page_names_another_payer(signed_in, ledger, customer):
+    payer = CustomerFactory(ledger=ledger, customer_no="5009", name="Oslo kommune")
+    InvoiceFactory(customer=customer, invoice_no="F-77", payer=payer)
+    page = signed_in.get(f"/360/l/{ledger.company_no}/invoices/F-77/").content.decode()
+    payer_part = re.search(r'<span id="payer">(.*?)</span>', page, re.S).group(1)
+    assert "Oslo kommune (5009)" in payer_part and "/customers/5009/" in payer_part

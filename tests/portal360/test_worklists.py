@@ -261,3 +261,38 @@ def test_a_later_call_step_replaces_an_earlier_unlogged_one(signed_in, call_task
     page = signed_in.get("/360/worklists/calls/").content.decode()
     assert f"/360/worklists/calls/{later.pk}/take/" in page
     assert f"/360/worklists/calls/{call_task.pk}/take/" not in page
+
+
+def test_a_claim_held_on_a_minor_waits_in_its_list_until_the_guardian_is_registered(signed_in, ledger, other_ledger):
+    from claims.services.escalation import claims_escalate
+    from ledger.services.customers import customer_upsert
+    from tests.factories import CustomerFactory
+
+    child = customer_upsert(ledger=ledger, customer_no="6001", name="Ola Liten", national_id="01031550056")
+    invoice = InvoiceFactory(customer=child, invoice_no="M-1", invoice_date=date(2026, 1, 5))
+    claims_escalate(ledger=ledger, as_of=TODAY)
+    claim = Claim.objects.get(invoice=invoice)
+    assert claim.status == ClaimStatus.HELD
+
+    listing = signed_in.get("/360/worklists/minors/").content.decode()
+    assert "M-1" in listing and "Ola Liten" in listing
+    customer_page = signed_in.get(f"/360/l/{ledger.company_no}/customers/6001/").content.decode()
+    assert 'id="minor-badge"' in customer_page and "None given: the claims wait" in customer_page
+    CustomerFactory(ledger=other_ledger, customer_no="7007")  # another client's customer is no guardian
+    refused = signed_in.post(f"/360/worklists/minors/{claim.pk}/guardian/", {"guardian_customer_no": "7007"})
+    assert "7007 is not a customer of this ledger" in refused.content.decode()
+    child.refresh_from_db()
+    assert child.guardian is None
+
+    guardian = CustomerFactory(ledger=ledger, customer_no="6002", name="Kari Forelder")
+    done = signed_in.post(f"/360/worklists/minors/{claim.pk}/guardian/", {"guardian_customer_no": "6002"})
+    assert done.status_code == 302
+    child.refresh_from_db()
+    assert child.guardian == guardian
+    assert "M-1" not in signed_in.get("/360/worklists/minors/").content.decode()
+    page = signed_in.get(f"/360/l/{ledger.company_no}/customers/6001/").content.decode()
+    assert 'id="guardian"' in page and "Kari Forelder" in page
+    assert "Ola Liten" in signed_in.get(f"/360/l/{ledger.company_no}/customers/6002/").content.decode()
+    claims_escalate(ledger=ledger, as_of=TODAY + timedelta(days=1))
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.ACTIVE

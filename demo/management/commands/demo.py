@@ -361,7 +361,7 @@ class Command(JsonCommand):
         return runs
 
     def _cusin_files(self, company_no: str, today: date) -> list[dict]:
-        """Drop three CUSIN files in the Norwegian ledger's sFTP inbox (the last one with errors) and
+        """Drop four CUSIN files in the Norwegian ledger's sFTP inbox (the third one with errors) and
         let the inbox watcher import them, as a client's upload would be."""
         day = today - timedelta(days=10)
         stamp = day.strftime("%Y%m%d") + "080000"
@@ -466,6 +466,20 @@ class Command(JsonCommand):
                 ),
             ],
         }
+        # CUSIN 2.1: a minor whose guardian gets the letters, a minor with none (the claim is held for 360's
+        # worklist of minors) and an invoice another customer pays (seeds 001 section 2.2).
+        older = today - timedelta(days=40)
+        files[f"CUSIN_{company_no}_{stamp}_4.xml"] = [
+            customer("3006", "Kari Hansen", reg_no="15108695088", email="kari.hansen@example.no"),
+            customer("3007", "Emma Hansen", InvoiceSpec(invoice_no="CU-2009", invoice_date=older, currency="NOK",
+                                                        amount_excl_vat=Decimal("280.00"), vat_amount=Decimal("70.00")),
+                     reg_no="01031550056", guardian_customer_no="3006"),
+            customer("3008", "Jonas Berg", InvoiceSpec(invoice_no="CU-2010", invoice_date=older, currency="NOK",
+                                                       amount_excl_vat=Decimal("400.00"), vat_amount=Decimal("100.00")),
+                     reg_no="20071450008"),
+            customer("3001", "Per Olsen", invoice("CU-2011", "1500.00", payer_customer_no="3002"),
+                     street="Munkegata 20", email="per@example.no"),
+        ]  # fmt: skip
         inbox = company_dir(company_no, "inbox")
         for name, customers in files.items():
             if not CusinFile.objects.filter(file_name=name).exists():
@@ -475,6 +489,7 @@ class Command(JsonCommand):
                     company_name="Demo Norge",
                     customers=customers,
                     created=f"{day.isoformat()}T08:00:00",
+                    version="2.1" if name.endswith("_4.xml") else "2.0",
                 )
         inbox_scan(min_age_seconds=0)
         return [

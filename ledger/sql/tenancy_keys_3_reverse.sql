@@ -1,0 +1,2 @@
+ALTER TABLE ledger_customer DROP CONSTRAINT customer_guardian_same_ledger;
+ALTER TABLE ledger_invoice DROP CONSTRAINT invoice_payer_same_ledger;
