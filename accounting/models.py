@@ -200,6 +200,9 @@ class Settlement(models.Model):
     fees_deducted = models.BooleanField()
     payout = models.DecimalField(**MONEY)
     carried_forward = models.DecimalField(**MONEY, help_text="a negative result kept for next time")
+    collection_transferred = models.DecimalField(
+        **MONEY, default=0, help_text="moved from the collection client-funds account to the client-funds account"
+    )
     transaction = models.OneToOneField(
         JournalTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="settlement"
     )

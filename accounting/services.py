@@ -168,6 +168,9 @@ def _settlement_lines(figures: settlement.Figures) -> list[Line]:
         Line(role=AccountRole.FEE_INCOME, amount=-figures.deducted),
         Line(role=AccountRole.PAYABLE_TO_CLIENT, amount=figures.payout),
         Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=-figures.payout),
+        # The collection client-funds account's money, moved to the client-funds account by its own transfer.
+        Line(role=AccountRole.CLIENT_FUNDS_BANK, amount=figures.collection_transferred),
+        Line(role=AccountRole.COLLECTION_FUNDS_BANK, amount=-figures.collection_transferred),
     ]
     return [line for line in candidates if line.amount != 0]
 
@@ -244,6 +247,7 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
         rows=rows,
         fee_lines=fee_lines,
         brought_forward=settlement.payable_balance(ledger),
+        collection_balance=settlement.collection_funds_balance(ledger),
     )
     lines = _settlement_lines(figures)
     txn = None
@@ -274,6 +278,7 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
         fees_deducted=agreement.fees_deducted,
         payout=figures.payout,
         carried_forward=figures.carried_forward,
+        collection_transferred=figures.collection_transferred,
         transaction=txn,
         balance_report_file=report_name,
         created_by_id=created_by_id,
@@ -293,7 +298,7 @@ def _settle(ledger, agreement, period_end, as_of, actor, created_by_id, actor_la
         fee_lines=fee_lines,
     )
     outbox_file_write(ledger=ledger, path=outbox / report_name, content=report, written=written)
-    if figures.payout > 0:
+    if figures.payout > 0 or figures.collection_transferred > 0:
         message_id = settlement.settlement_message_id(ledger, record)
         content = settlement.settlement_pain001(settlement=record, agreement=agreement, message_id=message_id)
         record.payment_file = f"{message_id}.xml"

@@ -110,6 +110,19 @@ def unsettled_collections(*, ledger: Ledger, until: date) -> list[CollectedRow]:
         return [CollectedRow(*row) for row in cursor.fetchall()]
 
 
+def collection_funds_balance(ledger: Ledger) -> Decimal:
+    """What the collection client-funds account holds: payments for claims in collection (seeds 000
+    section 7) since the last settlement moved them to the client-funds account."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT coalesce(sum(p.amount), 0) FROM ledger_posting p
+                 JOIN ledger_account a ON a.id = p.account_id
+                WHERE p.ledger_id = %s AND a.role = %s""",
+            [ledger.id, AccountRole.COLLECTION_FUNDS_BANK],
+        )
+        return cursor.fetchone()[0]
+
+
 def payable_balance(ledger: Ledger) -> Decimal:
     """What we owe the client on payable-to-client before this settlement (credit positive)."""
     with connection.cursor() as cursor:
@@ -264,6 +277,7 @@ class Figures:
     deducted: Decimal = ZERO
     payout: Decimal = ZERO
     carried_forward: Decimal = ZERO
+    collection_transferred: Decimal = ZERO
     fee_lines: list[FeeLine] = field(default_factory=list)
 
 
@@ -273,8 +287,11 @@ def figures(
     rows: list[CollectedRow],
     fee_lines: list[FeeLine],
     brought_forward: Decimal,
+    collection_balance: Decimal = ZERO,
 ) -> Figures:
-    f = Figures(fee_lines=fee_lines, brought_forward=brought_forward)
+    f = Figures(
+        fee_lines=fee_lines, brought_forward=brought_forward, collection_transferred=collection_balance
+    )
     f.collected_capital = sum((r.capital for r in rows), ZERO)
     f.collected_fees = sum((r.fees for r in rows), ZERO)
     f.collected_interest = sum((r.interest for r in rows), ZERO)
@@ -418,6 +435,8 @@ def balance_report_xml(
         ("CarriedForward", settlement.carried_forward),
     ):
         _sub(summary, tag, _money(value))
+    if ledger.collection_funds_account or settlement.collection_transferred:
+        _sub(summary, "TransferredFromCollectionAccount", _money(settlement.collection_transferred))
     _sub(summary, "BankAccount", agreement.bank_account[:40])
     if settlement.transaction_id:
         _sub(summary, "TransactionId", settlement.transaction_id)
@@ -472,53 +491,69 @@ def settlement_message_id(ledger: Ledger, settlement: Settlement) -> str:
 
 
 def settlement_pain001(*, settlement: Settlement, agreement: SettlementAgreement, message_id: str) -> bytes:
-    """One credit transfer from the client-funds account to the client's account, in the ISO 20022
-    pain.001.001.03 form of ledger/payments/payouts.py, validated against the official schema."""
+    """The settlement's credit transfers in the ISO 20022 pain.001.001.03 form of
+    ledger/payments/payouts.py, validated against the official schema: the payout from the client-funds
+    account to the client's account, and before it, when the collection client-funds account holds money,
+    its transfer to the client-funds account (a payment information block per debtor account)."""
     ledger = settlement.ledger
-    debtor = client_funds_account(ledger)
-    creditor = _account(
-        agreement.bank_account,
-        country=ledger.country,
-        what=f"the settlement account of ledger {ledger.company_no}",
-    )
-    amount = _amount(settlement.payout)
+    period = f"{ledger.company_no} {settlement.period_start}..{settlement.period_end}"
+    blocks = []
+    if settlement.collection_transferred > 0:
+        blocks.append(_pain001_block(
+            settlement, f"{message_id}-C"[:35], settlement.collection_transferred,
+            debtor=_account(ledger.collection_funds_account, country=ledger.country,
+                            what=f"the collection client-funds account of ledger {ledger.company_no}"),
+            creditor=client_funds_account(ledger), creditor_name=ledger.name,
+            text=f"Collection client funds to client funds {period}",
+        ))  # fmt: skip
+    if settlement.payout > 0:
+        blocks.append(_pain001_block(
+            settlement, message_id, settlement.payout, debtor=client_funds_account(ledger),
+            creditor=_account(agreement.bank_account, country=ledger.country,
+                              what=f"the settlement account of ledger {ledger.company_no}"),
+            creditor_name=ledger.client.name, text=f"Settlement {period}",
+        ))  # fmt: skip
     created = timezone.localtime(settlement.created_at, zoneinfo.ZoneInfo(ledger.time_zone))
-    transfer = [E.PmtId(E.EndToEndId(message_id)), E.Amt(E.InstdAmt(amount, Ccy=settlement.currency))]
-    if len(cdtr := _party(ledger.client.name, tag="Cdtr")):
-        transfer.append(cdtr)
-    transfer.append(E.CdtrAcct(creditor))
-    transfer.append(
-        E.RmtInf(
-            E.Ustrd(
-                _text(f"Settlement {ledger.company_no} {settlement.period_start}..{settlement.period_end}")
-            )
-        )
-    )
+    total = _amount(settlement.payout + settlement.collection_transferred)
     document = E.Document(
         E.CstmrCdtTrfInitn(
             E.GrpHdr(
                 E.MsgId(message_id),
                 E.CreDtTm(created.replace(microsecond=0).isoformat()),
-                E.NbOfTxs("1"),
-                E.CtrlSum(amount),
+                E.NbOfTxs(str(len(blocks))),
+                E.CtrlSum(total),
                 _party(ledger.client.name, tag="InitgPty"),
             ),
-            E.PmtInf(
-                E.PmtInfId(message_id),
-                E.PmtMtd("TRF"),
-                E.NbOfTxs("1"),
-                E.CtrlSum(amount),
-                E.ReqdExctnDt(settlement.booking_date.isoformat()),
-                _party(ledger.name, tag="Dbtr"),
-                E.DbtrAcct(debtor),
-                E.DbtrAgt(E.FinInstnId(E.Othr(E.Id("NOTPROVIDED")))),
-                E.CdtTrfTxInf(*transfer),
-            ),
+            *blocks,
         )
     )
     content = etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     _validate(content)
     return content
+
+
+def _pain001_block(
+    settlement, end_to_end: str, value: Decimal, *, debtor, creditor, creditor_name: str, text: str
+) -> etree._Element:
+    """One payment information block: one credit transfer from `debtor` to `creditor`."""
+    ledger = settlement.ledger
+    amount = _amount(value)
+    transfer = [E.PmtId(E.EndToEndId(end_to_end)), E.Amt(E.InstdAmt(amount, Ccy=settlement.currency))]
+    if len(cdtr := _party(creditor_name, tag="Cdtr")):
+        transfer.append(cdtr)
+    transfer.append(E.CdtrAcct(creditor))
+    transfer.append(E.RmtInf(E.Ustrd(_text(text))))
+    return E.PmtInf(
+        E.PmtInfId(end_to_end),
+        E.PmtMtd("TRF"),
+        E.NbOfTxs("1"),
+        E.CtrlSum(amount),
+        E.ReqdExctnDt(settlement.booking_date.isoformat()),
+        _party(ledger.name, tag="Dbtr"),
+        E.DbtrAcct(debtor),
+        E.DbtrAgt(E.FinInstnId(E.Othr(E.Id("NOTPROVIDED")))),
+        E.CdtTrfTxInf(*transfer),
+    )
 
 
 _NO_IBAN = re.compile(r"^NO[0-9]{2}([0-9]{11})$")

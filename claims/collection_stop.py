@@ -35,6 +35,14 @@ COLLECTION_LEVELS = (
 )
 
 
+def pay_to_account(*, ledger, level: str) -> str:
+    """Where a claim at `level` is paid: the collection client-funds account once it is in collection
+    (seeds 000 section 7), when the ledger has one; else the client-funds account."""
+    if level in COLLECTION_LEVELS and ledger.collection_funds_account:
+        return ledger.collection_funds_account
+    return ledger.client_funds_account
+
+
 def claim_collection_stop(
     *,
     invoice: Invoice,

@@ -22,6 +22,8 @@ from . import texts
 from .links import portal_link_issue, portal_url
 from .models import Document, DocumentKind
 
+# The letters of the collection stage (inkasso): paid to the collection client-funds account.
+COLLECTION_KINDS = (DocumentKind.PAYMENT_DEMAND, DocumentKind.LEGAL_NOTICE)
 
 def portal_token(document: Document) -> str:
     """A new invoice-portal link for the document's invoice (a debt summary's: the customer's overview).
@@ -135,7 +137,9 @@ def document_context(document: Document, *, link: str | None = None) -> dict:
         "interest_from": _fact_date(facts, "interest_from"),
         "payout_amount": _fact_money(facts, "amount"),
         "payout_account": facts.get("account", ""),
-        "account": ledger.client_funds_account,
+        # Claims in collection are paid to the collection client-funds account when the ledger has one.
+        "account": (ledger.collection_funds_account if document.kind in COLLECTION_KINDS else "")
+        or ledger.client_funds_account,
         "reference": invoice.payment_ref if invoice is not None else "",
         "open_invoices": open_invoices,
         "portal_link": link if link is not None else portal_link(document),

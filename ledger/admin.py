@@ -96,7 +96,8 @@ class LedgerAddForm(forms.ModelForm):
 
     class Meta:
         model = Ledger
-        fields = ("client", "company_no", "ledger_no", "name", "country", "currency", "client_funds_account")
+        fields = ("client", "company_no", "ledger_no", "name", "country", "currency", "client_funds_account",
+                  "collection_funds_account")  # fmt: skip
 
     currency = forms.CharField(max_length=3, required=False, help_text="empty: the country's currency")
 
@@ -141,7 +142,8 @@ class LedgerAdmin(TenantScopedAdmin):
         data = form.cleaned_data
         ledger, _ = ledger_create(company_no=data["company_no"], ledger_no=data["ledger_no"], country=data["country"],
                                   name=data["name"], client=data["client"], currency=data.get("currency") or None,
-                                  client_funds_account=data.get("client_funds_account") or "")  # fmt: skip
+                                  client_funds_account=data.get("client_funds_account") or "",
+                                  collection_funds_account=data.get("collection_funds_account") or "")  # fmt: skip
         obj.pk = ledger.pk
         obj.refresh_from_db()
         obj._state.adding = False

@@ -125,6 +125,11 @@ class Ledger(models.Model):
     client_funds_account = models.CharField(
         max_length=34, blank=True, help_text="Bank account receiving payments"
     )
+    # Claims in collection and surveillance are paid to the collection client-funds account (seeds 000
+    # section 7): money in on it is booked on its own account role and paid out by its own transfer.
+    collection_funds_account = models.CharField(
+        max_length=34, blank=True, help_text="Bank account receiving payments for claims in collection"
+    )
     default_reference_text = models.CharField(max_length=200, blank=True)
     # Last serial handed out for per-ledger payment references (OCR); advanced with one UPDATE per batch.
     last_reference_serial = models.PositiveIntegerField(default=0)
@@ -158,6 +163,7 @@ class AccountRole(models.TextChoices):
     RECEIVABLE_FEE = "receivable_fee", "Receivables, fees"
     RECEIVABLE_INTEREST = "receivable_interest", "Receivables, interest"
     CLIENT_FUNDS_BANK = "client_funds_bank", "Client-funds bank account"
+    COLLECTION_FUNDS_BANK = "collection_funds_bank", "Client-funds bank account, collection"
     SUSPENSE = "suspense", "Unidentified payments (suspense)"
     CUSTOMER_CREDIT = "customer_credit", "Customer credit balances"
     PAYABLE_TO_CLIENT = "payable_to_client", "Payable to client (settlement)"

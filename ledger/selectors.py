@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from .errors import FileRejected, NotFound, ValidationFailed
 from .models import (
+    AccountRole,
     ActionLogEntry,
     Component,
     Customer,
@@ -64,6 +65,14 @@ def _normalise_account(value: str) -> str:
     return text.lstrip("0") if text.isdigit() else text
 
 
+def bank_role_for(ledger: Ledger, receiving_account: str) -> str:
+    """The account role money paid into `receiving_account` is booked on: the collection client-funds
+    account's own, or the client-funds account's (any other account the file names: a --ledger file)."""
+    if ledger.collection_funds_account and same_account(ledger.collection_funds_account, receiving_account):
+        return AccountRole.COLLECTION_FUNDS_BANK
+    return AccountRole.CLIENT_FUNDS_BANK
+
+
 def same_account(configured: str, received: str) -> bool:
     """Same account, also when one side is an IBAN and the other the domestic number inside it."""
     a, b = _normalise_account(configured), _normalise_account(received)
@@ -79,15 +88,16 @@ def same_account(configured: str, received: str) -> bool:
 
 
 def ledger_for_account(*, accounts: Sequence[str], company_no: str | None = None) -> Ledger:
-    """The ledger whose client-funds account a bank's file names, or the one given, if it agrees.
+    """The ledger whose client-funds account (or collection client-funds account) a bank's file names, or
+    the one given, if it agrees.
 
     Raises FileRejected (ledger_not_found, account_of_another_ledger, unknown_account, several_ledgers).
     """
     owners = {
         ledger.company_no: ledger
-        for ledger in Ledger.objects.exclude(client_funds_account="")
+        for ledger in Ledger.objects.exclude(client_funds_account="", collection_funds_account="")
         for account in accounts
-        if same_account(ledger.client_funds_account, account)
+        if same_account(ledger.client_funds_account, account) or same_account(ledger.collection_funds_account, account)
     }
     if company_no:
         ledger = Ledger.objects.filter(company_no=company_no).first()

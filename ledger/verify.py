@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, Q, Sum
 
-from ledger.selectors import CREDIT_KINDS, _fetch, invoices_with_balances
+from ledger.selectors import CREDIT_KINDS, _fetch, bank_role_for, invoices_with_balances
 
 from .models import (
     AccountRole,
@@ -160,15 +160,18 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
 
 
 def _bank_in_problems(ledger: Ledger) -> list[dict]:
-    """Money in on the client-funds account per booking date equals what the bank files of that date
-    brought (plus payments registered without a file), and each payment brought exactly its amount."""
+    """Money in on the client-funds accounts (the collection one included) per booking date equals what
+    the bank files of that date brought (plus payments registered without a file), and each payment
+    brought exactly its amount; a payment into the collection client-funds account is booked on its role,
+    every other on the client-funds account's."""
     lid = ledger.id
     journal = dict(
         _fetch(
             """SELECT t.booking_date, sum(p.amount) FROM ledger_posting p
                  JOIN ledger_journaltransaction t ON t.id = p.transaction_id
                  JOIN ledger_account a ON a.id = p.account_id
-                WHERE p.ledger_id = %s AND t.kind = 'payment' AND a.role = 'client_funds_bank'
+                WHERE p.ledger_id = %s AND t.kind = 'payment'
+                  AND a.role IN ('client_funds_bank', 'collection_funds_bank')
                 GROUP BY t.booking_date""",
             [lid],
         )
@@ -202,7 +205,8 @@ def _bank_in_problems(ledger: Ledger) -> list[dict]:
                  FROM ledger_payment pay
                  LEFT JOIN (ledger_posting b
                             JOIN ledger_journaltransaction t ON t.id = b.transaction_id AND t.kind = 'payment'
-                            JOIN ledger_account a ON a.id = b.account_id AND a.role = 'client_funds_bank')
+                            JOIN ledger_account a ON a.id = b.account_id
+                                 AND a.role IN ('client_funds_bank', 'collection_funds_bank'))
                    ON b.payment_id = pay.id
                 WHERE pay.ledger_id = %s
                 GROUP BY pay.id, pay.bank_archive_ref, pay.amount
@@ -210,6 +214,22 @@ def _bank_in_problems(ledger: Ledger) -> list[dict]:
             [lid],
         )
     ]
+    if ledger.collection_funds_account:
+        problems += [
+            {"payment": ref, "receiving_account": account, "booked_on": role,
+             "problem": "booked on the other client-funds account than the one it was paid into"}
+            for ref, account, role in _fetch(
+                """SELECT pay.bank_archive_ref, pay.receiving_account, a.role
+                     FROM ledger_payment pay
+                     JOIN ledger_journaltransaction t ON t.payment_id = pay.id AND t.kind = 'payment'
+                     JOIN ledger_posting b ON b.transaction_id = t.id
+                     JOIN ledger_account a ON a.id = b.account_id
+                          AND a.role IN ('client_funds_bank', 'collection_funds_bank')
+                    WHERE pay.ledger_id = %s""",
+                [lid],
+            )
+            if role != bank_role_for(ledger, account)
+        ]  # fmt: skip
     return problems
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.db.models.functions import Collate, Lower, Upper
 
-from claims.collection_stop import COLLECTION_LEVELS
+from claims.collection_stop import COLLECTION_LEVELS, pay_to_account
 from claims.models import Claim, ClaimStatus
 from claims.selectors import claim_status, claim_summaries
 from distribution.models import (
@@ -390,6 +390,7 @@ def invoice_page(*, ledger: Ledger, invoice_no: str, as_of: date | None = None) 
         "claim_status": status,
         # A recalled claim has left collection (the creditor withdrew it); a stopped one stays there, halted.
         "in_collection": bool(claim and claim.level in COLLECTION_LEVELS and claim.status != ClaimStatus.RECALLED),
+        "pay_to": pay_to_account(ledger=invoice.ledger, level=claim.level if claim else ""),
         "claim_active": bool(claim is None or claim.status == ClaimStatus.ACTIVE),
         "breakdown": dict(breakdown),
         "events": list(invoice_events(invoice=invoice)),

@@ -128,7 +128,9 @@ def monthly_reconciliation(*, ledger: Ledger, year: int, month: int) -> MonthRec
     )
     net = dict(
         _fetch(
-            """SELECT s.id, -coalesce(sum(p.amount) FILTER (WHERE a.role = 'client_funds_bank'), 0)
+            # Both client-funds accounts: the collection account's transfer nets out, the payout remains.
+            """SELECT s.id, -coalesce(sum(p.amount) FILTER (WHERE a.role IN ('client_funds_bank',
+                                                                          'collection_funds_bank')), 0)
                  FROM accounting_settlement s
                  JOIN ledger_posting p ON p.transaction_id = s.transaction_id
                  JOIN ledger_account a ON a.id = p.account_id

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from api.endpoints.common import _date, _money, _valid, money, positive_money
 from api.pagination import keyset_page, page_parameters, page_serializer
 from api.views import LedgerApiView
+from claims.collection_stop import pay_to_account
 from ledger.errors import ValidationFailed
 from ledger.models import Customer, Invoice, InvoiceStatus
 from ledger.selectors import (
@@ -54,7 +55,10 @@ class InvoiceAmountsOutput(serializers.Serializer):
 
 
 class PaymentInformationOutput(serializers.Serializer):
-    account = serializers.CharField(source="ledger.client_funds_account", help_text="pay to this account")
+    account = serializers.CharField(
+        source="ledger.client_funds_account",
+        help_text="pay to this account (the collection client-funds account once the claim is in collection)",
+    )
     reference = serializers.CharField(source="payment_ref", help_text="KID / OCR to pay with")
     amount_due = money(source="balance.open_amount")
     currency = serializers.CharField()
@@ -115,7 +119,7 @@ class InvoiceOutput(serializers.Serializer):
             "closed_on": _date(invoice.closed_on),
             "reference_text": invoice.reference_text,
             "payment": {
-                "account": invoice.ledger.client_funds_account,
+                "account": pay_to_account(ledger=invoice.ledger, level=invoice.claim_summary["claim_level"]),
                 "reference": invoice.payment_ref,
                 "amount_due": _money(balance.open_amount),
                 "currency": invoice.currency,

@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
+from claims.collection_stop import pay_to_account
 from distribution import texts
 from invoiceportal import adapters, ratelimit, selectors
 from invoiceportal.selectors import LinkRefused
@@ -230,6 +231,7 @@ def _invoice_context(request, link, invoice, **extra):
         ),
         "consent_names": CONSENT_NAMES,
         "pay_method": adapters.METHOD_LABELS[method],
+        "pay_to": pay_to_account(ledger=link.ledger, level=view.claim_level),
         "signup_url": reverse("invoiceportal:direct-debit", args=[link.ledger.company_no]),
         "done": request.GET.get("done", ""),
         **extra,

@@ -25,6 +25,7 @@ from ledger.models import (
 )
 from ledger.money import ZERO
 from ledger.payments.matching import _Plan
+from ledger.selectors import bank_role_for
 from ledger.services.common import _actor_fields
 from ledger.services.invoice_changes import ALLOWED_TRANSITIONS
 from ledger.services.journal import _accounts_by_role
@@ -44,7 +45,10 @@ def _posting_rows(ledger: Ledger, plan: _Plan, accounts: dict[str, int]) -> list
         ledger.id,
         ledger.currency,
     )
-    lines = [(CLIENT_FUNDS_BANK, plan.amount, "", None, None)]
+    bank_role = CLIENT_FUNDS_BANK
+    if ledger.collection_funds_account:  # paid into the collection client-funds account: booked on its own
+        bank_role = str(bank_role_for(ledger, plan.bank.receiving_account))
+    lines = [(bank_role, plan.amount, "", None, None)]
     for placed in plan.placed:
         invoice = placed.item.invoice
         for component, amount in placed.taken.items():

@@ -13,6 +13,7 @@ from ledger.models import (
     Country,
     Ledger,
 )
+from ledger.selectors import same_account
 from ledger.services.common import CHARTS_DIR
 
 # --- Clients, ledgers and the chart of accounts -------------------------------------------------
@@ -45,6 +46,7 @@ def ledger_create(
     name: str,
     client_name: str | None = None,
     client_funds_account: str = "",
+    collection_funds_account: str = "",
     currency: str | None = None,
     client: Client | None = None,
     client_org_no: str = "",
@@ -67,9 +69,14 @@ def ledger_create(
                     code="ledger_exists_differently",
                     field="company_no",
                 )
-            if client_funds_account and existing.client_funds_account != client_funds_account:
-                existing.client_funds_account = client_funds_account
-                existing.save(update_fields=["client_funds_account"])
+            accounts = {"client_funds_account": client_funds_account,
+                        "collection_funds_account": collection_funds_account}  # fmt: skip
+            changed = [name for name, value in accounts.items() if value and getattr(existing, name) != value]
+            for name in changed:
+                setattr(existing, name, accounts[name])
+            if changed:
+                _accounts_check(existing)
+                existing.save(update_fields=changed)
             _client_registration_set(
                 existing.client, org_no=client_org_no, vat_registered=client_vat_registered
             )
@@ -90,13 +97,23 @@ def ledger_create(
             time_zone=time_zone,
             reference_scheme=scheme.value,
             client_funds_account=client_funds_account,
+            collection_funds_account=collection_funds_account,
         )
+        _accounts_check(ledger)
         Account.objects.bulk_create(
             Account(ledger=ledger, number=a["number"], name=a["name"], role=a["role"])
             for a in base_chart(country)
         )
         _client_registration_set(client, org_no=client_org_no, vat_registered=client_vat_registered)
     return ledger, True
+
+
+def _accounts_check(ledger: Ledger) -> None:
+    """The collection client-funds account is a bank account of its own, not the client-funds account
+    (a bank file's money is booked by the account it was paid into)."""
+    if ledger.collection_funds_account and same_account(ledger.client_funds_account, ledger.collection_funds_account):
+        raise ValidationFailed("the collection client-funds account must differ from the client-funds account",
+                               code="same_account", field="collection_funds_account")  # fmt: skip
 
 
 def _client_registration_set(client: Client, *, org_no: str, vat_registered: bool | None) -> None:

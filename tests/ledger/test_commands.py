@@ -48,14 +48,14 @@ def test_create_ledger_onboards_with_chart_and_is_idempotent(db):
     )
     roles = {a["role"]: a["number"] for a in first["accounts"]}
     assert roles["receivable_capital"] == "1500"
-    assert roles["client_funds_bank"] == "1920"
-    assert len(roles) == 12
+    assert (roles["client_funds_bank"], roles["collection_funds_bank"]) == ("1920", "1921")
+    assert len(roles) == 13
 
     code, second = run(*args)
     assert code == 0
     assert second["created"] is False
     assert Ledger.objects.count() == 1
-    assert Account.objects.count() == 12
+    assert Account.objects.count() == 13
 
 
 def test_create_swedish_ledger_uses_bas_chart(db):

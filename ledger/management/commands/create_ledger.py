@@ -14,6 +14,9 @@ class Command(JsonCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--client", default=None, help="client name (default: the ledger name)")
         parser.add_argument("--account", default="", help="client-funds bank account receiving payments")
+        parser.add_argument(
+            "--collection-account", default="", help="client-funds bank account for claims in collection"
+        )
         parser.add_argument("--currency", default=None)
         parser.add_argument("--org-no", default="", help="the client's organisation number (checked)")
         parser.add_argument(
@@ -31,6 +34,7 @@ class Command(JsonCommand):
             name=o["name"],
             client_name=o["client"],
             client_funds_account=o["account"],
+            collection_funds_account=o["collection_account"],
             currency=o["currency"],
             client_org_no=o["org_no"],
             client_vat_registered=o["vat_registered"],
@@ -48,6 +52,7 @@ class Command(JsonCommand):
             "currency": ledger.currency,
             "reference_scheme": ledger.reference_scheme,
             "client_funds_account": ledger.client_funds_account,
+            "collection_funds_account": ledger.collection_funds_account,
             "accounts": [
                 {"number": a.number, "name": a.name, "role": a.role}
                 for a in ledger.accounts.order_by("number")
