@@ -5,6 +5,7 @@ Run from the project root:
 
     python bench/bench_mixed_load.py [--invoices 200000] [--rates 10,20,40,60] [--seconds 300]
                                      [--workers 2] [--threads 4] [--clients 64]
+                                     [--import-rate 20 [--import-invoices 50000] [--import-payments 100000]]
 
 The database is a throwaway one (ledger_bench_<pid>, see _common.py). Setup (not timed): bench_api.py's
 ledger (--invoices registered by `invoices_register` over --customers customers), a write token, signed-in
@@ -23,6 +24,11 @@ Every answer must be 200 (201 for a registration) and hold what it should. Per r
 achieved rate, p50/p95/p99; the highest rate held with p95 <= 250 ms and no error; then verify_ledger,
 which must be clean. Ends with `BENCH <name> <value> <unit>` lines. Target (issue 30): the highest rate
 the 2-core machine holds for 5 minutes (--seconds 300) with p95 <= 250 ms and no errors.
+
+With --import-rate R: at R requests/s, the load for --import-seconds idle, then again while a CUSIN file
+of --import-invoices invoices and an OCR Giro file of --import-payments payments (on the ledger's open
+invoices) are imported through their commands in a third process; both must finish accepted, and the
+API's p95 with the imports is printed against its idle figure (target, issue 30: within 2 x).
 """
 
 import argparse
@@ -59,6 +65,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--clients", type=int, default=64, help="client threads (connections) of the load")
+    parser.add_argument("--import-rate", type=float, default=0.0,
+                        help="then, at this rate: the load idle, and again while a CUSIN file and a payment file "
+                             "are imported (0: not run)")  # fmt: skip
+    parser.add_argument("--import-invoices", type=int, default=50_000, help="invoices in the CUSIN file")
+    parser.add_argument("--import-payments", type=int, default=100_000, help="payments in the OCR Giro file")
+    parser.add_argument("--import-seconds", type=float, default=240.0, help="each of the two windows")
     return parser.parse_args()
 
 
@@ -73,7 +85,9 @@ def setup(args) -> dict:
 
     _, customer_nos = api_setup(args)
     ledger = Ledger.objects.get(company_no=COMPANY_NO)
-    _, secret = api_token_create(client=ledger.client, ledger=ledger, can_write=True, rate_limit="100000000/min")
+    _, secret = api_token_create(
+        client=ledger.client, ledger=ledger, can_write=True, rate_limit="100000000/min"
+    )
     sessions = operator_sessions(ledger, 8)
     invoices = list(Invoice.objects.filter(ledger=ledger).order_by("?").values_list("id", "customer_id",
                                                                                    "invoice_no")[:500])  # fmt: skip
@@ -85,19 +99,28 @@ def setup(args) -> dict:
 # --- The load process ---------------------------------------------------------------------------
 
 
-def request_for(kind: str, rng: random.Random, data: dict, serial: int) -> tuple[str, str, bytes | None, dict]:
+def request_for(
+    kind: str, rng: random.Random, data: dict, serial: int
+) -> tuple[str, str, bytes | None, dict]:
     """(method, path, body, headers) of one request of the kind."""
     api = {"Authorization": f"Bearer {data['secret']}", "Accept": "application/json"}
     base = f"/api/v1/ledgers/{COMPANY_NO}"
     if kind == "api_invoice":
         return "GET", f"{base}/invoices/{rng.choice(data['invoice_nos'])}/", None, api
     if kind == "api_list":
-        extra = rng.choice(["", "&status=open", "&ordering=-due_date", f"&customer={rng.choice(data['customer_nos'])}"])
+        extra = rng.choice(
+            ["", "&status=open", "&ordering=-due_date", f"&customer={rng.choice(data['customer_nos'])}"]
+        )
         return "GET", f"{base}/invoices/?limit=50{extra}", None, api
     if kind == "api_register":
         body = {"customer_no": rng.choice(data["customer_nos"]), "invoice_no": f"LOAD-{os.getpid()}-{serial}",
                 "invoice_date": time.strftime("%Y-%m-%d"), "amount": f"{rng.randrange(10_000, 1_000_000) / 100:.2f}"}  # fmt: skip
-        return "POST", f"{base}/invoices/", json.dumps(body).encode(), {**api, "Content-Type": "application/json"}
+        return (
+            "POST",
+            f"{base}/invoices/",
+            json.dumps(body).encode(),
+            {**api, "Content-Type": "application/json"},
+        )
     cookie = {"Cookie": f"{data['cookie_name']}={rng.choice(data['sessions'])}"}
     if kind == "360_customer":
         return "GET", f"/360/l/{COMPANY_NO}/customers/{rng.choice(data['customer_nos'])}/", None, cookie
@@ -136,8 +159,9 @@ def load(port: int, data: dict, rate: float, seconds: float, clients: int, out) 
                     error = f"{type(exc).__name__} {path}"
                     # gunicorn closes a keep-alive connection idle past its timeout: the request never
                     # reached it, so it is sent once more on a new connection (as HTTP clients do)
-                    if attempt == 2 or not isinstance(exc, (BrokenPipeError, ConnectionResetError,
-                                                            http.client.RemoteDisconnected)):
+                    if attempt == 2 or not isinstance(
+                        exc, (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+                    ):
                         break
             mine.append((kind, time.perf_counter() - at, error))
         with lock:
@@ -181,6 +205,98 @@ def measure(port: int, data: dict, rate: float, seconds: float, clients: int) ->
             "error_examples": errors[:3], "p50": pct(50), "p95": pct(95), "p99": pct(99), "p95_by_kind": by_kind}  # fmt: skip
 
 
+# --- The imports under load ------------------------------------------------------------------------------
+
+
+def import_files(args, folder: str, data: dict) -> tuple[str, str]:
+    """A CUSIN file of --import-invoices new invoices (50 per customer, new customers) and an OCR Giro file
+    of --import-payments payments on the ledger's open invoices (exact amounts), written before the load.
+    The invoices the load opens portal links for are not paid: a paid invoice's link has ended (410)."""
+    from decimal import Decimal
+
+    from cusin.generate import CustomerSpec, InvoiceSpec, write_cusin
+    from ledger.models import Invoice
+    from ledger.payments.bankfiles.write import PaymentSpec, write_ocr_giro
+
+    day = time.strftime("%Y-%m-%d")
+    from datetime import date
+
+    today = date.fromisoformat(day)
+    customers = (
+        CustomerSpec(customer_no=f"7{c:06d}", name=f"Imported customer {c}", street="Storgata 1", zip_code="0155",
+                     city="Oslo", items=[InvoiceSpec(invoice_no=f"IMP-{c:06d}-{n:02d}", invoice_date=today,
+                                                     amount_excl_vat=Decimal("800.00"), vat_amount=Decimal("200.00"),
+                                                     currency="NOK") for n in range(50)])
+        for c in range(args.import_invoices // 50)
+    )  # fmt: skip
+    cusin = write_cusin(os.path.join(folder, f"CUSIN_{COMPANY_NO}_{time.strftime('%Y%m%d%H%M%S')}_1.xml"),
+                        company_no=COMPANY_NO, customers=customers)  # fmt: skip
+    linked = [invoice_id for _, invoice_id in data["links"]]
+    invoices = (
+        Invoice.objects.filter(ledger__company_no=COMPANY_NO, status="open")
+        .exclude(id__in=linked)
+        .order_by("id")
+    )
+    payments = [PaymentSpec(reference=ref, amount=amount, archive_ref=f"{n:09d}")
+                for n, (ref, amount) in enumerate(invoices.values_list("payment_ref", "amount")[: args.import_payments], 1)]  # fmt: skip
+    ocr = os.path.join(folder, "OCR_import_under_load.txt")
+    with open(ocr, "wb") as handle:
+        handle.write(write_ocr_giro(payments, receiving_account="15030000002", nets_date=today,
+                                    transmission_number="0000001", assignment_number="0000001"))  # fmt: skip
+    return str(cusin), ocr
+
+
+def run_imports(files: tuple[str, str], env: dict, out: dict) -> None:
+    """The CUSIN import, then the payment import, each through its command, timed; results into `out`."""
+    for name, command in (("cusin", ["import_cusin", files[0]]), ("payments", ["import_payments", files[1]])):
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True,
+                              text=True)  # fmt: skip
+        try:
+            summary = json.loads(done.stdout)
+        except ValueError:
+            summary = {"status": f"exit {done.returncode}: {done.stderr[-500:]}"}
+        out[name] = {"seconds": time.perf_counter() - t, "status": summary.get("status"), "exit": done.returncode,
+                     "summary": {k: summary.get(k) for k in ("invoices", "failed_invoices", "payments", "matched")}}  # fmt: skip
+
+
+def api_p95(r: dict) -> float:
+    """The API requests' p95 of a measurement (reads and registrations together), in ms."""
+    return max(r["p95_by_kind"][k] for k in ("api_invoice", "api_list", "api_register"))
+
+
+def imports_under_load(args, port: int, data: dict, env: dict) -> None:
+    folder = tempfile.mkdtemp(prefix="bench_imports_")
+    files = import_files(args, folder, data)
+    print(f"imports under load at {args.import_rate:.0f}/s: {args.import_invoices:,} invoices in a CUSIN file, "
+          f"{args.import_payments:,} payments in an OCR Giro file; {args.import_seconds:.0f} s idle, then "
+          f"{args.import_seconds:.0f} s with the imports", flush=True)  # fmt: skip
+    idle = measure(port, data, args.import_rate, args.import_seconds, args.clients)
+    imported: dict = {}
+    worker = threading.Thread(target=run_imports, args=(files, env, imported))
+    worker.start()
+    busy = measure(port, data, args.import_rate, args.import_seconds, args.clients)
+    worker.join()
+    for label, r in (("idle", idle), ("with imports", busy)):
+        print(f"{label}: {r['requests']} requests, {r['errors']} errors {r['error_examples']}, p95 {r['p95']:.1f} ms, "
+              f"API p95 {api_p95(r):.1f} ms", flush=True)  # fmt: skip
+    for name, result in imported.items():
+        print(
+            f"import {name}: {result['status']} in {result['seconds']:.1f} s {result['summary']}", flush=True
+        )
+    check(all(r["status"] == "accepted" for r in imported.values()) and len(imported) == 2,
+          f"both imports finish accepted: {imported}")  # fmt: skip
+    ratio = api_p95(busy) / api_p95(idle)
+    print(
+        f"API p95 with the imports / idle: {ratio:.2f} x (target <= 2): {'met' if ratio <= 2 else 'NOT met'}"
+    )
+    print(f"BENCH import_under_load_api_p95_idle {api_p95(idle):.1f} ms")
+    print(f"BENCH import_under_load_api_p95_busy {api_p95(busy):.1f} ms")
+    print(f"BENCH import_under_load_ratio {ratio:.2f} x")
+    for name, result in imported.items():
+        print(f"BENCH import_under_load_{name}_seconds {result['seconds']:.1f} s")
+
+
 def run(args) -> int:
     from django.conf import settings
 
@@ -222,6 +338,9 @@ def run(args) -> int:
                   f"(p95 by kind, ms: {kinds}): {'held' if ok else 'NOT held'}", flush=True)  # fmt: skip
             if not ok:
                 break
+        if args.import_rate:
+            imports_under_load(args, port, data, {**os.environ, **env, "DATABASE_URL": bench_database_url(),
+                                                  "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": GUNICORN_SECRET_KEY})  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
