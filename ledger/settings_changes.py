@@ -65,7 +65,7 @@ def ledger_rules_change(
         raise ValidationFailed("a change takes effect today or later, not in the past", code="effective_in_past",
                                field="effective_from")  # fmt: skip
     with transaction.atomic():
-        ledger = Ledger.objects.select_for_update().get(pk=ledger.pk)
+        ledger = Ledger.objects.select_for_update(no_key=True).get(pk=ledger.pk)
         before = {name: getattr(ledger, name) for name in values}
         changed = {name: value for name, value in values.items() if before[name] != value}
         if not changed:
@@ -90,7 +90,7 @@ def ledger_rule_changes_apply(*, ledger: Ledger, as_of: date) -> int:
             .order_by("effective_from", "id")
         )
         if pending:
-            locked = Ledger.objects.select_for_update().get(pk=ledger.pk)
+            locked = Ledger.objects.select_for_update(no_key=True).get(pk=ledger.pk)
             for event in pending:
                 _apply(locked, event.after)
                 event.applied_at = timezone.now()

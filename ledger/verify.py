@@ -12,15 +12,18 @@ from ledger.selectors import CREDIT_KINDS, _fetch, bank_role_for, invoices_with_
 
 from .models import (
     AccountRole,
+    Customer,
     Invoice,
     InvoiceStatus,
     JournalTransaction,
     Ledger,
+    LegalEntity,
     Payment,
     PaymentFile,
     PaymentFileStatus,
 )
 from .money import ZERO
+from .national_ids import birth_date
 from .summaries import ledger_open_versions_problems, ledger_summaries_problems
 
 _MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
@@ -154,6 +157,7 @@ def ledger_verify(*, ledger: Ledger) -> list[dict]:
     checks.append(verify_check("customer_credit_equals_surplus", _customer_credit_problems(ledger)))
     checks.append(verify_check("payouts_equal_journal", _payout_problems(ledger)))
     checks.append(verify_check("booked_debits_equal_payments", _booked_debit_problems(ledger)))
+    checks.append(verify_check("birth_dates_equal_national_ids", _birth_date_problems(ledger)))
     checks.append(verify_check("dashboard_summaries_equal_journal", ledger_summaries_problems(ledger=ledger)))
     checks.append(verify_check("open_versions_equal_journal", ledger_open_versions_problems(ledger=ledger)))
     return checks
@@ -230,6 +234,27 @@ def _bank_in_problems(ledger: Ledger) -> list[dict]:
             )
             if role != bank_role_for(ledger, account)
         ]  # fmt: skip
+    return problems
+
+
+def _birth_date_problems(ledger: Ledger) -> list[dict]:
+    """Each customer's birth date is the one its national id says (a private person's; none otherwise):
+    the claims of minors go to their guardian by it (ledger/addressees.py)."""
+    problems = []
+    for customer_no, entity, number, country, born in (
+        Customer.objects.filter(ledger=ledger)
+        .filter(Q(birth_date__isnull=False) | (Q(legal_entity=LegalEntity.PRIVATE) & ~Q(national_id="")))
+        .order_by("customer_no")
+        .values_list("customer_no", "legal_entity", "national_id", "national_id_country", "birth_date")
+        .iterator(chunk_size=5000)
+    ):
+        expected = (
+            birth_date(number, country=country or ledger.country)
+            if entity == LegalEntity.PRIVATE and number
+            else None
+        )
+        if born != expected:
+            problems.append({"customer": customer_no, "birth_date": str(born), "from_national_id": str(expected)})
     return problems
 
 

@@ -7,6 +7,7 @@ import factory
 
 from distribution.models import Document
 from ledger.models import Client, Customer, Ledger, LegalEntity, User
+from ledger.national_ids import birth_date
 from ledger.services.ledgers import ledger_create
 from ledger.services.registration import invoice_register
 
@@ -53,6 +54,14 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     postal_code = "0155"
     city = "Oslo"
     country = factory.LazyAttribute(lambda o: o.ledger.country)
+    # Derived from the national id as customers_upsert derives it (verify_ledger checks it).
+    birth_date = factory.LazyAttribute(
+        lambda o: (
+            birth_date(o.national_id, country=getattr(o, "national_id_country", "") or o.ledger.country)
+            if o.legal_entity == LegalEntity.PRIVATE and getattr(o, "national_id", "")
+            else None
+        )
+    )
 
 
 class InvoiceFactory(factory.Factory):

@@ -69,7 +69,7 @@ def _batch_assign(*, ledger_id: int, as_of: date, actor: str) -> PrintBatch | No
         if not ids:
             return None
         # The sequence per ledger and day; the unique key settles a race between two workers.
-        ledger = Ledger.objects.select_for_update().get(pk=ledger_id)
+        ledger = Ledger.objects.select_for_update(no_key=True).get(pk=ledger_id)
         last = PrintBatch.objects.filter(ledger_id=ledger_id, batch_date=as_of).aggregate(n=Max("sequence"))[
             "n"
         ]

@@ -127,7 +127,10 @@ def _payments_import(*, data, file_name, company_no, format, actor) -> dict:
         try:
             with transaction.atomic():
                 # One import per ledger at a time: archive references and invoice balances stay consistent.
-                Ledger.objects.select_for_update().filter(pk=ledger.pk).first()
+                # FOR NO KEY UPDATE, not FOR UPDATE: every insert naming the ledger (a registration through
+                # the API, the 360 pages' writes) checks its foreign key with FOR KEY SHARE, which FOR UPDATE
+                # would make wait for the whole import (tests/ledger/test_ledger_locks.py).
+                Ledger.objects.select_for_update(no_key=True).filter(pk=ledger.pk).first()
                 earlier = PaymentFile.objects.filter(
                     ledger=ledger, digest=digest, status=PaymentFileStatus.ACCEPTED
                 ).first()

@@ -182,7 +182,7 @@ def payment_move_to_ledger(
                 code="target_ledger_ambiguous",
             )
         # As the import does: one booking into a ledger at a time.
-        target = Ledger.objects.select_for_update().filter(company_no=company_nos[0]).first()
+        target = Ledger.objects.select_for_update(no_key=True).filter(company_no=company_nos[0]).first()
         if target is None or target.pk == source.pk:
             raise NotFound(f"ledger {company_nos[0]} not found", code="ledger_not_found")
         if target.currency != source.currency or payment.currency != target.currency:

@@ -13,6 +13,7 @@ from ledger.addressees import minor_born_after
 from ledger.errors import ValidationFailed
 from ledger.models import Customer, CustomerEvent, Invoice
 from ledger.services.customers import customer_upsert
+from ledger.verify import ledger_verify
 from tests.claims.conftest import assert_verified, run_days
 from tests.factories import CustomerFactory, InvoiceFactory, LedgerFactory
 
@@ -196,3 +197,13 @@ def test_documents_go_to_the_debtor_the_payer_or_the_guardian_and_nobody_else(le
     with pytest.raises(ValidationFailed) as refused:
         documents_queue(requests=[request(stranger, "stranger")])
     assert refused.value.code == "document_party_mismatch"
+
+
+def test_verify_ledger_names_a_birth_date_its_national_id_does_not_give(ledger):
+    child = person(ledger, "101", CHILD_ID)
+    assert_verified(ledger)
+    Customer.objects.filter(pk=child.pk).update(birth_date=date(2000, 1, 1))  # edited by hand: an adult now
+    problems = {c["check"]: c for c in ledger_verify(ledger=ledger) if not c["ok"]}
+    assert problems["birth_dates_equal_national_ids"]["discrepancies"] == [
+        {"customer": "101", "birth_date": "2000-01-01", "from_national_id": "2015-03-01"}
+    ]

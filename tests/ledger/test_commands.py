@@ -156,6 +156,7 @@ def test_verify_ledger_passes_on_consistent_books(db):
         "customer_credit_equals_surplus",
         "payouts_equal_journal",
         "booked_debits_equal_payments",
+        "birth_dates_equal_national_ids",
         "dashboard_summaries_equal_journal",
         "open_versions_equal_journal",
         "document_months_equal_documents",

@@ -406,7 +406,7 @@ def _book_approved_debits(ledger, kind, approved, summary, source, booking_date,
     (ledger.payments.debit_reconciliation).
 
     Runs in the result file's transaction, holding the ledger's row as a payment import does."""
-    Ledger.objects.select_for_update().filter(pk=ledger.pk).first()
+    Ledger.objects.select_for_update(no_key=True).filter(pk=ledger.pk).first()
     created_by_id, actor_label = _actor_fields(actor)
     file_row = PaymentFile.objects.create(
         ledger=ledger, file_name=source["file_name"][:255], format=_PAYMENT_FORMAT[kind],
