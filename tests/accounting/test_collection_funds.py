@@ -168,3 +168,19 @@ def test_a_claim_in_collection_is_paid_to_the_collection_account(ledger):
     assert pay_to_account(ledger=ledger, level="reminder") == ACCOUNT
     ledger.collection_funds_account = ""
     assert pay_to_account(ledger=ledger, level="payment_demand") == ACCOUNT
+
+
+def test_money_in_on_the_collection_account_counts_as_payments_received_on_the_dashboard(ledger):
+    from accounting.dashboard import dashboard_period, payments_received
+
+    customer = CustomerFactory(ledger=ledger)
+    in_collection = InvoiceFactory(customer=customer, amount=Decimal("700.00"))
+    ordinary = InvoiceFactory(customer=customer, amount=Decimal("300.00"))
+    book(ocr_file([pay(in_collection.payment_ref, "700.00", "000000101")], account=COLLECTION_ACCOUNT,
+                  day=PAY_DAY), name="ocr-collection.txt")  # fmt: skip
+    book(ocr_file([pay(ordinary.payment_ref, "300.00", "000000102")], day=PAY_DAY, number="0000002"))
+    period = dashboard_period(ledger=ledger, months=1, end_month=date(2026, 3, 1))
+    assert [(m.count, m.amount) for m in payments_received(ledger=ledger, period=period)] == [
+        (2, Decimal("1000.00"))
+    ]
+    assert_verified(ledger)  # the summaries equal the journal
