@@ -110,29 +110,27 @@ def unsettled_collections(*, ledger: Ledger, until: date) -> list[CollectedRow]:
         return [CollectedRow(*row) for row in cursor.fetchall()]
 
 
-def collection_funds_balance(ledger: Ledger) -> Decimal:
-    """What the collection client-funds account holds: payments for claims in collection (seeds 000
-    section 7) since the last settlement moved them to the client-funds account."""
+def _role_balance(ledger: Ledger, role: str) -> Decimal:
+    """The sum of the ledger's postings on its account of `role` (debit positive)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT coalesce(sum(p.amount), 0) FROM ledger_posting p
                  JOIN ledger_account a ON a.id = p.account_id
                 WHERE p.ledger_id = %s AND a.role = %s""",
-            [ledger.id, AccountRole.COLLECTION_FUNDS_BANK],
+            [ledger.id, role],
         )
         return cursor.fetchone()[0]
+
+
+def collection_funds_balance(ledger: Ledger) -> Decimal:
+    """What the collection client-funds account holds: payments for claims in collection (seeds 000
+    section 7) since the last settlement moved them to the client-funds account."""
+    return _role_balance(ledger, AccountRole.COLLECTION_FUNDS_BANK)
 
 
 def payable_balance(ledger: Ledger) -> Decimal:
     """What we owe the client on payable-to-client before this settlement (credit positive)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT coalesce(-sum(p.amount), 0) FROM ledger_posting p
-                 JOIN ledger_account a ON a.id = p.account_id
-                WHERE p.ledger_id = %s AND a.role = %s""",
-            [ledger.id, AccountRole.PAYABLE_TO_CLIENT],
-        )
-        return cursor.fetchone()[0]
+    return ZERO - _role_balance(ledger, AccountRole.PAYABLE_TO_CLIENT)  # never a negative zero
 
 
 # --- Our fees ----------------------------------------------------------------------------------------
