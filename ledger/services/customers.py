@@ -251,6 +251,9 @@ def customers_upsert(
                 )  # event(customer, CREATED), formatted once
 
         changed = []
+        # The guardians' numbers for the events, in one query (those of this call are written by now).
+        regarded = {c.guardian_id for c in existing.values()} | {v["guardian_id"] for v in values_by_no.values()}
+        guardian_nos = dict(Customer.objects.filter(pk__in=regarded - {None}).values_list("id", "customer_no"))
         for no, customer in existing.items():
             values = values_by_no[no]
             if all(getattr(customer, k) == v for k, v in values.items()):
@@ -260,8 +263,8 @@ def customers_upsert(
             if old_address != new_address:
                 event(customer, CustomerEventKind.LEGAL_ADDRESS_CHANGED, old_address, new_address)
             if customer.guardian_id != values["guardian_id"]:
-                event(customer, CustomerEventKind.GUARDIAN_CHANGED, _guardian_value(customer.guardian_id),
-                      _guardian_value(values["guardian_id"]))  # fmt: skip
+                event(customer, CustomerEventKind.GUARDIAN_CHANGED, {"guardian": guardian_nos.get(customer.guardian_id)},
+                      {"guardian": guardian_nos.get(values["guardian_id"])})  # fmt: skip
             if customer.legal_entity != values["legal_entity"]:
                 event(customer, CustomerEventKind.LEGAL_ENTITY_CHANGED, {"legal_entity": customer.legal_entity},
                       _inferred(values["legal_entity"]) if no in inferred_nos else {"legal_entity": values["legal_entity"]})  # fmt: skip
@@ -308,12 +311,6 @@ def _derived_apply(ledger, customers, values_by_no, existing, new_ids: dict[str,
             )  # fmt: skip
         else:
             values["guardian_id"] = ids_by_no[guardian]
-
-
-def _guardian_value(guardian_id: int | None) -> dict:
-    if guardian_id is None:
-        return {"guardian": None}
-    return {"guardian": Customer.objects.filter(pk=guardian_id).values_list("customer_no", flat=True).first()}
 
 
 def _inferred(legal_entity: str) -> dict:
